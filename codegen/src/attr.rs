@@ -1,0 +1,368 @@
+//! Lowering: `#[derive(KvModel)]` input and its `#[kv(...)]` attributes into the IR.
+//!
+//! The CLI and build.rs read models with this same code, so a model means the
+//! same thing in every front end.
+
+use crate::ctxt::Ctxt;
+use crate::ir::{BelongsTo, Field, Has, HasKind, Index, IndexKind, Model, Spanned};
+use crate::names;
+use crate::valid;
+use proc_macro2::{Ident, Span};
+use syn::spanned::Spanned as _;
+use syn::{LitInt, LitStr};
+
+/// The attribute's name: `#[kv(...)]`.
+pub const KV: &str = "kv";
+
+// Container keys.
+const BINDING: &str = "binding";
+const PREFIX: &str = "prefix";
+const TTL: &str = "ttl";
+const UNIQUE: &str = "unique";
+const INDEX: &str = "index";
+const HAS_MANY: &str = "has_many";
+const HAS_ONE: &str = "has_one";
+const NAME: &str = "name";
+const BY: &str = "by";
+const CONTAINER_KEYS: &str = "binding, prefix, ttl, unique, index, has_many, has_one";
+
+// Field keys.
+const ID: &str = "id";
+const BELONGS_TO: &str = "belongs_to";
+const META: &str = "meta";
+const FIELD_KEYS: &str = "id, unique, index, belongs_to, meta";
+
+/// The binding a model lives in when it names none.
+pub const DEFAULT_BINDING: &str = "KV";
+
+struct RawIndex {
+    kind: IndexKind,
+    fields: Vec<Ident>,
+    name: Option<LitStr>,
+    span: Span,
+}
+
+struct RawHas {
+    kind: HasKind,
+    target: Option<syn::Path>,
+    by: Option<Ident>,
+    name: Option<LitStr>,
+    span: Span,
+}
+
+#[derive(Default)]
+struct RawField {
+    id: Option<Span>,
+    unique: Option<Span>,
+    index: Option<Span>,
+    belongs_to: Option<syn::Path>,
+    meta: bool,
+}
+
+/// A key seen once already is reported as a duplicate.
+fn once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, key: &str, span: Span) {
+    if slot.is_some() {
+        cx.error(span, format!("duplicate kvgen attribute `{key}`"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn key_name(path: &syn::Path) -> String {
+    quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
+}
+
+/// Lowers a derive input into a model, reporting every mistake at once.
+pub fn lower(input: &syn::DeriveInput) -> syn::Result<Model> {
+    let cx = Ctxt::new();
+    let model = lower_with(&cx, input);
+    cx.check()?;
+    Ok(model.expect("a model is built whenever no error was recorded"))
+}
+
+fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
+    let fields = match &input.data {
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(named) => Some(&named.named),
+            other => {
+                cx.error_spanned(other, "KvModel needs a struct with named fields");
+                None
+            }
+        },
+        syn::Data::Enum(e) => {
+            cx.error(
+                e.enum_token.span,
+                "KvModel can only be derived for a struct; derive KeyPart for enums used in keys",
+            );
+            None
+        }
+        syn::Data::Union(u) => {
+            cx.error(u.union_token.span, "KvModel can only be derived for a struct");
+            None
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned(&input.generics, "KvModel does not support generic structs");
+    }
+
+    // Container attributes.
+    let mut binding: Option<Spanned<String>> = None;
+    let mut prefix: Option<Spanned<String>> = None;
+    let mut ttl: Option<Spanned<u64>> = None;
+    let mut compounds: Vec<RawIndex> = Vec::new();
+    let mut has: Vec<RawHas> = Vec::new();
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident(KV)) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident(BINDING) {
+                // #[kv(binding = "APP")]
+                let lit: LitStr = meta.value()?.parse()?;
+                once(cx, &mut binding, Spanned::new(lit.value(), lit.span()), BINDING, span);
+            } else if meta.path.is_ident(PREFIX) {
+                // #[kv(prefix = "user")]
+                let lit: LitStr = meta.value()?.parse()?;
+                once(cx, &mut prefix, Spanned::new(lit.value(), lit.span()), PREFIX, span);
+            } else if meta.path.is_ident(TTL) {
+                // #[kv(ttl = 3600)]
+                let lit: LitInt = meta.value()?.parse()?;
+                once(cx, &mut ttl, Spanned::new(lit.base10_parse()?, lit.span()), TTL, span);
+            } else if meta.path.is_ident(UNIQUE) || meta.path.is_ident(INDEX) {
+                // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
+                let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
+                let mut raw = RawIndex { kind, fields: Vec::new(), name: None, span };
+                meta.parse_nested_meta(|inner| {
+                    if inner.path.is_ident(NAME) {
+                        let lit: LitStr = inner.value()?.parse()?;
+                        once(cx, &mut raw.name, lit, NAME, inner.path.span());
+                    } else if let Some(ident) = inner.path.get_ident() {
+                        raw.fields.push(ident.clone());
+                    } else {
+                        cx.error_spanned(&inner.path, "expected a field name");
+                    }
+                    Ok(())
+                })?;
+                compounds.push(raw);
+            } else if meta.path.is_ident(HAS_MANY) || meta.path.is_ident(HAS_ONE) {
+                // #[kv(has_many(Post, by = author_id, name = "posts"))]   #[kv(has_one(Profile, by = user_id))]
+                let kind = if meta.path.is_ident(HAS_MANY) { HasKind::Many } else { HasKind::One };
+                let mut raw = RawHas { kind, target: None, by: None, name: None, span };
+                meta.parse_nested_meta(|inner| {
+                    if inner.path.is_ident(BY) {
+                        let by: Ident = inner.value()?.parse()?;
+                        once(cx, &mut raw.by, by, BY, inner.path.span());
+                    } else if inner.path.is_ident(NAME) {
+                        let lit: LitStr = inner.value()?.parse()?;
+                        once(cx, &mut raw.name, lit, NAME, inner.path.span());
+                    } else if inner.input.peek(syn::Token![=]) {
+                        cx.error_spanned(
+                            &inner.path,
+                            format!("unknown kvgen relation key `{}`; expected `by` or `name`", key_name(&inner.path)),
+                        );
+                        let _: syn::Expr = inner.value()?.parse()?;
+                    } else if raw.target.is_some() {
+                        cx.error_spanned(&inner.path, "a relation names one model");
+                    } else {
+                        raw.target = Some(inner.path.clone());
+                    }
+                    Ok(())
+                })?;
+                has.push(raw);
+            } else {
+                cx.error(
+                    span,
+                    format!(
+                        "unknown kvgen container attribute `{}`; expected one of: {CONTAINER_KEYS}",
+                        key_name(&meta.path)
+                    ),
+                );
+                // Skip the value so parsing goes on to the next key.
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    let _ = meta.parse_nested_meta(|m| {
+                        let _ = m.input.parse::<proc_macro2::TokenStream>();
+                        Ok(())
+                    });
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            cx.push(e);
+        }
+    }
+
+    // Field attributes.
+    let mut ir_fields = Vec::new();
+    let mut raws = Vec::new();
+    for field in fields.into_iter().flatten() {
+        let Some(ident) = field.ident.clone() else { continue };
+        let mut raw = RawField::default();
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident(KV)) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                let span = meta.path.span();
+                if meta.path.is_ident(ID) {
+                    // #[kv(id)]
+                    once(cx, &mut raw.id, span, ID, span);
+                } else if meta.path.is_ident(UNIQUE) {
+                    // #[kv(unique)]
+                    once(cx, &mut raw.unique, span, UNIQUE, span);
+                } else if meta.path.is_ident(INDEX) {
+                    // #[kv(index)]
+                    once(cx, &mut raw.index, span, INDEX, span);
+                } else if meta.path.is_ident(BELONGS_TO) {
+                    // #[kv(belongs_to = User)]
+                    let path: syn::Path = meta.value()?.parse()?;
+                    once(cx, &mut raw.belongs_to, path, BELONGS_TO, span);
+                } else if meta.path.is_ident(META) {
+                    // #[kv(meta)]
+                    if raw.meta {
+                        cx.error(span, format!("duplicate kvgen attribute `{META}`"));
+                    }
+                    raw.meta = true;
+                } else {
+                    cx.error(
+                        span,
+                        format!(
+                            "unknown kvgen field attribute `{}`; expected one of: {FIELD_KEYS}",
+                            key_name(&meta.path)
+                        ),
+                    );
+                    if meta.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = meta.value()?.parse()?;
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = parsed {
+                cx.push(e);
+            }
+        }
+        ir_fields.push(Field { ident, ty: field.ty.clone(), meta: raw.meta });
+        raws.push(raw);
+    }
+
+    // Exactly one id field.
+    let ids: Vec<(usize, Span)> = raws.iter().enumerate().filter_map(|(i, r)| r.id.map(|s| (i, s))).collect();
+    if fields.is_some() && ids.is_empty() {
+        cx.error(
+            input.ident.span(),
+            format!("`{}` has no id: mark the field that identifies a record with `#[kv(id)]`", input.ident),
+        );
+    }
+    for (_, span) in ids.iter().skip(1) {
+        cx.error(*span, "a model has exactly one `#[kv(id)]` field; this is the second");
+    }
+
+    // Field-level indexes: `unique`, `index`, and the index `belongs_to` implies.
+    let mut indexes = Vec::new();
+    let mut belongs_to = Vec::new();
+    for (i, (raw, field)) in raws.iter().zip(&ir_fields).enumerate() {
+        let name = Spanned::new(field.ident.to_string(), field.ident.span());
+        if raw.id.is_some() {
+            // The id is unique already: an index over it would only cost writes.
+            for (key, span) in [(UNIQUE, raw.unique), (INDEX, raw.index)] {
+                if let Some(span) = span {
+                    cx.error(span, format!("the id is unique already; remove `{key}`"));
+                }
+            }
+            if let Some(target) = &raw.belongs_to {
+                cx.error_spanned(target, "the id cannot be a foreign key; add a separate field with `belongs_to`");
+            }
+        }
+        if let (Some(_), Some(span)) = (raw.unique, raw.index) {
+            // A field is either unique or indexed: a unique index answers both kinds of lookup.
+            cx.error(span, "a field is either `unique` or `index`, not both");
+        }
+        if raw.unique.is_some() {
+            indexes.push(Index { name, named: false, kind: IndexKind::Unique, fields: vec![i] });
+        } else if raw.index.is_some() || (raw.belongs_to.is_some() && raw.id.is_none()) {
+            indexes.push(Index { name, named: false, kind: IndexKind::Secondary, fields: vec![i] });
+        }
+        if let (Some(target), None) = (&raw.belongs_to, raw.id) {
+            let fname = field.ident.to_string();
+            let rel = fname.strip_suffix("_id").filter(|s| !s.is_empty()).unwrap_or(&fname);
+            belongs_to.push(BelongsTo { field: i, target: target.clone(), name: Ident::new(rel, field.ident.span()) });
+        }
+    }
+
+    // Container-level compound indexes.
+    for raw in compounds {
+        let mut positions = Vec::new();
+        for f in &raw.fields {
+            match ir_fields.iter().position(|x| x.ident == *f) {
+                // Every field of an index must exist, once.
+                Some(p) if positions.contains(&p) => {
+                    cx.error(f.span(), format!("field `{f}` is listed twice in this index"))
+                }
+                Some(p) => positions.push(p),
+                None => cx.error(f.span(), format!("no field `{f}` in `{}`", input.ident)),
+            }
+        }
+        if raw.fields.is_empty() {
+            cx.error(raw.span, "an index needs at least one field: `unique(a, b)`");
+            continue;
+        }
+        let (name, named) = match &raw.name {
+            Some(lit) => (Spanned::new(lit.value(), lit.span()), true),
+            None => {
+                let joined = raw.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("_");
+                (Spanned::new(joined, raw.span), false)
+            }
+        };
+        if positions.len() == raw.fields.len() {
+            indexes.push(Index { name, named, kind: raw.kind, fields: positions });
+        }
+    }
+
+    // Parent-side relations.
+    let mut has_ir = Vec::new();
+    for raw in has {
+        let Some(target) = raw.target else {
+            cx.error(raw.span, "name the child model: `has_many(Post, by = author_id)`");
+            continue;
+        };
+        let Some(by) = raw.by else {
+            cx.error_spanned(&target, "name the child's foreign-key field: `by = field`");
+            continue;
+        };
+        let name = match &raw.name {
+            Some(lit) => syn::parse_str::<Ident>(&lit.value()).map(|mut i| {
+                i.set_span(lit.span());
+                i
+            }),
+            None => {
+                let child = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let snake = heck::AsSnakeCase(child).to_string();
+                let name = if raw.kind == HasKind::Many { names::plural(&snake) } else { snake };
+                Ok(Ident::new(&name, target.span()))
+            }
+        };
+        match name {
+            Ok(name) => has_ir.push(Has { kind: raw.kind, target, by, name }),
+            Err(_) => {
+                cx.error(raw.name.as_ref().map_or(raw.span, |l| l.span()), "a relation name must be a Rust identifier")
+            }
+        }
+    }
+
+    let ident = input.ident.clone();
+    let prefix = prefix.unwrap_or_else(|| Spanned::new(heck::AsSnakeCase(ident.to_string()).to_string(), ident.span()));
+    let binding = binding.unwrap_or_else(|| Spanned::new(DEFAULT_BINDING.to_string(), ident.span()));
+    let model = Model {
+        ident,
+        vis: input.vis.clone(),
+        prefix,
+        binding,
+        ttl,
+        fields: ir_fields,
+        id: ids.first().map_or(0, |(i, _)| *i),
+        indexes,
+        belongs_to,
+        has: has_ir,
+    };
+    if fields.is_some() && !ids.is_empty() {
+        valid::check_model(cx, &model);
+    }
+    (!cx.has_errors()).then_some(model)
+}

@@ -1,0 +1,355 @@
+//! Emits the model-specific glue for one model: the `Model` impl, the
+//! metadata struct, and the typed repository. Everything generic lives in the
+//! `kvgen` runtime; each generated method is one call into it.
+
+use crate::ir::{HasKind, IndexKind, Model};
+use crate::names;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// The generated code of `model`.
+pub fn model(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let vis = &model.vis;
+    let repo = model.repo_ident();
+    let id = &model.id_field().ident;
+    let id_ty = &model.id_field().ty;
+    let prefix = &model.prefix.value;
+    let binding = &model.binding.value;
+    let ttl = match &model.ttl {
+        Some(t) => {
+            let v = t.value;
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    let index_defs = model.indexes.iter().map(|index| {
+        let name = &index.name.value;
+        let kind = match index.kind {
+            IndexKind::Unique => quote!(::kvgen::IndexKind::Unique),
+            IndexKind::Secondary => quote!(::kvgen::IndexKind::Secondary),
+        };
+        let fields = index.fields.iter().map(|&f| model.fields[f].ident.to_string());
+        quote!(::kvgen::IndexDef { name: #name, kind: #kind, fields: &[#(#fields),*] })
+    });
+    let index_arms = model.indexes.iter().enumerate().map(|(i, index)| {
+        let parts = index.fields.iter().map(|&f| {
+            let field = &model.fields[f];
+            let fi = &field.ident;
+            quote_spanned!(field.ty.span()=> key.part(&self.#fi);)
+        });
+        quote!(#i => { #(#parts)* })
+    });
+
+    let (meta_ty, meta_item, meta_fn) = meta(model);
+
+    let index_consts = index_consts(model);
+    let methods = repo_methods(model);
+    let checks = relation_checks(model);
+    let doc_repo = format!("The typed KV repository of [`{ident}`]; dereferences to [`kvgen::Repo`] for get, create, put, update, delete, list and count.");
+
+    quote! {
+        #meta_item
+
+        #[automatically_derived]
+        impl ::kvgen::Model for #ident {
+            type Id = #id_ty;
+            type Meta = #meta_ty;
+            const MODEL: &'static str = #prefix;
+            const BINDING: &'static str = #binding;
+            const DEFAULT_TTL: ::core::option::Option<u64> = #ttl;
+            const INDEXES: &'static [::kvgen::IndexDef] = &[#(#index_defs),*];
+            fn id(&self) -> &#id_ty {
+                &self.#id
+            }
+            fn set_id(&mut self, id: #id_ty) {
+                self.#id = id;
+            }
+            #[allow(unused_variables)]
+            fn index_parts(&self, index: usize, key: &mut ::kvgen::__private::KeyWriter) {
+                match index {
+                    #(#index_arms)*
+                    _ => {}
+                }
+            }
+            #meta_fn
+        }
+
+        #[doc = #doc_repo]
+        #vis struct #repo<'a, S>(pub ::kvgen::Repo<'a, #ident, S>);
+
+        #[automatically_derived]
+        impl<'a, S> ::core::ops::Deref for #repo<'a, S> {
+            type Target = ::kvgen::Repo<'a, #ident, S>;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        #[automatically_derived]
+        impl<'a, S: ::kvgen::KvStore> #repo<'a, S> {
+            #(#methods)*
+        }
+
+        #[automatically_derived]
+        impl #ident {
+            /// The typed repository of this model in `store`.
+            #vis fn repo<S: ::kvgen::KvStore>(store: &S) -> #repo<'_, S> {
+                #repo(::kvgen::Repo::new(store))
+            }
+            /// The typed repository of this model in `store`, every key under `{scope}/`.
+            #vis fn repo_scoped<'a, S: ::kvgen::KvStore>(store: &'a S, scope: &'a str) -> ::kvgen::Result<#repo<'a, S>> {
+                ::kvgen::Repo::scoped(store, scope).map(#repo)
+            }
+            #(#index_consts)*
+        }
+
+        #checks
+    }
+}
+
+/// `(Meta type, the struct item if any, fn meta)`.
+fn meta(model: &Model) -> (TokenStream, TokenStream, TokenStream) {
+    let metas: Vec<_> = model.fields.iter().filter(|f| f.meta).collect();
+    if metas.is_empty() {
+        return (
+            quote!(()),
+            TokenStream::new(),
+            quote! {
+                fn meta(&self) -> ::core::option::Option<()> {
+                    ::core::option::Option::None
+                }
+            },
+        );
+    }
+    let vis = &model.vis;
+    let name = model.meta_ident();
+    let doc = format!(
+        "The metadata of a [`{}`]: its `#[kv(meta)]` fields, carried by listings without reading records.",
+        model.ident
+    );
+    let decls = metas.iter().map(|f| {
+        let (fi, ty) = (&f.ident, &f.ty);
+        let doc = format!("Copy of [`{}::{fi}`].", model.ident);
+        quote!(#[doc = #doc] pub #fi: #ty,)
+    });
+    let inits = metas.iter().map(|f| {
+        let fi = &f.ident;
+        quote_spanned!(f.ty.span()=> #fi: ::core::clone::Clone::clone(&self.#fi),)
+    });
+    (
+        quote!(#name),
+        quote! {
+            #[doc = #doc]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::kvgen::__private::serde::Serialize, ::kvgen::__private::serde::Deserialize)]
+            #[serde(crate = "::kvgen::__private::serde")]
+            #vis struct #name {
+                #(#decls)*
+            }
+        },
+        quote! {
+            fn meta(&self) -> ::core::option::Option<#name> {
+                ::core::option::Option::Some(#name { #(#inits)* })
+            }
+        },
+    )
+}
+
+/// Hidden constants naming the position of each single-field index, which
+/// relations on other models refer to by field name.
+fn index_consts(model: &Model) -> Vec<TokenStream> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        if let [f] = index.fields[..] {
+            let field = model.fields[f].ident.to_string();
+            if seen.contains(&field) {
+                continue;
+            }
+            let name = Ident::new(&crate::ir::index_const(&field), Span::call_site());
+            out.push(quote!(#[doc(hidden)] pub const #name: usize = #i;));
+            seen.push(field);
+        }
+    }
+    out
+}
+
+/// The type a finder takes for a field of type `ty`: `&str` for strings,
+/// primitives by value, anything else by reference; `Option<T>` as `T`.
+fn param_type(ty: &syn::Type) -> TokenStream {
+    let inner = option_inner(ty).unwrap_or(ty);
+    if let syn::Type::Path(p) = inner {
+        if let Some(seg) = p.path.segments.last() {
+            let name = seg.ident.to_string();
+            if name == "String" && p.qself.is_none() {
+                return quote!(&str);
+            }
+            const BY_VALUE: &[&str] = &[
+                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "bool", "char",
+            ];
+            if BY_VALUE.contains(&name.as_str()) && p.path.segments.len() == 1 {
+                return quote!(#inner);
+            }
+        }
+    }
+    quote!(&#inner)
+}
+
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn repo_methods(model: &Model) -> Vec<TokenStream> {
+    let ident = &model.ident;
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        let stem = names::index_stem(model, index);
+        let params: Vec<_> = index
+            .fields
+            .iter()
+            .map(|&f| {
+                let field = &model.fields[f];
+                let (fi, ty) = (&field.ident, param_type(&field.ty));
+                quote!(#fi: #ty)
+            })
+            .collect();
+        let args: Vec<_> = index.fields.iter().map(|&f| &model.fields[f].ident).collect();
+        let what =
+            index.fields.iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
+        match index.kind {
+            IndexKind::Unique => {
+                let find = format_ident!("find_by_{}", stem, span = index.name.span);
+                let upsert = format_ident!("upsert_by_{}", stem, span = index.name.span);
+                let doc_find = format!("The [`{ident}`] with this {what}, verified against the record. Costs 2 reads.");
+                let doc_upsert = format!("Creates `record`, or replaces the [`{ident}`] that has its {what}, keeping that record's id. Returns what was stored.");
+                out.push(quote! {
+                    #[doc = #doc_find]
+                    pub async fn #find(&self, #(#params),*) -> ::kvgen::Result<::core::option::Option<#ident>> {
+                        self.0.find_unique(#i, &[#(&#args),*]).await
+                    }
+                    #[doc = #doc_upsert]
+                    pub async fn #upsert(&self, record: #ident) -> ::kvgen::Result<#ident> {
+                        self.0.upsert_unique(#i, record).await
+                    }
+                });
+            }
+            IndexKind::Secondary => {
+                let list = format_ident!("list_by_{}", stem, span = index.name.span);
+                let list_meta = format_ident!("list_by_{}_meta", stem, span = index.name.span);
+                let doc_list = format!(
+                    "One page of the [`{ident}`] records with this {what}. Costs 1 list + 1 bulk read per 100 records."
+                );
+                let doc_meta = format!("One page of the ids and metadata of [`{ident}`] records with this {what}, without reading them. Costs 1 list.");
+                out.push(quote! {
+                    #[doc = #doc_list]
+                    pub async fn #list(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<#ident>> {
+                        self.0.list_index(#i, &[#(&#args),*], page).await
+                    }
+                    #[doc = #doc_meta]
+                    pub async fn #list_meta(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<#ident>>> {
+                        self.0.list_index_meta(#i, &[#(&#args),*], page).await
+                    }
+                });
+            }
+        }
+    }
+    let param = format_ident!("{}", heck::AsSnakeCase(ident.to_string()).to_string());
+    let params = format_ident!("{}", names::plural(&param.to_string()));
+    for rel in &model.belongs_to {
+        let target = &rel.target;
+        let fk = &model.fields[rel.field].ident;
+        let one = format_ident!("load_{}", rel.name);
+        let many = format_ident!("load_{}", names::plural(&rel.name.to_string()));
+        let doc_one = format!("The `{}` this [`{ident}`] belongs to (through `{fk}`). Costs 1 read.", rel.name);
+        let doc_many = format!("For each [`{ident}`], the `{}` it belongs to, in the same order. Costs 1 bulk read per 100 distinct parents.", rel.name);
+        out.push(quote_spanned! {target.span()=>
+            #[doc = #doc_one]
+            pub async fn #one(&self, #param: &#ident) -> ::kvgen::Result<::core::option::Option<#target>> {
+                self.0.related::<#target>().load_by_id(&#param.#fk).await
+            }
+            #[doc = #doc_many]
+            pub async fn #many(&self, #params: &[#ident]) -> ::kvgen::Result<::std::vec::Vec<::core::option::Option<#target>>>
+            where
+                #target: ::core::clone::Clone,
+            {
+                self.0.related::<#target>().load_by_ids(#params.iter().map(|r| &r.#fk)).await
+            }
+        });
+    }
+    for rel in &model.has {
+        let target = &rel.target;
+        let konst = Ident::new(&crate::ir::index_const(&rel.by.to_string()), rel.by.span());
+        let index = quote_spanned!(rel.by.span()=> <#target>::#konst);
+        let name = &rel.name;
+        match rel.kind {
+            HasKind::Many => {
+                let list = format_ident!("list_{}", name);
+                let load = format_ident!("load_{}", name);
+                let doc_list = format!(
+                    "One page of the `{name}` of this [`{ident}`]. Costs 1 list + 1 bulk read per 100 children."
+                );
+                let doc_load = format!("Every one of the `{name}` of each [`{ident}`], in the same order. Costs 1 list per parent and 1 bulk read per 100 children in all.");
+                let idf = &model.id_field().ident;
+                out.push(quote! {
+                    #[doc = #doc_list]
+                    pub async fn #list(&self, #param: &#ident, page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<#target>> {
+                        self.0.related::<#target>().list_index(#index, &[&#param.#idf], page).await
+                    }
+                    #[doc = #doc_load]
+                    pub async fn #load(&self, #params: &[#ident]) -> ::kvgen::Result<::std::vec::Vec<::std::vec::Vec<#target>>> {
+                        self.0.related::<#target>().load_groups(#index, #params.iter().map(|r| &r.#idf)).await
+                    }
+                });
+            }
+            HasKind::One => {
+                let one = format_ident!("load_{}", name);
+                let many = format_ident!("load_{}", names::plural(&name.to_string()));
+                let doc_one = format!("The `{name}` of this [`{ident}`], if any.");
+                let doc_many = format!("For each [`{ident}`], its `{name}`, in the same order.");
+                let idf = &model.id_field().ident;
+                out.push(quote! {
+                    #[doc = #doc_one]
+                    pub async fn #one(&self, #param: &#ident) -> ::kvgen::Result<::core::option::Option<#target>> {
+                        self.0.related::<#target>().load_one(#index, &#param.#idf).await
+                    }
+                    #[doc = #doc_many]
+                    pub async fn #many(&self, #params: &[#ident]) -> ::kvgen::Result<::std::vec::Vec<::core::option::Option<#target>>> {
+                        self.0.related::<#target>().load_ones(#index, #params.iter().map(|r| &r.#idf)).await
+                    }
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Compile-time checks that a foreign key's type matches its parent's id,
+/// reported at the field's type.
+fn relation_checks(model: &Model) -> TokenStream {
+    let checks = model.belongs_to.iter().map(|rel| {
+        let field = &model.fields[rel.field];
+        let (ty, target) = (&field.ty, &rel.target);
+        quote_spanned! {ty.span()=>
+            ::kvgen::__private::assert_foreign_key::<#ty, <#target as ::kvgen::Model>::Id>();
+        }
+    });
+    if model.belongs_to.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        const _: () = {
+            #(#checks)*
+        };
+    }
+}

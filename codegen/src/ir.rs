@@ -1,0 +1,141 @@
+//! The IR: one model as the generator sees it, whichever front end produced it.
+//!
+//! Nodes keep the identifiers and spans of their source, so that validation
+//! and generated code can point at the token a user wrote.
+
+use proc_macro2::{Ident, Span};
+
+/// A string written by the user, with where it was written.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it came from.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// A value with its span.
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// One model: a struct stored in KV.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The struct's name.
+    pub ident: Ident,
+    /// The struct's visibility; generated items share it.
+    pub vis: syn::Visibility,
+    /// `{model}` in keys.
+    pub prefix: Spanned<String>,
+    /// The KV binding name.
+    pub binding: Spanned<String>,
+    /// Default ttl of every write, seconds.
+    pub ttl: Option<Spanned<u64>>,
+    /// Every named field, in order.
+    pub fields: Vec<Field>,
+    /// Position of the id field in `fields`.
+    pub id: usize,
+    /// Unique and secondary indexes, in key-definition order.
+    pub indexes: Vec<Index>,
+    /// Child-side relations.
+    pub belongs_to: Vec<BelongsTo>,
+    /// Parent-side relations.
+    pub has: Vec<Has>,
+}
+
+/// A field of a model.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The field name.
+    pub ident: Ident,
+    /// Its type.
+    pub ty: syn::Type,
+    /// Copied into KV metadata.
+    pub meta: bool,
+}
+
+/// Unique or secondary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// One record per value.
+    Unique,
+    /// Many records per value.
+    Secondary,
+}
+
+/// An index over one or more fields.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// `{index}` in keys.
+    pub name: Spanned<String>,
+    /// Whether a name was given (`name = ".."`) rather than derived from the fields.
+    pub named: bool,
+    /// Unique or secondary.
+    pub kind: IndexKind,
+    /// Positions in [`Model::fields`], in key order.
+    pub fields: Vec<usize>,
+}
+
+/// `#[kv(belongs_to = Parent)]` on a foreign-key field.
+#[derive(Debug, Clone)]
+pub struct BelongsTo {
+    /// Position of the foreign-key field.
+    pub field: usize,
+    /// The parent model's type.
+    pub target: syn::Path,
+    /// The relation's name: the field name without `_id`.
+    pub name: Ident,
+}
+
+/// Has-many or has-one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HasKind {
+    /// Any number of children.
+    Many,
+    /// At most one child.
+    One,
+}
+
+/// `has_many(Child, by = field)` or `has_one(Child, by = field)` on a parent.
+#[derive(Debug, Clone)]
+pub struct Has {
+    /// Many or one.
+    pub kind: HasKind,
+    /// The child model's type.
+    pub target: syn::Path,
+    /// The child's foreign-key field, which the child must index.
+    pub by: Ident,
+    /// The relation's name (`posts`, `profile`).
+    pub name: Ident,
+}
+
+impl Model {
+    /// The id field.
+    pub fn id_field(&self) -> &Field {
+        &self.fields[self.id]
+    }
+
+    /// The generated repository type's name: `{Model}Repo`.
+    pub fn repo_ident(&self) -> Ident {
+        Ident::new(&format!("{}Repo", self.ident), self.ident.span())
+    }
+
+    /// The generated metadata type's name: `{Model}Meta`.
+    pub fn meta_ident(&self) -> Ident {
+        Ident::new(&format!("{}Meta", self.ident), self.ident.span())
+    }
+
+    /// Whether any field is copied into metadata.
+    pub fn has_meta(&self) -> bool {
+        self.fields.iter().any(|f| f.meta)
+    }
+}
+
+/// The name of the hidden constant holding the position of the single-field
+/// index over `field`, which `has_many` / `has_one` on the parent refer to.
+pub fn index_const(field: &str) -> String {
+    format!("__KVGEN_INDEX_BY_{}", heck::AsShoutySnakeCase(field))
+}

@@ -1,0 +1,79 @@
+//! The one kvgen generator.
+//!
+//! Front ends (the `#[derive(KvModel)]` macro, the build.rs builder and the
+//! `kvgen` CLI) lower their input into the [`ir`] with [`attr::lower`], and
+//! emit through [`expand`]. Errors carry the span of the token they are about.
+#![deny(missing_docs)]
+
+pub mod attr;
+pub mod ctxt;
+pub mod expand;
+pub mod ir;
+pub mod keypart;
+pub mod names;
+pub mod valid;
+
+use proc_macro2::TokenStream;
+
+/// `#[derive(KvModel)]`: the generated code, or every error found.
+pub fn derive_model(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let model = attr::lower(input)?;
+    Ok(expand::model(&model))
+}
+
+/// Whether `attrs` hold a `#[derive(..)]` naming `KvModel` (as `KvModel` or a path ending in it).
+pub fn derives_kv_model(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|m| {
+            if m.path.segments.last().is_some_and(|s| s.ident == "KvModel") {
+                found = true;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
+/// Expands every `#[derive(KvModel)]` struct of a Rust source file the way
+/// the derive would, and formats the result: each struct (without its `kv`
+/// attributes and the `KvModel` derive) followed by its generated code. Used
+/// for snapshots of generated code and by `kvgen expand`.
+pub fn expand_file(source: &str) -> syn::Result<String> {
+    let file = syn::parse_file(source)?;
+    let mut items: Vec<syn::Item> = Vec::new();
+    for item in &file.items {
+        let syn::Item::Struct(s) = item else { continue };
+        if !derives_kv_model(&s.attrs) {
+            continue;
+        }
+        let input: syn::DeriveInput = s.clone().into();
+        let generated = derive_model(&input)?;
+        let mut plain = s.clone();
+        strip_kv(&mut plain);
+        items.push(syn::Item::Struct(plain));
+        let generated: syn::File = syn::parse2(generated)?;
+        items.extend(generated.items);
+    }
+    let out = syn::File { shebang: None, attrs: Vec::new(), items };
+    Ok(prettyplease::unparse(&out))
+}
+
+fn strip_kv(s: &mut syn::ItemStruct) {
+    s.attrs.retain(|a| !a.path().is_ident(attr::KV));
+    for a in &mut s.attrs {
+        if !a.path().is_ident("derive") {
+            continue;
+        }
+        if let Ok(list) = a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        {
+            let kept: Vec<_> =
+                list.into_iter().filter(|p| !p.segments.last().is_some_and(|s| s.ident == "KvModel")).collect();
+            *a = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    s.attrs.retain(|a| !(a.path().is_ident("derive") && a.meta.require_list().is_ok_and(|l| l.tokens.is_empty())));
+    for f in &mut s.fields {
+        f.attrs.retain(|a| !a.path().is_ident(attr::KV));
+    }
+}

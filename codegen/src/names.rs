@@ -1,0 +1,80 @@
+//! Names of generated items.
+
+use crate::ir::{Index, IndexKind, Model};
+
+/// A naive English plural for relation names: `post` -> `posts`,
+/// `category` -> `categories`, `box` -> `boxes`. `name = ".."` overrides it.
+pub fn plural(word: &str) -> String {
+    let consonant_y = word.ends_with('y')
+        && !word.ends_with("ay")
+        && !word.ends_with("ey")
+        && !word.ends_with("oy")
+        && !word.ends_with("uy");
+    if consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| word.ends_with(e)) {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// The stem of an index's finder: its name when named, else its fields
+/// joined by `_and_` (`org_id_and_handle`).
+pub fn index_stem(model: &Model, index: &Index) -> String {
+    if index.named {
+        index.name.value.clone()
+    } else {
+        index.fields.iter().map(|&f| model.fields[f].ident.to_string()).collect::<Vec<_>>().join("_and_")
+    }
+}
+
+/// Every method the generated repository of `model` defines, with the index
+/// or relation it comes from, in order.
+pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
+    let mut out = Vec::new();
+    for index in &model.indexes {
+        let stem = index_stem(model, index);
+        match index.kind {
+            IndexKind::Unique => {
+                out.push((format!("find_by_{stem}"), index.name.span));
+                out.push((format!("upsert_by_{stem}"), index.name.span));
+            }
+            IndexKind::Secondary => {
+                out.push((format!("list_by_{stem}"), index.name.span));
+                out.push((format!("list_by_{stem}_meta"), index.name.span));
+            }
+        }
+    }
+    for rel in &model.belongs_to {
+        out.push((format!("load_{}", rel.name), rel.name.span()));
+        out.push((format!("load_{}", plural(&rel.name.to_string())), rel.name.span()));
+    }
+    for rel in &model.has {
+        match rel.kind {
+            crate::ir::HasKind::Many => {
+                out.push((format!("list_{}", rel.name), rel.name.span()));
+                out.push((format!("load_{}", rel.name), rel.name.span()));
+            }
+            crate::ir::HasKind::One => {
+                out.push((format!("load_{}", rel.name), rel.name.span()));
+                out.push((format!("load_{}", plural(&rel.name.to_string())), rel.name.span()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural("post"), "posts");
+        assert_eq!(plural("category"), "categories");
+        assert_eq!(plural("day"), "days");
+        assert_eq!(plural("box"), "boxes");
+        assert_eq!(plural("match"), "matches");
+    }
+}

@@ -1,0 +1,110 @@
+//! Checks of one model, each at the token it is about.
+
+use crate::ctxt::Ctxt;
+use crate::ir::Model;
+use crate::names;
+use std::collections::HashMap;
+
+/// The least ttl Workers KV accepts, in seconds.
+pub const MIN_TTL: u64 = 60;
+
+/// Whether `s` is a valid key prefix: `[a-z0-9_-]+`.
+pub fn valid_prefix(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Whether `s` is a valid binding name: a JavaScript identifier of ASCII letters, digits and `_`.
+pub fn valid_binding(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Why a type cannot be an id, or `None` when it can (or may: user types are
+/// checked by the compiler through `KeyPart`).
+pub fn unsupported_id_type(ty: &syn::Type) -> Option<&'static str> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?.ident.to_string();
+            match last.as_str() {
+                "f32" | "f64" => Some("floating-point numbers have no exact, ordered key form"),
+                "Option" => Some("an id cannot be optional"),
+                "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" | "VecDeque" => {
+                    Some("collections cannot be key components")
+                }
+                _ => None,
+            }
+        }
+        syn::Type::Paren(p) => unsupported_id_type(&p.elem),
+        syn::Type::Group(g) => unsupported_id_type(&g.elem),
+        syn::Type::Reference(_) => Some("a model owns its id; use an owned type"),
+        _ => Some("tuples, arrays, slices, pointers and function types cannot be key components"),
+    }
+}
+
+/// Runs every single-model check.
+pub fn check_model(cx: &Ctxt, model: &Model) {
+    // A prefix is `[a-z0-9_-]+`, so it can never contain the `:`, `.` or `/` separators.
+    if !valid_prefix(&model.prefix.value) {
+        cx.error(
+            model.prefix.span,
+            format!("invalid prefix `{}`: use lowercase letters, digits, `_` and `-`", model.prefix.value),
+        );
+    }
+    // A binding is a JavaScript identifier: wrangler exposes it as `env.NAME`.
+    if !valid_binding(&model.binding.value) {
+        cx.error(
+            model.binding.span,
+            format!(
+                "invalid binding `{}`: use letters, digits and `_`, not starting with a digit",
+                model.binding.value
+            ),
+        );
+    }
+    // KV refuses an expiration_ttl under 60 seconds.
+    if let Some(ttl) = &model.ttl {
+        if ttl.value < MIN_TTL {
+            cx.error(
+                ttl.span,
+                format!("ttl must be at least {MIN_TTL} seconds (the Workers KV minimum), not {}", ttl.value),
+            );
+        }
+    }
+    // An id is a key component: it needs an exact, injective encoding.
+    let id = model.id_field();
+    if let Some(why) = unsupported_id_type(&id.ty) {
+        cx.error_spanned(
+            &id.ty,
+            format!(
+                "unsupported id type `{}`: {why}; use a String, an integer, bool, a unit enum deriving KeyPart, or a type implementing kvgen::KeyPart",
+                quote::ToTokens::to_token_stream(&id.ty).to_string().replace(' ', "")
+            ),
+        );
+    }
+    // Index names are `[a-z0-9_]+` and distinct: each is a key segment of its own.
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    let mut duplicate_index = false;
+    for index in &model.indexes {
+        let name = index.name.value.as_str();
+        if index.named && !(valid_prefix(name) && !name.contains('-')) {
+            cx.error(index.name.span, format!("invalid index name `{name}`: use lowercase letters, digits and `_`"));
+        }
+        if seen.insert(name, ()).is_some() {
+            duplicate_index = true;
+            cx.error(index.name.span, format!("duplicate index name `{name}`: give one of them `name = \"...\"`"));
+        }
+    }
+    // Every generated method has a name of its own (not repeated for a duplicate index name).
+    if duplicate_index {
+        return;
+    }
+    let mut methods: HashMap<String, ()> = HashMap::new();
+    for (name, span) in names::repo_methods(model) {
+        if methods.insert(name.clone(), ()).is_some() {
+            cx.error(
+                span,
+                format!("two indexes or relations would both generate `{name}`; rename one with `name = \"...\"`"),
+            );
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The one error type of kvgen: every variant is a fact a user can act on.
+
+/// What a kvgen call can fail with.
+///
+/// Store backends return it too, so limit violations look the same whether
+/// [`MemoryStore`](crate::MemoryStore) or Workers KV caught them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `update` found no record with that id.
+    #[error("{model} `{key}` not found")]
+    NotFound {
+        /// The model's key prefix.
+        model: &'static str,
+        /// The record key that was read.
+        key: String,
+    },
+    /// `create` found a record with that id already.
+    #[error("{model} `{key}` already exists")]
+    AlreadyExists {
+        /// The model's key prefix.
+        model: &'static str,
+        /// The record key that is taken.
+        key: String,
+    },
+    /// Another live record already carries this unique value.
+    #[error("unique index {model}.{index} already holds `{value}` (record `{holder}`)")]
+    UniqueViolation {
+        /// The model's key prefix.
+        model: &'static str,
+        /// The index name.
+        index: &'static str,
+        /// The encoded value, components joined by `:`.
+        value: String,
+        /// The encoded id of the record that holds it.
+        holder: String,
+    },
+    /// A key is longer than the 512 bytes KV accepts.
+    #[error("key is {len} bytes, over the 512-byte limit: `{key}`")]
+    KeyTooLong {
+        /// The key (as long as it is).
+        key: String,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A key KV refuses for another reason: empty, `.` or `..`.
+    #[error("invalid key `{key}`: {reason}")]
+    InvalidKey {
+        /// The key.
+        key: String,
+        /// Why KV refuses it.
+        reason: &'static str,
+    },
+    /// A value is over the 25 MiB limit.
+    #[error("value of `{key}` is {size} bytes, over the 25 MiB limit")]
+    ValueTooLarge {
+        /// The key written.
+        key: String,
+        /// The value's size in bytes.
+        size: usize,
+    },
+    /// Serialized metadata is over the 1024-byte limit.
+    #[error("metadata of `{key}` is {size} bytes, over the 1024-byte limit")]
+    MetadataTooLarge {
+        /// The key written.
+        key: String,
+        /// The serialized metadata's size in bytes.
+        size: usize,
+    },
+    /// `expiration_ttl` under 60 seconds.
+    #[error("expiration_ttl {ttl}s for `{key}` is under the 60 s minimum")]
+    TtlTooShort {
+        /// The key written.
+        key: String,
+        /// The ttl asked for, in seconds.
+        ttl: u64,
+    },
+    /// An absolute expiration less than 60 seconds in the future.
+    #[error("expiration {expiration} for `{key}` is less than 60 s after now ({now})")]
+    ExpirationTooSoon {
+        /// The key written.
+        key: String,
+        /// The expiration asked for, in seconds since the epoch.
+        expiration: u64,
+        /// The store's clock, in seconds since the epoch.
+        now: u64,
+    },
+    /// A list page asked for more than 1000 keys (or for none).
+    #[error("list limit {limit} is outside 1..=1000")]
+    ListLimit {
+        /// The limit asked for.
+        limit: u32,
+    },
+    /// A bulk read of more than 100 keys (or of none).
+    #[error("bulk read of {count} keys is outside 1..=100")]
+    BulkLimit {
+        /// How many keys were asked for.
+        count: usize,
+    },
+    /// A list cursor the store did not issue.
+    #[error("invalid list cursor `{cursor}`")]
+    InvalidCursor {
+        /// The cursor passed in.
+        cursor: String,
+    },
+    /// A runtime scope that could not be put in front of keys.
+    #[error("invalid scope `{scope}`: use 1..=64 characters of [A-Za-z0-9_-]")]
+    InvalidScope {
+        /// The scope passed in.
+        scope: String,
+    },
+    /// A value or metadata could not be (de)serialized.
+    #[error("serialization of `{key}` failed: {message}")]
+    Serialization {
+        /// The key being read or written.
+        key: String,
+        /// What serde_json said.
+        message: String,
+    },
+    /// The backend failed for a reason of its own (network, runtime, injected fault).
+    #[error("store {op} of `{key}` failed: {message}")]
+    Store {
+        /// The operation: get, get_many, put, delete, list.
+        op: &'static str,
+        /// The key or prefix involved.
+        key: String,
+        /// The backend's message.
+        message: String,
+    },
+}
+
+/// `Result` with kvgen's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

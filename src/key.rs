@@ -1,0 +1,360 @@
+//! The key codec: how values become key components, and how keys are laid out.
+//!
+//! ```text
+//! record            {scope/}{model}:{id}
+//! unique index      {scope/}{model}.{index}:{v1}[:{v2}...]         value = record id
+//! secondary index   {scope/}{model}.{index}:{v1}[:{v2}...]:{id}     value empty
+//! ```
+//!
+//! Components are encoded so that no value can forge a separator and distinct
+//! values always give distinct keys:
+//! - strings keep their case; `%`, `:` and control bytes become `%XX`;
+//! - unsigned integers are zero-padded to the type's width, signed ones are
+//!   offset by 2^(bits-1) first, so byte order of keys is numeric order;
+//! - `bool` is `0` / `1`; unit enums use their serde name (derive [`KeyPart`](derive@crate::KeyPart)).
+//!
+//! Decoding accepts only the canonical form, so `encode(decode(s)) == s`.
+
+/// A type that can be one component of a key.
+///
+/// Implemented for strings, integers, `bool`, `char` and `Option` (where `None`
+/// means "no index entry"); derive it for unit enums, or implement it for your
+/// own id types. An implementation must be injective (distinct values, distinct
+/// components) and must not write `:` or control bytes; [`encode_str`] does both
+/// for any string form.
+pub trait KeyPart {
+    /// Appends this value's component to `out`.
+    fn write_key(&self, out: &mut String);
+
+    /// Parses a component written by [`write_key`](KeyPart::write_key); `None`
+    /// for anything it would not have written.
+    fn read_key(part: &str) -> Option<Self>
+    where
+        Self: Sized;
+
+    /// `true` when the value stands for "absent": the record gets no entry in
+    /// an index over this field. Only `Option::None` says so.
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+/// Percent-encodes `%`, `:` and control bytes of `s` onto `out`.
+pub fn encode_str(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for c in s.chars() {
+        if needs_escape(c as u32) {
+            let b = c as u8;
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+fn needs_escape(c: u32) -> bool {
+    c == '%' as u32 || c == ':' as u32 || c < 0x20 || c == 0x7f
+}
+
+/// Decodes what [`encode_str`] wrote; `None` for a non-canonical form (a bare
+/// `:` or control byte, a `%XX` that did not need escaping, lowercase hex).
+pub fn decode_str(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            };
+            let hi = hex(*bytes.get(i + 1)?)?;
+            let lo = hex(*bytes.get(i + 2)?)?;
+            let v = hi << 4 | lo;
+            if !needs_escape(v as u32) {
+                return None;
+            }
+            out.push(v);
+            i += 3;
+        } else if needs_escape(b as u32) {
+            return None;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl KeyPart for str {
+    fn write_key(&self, out: &mut String) {
+        encode_str(self, out)
+    }
+}
+
+impl KeyPart for String {
+    fn write_key(&self, out: &mut String) {
+        encode_str(self, out)
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        decode_str(part)
+    }
+}
+
+impl<T: KeyPart + ?Sized> KeyPart for &T {
+    fn write_key(&self, out: &mut String) {
+        (**self).write_key(out)
+    }
+    fn read_key(_: &str) -> Option<Self> {
+        None
+    }
+    fn is_absent(&self) -> bool {
+        (**self).is_absent()
+    }
+}
+
+impl<T: KeyPart> KeyPart for Option<T> {
+    fn write_key(&self, out: &mut String) {
+        if let Some(v) = self {
+            v.write_key(out)
+        }
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        T::read_key(part).map(Some)
+    }
+    fn is_absent(&self) -> bool {
+        match self {
+            Some(v) => v.is_absent(),
+            None => true,
+        }
+    }
+}
+
+fn write_padded(v: u128, width: usize, out: &mut String) {
+    use std::fmt::Write;
+    let _ = write!(out, "{v:0width$}");
+}
+
+fn read_padded(part: &str, width: usize) -> Option<u128> {
+    if part.len() != width || !part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    part.parse().ok()
+}
+
+macro_rules! unsigned_key_part {
+    ($($t:ty => $width:expr),*) => {$(
+        impl KeyPart for $t {
+            fn write_key(&self, out: &mut String) {
+                write_padded(*self as u128, $width, out)
+            }
+            fn read_key(part: &str) -> Option<Self> {
+                read_padded(part, $width).and_then(|v| <$t>::try_from(v).ok())
+            }
+        }
+    )*};
+}
+
+macro_rules! signed_key_part {
+    ($($t:ty, $u:ty => $width:expr),*) => {$(
+        impl KeyPart for $t {
+            fn write_key(&self, out: &mut String) {
+                // Offset by 2^(bits-1): flipping the sign bit maps MIN..=MAX onto 0..=uMAX in order.
+                let shifted = (*self as $u) ^ (1 << (<$u>::BITS - 1));
+                write_padded(shifted as u128, $width, out)
+            }
+            fn read_key(part: &str) -> Option<Self> {
+                let shifted = <$u>::try_from(read_padded(part, $width)?).ok()?;
+                Some((shifted ^ (1 << (<$u>::BITS - 1))) as $t)
+            }
+        }
+    )*};
+}
+
+unsigned_key_part!(u8 => 3, u16 => 5, u32 => 10, u64 => 20, u128 => 39);
+signed_key_part!(i8, u8 => 3, i16, u16 => 5, i32, u32 => 10, i64, u64 => 20, i128, u128 => 39);
+
+impl KeyPart for usize {
+    fn write_key(&self, out: &mut String) {
+        (*self as u64).write_key(out)
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        u64::read_key(part).and_then(|v| usize::try_from(v).ok())
+    }
+}
+
+impl KeyPart for isize {
+    fn write_key(&self, out: &mut String) {
+        (*self as i64).write_key(out)
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        i64::read_key(part).and_then(|v| isize::try_from(v).ok())
+    }
+}
+
+impl KeyPart for bool {
+    fn write_key(&self, out: &mut String) {
+        out.push(if *self { '1' } else { '0' })
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        match part {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl KeyPart for char {
+    fn write_key(&self, out: &mut String) {
+        encode_str(self.encode_utf8(&mut [0; 4]), out)
+    }
+    fn read_key(part: &str) -> Option<Self> {
+        let s = decode_str(part)?;
+        let mut chars = s.chars();
+        let c = chars.next()?;
+        chars.next().is_none().then_some(c)
+    }
+}
+
+/// Encodes one value as a key component.
+pub fn encode<T: KeyPart + ?Sized>(value: &T) -> String {
+    let mut out = String::new();
+    value.write_key(&mut out);
+    out
+}
+
+/// Decodes one key component.
+pub fn decode<T: KeyPart>(part: &str) -> Option<T> {
+    T::read_key(part)
+}
+
+/// Support for `#[derive(KeyPart)]` on unit enums: the component is the
+/// variant's serde name.
+#[doc(hidden)]
+pub fn write_serde_unit<T: serde::Serialize>(value: &T, out: &mut String) {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => encode_str(&s, out),
+        // The derive only accepts unit enums, whose serde form is a string.
+        other => panic!("KeyPart derive: {other:?} is not a unit variant"),
+    }
+}
+
+#[doc(hidden)]
+pub fn read_serde_unit<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(decode_str(part)?)).ok()
+}
+
+/// Builds the components of one index key; generated code calls
+/// [`part`](KeyWriter::part) once per indexed field.
+#[derive(Debug)]
+pub struct KeyWriter {
+    buf: String,
+    parts: usize,
+    absent: bool,
+}
+
+impl KeyWriter {
+    pub(crate) fn new(prefix: String) -> Self {
+        KeyWriter { buf: prefix, parts: 0, absent: false }
+    }
+
+    /// Appends one component (`:`-separated).
+    pub fn part<T: KeyPart + ?Sized>(&mut self, value: &T) {
+        if value.is_absent() {
+            self.absent = true;
+        }
+        if self.parts > 0 {
+            self.buf.push(':');
+        }
+        self.parts += 1;
+        value.write_key(&mut self.buf);
+    }
+
+    /// The key, or `None` when a component was absent.
+    pub(crate) fn finish(self) -> Option<String> {
+        (!self.absent).then_some(self.buf)
+    }
+}
+
+/// Where one model's keys live: `{scope/}{model}`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpace<'a> {
+    scope: &'a str,
+    model: &'static str,
+}
+
+impl<'a> KeySpace<'a> {
+    /// The key space of `model` under `scope` (`""` for none).
+    pub fn new(scope: &'a str, model: &'static str) -> Self {
+        KeySpace { scope, model }
+    }
+
+    fn head(&self, cap: usize) -> String {
+        let mut s = String::with_capacity(self.scope.len() + self.model.len() + cap + 2);
+        if !self.scope.is_empty() {
+            s.push_str(self.scope);
+            s.push('/');
+        }
+        s.push_str(self.model);
+        s
+    }
+
+    /// `{scope/}{model}:` — the prefix every record key starts with.
+    pub fn record_prefix(&self) -> String {
+        let mut s = self.head(1);
+        s.push(':');
+        s
+    }
+
+    /// `{scope/}{model}:{id}` for an already encoded id.
+    pub fn record_key(&self, encoded_id: &str) -> String {
+        let mut s = self.head(encoded_id.len() + 1);
+        s.push(':');
+        s.push_str(encoded_id);
+        s
+    }
+
+    /// `{scope/}{model}.{index}:` — the prefix of every entry of an index.
+    pub fn index_prefix(&self, index: &str) -> String {
+        let mut s = self.head(index.len() + 2);
+        s.push('.');
+        s.push_str(index);
+        s.push(':');
+        s
+    }
+
+    pub(crate) fn index_writer(&self, index: &str) -> KeyWriter {
+        KeyWriter::new(self.index_prefix(index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_only_separators_and_controls() {
+        assert_eq!(encode("Ada:Lovelace%\n é/x"), "Ada%3ALovelace%25%0A é/x");
+        assert_eq!(decode::<String>("Ada%3ALovelace%25%0A é/x").unwrap(), "Ada:Lovelace%\n é/x");
+        assert_eq!(decode::<String>("a%3a"), None, "lowercase hex is not canonical");
+        assert_eq!(decode::<String>("%41"), None, "an escape that was not needed is not canonical");
+        assert_eq!(decode::<String>("a:b"), None);
+    }
+
+    #[test]
+    fn integers_are_fixed_width_and_offset() {
+        assert_eq!(encode(&7u32), "0000000007");
+        assert_eq!(encode(&u64::MAX), "18446744073709551615");
+        assert_eq!(encode(&i8::MIN), "000");
+        assert_eq!(encode(&-1i8), "127");
+        assert_eq!(encode(&0i8), "128");
+        assert_eq!(decode::<u32>("7"), None);
+        assert_eq!(decode::<i8>("127"), Some(-1));
+        assert_eq!(decode::<u8>("256"), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! Typed Cloudflare Workers KV for Rust.
+//!
+//! Write a model once, as a plain struct with `#[derive(KvModel)]`, and get a
+//! typed repository over any [`KvStore`]: get, create, put, update, delete,
+//! paged listing, count, unique and compound-unique finders and upserts,
+//! secondary-index listings, and relation loaders that batch their reads.
+//!
+//! ```
+//! use kvgen::{KvModel, MemoryStore, Page};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+//! #[kv(binding = "APP", unique(org_id, handle))]
+//! pub struct User {
+//!     #[kv(id)]
+//!     pub id: String,
+//!     #[kv(unique)]
+//!     pub email: String,
+//!     #[kv(index)]
+//!     pub org_id: String,
+//!     pub handle: String,
+//! }
+//!
+//! # pollster::block_on(async {
+//! let store = MemoryStore::new();
+//! let users = User::repo(&store);
+//! let ada = User { id: "u1".into(), email: "ada@example.com".into(), org_id: "o1".into(), handle: "ada".into() };
+//! users.create(&ada).await?;
+//! assert_eq!(users.find_by_email("ada@example.com").await?, Some(ada.clone()));
+//! assert_eq!(users.find_by_org_id_and_handle("o1", "ada").await?, Some(ada.clone()));
+//! assert_eq!(users.list_by_org_id("o1", Page::first(10)).await?.items, vec![ada]);
+//! # Ok::<(), kvgen::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The key layout, the unique-index protocol and the cost of each call are
+//! described in the README.
+#![deny(missing_docs)]
+
+mod error;
+pub mod key;
+pub mod limits;
+mod memory;
+mod meter;
+mod model;
+mod repo;
+mod store;
+
+pub use error::{Error, Result};
+pub use key::KeyPart;
+pub use memory::{Clock, ManualClock, MemoryStore, SystemClock};
+pub use meter::{Metered, Ops};
+pub use model::{IndexDef, IndexKind, Model};
+pub use repo::{check_scope, ListPage, Listed, Page, Repo, WriteOptions};
+pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
+
+/// Derives [`Model`] and a typed repository for a struct. See the README for the attributes.
+pub use kvgen_macros::KvModel;
+
+/// Derives [`KeyPart`] for a unit enum: the key component is the variant's serde name.
+pub use kvgen_macros::KeyPart;
+
+/// What generated code refers to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::key::{read_serde_unit, write_serde_unit, KeyWriter};
+    pub use serde;
+
+    /// Implemented for the types a `belongs_to` foreign key may have: the
+    /// parent's id type, or an `Option` of it.
+    #[diagnostic::on_unimplemented(
+        message = "a `belongs_to` field must have the parent's id type `{Id}`, or `Option<{Id}>`",
+        label = "this field's type is `{Self}`"
+    )]
+    pub trait ForeignKey<Id> {}
+    impl<T> ForeignKey<T> for T {}
+    impl<T> ForeignKey<T> for Option<T> {}
+
+    /// Compile-time check that `F` can refer to a record with id `Id`.
+    pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
+}

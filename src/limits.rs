@@ -1,0 +1,80 @@
+//! The Workers KV limits, checked by [`MemoryStore`](crate::MemoryStore) and by
+//! the repositories before the first write of an operation.
+
+use crate::error::{Error, Result};
+
+/// Longest key, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Largest value, in bytes.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
+/// Largest metadata, in bytes of serialized JSON.
+pub const MAX_METADATA_BYTES: usize = 1024;
+/// Shortest `expiration_ttl`, and the least distance of an absolute expiration from now, in seconds.
+pub const MIN_TTL_SECS: u64 = 60;
+/// Most keys one list page returns.
+pub const MAX_LIST_LIMIT: u32 = 1000;
+/// Most keys one bulk read takes.
+pub const MAX_BULK_KEYS: usize = 100;
+
+/// Checks a key: 1..=512 bytes, not `.` or `..`.
+pub fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidKey { key: key.into(), reason: "keys cannot be empty" });
+    }
+    if key == "." || key == ".." {
+        return Err(Error::InvalidKey { key: key.into(), reason: "`.` and `..` are not allowed" });
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::KeyTooLong { key: key.into(), len: key.len() });
+    }
+    Ok(())
+}
+
+/// Checks a value's size.
+pub fn check_value(key: &str, value: &str) -> Result<()> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(Error::ValueTooLarge { key: key.into(), size: value.len() });
+    }
+    Ok(())
+}
+
+/// Checks serialized metadata's size.
+pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
+    let size = serde_json::to_string(metadata).map(|s| s.len()).unwrap_or(usize::MAX);
+    if size > MAX_METADATA_BYTES {
+        return Err(Error::MetadataTooLarge { key: key.into(), size });
+    }
+    Ok(())
+}
+
+/// Checks a relative ttl.
+pub fn check_ttl(key: &str, ttl: u64) -> Result<()> {
+    if ttl < MIN_TTL_SECS {
+        return Err(Error::TtlTooShort { key: key.into(), ttl });
+    }
+    Ok(())
+}
+
+/// Checks an absolute expiration against the clock.
+pub fn check_expiration(key: &str, expiration: u64, now: u64) -> Result<()> {
+    if expiration < now.saturating_add(MIN_TTL_SECS) {
+        return Err(Error::ExpirationTooSoon { key: key.into(), expiration, now });
+    }
+    Ok(())
+}
+
+/// Checks a list page size.
+pub fn check_list_limit(limit: u32) -> Result<()> {
+    if limit == 0 || limit > MAX_LIST_LIMIT {
+        return Err(Error::ListLimit { limit });
+    }
+    Ok(())
+}
+
+/// Checks a bulk read's key count.
+pub fn check_bulk(count: usize) -> Result<()> {
+    if count == 0 || count > MAX_BULK_KEYS {
+        return Err(Error::BulkLimit { count });
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! `Metered`: counts the KV operations and bytes that pass through any store.
+
+use crate::error::Result;
+use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Operation counts, as [`Metered::ops`] reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ops {
+    /// Single-key reads (`get`).
+    pub reads: u64,
+    /// Bulk reads (`get_many`), each one operation of up to 100 keys.
+    pub bulk_reads: u64,
+    /// Keys asked for by bulk reads.
+    pub bulk_keys: u64,
+    /// Writes (`put`).
+    pub writes: u64,
+    /// Deletes.
+    pub deletes: u64,
+    /// List pages.
+    pub lists: u64,
+    /// Bytes of values and metadata read.
+    pub bytes_read: u64,
+    /// Bytes of values and metadata written.
+    pub bytes_written: u64,
+}
+
+impl Ops {
+    /// Operations the Workers runtime counts against its 1000-per-request budget.
+    pub fn total(&self) -> u64 {
+        self.reads + self.bulk_reads + self.writes + self.deletes + self.lists
+    }
+
+    /// The difference `self - earlier`, field by field.
+    pub fn since(&self, earlier: &Ops) -> Ops {
+        Ops {
+            reads: self.reads - earlier.reads,
+            bulk_reads: self.bulk_reads - earlier.bulk_reads,
+            bulk_keys: self.bulk_keys - earlier.bulk_keys,
+            writes: self.writes - earlier.writes,
+            deletes: self.deletes - earlier.deletes,
+            lists: self.lists - earlier.lists,
+            bytes_read: self.bytes_read - earlier.bytes_read,
+            bytes_written: self.bytes_written - earlier.bytes_written,
+        }
+    }
+}
+
+impl fmt::Display for Ops {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        let mut add = |n: u64, one: &str, many: &str| {
+            if n > 0 {
+                parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+            }
+        };
+        add(self.reads, "read", "reads");
+        add(self.bulk_reads, "bulk read", "bulk reads");
+        add(self.writes, "write", "writes");
+        add(self.deletes, "delete", "deletes");
+        add(self.lists, "list", "lists");
+        if parts.is_empty() {
+            return f.write_str("no KV operations");
+        }
+        write!(f, "{}", parts.join(" + "))?;
+        if self.bulk_reads > 0 {
+            let noun = if self.bulk_keys == 1 { "key" } else { "keys" };
+            write!(f, " ({} {noun} in bulk)", self.bulk_keys)?;
+        }
+        write!(f, "; {} B read, {} B written", self.bytes_read, self.bytes_written)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    reads: AtomicU64,
+    bulk_reads: AtomicU64,
+    bulk_keys: AtomicU64,
+    writes: AtomicU64,
+    deletes: AtomicU64,
+    lists: AtomicU64,
+    bytes_read: AtomicU64,
+    bytes_written: AtomicU64,
+}
+
+/// Wraps a store and counts every operation and byte that goes through it.
+/// Operations that the store refuses are counted too: KV bills them.
+pub struct Metered<S> {
+    inner: S,
+    n: Counters,
+}
+
+impl<S> Metered<S> {
+    /// Wraps `inner`, with every count at zero.
+    pub fn new(inner: S) -> Self {
+        Metered { inner, n: Counters::default() }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The counts so far.
+    pub fn ops(&self) -> Ops {
+        let n = &self.n;
+        Ops {
+            reads: n.reads.load(Relaxed),
+            bulk_reads: n.bulk_reads.load(Relaxed),
+            bulk_keys: n.bulk_keys.load(Relaxed),
+            writes: n.writes.load(Relaxed),
+            deletes: n.deletes.load(Relaxed),
+            lists: n.lists.load(Relaxed),
+            bytes_read: n.bytes_read.load(Relaxed),
+            bytes_written: n.bytes_written.load(Relaxed),
+        }
+    }
+
+    /// Sets every count back to zero and returns what they were.
+    pub fn reset(&self) -> Ops {
+        let before = self.ops();
+        let n = &self.n;
+        for c in
+            [&n.reads, &n.bulk_reads, &n.bulk_keys, &n.writes, &n.deletes, &n.lists, &n.bytes_read, &n.bytes_written]
+        {
+            c.store(0, Relaxed);
+        }
+        before
+    }
+}
+
+fn entry_bytes(e: &Option<Entry>) -> u64 {
+    e.as_ref().map_or(0, |e| (e.value.len() + e.metadata.as_ref().map_or(0, |m| m.to_string().len())) as u64)
+}
+
+impl<S: KvStore> KvStore for Metered<S> {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        self.n.reads.fetch_add(1, Relaxed);
+        let got = self.inner.get(key).await?;
+        self.n.bytes_read.fetch_add(entry_bytes(&got), Relaxed);
+        Ok(got)
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        self.n.bulk_reads.fetch_add(1, Relaxed);
+        self.n.bulk_keys.fetch_add(keys.len() as u64, Relaxed);
+        let got = self.inner.get_many(keys).await?;
+        self.n.bytes_read.fetch_add(got.iter().map(entry_bytes).sum(), Relaxed);
+        Ok(got)
+    }
+
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+        self.n.writes.fetch_add(1, Relaxed);
+        let meta = options.metadata.as_ref().map_or(0, |m| m.to_string().len());
+        self.n.bytes_written.fetch_add((value.len() + meta) as u64, Relaxed);
+        self.inner.put(key, value, options).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.n.deletes.fetch_add(1, Relaxed);
+        self.inner.delete(key).await
+    }
+
+    async fn list(&self, options: &ListOptions) -> Result<ListResult> {
+        self.n.lists.fetch_add(1, Relaxed);
+        let page = self.inner.list(options).await?;
+        let meta: usize = page.keys.iter().filter_map(|k| k.metadata.as_ref()).map(|m| m.to_string().len()).sum();
+        self.n.bytes_read.fetch_add(meta as u64, Relaxed);
+        Ok(page)
+    }
+}

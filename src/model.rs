@@ -1,0 +1,52 @@
+//! The `Model` trait: what `#[derive(KvModel)]` implements for a struct.
+
+use crate::key::{KeyPart, KeyWriter};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Whether an index admits one record per value or many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// One record per value; the entry's value is the record id.
+    Unique,
+    /// Many records per value; the id is the last key component.
+    Secondary,
+}
+
+/// An index of a model, as the derive declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexDef {
+    /// The index name in keys: `{model}.{name}:...`.
+    pub name: &'static str,
+    /// Unique or secondary.
+    pub kind: IndexKind,
+    /// The fields whose values make the key, in order.
+    pub fields: &'static [&'static str],
+}
+
+/// A struct stored in KV. Implemented by `#[derive(KvModel)]`; the runtime
+/// ([`Repo`](crate::Repo)) does everything else generically over it.
+pub trait Model: Serialize + DeserializeOwned {
+    /// The id's type.
+    type Id: KeyPart;
+    /// The typed metadata written with records and secondary index entries:
+    /// the `#[kv(meta)]` fields, or `()` when there are none.
+    type Meta: Serialize + DeserializeOwned;
+
+    /// The key prefix, `{model}` in the key layout.
+    const MODEL: &'static str;
+    /// The KV binding (wrangler `binding`) the model lives in.
+    const BINDING: &'static str;
+    /// The default time to live of every write, in seconds.
+    const DEFAULT_TTL: Option<u64>;
+    /// The indexes, unique and secondary.
+    const INDEXES: &'static [IndexDef];
+
+    /// The record's id.
+    fn id(&self) -> &Self::Id;
+    /// Replaces the record's id (used by upserts through a unique index).
+    fn set_id(&mut self, id: Self::Id);
+    /// Writes the components of index `index` (a position in [`INDEXES`](Model::INDEXES)).
+    fn index_parts(&self, index: usize, key: &mut KeyWriter);
+    /// The metadata projection, or `None` when the model declares no `meta` fields.
+    fn meta(&self) -> Option<Self::Meta>;
+}

@@ -1,0 +1,752 @@
+//! `Repo`: every repository operation, written once, generic over [`Model`].
+//!
+//! Generated repositories (`UserRepo`, ...) dereference to a `Repo` and add only
+//! the model-specific finders and loaders, each a call into this file.
+
+use crate::error::{Error, Result};
+use crate::key::{self, KeyPart, KeySpace};
+use crate::limits;
+use crate::model::{IndexKind, Model};
+use crate::store::{Entry, KvStore, ListOptions, PutOptions};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+/// One page request: how many items, and where the previous page stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// At most this many items (1..=1000).
+    pub limit: u32,
+    /// The cursor of the previous page, `None` for the first.
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    /// The first page of at most `limit` items.
+    pub fn first(limit: u32) -> Self {
+        Page { limit, cursor: None }
+    }
+    /// The page after `cursor`.
+    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
+        Page { limit, cursor: Some(cursor.into()) }
+    }
+}
+
+impl Default for Page {
+    /// The first page of 100.
+    fn default() -> Self {
+        Page::first(100)
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass to [`Page::after`] for the next page; `None` when there is no more.
+    pub cursor: Option<String>,
+}
+
+impl<T> ListPage<T> {
+    /// The page after this one, if there is one.
+    pub fn next(&self, limit: u32) -> Option<Page> {
+        self.cursor.as_ref().map(|c| Page::after(c.clone(), limit))
+    }
+}
+
+/// What a listing says of a record or index entry without reading the record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<M: Model> {
+    /// The record's id.
+    pub id: M::Id,
+    /// The record's metadata projection (`#[kv(meta)]` fields).
+    pub meta: Option<M::Meta>,
+    /// When the key expires, seconds since the epoch.
+    pub expiration: Option<u64>,
+}
+
+/// Per-call write options; the model's default `ttl` applies when none is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Expire this many seconds after the write (at least 60).
+    pub ttl: Option<u64>,
+    /// Expire at this time, seconds since the epoch (at least now + 60).
+    pub expiration: Option<u64>,
+}
+
+impl WriteOptions {
+    /// Expire `secs` after the write.
+    pub fn ttl(secs: u64) -> Self {
+        WriteOptions { ttl: Some(secs), expiration: None }
+    }
+    /// Expire at `at`, seconds since the epoch.
+    pub fn expire_at(at: u64) -> Self {
+        WriteOptions { ttl: None, expiration: Some(at) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Update,
+    Put,
+}
+
+/// An index entry a record needs: which index, and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexEntry {
+    index: usize,
+    key: String,
+}
+
+/// The repository of model `M` over store `S`, optionally under a scope.
+pub struct Repo<'a, M, S> {
+    store: &'a S,
+    scope: &'a str,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M, S> Clone for Repo<'_, M, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, S> Copy for Repo<'_, M, S> {}
+
+impl<M, S> std::fmt::Debug for Repo<'_, M, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("model", &std::any::type_name::<M>()).field("scope", &self.scope).finish()
+    }
+}
+
+/// Checks a runtime scope: 1..=64 characters of `[A-Za-z0-9_-]`.
+pub fn check_scope(scope: &str) -> Result<()> {
+    let ok =
+        (1..=64).contains(&scope.len()) && scope.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidScope { scope: scope.to_string() })
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T> {
+    serde_json::from_str(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+}
+
+fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+}
+
+fn meta_value<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
+    rec.meta()
+        .map(|m| {
+            serde_json::to_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+        })
+        .transpose()
+}
+
+fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
+    meta.map(|m| {
+        serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+    })
+    .transpose()
+}
+
+impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
+    /// The repository of `M` in `store`, unscoped.
+    pub fn new(store: &'a S) -> Self {
+        Repo { store, scope: "", model: PhantomData }
+    }
+
+    /// The repository of `M` in `store`, every key under `{scope}/`
+    /// (a stage or tenant; 1..=64 characters of `[A-Za-z0-9_-]`).
+    pub fn scoped(store: &'a S, scope: &'a str) -> Result<Self> {
+        check_scope(scope)?;
+        Ok(Repo { store, scope, model: PhantomData })
+    }
+
+    /// The store this repository reads and writes.
+    pub fn store(&self) -> &'a S {
+        self.store
+    }
+
+    /// The scope, `""` for none.
+    pub fn scope(&self) -> &'a str {
+        self.scope
+    }
+
+    /// The repository of another model in the same store and scope.
+    pub fn related<C: Model>(&self) -> Repo<'a, C, S> {
+        Repo { store: self.store, scope: self.scope, model: PhantomData }
+    }
+
+    fn space(&self) -> KeySpace<'a> {
+        KeySpace::new(self.scope, M::MODEL)
+    }
+
+    /// The record key of `id`: `{scope/}{model}:{id}`.
+    pub fn record_key(&self, id: &M::Id) -> String {
+        self.space().record_key(&key::encode(id))
+    }
+
+    /// The key of `rec`'s entry in index `index`, or `None` when an indexed
+    /// field is absent (`None`).
+    pub fn index_key(&self, rec: &M, index: usize) -> Option<String> {
+        let def = &M::INDEXES[index];
+        let mut w = self.space().index_writer(def.name);
+        rec.index_parts(index, &mut w);
+        if def.kind == IndexKind::Secondary {
+            w.part(rec.id());
+        }
+        w.finish()
+    }
+
+    /// The key (unique) or key prefix (secondary, without the id) looked up
+    /// for the given values of index `index`.
+    fn lookup_key(&self, index: usize, values: &[&dyn KeyPart]) -> Option<String> {
+        let def = &M::INDEXES[index];
+        let mut w = self.space().index_writer(def.name);
+        for v in values {
+            w.part(*v);
+        }
+        let mut key = w.finish()?;
+        if def.kind == IndexKind::Secondary {
+            key.push(':');
+        }
+        Some(key)
+    }
+
+    fn entries(&self, rec: &M) -> Vec<IndexEntry> {
+        (0..M::INDEXES.len())
+            .filter_map(|index| self.index_key(rec, index).map(|key| IndexEntry { index, key }))
+            .collect()
+    }
+
+    fn put_options(&self, opts: &WriteOptions, metadata: Option<Value>) -> PutOptions {
+        let expiration_ttl = opts.ttl.or(if opts.expiration.is_none() { M::DEFAULT_TTL } else { None });
+        PutOptions { expiration: opts.expiration, expiration_ttl, metadata }
+    }
+
+    /// Reads any number of keys in bulk reads of at most 100.
+    async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(limits::MAX_BULK_KEYS) {
+            out.extend(self.store.get_many(chunk).await?);
+        }
+        Ok(out)
+    }
+
+    /// Reads records by key, keeping the order and skipping none.
+    async fn read_records(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
+        let entries = self.read_keys(keys).await?;
+        keys.iter().zip(entries).map(|(k, e)| e.map(|e| parse::<M>(k, &e.value)).transpose()).collect()
+    }
+
+    // ---- reads -------------------------------------------------------------
+
+    /// The record with this id. Costs 1 read.
+    pub async fn get(&self, id: &M::Id) -> Result<Option<M>> {
+        Ok(self.get_with_meta(id).await?.map(|(rec, _)| rec))
+    }
+
+    /// The record with this id and its stored metadata. Costs 1 read.
+    pub async fn get_with_meta(&self, id: &M::Id) -> Result<Option<(M, Option<M::Meta>)>> {
+        let key = self.record_key(id);
+        match self.store.get(&key).await? {
+            None => Ok(None),
+            Some(e) => Ok(Some((parse(&key, &e.value)?, parse_meta::<M>(&key, e.metadata)?))),
+        }
+    }
+
+    /// The records with these ids, in the same order. Costs ceil(n/100) bulk reads.
+    pub async fn get_many(&self, ids: &[M::Id]) -> Result<Vec<Option<M>>> {
+        let keys: Vec<String> = ids.iter().map(|id| self.record_key(id)).collect();
+        self.read_records(&keys).await
+    }
+
+    /// Whether a record with this id exists. Costs 1 read.
+    pub async fn exists(&self, id: &M::Id) -> Result<bool> {
+        Ok(self.store.get(&self.record_key(id)).await?.is_some())
+    }
+
+    /// One page of records in key order. Costs 1 list + ceil(n/100) bulk reads.
+    pub async fn list(&self, page: Page) -> Result<ListPage<M>> {
+        let listed = self.list_raw(self.space().record_prefix(), page).await?;
+        let keys: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
+        let items = self.read_records(&keys).await?.into_iter().flatten().collect();
+        Ok(ListPage { items, cursor: listed.cursor })
+    }
+
+    /// One page of ids with their metadata, without reading records. Costs 1 list.
+    pub async fn list_meta(&self, page: Page) -> Result<ListPage<Listed<M>>> {
+        let prefix = self.space().record_prefix();
+        let listed = self.list_raw(prefix.clone(), page).await?;
+        let items = listed
+            .keys
+            .into_iter()
+            .filter_map(|k| {
+                let id = M::Id::read_key(&k.name[prefix.len()..])?;
+                Some(parse_meta::<M>(&k.name, k.metadata).map(|meta| Listed { id, meta, expiration: k.expiration }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(ListPage { items, cursor: listed.cursor })
+    }
+
+    /// How many records there are. Costs ceil(n/1000) lists.
+    pub async fn count(&self) -> Result<u64> {
+        let prefix = self.space().record_prefix();
+        let mut page = Page::first(limits::MAX_LIST_LIMIT);
+        let mut n = 0;
+        loop {
+            let listed = self.list_raw(prefix.clone(), page).await?;
+            n += listed.keys.len() as u64;
+            match listed.cursor {
+                Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn list_raw(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
+        limits::check_list_limit(page.limit)?;
+        self.store.list(&ListOptions { prefix, cursor: page.cursor, limit: page.limit }).await
+    }
+
+    // ---- writes ------------------------------------------------------------
+
+    /// Inserts a new record: fails with [`Error::AlreadyExists`] when the id is
+    /// taken, [`Error::UniqueViolation`] when a live record holds one of its
+    /// unique values. Costs 1 bulk read + (1 + indexes) writes.
+    pub async fn create(&self, rec: &M) -> Result<()> {
+        self.write(rec, Mode::Create, &WriteOptions::default()).await
+    }
+
+    /// [`create`](Repo::create) with a ttl or expiration.
+    pub async fn create_with(&self, rec: &M, opts: WriteOptions) -> Result<()> {
+        self.write(rec, Mode::Create, &opts).await
+    }
+
+    /// Writes the record whether or not it exists (upsert by id), moving its
+    /// index entries when indexed values changed.
+    pub async fn put(&self, rec: &M) -> Result<()> {
+        self.write(rec, Mode::Put, &WriteOptions::default()).await
+    }
+
+    /// [`put`](Repo::put) with a ttl or expiration.
+    pub async fn put_with(&self, rec: &M, opts: WriteOptions) -> Result<()> {
+        self.write(rec, Mode::Put, &opts).await
+    }
+
+    /// Replaces an existing record: fails with [`Error::NotFound`] when there is none.
+    pub async fn update(&self, rec: &M) -> Result<()> {
+        self.write(rec, Mode::Update, &WriteOptions::default()).await
+    }
+
+    /// [`update`](Repo::update) with a ttl or expiration.
+    pub async fn update_with(&self, rec: &M, opts: WriteOptions) -> Result<()> {
+        self.write(rec, Mode::Update, &opts).await
+    }
+
+    /// Deletes the record and its index entries; `false` when there was none.
+    /// The record goes first, so a failure part-way leaves only stale entries,
+    /// which lookups ignore and later writes replace.
+    pub async fn delete(&self, id: &M::Id) -> Result<bool> {
+        let key = self.record_key(id);
+        limits::check_key(&key)?;
+        let Some(entry) = self.store.get(&key).await? else {
+            return Ok(false);
+        };
+        let rec: M = parse(&key, &entry.value)?;
+        let entries = self.entries(&rec);
+        let ours = self.entries_pointing_to(&entries, &key::encode(id)).await?;
+        self.store.delete(&key).await?;
+        for e in ours {
+            self.store.delete(&e.key).await?;
+        }
+        Ok(true)
+    }
+
+    /// Of `entries`, those that point to the record with encoded id `id`:
+    /// every secondary entry (its key ends in the id), and unique entries whose
+    /// stored value is the id (one bulk read when there are any).
+    async fn entries_pointing_to(&self, entries: &[IndexEntry], id: &str) -> Result<Vec<IndexEntry>> {
+        let unique: Vec<String> =
+            entries.iter().filter(|e| M::INDEXES[e.index].kind == IndexKind::Unique).map(|e| e.key.clone()).collect();
+        let held = self.read_keys(&unique).await?;
+        let held: HashMap<&str, bool> =
+            unique.iter().zip(&held).map(|(k, v)| (k.as_str(), v.as_ref().is_some_and(|v| v.value == id))).collect();
+        Ok(entries.iter().filter(|e| held.get(e.key.as_str()).copied().unwrap_or(true)).cloned().collect())
+    }
+
+    async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
+        let id = key::encode(rec.id());
+        let rec_key = self.space().record_key(&id);
+        let value = to_json(&rec_key, rec)?;
+        let meta = meta_value(&rec_key, rec)?;
+        let new_entries = self.entries(rec);
+
+        // Every limit is checked before the first write of the operation.
+        limits::check_key(&rec_key)?;
+        for e in &new_entries {
+            limits::check_key(&e.key)?;
+        }
+        limits::check_value(&rec_key, &value)?;
+        if let Some(m) = &meta {
+            limits::check_metadata(&rec_key, m)?;
+        }
+        let put_opts = self.put_options(opts, meta.clone());
+        if let Some(ttl) = put_opts.expiration_ttl {
+            limits::check_ttl(&rec_key, ttl)?;
+        }
+
+        // One bulk read: the record and every unique entry it needs.
+        let unique: Vec<&IndexEntry> =
+            new_entries.iter().filter(|e| M::INDEXES[e.index].kind == IndexKind::Unique).collect();
+        let mut keys = Vec::with_capacity(1 + unique.len());
+        keys.push(rec_key.clone());
+        keys.extend(unique.iter().map(|e| e.key.clone()));
+        let mut got = self.read_keys(&keys).await?.into_iter();
+        let old: Option<(M, Option<Value>)> = match got.next().flatten() {
+            Some(e) => Some((parse(&rec_key, &e.value)?, e.metadata)),
+            None => None,
+        };
+        let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
+        match (mode, &old) {
+            (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model: M::MODEL, key: rec_key }),
+            (Mode::Update, None) => return Err(Error::NotFound { model: M::MODEL, key: rec_key }),
+            _ => {}
+        }
+
+        // An entry held by another id is a conflict only if that record still carries the value.
+        let contested: Vec<(&IndexEntry, &String)> =
+            unique.iter().zip(&held).filter_map(|(e, h)| h.as_ref().filter(|h| **h != id).map(|h| (*e, h))).collect();
+        if !contested.is_empty() {
+            let holder_keys: Vec<String> = contested.iter().map(|(_, h)| self.space().record_key(h)).collect();
+            for key in &holder_keys {
+                limits::check_key(key)?;
+            }
+            let holders = self.read_records(&holder_keys).await?;
+            for ((entry, holder_id), holder) in contested.iter().zip(holders) {
+                if let Some(holder) = holder {
+                    if self.index_key(&holder, entry.index).as_deref() == Some(entry.key.as_str()) {
+                        let def = &M::INDEXES[entry.index];
+                        return Err(Error::UniqueViolation {
+                            model: M::MODEL,
+                            index: def.name,
+                            value: entry.key[self.space().index_prefix(def.name).len()..].to_string(),
+                            holder: holder_id.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+
+        let old_entries = old.as_ref().map(|(o, _)| self.entries(o)).unwrap_or_default();
+        let meta_changed = old.as_ref().is_some_and(|(_, m)| *m != meta);
+        // Entries of an expiring record are rewritten with it, so they expire together.
+        let expiring = put_opts.expiration_ttl.is_some() || put_opts.expiration.is_some();
+        let unique_ok: HashMap<&str, bool> =
+            unique.iter().zip(&held).map(|(e, h)| (e.key.as_str(), h.as_deref() == Some(id.as_str()))).collect();
+        let to_write: Vec<&IndexEntry> = new_entries
+            .iter()
+            .filter(|e| {
+                let kept = old_entries.contains(e);
+                match M::INDEXES[e.index].kind {
+                    IndexKind::Unique => !kept || !unique_ok[e.key.as_str()] || expiring,
+                    IndexKind::Secondary => !kept || meta_changed || expiring,
+                }
+            })
+            .collect();
+
+        let mut written: Vec<&str> = Vec::with_capacity(to_write.len());
+        for e in &to_write {
+            let (value, metadata) = match M::INDEXES[e.index].kind {
+                IndexKind::Unique => (id.as_str(), None),
+                IndexKind::Secondary => ("", meta.clone()),
+            };
+            let entry_opts = PutOptions { metadata, ..put_opts.clone() };
+            if let Err(err) = self.store.put(&e.key, value, &entry_opts).await {
+                self.compensate(&written, &old_entries).await;
+                return Err(err);
+            }
+            written.push(&e.key);
+        }
+        if let Err(err) = self.store.put(&rec_key, &value, &put_opts).await {
+            if old.is_none() {
+                // The record may have landed although the call failed: undo it too.
+                written.push(&rec_key);
+            }
+            self.compensate(&written, &old_entries).await;
+            return Err(err);
+        }
+
+        // The record is committed. Old entries it no longer needs are removed
+        // best-effort: one left behind is stale, ignored by lookups and
+        // replaced by the next write of its value.
+        let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !new_entries.contains(e)).collect();
+        if !dropped.is_empty() {
+            if let Ok(ours) = self.entries_pointing_to(&dropped, &id).await {
+                for e in ours {
+                    let _ = self.store.delete(&e.key).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes the writes of a failed call, keeping entries the old record still needs.
+    async fn compensate(&self, written: &[&str], keep: &[IndexEntry]) {
+        for key in written {
+            if !keep.iter().any(|e| e.key == *key) {
+                let _ = self.store.delete(key).await;
+            }
+        }
+    }
+
+    // ---- indexes (called by generated finders) -------------------------------
+
+    /// The record holding `values` in unique index `index`, verified: a stale
+    /// entry (its record gone or no longer carrying the value) gives `None`.
+    /// Costs 2 reads.
+    #[doc(hidden)]
+    pub async fn find_unique(&self, index: usize, values: &[&dyn KeyPart]) -> Result<Option<M>> {
+        let Some(key) = self.lookup_key(index, values) else { return Ok(None) };
+        limits::check_key(&key)?;
+        let Some(entry) = self.store.get(&key).await? else { return Ok(None) };
+        let rec_key = self.space().record_key(&entry.value);
+        if limits::check_key(&rec_key).is_err() {
+            return Ok(None);
+        }
+        let Some(found) = self.store.get(&rec_key).await? else { return Ok(None) };
+        let rec: M = parse(&rec_key, &found.value)?;
+        Ok((self.index_key(&rec, index).as_deref() == Some(key.as_str())).then_some(rec))
+    }
+
+    /// Creates `rec`, or, when a record already holds its value of unique
+    /// index `index`, replaces that record keeping its id. Returns what was stored.
+    #[doc(hidden)]
+    pub async fn upsert_unique(&self, index: usize, mut rec: M) -> Result<M>
+    where
+        M::Id: Clone,
+    {
+        let Some(key) = self.index_key(&rec, index) else {
+            self.create(&rec).await?;
+            return Ok(rec);
+        };
+        limits::check_key(&key)?;
+        let held = self.store.get(&key).await?;
+        let existing = match held {
+            Some(e) => {
+                let rec_key = self.space().record_key(&e.value);
+                match self.store.get(&rec_key).await? {
+                    Some(r) => Some(parse::<M>(&rec_key, &r.value)?)
+                        .filter(|r| self.index_key(r, index).as_ref() == Some(&key)),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        match existing {
+            Some(found) => {
+                rec.set_id(found.id().clone());
+                self.update(&rec).await?;
+            }
+            None => self.create(&rec).await?,
+        }
+        Ok(rec)
+    }
+
+    /// One page of the records holding `values` in secondary index `index`,
+    /// verified against the records. Costs 1 list + ceil(n/100) bulk reads.
+    #[doc(hidden)]
+    pub async fn list_index(&self, index: usize, values: &[&dyn KeyPart], page: Page) -> Result<ListPage<M>> {
+        let Some(prefix) = self.lookup_key(index, values) else {
+            return Ok(ListPage { items: Vec::new(), cursor: None });
+        };
+        let listed = self.list_raw(prefix.clone(), page).await?;
+        let names: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
+        let items = self.records_of_entries(index, &prefix, &names).await?;
+        Ok(ListPage { items, cursor: listed.cursor })
+    }
+
+    /// Reads the records that secondary entries under `prefix` point to,
+    /// keeping only those that still carry the entry.
+    async fn records_of_entries(&self, index: usize, prefix: &str, names: &[String]) -> Result<Vec<M>> {
+        let keys: Vec<String> = names.iter().map(|n| self.space().record_key(&n[prefix.len()..])).collect();
+        let recs = self.read_records(&keys).await?;
+        Ok(names
+            .iter()
+            .zip(recs)
+            .filter_map(|(name, rec)| rec.filter(|r| self.index_key(r, index).as_deref() == Some(name.as_str())))
+            .collect())
+    }
+
+    /// One page of ids and metadata holding `values` in secondary index
+    /// `index`, without reading records. Costs 1 list. Entries are not
+    /// verified against records: use it where a stale hint is acceptable.
+    #[doc(hidden)]
+    pub async fn list_index_meta(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        page: Page,
+    ) -> Result<ListPage<Listed<M>>> {
+        let Some(prefix) = self.lookup_key(index, values) else {
+            return Ok(ListPage { items: Vec::new(), cursor: None });
+        };
+        let listed = self.list_raw(prefix.clone(), page).await?;
+        let items = listed
+            .keys
+            .into_iter()
+            .filter_map(|k| {
+                let id = M::Id::read_key(&k.name[prefix.len()..])?;
+                Some(parse_meta::<M>(&k.name, k.metadata).map(|meta| Listed { id, meta, expiration: k.expiration }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(ListPage { items, cursor: listed.cursor })
+    }
+
+    // ---- relations (called by generated loaders) -----------------------------
+
+    /// Belongs-to, batched: for each foreign key, the parent it names, with one
+    /// bulk read per 100 distinct parents. Absent keys give `None`.
+    #[doc(hidden)]
+    pub async fn load_by_ids<'k, K>(&self, fks: impl IntoIterator<Item = &'k K>) -> Result<Vec<Option<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+        M: Clone,
+    {
+        let mut slots: Vec<Option<usize>> = Vec::new();
+        let mut distinct: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for fk in fks {
+            if fk.is_absent() {
+                slots.push(None);
+                continue;
+            }
+            let key = self.space().record_key(&key::encode(fk));
+            limits::check_key(&key)?;
+            let next = distinct.len();
+            let at = *seen.entry(key.clone()).or_insert_with(|| {
+                distinct.push(key);
+                next
+            });
+            slots.push(Some(at));
+        }
+        let recs = self.read_records(&distinct).await?;
+        Ok(slots.into_iter().map(|s| s.and_then(|i| recs[i].clone())).collect())
+    }
+
+    /// Belongs-to for one child: the parent `fk` names. Costs 1 read.
+    #[doc(hidden)]
+    pub async fn load_by_id<K: KeyPart + ?Sized>(&self, fk: &K) -> Result<Option<M>> {
+        if fk.is_absent() {
+            return Ok(None);
+        }
+        let key = self.space().record_key(&key::encode(fk));
+        limits::check_key(&key)?;
+        match self.store.get(&key).await? {
+            Some(e) => Ok(Some(parse(&key, &e.value)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Has-many, batched: for each parent key, every record holding it in
+    /// index `index` (a secondary index of `M`). Costs one list per parent (per
+    /// 1000 children) and one bulk read per 100 children in all.
+    #[doc(hidden)]
+    pub async fn load_groups<'k, K>(
+        &self,
+        index: usize,
+        parents: impl IntoIterator<Item = &'k K>,
+    ) -> Result<Vec<Vec<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+    {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for parent in parents {
+            let Some(prefix) = self.lookup_key(index, &[&parent]) else {
+                groups.push((String::new(), Vec::new()));
+                continue;
+            };
+            let mut names = Vec::new();
+            let mut page = Page::first(limits::MAX_LIST_LIMIT);
+            loop {
+                let listed = self.list_raw(prefix.clone(), page).await?;
+                names.extend(listed.keys.into_iter().map(|k| k.name));
+                match listed.cursor {
+                    Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),
+                    None => break,
+                }
+            }
+            groups.push((prefix, names));
+        }
+        let keys: Vec<String> = groups
+            .iter()
+            .flat_map(|(prefix, names)| names.iter().map(|n| self.space().record_key(&n[prefix.len()..])))
+            .collect();
+        let mut recs = self.read_records(&keys).await?.into_iter();
+        Ok(groups
+            .iter()
+            .map(|(_, names)| {
+                names
+                    .iter()
+                    .zip(recs.by_ref())
+                    .filter_map(|(name, rec)| {
+                        rec.filter(|r| self.index_key(r, index).as_deref() == Some(name.as_str()))
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Has-one: the record holding `parent` in index `index` of `M`. Through a
+    /// unique index it costs 2 reads; through a secondary one, 1 list + 1 bulk read.
+    #[doc(hidden)]
+    pub async fn load_one<K: KeyPart + ?Sized>(&self, index: usize, parent: &K) -> Result<Option<M>> {
+        match M::INDEXES[index].kind {
+            IndexKind::Unique => self.find_unique(index, &[&parent]).await,
+            IndexKind::Secondary => Ok(self.list_index(index, &[&parent], Page::first(1)).await?.items.pop()),
+        }
+    }
+
+    /// Has-one, batched over many parents through a unique index: one bulk
+    /// read per 100 parents for the entries, one per 100 found for the records.
+    #[doc(hidden)]
+    pub async fn load_ones<'k, K>(
+        &self,
+        index: usize,
+        parents: impl IntoIterator<Item = &'k K>,
+    ) -> Result<Vec<Option<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+    {
+        if M::INDEXES[index].kind == IndexKind::Secondary {
+            let mut out = Vec::new();
+            for p in parents {
+                out.push(self.load_one(index, p).await?);
+            }
+            return Ok(out);
+        }
+        let lookups: Vec<Option<String>> = parents.into_iter().map(|p| self.lookup_key(index, &[&p])).collect();
+        let keys: Vec<String> = lookups.iter().flatten().cloned().collect();
+        for k in &keys {
+            limits::check_key(k)?;
+        }
+        let held = self.read_keys(&keys).await?;
+        let rec_keys: Vec<String> = held.iter().flatten().map(|e| self.space().record_key(&e.value)).collect();
+        let mut recs = self.read_records(&rec_keys).await?.into_iter();
+        let mut held = held.into_iter();
+        Ok(lookups
+            .into_iter()
+            .map(|lookup| {
+                let key = lookup?;
+                held.next().flatten()?;
+                let rec = recs.next().flatten()?;
+                (self.index_key(&rec, index).as_deref() == Some(key.as_str())).then_some(rec)
+            })
+            .collect())
+    }
+}

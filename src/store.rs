@@ -1,0 +1,92 @@
+//! The storage contract: the only thing a backend implements.
+
+use crate::error::Result;
+use serde_json::Value;
+
+/// A value read from the store, with its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The value as text (kvgen writes JSON).
+    pub value: String,
+    /// The key's metadata, if it has any.
+    pub metadata: Option<Value>,
+}
+
+/// How long a written key lives, and what metadata it carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutOptions {
+    /// Absolute expiry, seconds since the epoch (at least now + 60).
+    pub expiration: Option<u64>,
+    /// Relative expiry in seconds (at least 60).
+    pub expiration_ttl: Option<u64>,
+    /// Metadata, at most 1024 bytes serialized.
+    pub metadata: Option<Value>,
+}
+
+/// One page request of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListOptions {
+    /// Only keys starting with this.
+    pub prefix: String,
+    /// Where the previous page stopped.
+    pub cursor: Option<String>,
+    /// At most this many keys (1..=1000).
+    pub limit: u32,
+}
+
+/// A key as a listing returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListKey {
+    /// The key.
+    pub name: String,
+    /// Its absolute expiry, seconds since the epoch.
+    pub expiration: Option<u64>,
+    /// Its metadata.
+    pub metadata: Option<Value>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListResult {
+    /// Keys in byte order. A page may be empty while the listing is not complete.
+    pub keys: Vec<ListKey>,
+    /// Where the next page starts; `None` when the listing is complete.
+    pub cursor: Option<String>,
+}
+
+/// A Workers KV namespace, or something that behaves like one.
+///
+/// Futures carry no `Send` bound, since Workers futures are not `Send`.
+/// Implementations enforce the KV limits of [`limits`](crate::limits) and
+/// report violations with the matching [`Error`](crate::Error) variant.
+#[allow(async_fn_in_trait)]
+pub trait KvStore {
+    /// Reads one key.
+    async fn get(&self, key: &str) -> Result<Option<Entry>>;
+    /// Reads 1..=100 keys in one operation; the answer is in the order asked.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
+    /// Writes one key.
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()>;
+    /// Deletes one key; deleting a missing key is not an error.
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Lists one page of keys with a prefix, in byte order.
+    async fn list(&self, options: &ListOptions) -> Result<ListResult>;
+}
+
+impl<S: KvStore + ?Sized> KvStore for &S {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        (**self).get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        (**self).get_many(keys).await
+    }
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+        (**self).put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        (**self).delete(key).await
+    }
+    async fn list(&self, options: &ListOptions) -> Result<ListResult> {
+        (**self).list(options).await
+    }
+}
