@@ -22,6 +22,11 @@
 /// own id types. An implementation must be injective (distinct values, distinct
 /// components) and must not write `:` or control bytes; [`encode_str`] does both
 /// for any string form.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a KV key",
+    label = "used in a key here",
+    note = "keys are built from strings, integers, bool, char, unit enums that derive `kvgen::KeyPart`, and types that implement it"
+)]
 pub trait KeyPart {
     /// Appends this value's component to `out`.
     fn write_key(&self, out: &mut String);

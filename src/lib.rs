@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fault;
 pub mod key;
 pub mod limits;
 mod memory;
@@ -47,6 +48,7 @@ mod repo;
 mod store;
 
 pub use error::{Error, Result};
+pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
 pub use memory::{Clock, ManualClock, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
@@ -75,6 +77,19 @@ pub mod __private {
     pub trait ForeignKey<Id> {}
     impl<T> ForeignKey<T> for T {}
     impl<T> ForeignKey<T> for Option<T> {}
+
+    /// Implemented by a model for each field with an index of its own; `FIELD`
+    /// stands for the field's name. `has_many` / `has_one` find the child's
+    /// index through it.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no index on the field named in `by = ...`",
+        label = "`{Self}` needs `#[kv(index)]`, `#[kv(unique)]` or `#[kv(belongs_to = ..)]` on this field",
+        note = "a has_many / has_one relation lists the child's records through the child's index on its foreign key"
+    )]
+    pub trait IndexedBy<const FIELD: u64> {
+        /// The index's position in `Model::INDEXES`.
+        const INDEX: usize;
+    }
 
     /// Compile-time check that `F` can refer to a record with id `Id`.
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}

@@ -467,11 +467,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 IndexKind::Secondary => ("", meta.clone()),
             };
             let entry_opts = PutOptions { metadata, ..put_opts.clone() };
+            // Recorded before the call: a write can land and still report failure.
+            written.push(&e.key);
             if let Err(err) = self.store.put(&e.key, value, &entry_opts).await {
                 self.compensate(&written, &old_entries).await;
                 return Err(err);
             }
-            written.push(&e.key);
         }
         if let Err(err) = self.store.put(&rec_key, &value, &put_opts).await {
             if old.is_none() {
@@ -616,7 +617,6 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     pub async fn load_by_ids<'k, K>(&self, fks: impl IntoIterator<Item = &'k K>) -> Result<Vec<Option<M>>>
     where
         K: KeyPart + ?Sized + 'k,
-        M: Clone,
     {
         let mut slots: Vec<Option<usize>> = Vec::new();
         let mut distinct: Vec<String> = Vec::new();
@@ -635,8 +635,15 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             });
             slots.push(Some(at));
         }
-        let recs = self.read_records(&distinct).await?;
-        Ok(slots.into_iter().map(|s| s.and_then(|i| recs[i].clone())).collect())
+        let entries = self.read_keys(&distinct).await?;
+        // A parent named by several children is read once and parsed once per child.
+        slots
+            .into_iter()
+            .map(|slot| match slot.and_then(|i| entries[i].as_ref().map(|e| (i, e))) {
+                Some((i, e)) => parse(&distinct[i], &e.value).map(Some),
+                None => Ok(None),
+            })
+            .collect()
     }
 
     /// Belongs-to for one child: the parent `fk` names. Costs 1 read.

@@ -68,6 +68,14 @@ fn once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, key: &str, span: Span) {
     }
 }
 
+/// `true` for `key()`, which syn's nested-meta parser would reject with a vaguer message.
+fn empty_parens(meta: &syn::meta::ParseNestedMeta) -> bool {
+    match meta.input.fork().parse::<proc_macro2::Group>() {
+        Ok(g) => g.delimiter() == proc_macro2::Delimiter::Parenthesis && g.stream().is_empty(),
+        Err(_) => false,
+    }
+}
+
 fn key_name(path: &syn::Path) -> String {
     quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
 }
@@ -130,6 +138,11 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
                 let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
                 let mut raw = RawIndex { kind, fields: Vec::new(), name: None, span };
+                if empty_parens(&meta) {
+                    cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
+                    let _ = meta.input.parse::<proc_macro2::Group>();
+                    return Ok(());
+                }
                 meta.parse_nested_meta(|inner| {
                     if inner.path.is_ident(NAME) {
                         let lit: LitStr = inner.value()?.parse()?;
@@ -146,6 +159,17 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 // #[kv(has_many(Post, by = author_id, name = "posts"))]   #[kv(has_one(Profile, by = user_id))]
                 let kind = if meta.path.is_ident(HAS_MANY) { HasKind::Many } else { HasKind::One };
                 let mut raw = RawHas { kind, target: None, by: None, name: None, span };
+                if empty_parens(&meta) {
+                    cx.error(
+                        span,
+                        format!(
+                            "name the child model and its foreign key: `{}(Post, by = author_id)`",
+                            key_name(&meta.path)
+                        ),
+                    );
+                    let _ = meta.input.parse::<proc_macro2::Group>();
+                    return Ok(());
+                }
                 meta.parse_nested_meta(|inner| {
                     if inner.path.is_ident(BY) {
                         let by: Ident = inner.value()?.parse()?;
@@ -361,6 +385,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         belongs_to,
         has: has_ir,
     };
+    valid::check_container(cx, &model);
     if fields.is_some() && !ids.is_empty() {
         valid::check_model(cx, &model);
     }

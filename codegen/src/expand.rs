@@ -4,7 +4,7 @@
 
 use crate::ir::{HasKind, IndexKind, Model};
 use crate::names;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -67,7 +67,7 @@ pub fn model(model: &Model) -> TokenStream {
             fn set_id(&mut self, id: #id_ty) {
                 self.#id = id;
             }
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::single_match)]
             fn index_parts(&self, index: usize, key: &mut ::kvgen::__private::KeyWriter) {
                 match index {
                     #(#index_arms)*
@@ -88,12 +88,10 @@ pub fn model(model: &Model) -> TokenStream {
             }
         }
 
-        #[automatically_derived]
         impl<'a, S: ::kvgen::KvStore> #repo<'a, S> {
             #(#methods)*
         }
 
-        #[automatically_derived]
         impl #ident {
             /// The typed repository of this model in `store`.
             #vis fn repo<S: ::kvgen::KvStore>(store: &S) -> #repo<'_, S> {
@@ -103,8 +101,9 @@ pub fn model(model: &Model) -> TokenStream {
             #vis fn repo_scoped<'a, S: ::kvgen::KvStore>(store: &'a S, scope: &'a str) -> ::kvgen::Result<#repo<'a, S>> {
                 ::kvgen::Repo::scoped(store, scope).map(#repo)
             }
-            #(#index_consts)*
         }
+
+        #(#index_consts)*
 
         #checks
     }
@@ -157,9 +156,10 @@ fn meta(model: &Model) -> (TokenStream, TokenStream, TokenStream) {
     )
 }
 
-/// Hidden constants naming the position of each single-field index, which
-/// relations on other models refer to by field name.
+/// `IndexedBy<field id>` impls naming the position of each single-field
+/// index, which `has_many` / `has_one` on other models refer to by field name.
 fn index_consts(model: &Model) -> Vec<TokenStream> {
+    let ident = &model.ident;
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
@@ -168,8 +168,14 @@ fn index_consts(model: &Model) -> Vec<TokenStream> {
             if seen.contains(&field) {
                 continue;
             }
-            let name = Ident::new(&crate::ir::index_const(&field), Span::call_site());
-            out.push(quote!(#[doc(hidden)] pub const #name: usize = #i;));
+            let id = crate::ir::field_id(&field);
+            out.push(quote! {
+                #[automatically_derived]
+                #[doc(hidden)]
+                impl ::kvgen::__private::IndexedBy<#id> for #ident {
+                    const INDEX: usize = #i;
+                }
+            });
             seen.push(field);
         }
     }
@@ -224,7 +230,15 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 quote!(#fi: #ty)
             })
             .collect();
-        let args: Vec<_> = index.fields.iter().map(|&f| &model.fields[f].ident).collect();
+        let args: Vec<_> = index
+            .fields
+            .iter()
+            .map(|&f| {
+                let field = &model.fields[f];
+                let fi = &field.ident;
+                quote_spanned!(field.ty.span()=> &#fi)
+            })
+            .collect();
         let what =
             index.fields.iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
         match index.kind {
@@ -236,7 +250,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 out.push(quote! {
                     #[doc = #doc_find]
                     pub async fn #find(&self, #(#params),*) -> ::kvgen::Result<::core::option::Option<#ident>> {
-                        self.0.find_unique(#i, &[#(&#args),*]).await
+                        self.0.find_unique(#i, &[#(#args),*]).await
                     }
                     #[doc = #doc_upsert]
                     pub async fn #upsert(&self, record: #ident) -> ::kvgen::Result<#ident> {
@@ -254,11 +268,11 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 out.push(quote! {
                     #[doc = #doc_list]
                     pub async fn #list(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<#ident>> {
-                        self.0.list_index(#i, &[#(&#args),*], page).await
+                        self.0.list_index(#i, &[#(#args),*], page).await
                     }
                     #[doc = #doc_meta]
                     pub async fn #list_meta(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<#ident>>> {
-                        self.0.list_index_meta(#i, &[#(&#args),*], page).await
+                        self.0.list_index_meta(#i, &[#(#args),*], page).await
                     }
                 });
             }
@@ -279,18 +293,17 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 self.0.related::<#target>().load_by_id(&#param.#fk).await
             }
             #[doc = #doc_many]
-            pub async fn #many(&self, #params: &[#ident]) -> ::kvgen::Result<::std::vec::Vec<::core::option::Option<#target>>>
-            where
-                #target: ::core::clone::Clone,
-            {
+            pub async fn #many(&self, #params: &[#ident]) -> ::kvgen::Result<::std::vec::Vec<::core::option::Option<#target>>> {
                 self.0.related::<#target>().load_by_ids(#params.iter().map(|r| &r.#fk)).await
             }
         });
     }
     for rel in &model.has {
         let target = &rel.target;
-        let konst = Ident::new(&crate::ir::index_const(&rel.by.to_string()), rel.by.span());
-        let index = quote_spanned!(rel.by.span()=> <#target>::#konst);
+        let field_id = crate::ir::field_id(&rel.by.to_string());
+        // Spanned at `by = field`, so a missing index is reported at the field's name.
+        let at_by = respan(quote!(#target), rel.by.span());
+        let index = quote_spanned!(rel.by.span()=> <#at_by as ::kvgen::__private::IndexedBy<#field_id>>::INDEX);
         let name = &rel.name;
         match rel.kind {
             HasKind::Many => {
@@ -352,4 +365,21 @@ fn relation_checks(model: &Model) -> TokenStream {
             #(#checks)*
         };
     }
+}
+
+/// `tokens` with every span replaced by `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }

@@ -134,8 +134,9 @@ impl Model {
     }
 }
 
-/// The name of the hidden constant holding the position of the single-field
-/// index over `field`, which `has_many` / `has_one` on the parent refer to.
-pub fn index_const(field: &str) -> String {
-    format!("__KVGEN_INDEX_BY_{}", heck::AsShoutySnakeCase(field))
+/// A number standing for a field name in `IndexedBy<N>`, which lets
+/// `has_many(Child, by = field)` find the child's index over `field` at
+/// compile time (FNV-1a of the name).
+pub fn field_id(field: &str) -> u64 {
+    field.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }

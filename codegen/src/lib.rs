@@ -36,27 +36,50 @@ pub fn derives_kv_model(attrs: &[syn::Attribute]) -> bool {
 }
 
 /// Expands every `#[derive(KvModel)]` struct of a Rust source file the way
-/// the derive would, and formats the result: each struct (without its `kv`
-/// attributes and the `KvModel` derive) followed by its generated code. Used
-/// for snapshots of generated code and by `kvgen expand`.
+/// the derive would, and formats the result: the file's items as they are,
+/// each model struct (without its `kv` attributes and the `KvModel` derive)
+/// followed by its generated code, and `KvModel` dropped from imports. File
+/// attributes are left out, so the result can be `include!`d. Used for
+/// snapshots of generated code.
 pub fn expand_file(source: &str) -> syn::Result<String> {
     let file = syn::parse_file(source)?;
     let mut items: Vec<syn::Item> = Vec::new();
-    for item in &file.items {
-        let syn::Item::Struct(s) = item else { continue };
-        if !derives_kv_model(&s.attrs) {
-            continue;
+    for item in file.items {
+        match item {
+            syn::Item::Struct(s) if derives_kv_model(&s.attrs) => {
+                let input: syn::DeriveInput = s.clone().into();
+                let generated: syn::File = syn::parse2(derive_model(&input)?)?;
+                let mut plain = s;
+                strip_kv(&mut plain);
+                items.push(syn::Item::Struct(plain));
+                items.extend(generated.items);
+            }
+            syn::Item::Use(mut u) => {
+                if strip_use(&mut u.tree) {
+                    items.push(syn::Item::Use(u));
+                }
+            }
+            other => items.push(other),
         }
-        let input: syn::DeriveInput = s.clone().into();
-        let generated = derive_model(&input)?;
-        let mut plain = s.clone();
-        strip_kv(&mut plain);
-        items.push(syn::Item::Struct(plain));
-        let generated: syn::File = syn::parse2(generated)?;
-        items.extend(generated.items);
     }
     let out = syn::File { shebang: None, attrs: Vec::new(), items };
     Ok(prettyplease::unparse(&out))
+}
+
+/// Removes `KvModel` from a use tree; `false` when nothing is left.
+fn strip_use(tree: &mut syn::UseTree) -> bool {
+    match tree {
+        syn::UseTree::Path(p) => strip_use(&mut p.tree),
+        syn::UseTree::Name(n) => n.ident != "KvModel",
+        syn::UseTree::Rename(r) => r.ident != "KvModel",
+        syn::UseTree::Glob(_) => true,
+        syn::UseTree::Group(g) => {
+            let kept: syn::punctuated::Punctuated<syn::UseTree, syn::Token![,]> =
+                std::mem::take(&mut g.items).into_iter().filter_map(|mut t| strip_use(&mut t).then_some(t)).collect();
+            g.items = kept;
+            !g.items.is_empty()
+        }
+    }
 }
 
 fn strip_kv(s: &mut syn::ItemStruct) {
@@ -68,7 +91,7 @@ fn strip_kv(s: &mut syn::ItemStruct) {
         if let Ok(list) = a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
         {
             let kept: Vec<_> =
-                list.into_iter().filter(|p| !p.segments.last().is_some_and(|s| s.ident == "KvModel")).collect();
+                list.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != "KvModel")).collect();
             *a = syn::parse_quote!(#[derive(#(#kept),*)]);
         }
     }

@@ -13,6 +13,11 @@ pub fn valid_prefix(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
+/// Whether `s` is a valid index name: `[a-z0-9_]+`.
+pub fn valid_index_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// Whether `s` is a valid binding name: a JavaScript identifier of ASCII letters, digits and `_`.
 pub fn valid_binding(s: &str) -> bool {
     let mut bytes = s.bytes();
@@ -42,8 +47,8 @@ pub fn unsupported_id_type(ty: &syn::Type) -> Option<&'static str> {
     }
 }
 
-/// Runs every single-model check.
-pub fn check_model(cx: &Ctxt, model: &Model) {
+/// Checks of the container attributes, which hold whatever else is wrong.
+pub fn check_container(cx: &Ctxt, model: &Model) {
     // A prefix is `[a-z0-9_-]+`, so it can never contain the `:`, `.` or `/` separators.
     if !valid_prefix(&model.prefix.value) {
         cx.error(
@@ -70,6 +75,10 @@ pub fn check_model(cx: &Ctxt, model: &Model) {
             );
         }
     }
+}
+
+/// Checks that need the whole model, run once it has an id.
+pub fn check_model(cx: &Ctxt, model: &Model) {
     // An id is a key component: it needs an exact, injective encoding.
     let id = model.id_field();
     if let Some(why) = unsupported_id_type(&id.ty) {
@@ -86,7 +95,7 @@ pub fn check_model(cx: &Ctxt, model: &Model) {
     let mut duplicate_index = false;
     for index in &model.indexes {
         let name = index.name.value.as_str();
-        if index.named && !(valid_prefix(name) && !name.contains('-')) {
+        if index.named && !valid_index_name(name) {
             cx.error(index.name.span, format!("invalid index name `{name}`: use lowercase letters, digits and `_`"));
         }
         if seen.insert(name, ()).is_some() {

@@ -1,0 +1,101 @@
+//! `Faulty`: a store wrapper that makes chosen operations fail, to test what
+//! repositories leave behind when a Worker dies between two writes.
+
+use crate::error::{Error, Result};
+use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Mutex;
+
+/// When an injected fault strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The operation fails before it reaches the store: nothing happens.
+    Before,
+    /// The operation is applied, then reports failure (the write landed but
+    /// the caller sees an error, as when a response is lost).
+    After,
+    /// The operation times out before it reaches the store.
+    Timeout,
+}
+
+/// Wraps a store and fails the operations it is told to, counting from 1.
+pub struct Faulty<S> {
+    inner: S,
+    count: AtomicU64,
+    plan: Mutex<Vec<(u64, Fault)>>,
+}
+
+impl<S> Faulty<S> {
+    /// Wraps `inner` with no faults planned.
+    pub fn new(inner: S) -> Self {
+        Faulty { inner, count: AtomicU64::new(0), plan: Mutex::new(Vec::new()) }
+    }
+
+    /// Makes the `n`th operation from now (1-based) fail with `fault`.
+    pub fn fail_at(&self, n: u64, fault: Fault) {
+        let now = self.count.load(SeqCst);
+        self.plan.lock().unwrap_or_else(|e| e.into_inner()).push((now + n, fault));
+    }
+
+    /// Clears every planned fault.
+    pub fn heal(&self) {
+        self.plan.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// How many operations have gone through so far.
+    pub fn operations(&self) -> u64 {
+        self.count.load(SeqCst)
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn next(&self) -> Option<Fault> {
+        let n = self.count.fetch_add(1, SeqCst) + 1;
+        let mut plan = self.plan.lock().unwrap_or_else(|e| e.into_inner());
+        let at = plan.iter().position(|(k, _)| *k == n)?;
+        Some(plan.remove(at).1)
+    }
+}
+
+fn injected(op: &'static str, key: &str, fault: Fault) -> Error {
+    let message = match fault {
+        Fault::Timeout => "injected timeout",
+        _ => "injected fault",
+    };
+    Error::Store { op, key: key.to_string(), message: message.to_string() }
+}
+
+macro_rules! faulty_op {
+    ($self:ident, $op:literal, $key:expr, $call:expr) => {{
+        match $self.next() {
+            None => $call,
+            Some(f @ (Fault::Before | Fault::Timeout)) => Err(injected($op, $key, f)),
+            Some(f @ Fault::After) => {
+                $call?;
+                Err(injected($op, $key, f))
+            }
+        }
+    }};
+}
+
+impl<S: KvStore> KvStore for Faulty<S> {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        faulty_op!(self, "get", key, self.inner.get(key).await)
+    }
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        let first = keys.first().map(String::as_str).unwrap_or("");
+        faulty_op!(self, "get_many", first, self.inner.get_many(keys).await)
+    }
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+        faulty_op!(self, "put", key, self.inner.put(key, value, options).await)
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        faulty_op!(self, "delete", key, self.inner.delete(key).await)
+    }
+    async fn list(&self, options: &ListOptions) -> Result<ListResult> {
+        faulty_op!(self, "list", &options.prefix, self.inner.list(options).await)
+    }
+}

@@ -1,0 +1,88 @@
+//! Property tests of the key codec: round trip, injectivity, no forged
+//! separator, and integer order equal to key order.
+
+use kvgen::key::{decode, decode_str, encode};
+use proptest::prelude::*;
+
+fn clean(s: &str) -> bool {
+    !s.contains(':') && !s.bytes().any(|b| b < 0x20 || b == 0x7f)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn strings_round_trip(s in any::<String>()) {
+        let e = encode(&s);
+        prop_assert_eq!(decode::<String>(&e), Some(s));
+    }
+
+    #[test]
+    fn strings_are_injective(a in any::<String>(), b in any::<String>()) {
+        prop_assume!(a != b);
+        prop_assert_ne!(encode(&a), encode(&b));
+    }
+
+    #[test]
+    fn no_value_forges_a_separator(s in any::<String>()) {
+        prop_assert!(clean(&encode(&s)));
+    }
+
+    #[test]
+    fn compound_keys_are_injective(a in "[a-z:%]{0,4}", b in "[a-z:%]{0,4}", c in "[a-z:%]{0,4}", d in "[a-z:%]{0,4}") {
+        prop_assume!((&a, &b) != (&c, &d));
+        let k1 = format!("{}:{}", encode(&a), encode(&b));
+        let k2 = format!("{}:{}", encode(&c), encode(&d));
+        prop_assert_ne!(k1, k2);
+    }
+
+    #[test]
+    fn decoding_accepts_only_canonical_forms(s in "[a-zA-Z0-9%:]{0,8}") {
+        if let Some(v) = decode_str(&s) {
+            prop_assert_eq!(encode(&v), s);
+        }
+    }
+
+    #[test]
+    fn u64_order_is_key_order(a in any::<u64>(), b in any::<u64>()) {
+        prop_assert_eq!(a.cmp(&b), encode(&a).cmp(&encode(&b)));
+        prop_assert_eq!(decode::<u64>(&encode(&a)), Some(a));
+    }
+
+    #[test]
+    fn i64_order_is_key_order(a in any::<i64>(), b in any::<i64>()) {
+        prop_assert_eq!(a.cmp(&b), encode(&a).cmp(&encode(&b)));
+        prop_assert_eq!(decode::<i64>(&encode(&a)), Some(a));
+    }
+
+    #[test]
+    fn i32_and_u16_order_is_key_order(a in any::<i32>(), b in any::<i32>(), c in any::<u16>(), d in any::<u16>()) {
+        prop_assert_eq!(a.cmp(&b), encode(&a).cmp(&encode(&b)));
+        prop_assert_eq!(c.cmp(&d), encode(&c).cmp(&encode(&d)));
+        prop_assert_eq!(decode::<i32>(&encode(&a)), Some(a));
+    }
+
+    #[test]
+    fn i128_and_u128_round_trip_in_order(a in any::<i128>(), b in any::<i128>(), c in any::<u128>()) {
+        prop_assert_eq!(a.cmp(&b), encode(&a).cmp(&encode(&b)));
+        prop_assert_eq!(decode::<i128>(&encode(&a)), Some(a));
+        prop_assert_eq!(decode::<u128>(&encode(&c)), Some(c));
+    }
+
+    #[test]
+    fn integer_decoding_rejects_other_widths(s in "[0-9]{0,25}") {
+        if let Some(v) = decode::<u64>(&s) {
+            prop_assert_eq!(encode(&v), s);
+        }
+    }
+}
+
+#[test]
+fn bools_and_unit_enums() {
+    assert_eq!(encode(&false), "0");
+    assert_eq!(encode(&true), "1");
+    assert_eq!(decode::<bool>("2"), None);
+    assert_eq!(encode(&blog::PostStatus::Published), "published");
+    assert_eq!(decode::<blog::PostStatus>("draft"), Some(blog::PostStatus::Draft));
+    assert_eq!(decode::<blog::PostStatus>("Draft"), None);
+}

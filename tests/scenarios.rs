@@ -1,0 +1,340 @@
+//! Behaviour scenarios, written once and generic over the store: the native
+//! test suite runs them on MemoryStore, the Worker example runs them on
+//! Workers KV in local workerd. Each runs under a scope of its own, so they
+//! share a namespace without seeing each other.
+
+use blog::{Comment, Post, PostStatus, Profile, Session, User};
+use kvgen::{Error, KvStore, ListOptions, Page, PutOptions, Repo, WriteOptions};
+
+/// What a scenario is told about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// A scope no earlier run used (scenarios add their own name to it).
+    pub run: String,
+    /// The store's current time, seconds since the epoch.
+    pub now: u64,
+}
+
+impl Ctx {
+    fn scope(&self, name: &str) -> String {
+        format!("{}-{name}", self.run)
+    }
+}
+
+/// A scenario's verdict: `Err` says what did not hold.
+pub type Outcome = Result<(), String>;
+
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("{} (line {})", format!($($msg)+), line!()));
+        }
+    };
+}
+
+macro_rules! ok {
+    ($e:expr) => {
+        $e.map_err(|e| format!("{} failed: {e} (line {})", stringify!($e), line!()))?
+    };
+}
+
+/// Every scenario's name, in the order they run.
+pub const NAMES: &[&str] = &[
+    "crud",
+    "unique_violations",
+    "stale_entry_healing",
+    "secondary_index_paging",
+    "bulk_reads",
+    "relations",
+    "ttl_and_metadata",
+    "limit_errors",
+    "record_listing",
+    "scope_isolation",
+];
+
+/// Runs the scenario called `name`.
+pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
+    let scope = ctx.scope(name);
+    let scope = scope.as_str();
+    match name {
+        "crud" => crud(store, scope).await,
+        "unique_violations" => unique_violations(store, scope).await,
+        "stale_entry_healing" => stale_entry_healing(store, scope).await,
+        "secondary_index_paging" => secondary_index_paging(store, scope).await,
+        "bulk_reads" => bulk_reads(store, scope).await,
+        "relations" => relations(store, scope).await,
+        "ttl_and_metadata" => ttl_and_metadata(store, scope, ctx.now).await,
+        "limit_errors" => limit_errors(store, scope).await,
+        "record_listing" => record_listing(store, scope).await,
+        "scope_isolation" => scope_isolation(store, scope).await,
+        other => Err(format!("no scenario called `{other}`")),
+    }
+}
+
+/// A user whose fields derive from `n`.
+pub fn user(n: usize, org: &str) -> User {
+    User {
+        id: format!("u{n:05}"),
+        email: format!("user{n}@example.com"),
+        org_id: org.into(),
+        handle: format!("h{n}"),
+        name: format!("User {n}"),
+    }
+}
+
+fn post(id: u64, author: &str, status: PostStatus) -> Post {
+    Post { id, author_id: author.into(), status, title: format!("Post {id}"), body: "text".into() }
+}
+
+async fn crud<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let mut ada = user(1, "acme");
+    ok!(users.create(&ada).await);
+    check!(ok!(users.get(&ada.id).await) == Some(ada.clone()), "get after create");
+    check!(ok!(users.exists(&ada.id).await), "exists after create");
+    let again = users.create(&ada).await;
+    check!(matches!(again, Err(Error::AlreadyExists { .. })), "create twice: {again:?}");
+    ada.name = "Ada L.".into();
+    ok!(users.update(&ada).await);
+    check!(ok!(users.get(&ada.id).await).map(|u| u.name) == Some("Ada L.".into()), "get after update");
+    let missing = users.update(&user(2, "acme")).await;
+    check!(matches!(missing, Err(Error::NotFound { .. })), "update of a missing record: {missing:?}");
+    ok!(users.put(&user(2, "acme")).await);
+    check!(ok!(users.exists(&user(2, "acme").id).await), "put creates");
+    let got = ok!(users.get_many(&[user(2, "acme").id, "nobody".into(), ada.id.clone()]).await);
+    check!(
+        got.iter().map(|u| u.as_ref().map(|u| u.id.clone())).collect::<Vec<_>>()
+            == vec![Some("u00002".into()), None, Some("u00001".into())],
+        "get_many keeps order and gaps: {got:?}"
+    );
+    check!(ok!(users.delete(&ada.id).await), "delete finds the record");
+    check!(!ok!(users.delete(&ada.id).await), "second delete finds nothing");
+    check!(ok!(users.get(&ada.id).await).is_none(), "get after delete");
+    check!(ok!(users.find_by_email(&ada.email).await).is_none(), "unique entry gone after delete");
+    check!(ok!(users.list_by_org_id("acme", Page::first(10)).await).items.len() == 1, "secondary entry gone");
+    Ok(())
+}
+
+async fn unique_violations<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    ok!(users.create(&user(1, "acme")).await);
+    let mut dup_email = user(2, "acme");
+    dup_email.email = user(1, "acme").email;
+    let err = users.create(&dup_email).await;
+    check!(matches!(&err, Err(Error::UniqueViolation { index: "email", .. })), "single unique: {err:?}");
+    let mut dup_handle = user(3, "acme");
+    dup_handle.handle = user(1, "acme").handle;
+    let err = users.create(&dup_handle).await;
+    check!(matches!(&err, Err(Error::UniqueViolation { index: "org_id_handle", .. })), "compound unique: {err:?}");
+    dup_handle.org_id = "other".into();
+    ok!(users.create(&dup_handle).await);
+    check!(ok!(users.find_by_org_id_and_handle("other", "h1").await).is_some(), "same handle, other org");
+    check!(ok!(users.get(&"u00002".into()).await).is_none(), "refused create wrote no record");
+    Ok(())
+}
+
+async fn stale_entry_healing<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    // An entry whose record was never written (a crash between the two writes).
+    let stale_key = format!("{scope}/user.email:ghost@example.com");
+    ok!(s.put(&stale_key, "ghost", &PutOptions::default()).await);
+    check!(ok!(users.find_by_email("ghost@example.com").await).is_none(), "stale entry finds nothing");
+    let mut u = user(1, "acme");
+    u.email = "ghost@example.com".into();
+    ok!(users.create(&u).await);
+    check!(
+        ok!(users.find_by_email("ghost@example.com").await).map(|f| f.id) == Some(u.id.clone()),
+        "create healed the stale entry"
+    );
+    // An entry left behind by an update whose cleanup did not run.
+    let mut moved = u.clone();
+    moved.email = "moved@example.com".into();
+    ok!(users.update(&moved).await);
+    ok!(s.put(&stale_key, &u.id, &PutOptions::default()).await);
+    check!(ok!(users.find_by_email("ghost@example.com").await).is_none(), "moved-on record is not returned");
+    let mut other = user(2, "acme");
+    other.email = "ghost@example.com".into();
+    ok!(users.create(&other).await);
+    check!(ok!(users.find_by_email("ghost@example.com").await).map(|f| f.id) == Some(other.id), "second heal");
+    Ok(())
+}
+
+async fn secondary_index_paging<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let posts = ok!(Post::repo_scoped(s, scope));
+    const N: u64 = 1100;
+    for id in 0..N {
+        ok!(posts.create(&post(id, "prolific", PostStatus::Published)).await);
+    }
+    ok!(posts.create(&post(N, "someone-else", PostStatus::Published)).await);
+    let mut seen = Vec::new();
+    let mut page = Some(Page::first(1000));
+    let mut pages = 0;
+    while let Some(p) = page {
+        let got = ok!(posts.list_by_author_id("prolific", p).await);
+        pages += 1;
+        seen.extend(got.items.iter().map(|p| p.id));
+        page = got.next(1000);
+    }
+    check!(seen.len() as u64 == N, "saw {} of {N} posts", seen.len());
+    check!(seen.windows(2).all(|w| w[0] < w[1]), "ids come in numeric order");
+    check!(pages >= 2, "more than one page ({pages})");
+    let meta = ok!(posts.list_by_author_id_meta("prolific", Page::first(1000)).await);
+    check!(meta.items.len() == 1000, "a full page of projections ({})", meta.items.len());
+    check!(meta.items[0].meta.as_ref().map(|m| m.title.as_str()) == Some("Post 0"), "projection carries the title");
+    Ok(())
+}
+
+async fn bulk_reads<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    for n in 0..150 {
+        ok!(users.create(&user(n, "acme")).await);
+    }
+    let ids: Vec<String> = (0..160).map(|n| user(n, "acme").id).collect();
+    let got = ok!(users.get_many(&ids).await);
+    check!(got.len() == 160, "one answer per id");
+    check!(got[..150].iter().all(Option::is_some), "the 150 that exist are found");
+    check!(got[150..].iter().all(Option::is_none), "the 10 that do not are None");
+    // Raw bulk reads with missing keys among present ones.
+    let keys: Vec<String> =
+        vec![format!("{scope}/user:u00001"), format!("{scope}/nope"), format!("{scope}/user:u00002")];
+    let raw = ok!(s.get_many(&keys).await);
+    check!(raw[0].is_some() && raw[1].is_none() && raw[2].is_some(), "raw bulk read with a gap: {raw:?}");
+    Ok(())
+}
+
+async fn relations<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let posts = ok!(Post::repo_scoped(s, scope));
+    let comments = ok!(Comment::repo_scoped(s, scope));
+    let profiles = ok!(Profile::repo_scoped(s, scope));
+    let (a, b) = (user(1, "acme"), user(2, "acme"));
+    ok!(users.create(&a).await);
+    ok!(users.create(&b).await);
+    ok!(profiles.create(&Profile { id: "p1".into(), user_id: a.id.clone(), bio: "hi".into() }).await);
+    for id in 0..5 {
+        let author = if id < 3 { &a.id } else { &b.id };
+        ok!(posts.create(&post(id, author, PostStatus::Published)).await);
+    }
+    for (i, p) in [0u64, 0, 4].iter().enumerate() {
+        let c = Comment { id: format!("c{i}"), post_id: *p, author_id: b.id.clone(), body: "!".into() };
+        ok!(comments.create(&c).await);
+    }
+    let page = ok!(users.list_posts(&a, Page::first(10)).await);
+    check!(page.items.iter().map(|p| p.id).collect::<Vec<_>>() == vec![0, 1, 2], "has_many page: {:?}", page.items);
+    let groups = ok!(users.load_posts(&[a.clone(), b.clone()]).await);
+    check!(groups.iter().map(Vec::len).collect::<Vec<_>>() == vec![3, 2], "has_many batched");
+    let all = ok!(posts.list(Page::first(10)).await).items;
+    let authors = ok!(posts.load_authors(&all).await);
+    check!(
+        all.iter().zip(&authors).all(|(p, u)| u.as_ref().map(|u| &u.id) == Some(&p.author_id)),
+        "belongs_to batched"
+    );
+    check!(ok!(posts.load_author(&all[4]).await).map(|u| u.id) == Some(b.id.clone()), "belongs_to one");
+    let per_post = ok!(posts.load_comments(&all).await);
+    check!(per_post.iter().map(Vec::len).collect::<Vec<_>>() == vec![2, 0, 0, 0, 1], "comments per post");
+    check!(ok!(users.load_profile(&a).await).map(|p| p.id) == Some("p1".into()), "has_one");
+    let ones = ok!(users.load_profiles(&[a.clone(), b.clone()]).await);
+    check!(ones[0].is_some() && ones[1].is_none(), "has_one batched: {ones:?}");
+    let c0 = ok!(comments.get(&"c0".into()).await).ok_or("c0 missing")?;
+    check!(ok!(comments.load_post(&c0).await).map(|p| p.id) == Some(0), "comment's post");
+    Ok(())
+}
+
+async fn ttl_and_metadata<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
+    let sessions = ok!(Session::repo_scoped(s, scope));
+    ok!(sessions.create(&Session { token: "default".into(), user_id: "u1".into() }).await);
+    ok!(sessions.create_with(&Session { token: "short".into(), user_id: "u1".into() }, WriteOptions::ttl(120)).await);
+    let at = now + 7200;
+    ok!(sessions
+        .create_with(&Session { token: "abs".into(), user_id: "u1".into() }, WriteOptions::expire_at(at))
+        .await);
+    let listed = ok!(sessions.list_meta(Page::first(10)).await).items;
+    let exp = |id: &str| listed.iter().find(|l| l.id == id).and_then(|l| l.expiration);
+    let near = |got: Option<u64>, want: u64| got.is_some_and(|g| g.abs_diff(want) <= 30);
+    check!(near(exp("default"), now + 3600), "model ttl 3600: {:?}", exp("default"));
+    check!(near(exp("short"), now + 120), "per-call ttl 120: {:?}", exp("short"));
+    check!(exp("abs") == Some(at), "absolute expiration: {:?}", exp("abs"));
+    // Index entries expire with their record.
+    let entries =
+        ok!(s.list(&ListOptions { prefix: format!("{scope}/session.user_id:u1:"), cursor: None, limit: 10 }).await);
+    check!(entries.keys.len() == 3 && entries.keys.iter().all(|k| k.expiration.is_some()), "entries expire too");
+    // Typed metadata round trip.
+    let users = ok!(User::repo_scoped(s, scope));
+    let u = user(1, "acme");
+    ok!(users.create(&u).await);
+    let (_, meta) = ok!(users.get_with_meta(&u.id).await).ok_or("user missing")?;
+    check!(meta.map(|m| m.name) == Some(u.name.clone()), "record metadata");
+    let listed = ok!(users.list_meta(Page::first(10)).await).items;
+    check!(listed.len() == 1 && listed[0].meta.as_ref().map(|m| &m.name) == Some(&u.name), "listed metadata");
+    Ok(())
+}
+
+async fn limit_errors<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    // Raw store: what the backend itself refuses.
+    let key513 = format!("{scope}/{}", "k".repeat(512 - scope.len()));
+    check!(key513.len() == 513, "test key is 513 bytes");
+    let err = s.put(&key513, "v", &PutOptions::default()).await;
+    check!(matches!(err, Err(Error::KeyTooLong { len: 513, .. })), "put key 513: {err:?}");
+    let err = s.get(&key513).await;
+    check!(matches!(err, Err(Error::KeyTooLong { .. })), "get key 513: {err:?}");
+    let meta = serde_json::json!({ "m": "x".repeat(1025 - 8) });
+    let err = s.put(&format!("{scope}/m"), "v", &PutOptions { metadata: Some(meta), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "metadata 1025: {err:?}");
+    let err = s.put(&format!("{scope}/t"), "v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::TtlTooShort { .. })), "ttl 59: {err:?}");
+    let err = s.list(&ListOptions { prefix: scope.into(), cursor: None, limit: 1001 }).await;
+    check!(matches!(err, Err(Error::ListLimit { limit: 1001 })), "list limit 1001: {err:?}");
+    let keys: Vec<String> = (0..101).map(|i| format!("{scope}/b{i}")).collect();
+    let err = s.get_many(&keys).await;
+    check!(matches!(err, Err(Error::BulkLimit { count: 101 })), "bulk 101: {err:?}");
+    // Through a repository: refused before any write.
+    let users = ok!(User::repo_scoped(s, scope));
+    let long = User { id: "i".repeat(600), ..user(1, "acme") };
+    let err = users.create(&long).await;
+    check!(matches!(err, Err(Error::KeyTooLong { .. })), "long id: {err:?}");
+    let big = User { name: "n".repeat(1100), ..user(2, "acme") };
+    let err = users.create(&big).await;
+    check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "big metadata: {err:?}");
+    let sessions = ok!(Session::repo_scoped(s, scope));
+    let err = sessions.create_with(&Session { token: "t".into(), user_id: "u".into() }, WriteOptions::ttl(59)).await;
+    check!(matches!(err, Err(Error::TtlTooShort { ttl: 59, .. })), "repo ttl 59: {err:?}");
+    let err = users.list(Page::first(1001)).await;
+    check!(matches!(err, Err(Error::ListLimit { limit: 1001 })), "repo list 1001: {err:?}");
+    let left = ok!(s.list(&ListOptions { prefix: format!("{scope}/"), cursor: None, limit: 100 }).await);
+    check!(left.keys.is_empty(), "refused writes left nothing: {:?}", left.keys);
+    Ok(())
+}
+
+async fn record_listing<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    for n in 0..25 {
+        ok!(users.create(&user(n, if n % 2 == 0 { "even" } else { "odd" })).await);
+    }
+    let mut ids = Vec::new();
+    let mut page = Some(Page::first(10));
+    while let Some(p) = page {
+        let got = ok!(users.list(p).await);
+        ids.extend(got.items.into_iter().map(|u| u.id));
+        page = got.cursor.map(|c| Page::after(c, 10));
+    }
+    check!(ids.len() == 25, "listed {} of 25", ids.len());
+    check!(ids.windows(2).all(|w| w[0] < w[1]), "key order");
+    check!(ok!(users.count().await) == 25, "count");
+    check!(ok!(users.list_by_org_id("even", Page::first(100)).await).items.len() == 13, "index group");
+    Ok(())
+}
+
+async fn scope_isolation<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let a = format!("{scope}-a");
+    let b = format!("{scope}-b");
+    let in_a = ok!(User::repo_scoped(s, &a));
+    let in_b = ok!(User::repo_scoped(s, &b));
+    ok!(in_a.create(&user(1, "acme")).await);
+    ok!(in_b.create(&user(1, "acme")).await);
+    check!(ok!(in_a.count().await) == 1 && ok!(in_b.count().await) == 1, "each scope has its own");
+    ok!(in_a.delete(&user(1, "acme").id).await);
+    check!(ok!(in_b.find_by_email(&user(1, "acme").email).await).is_some(), "deleting in a leaves b");
+    let bad = Repo::<User, S>::scoped(s, "no/slashes");
+    check!(matches!(bad, Err(Error::InvalidScope { .. })), "bad scope refused");
+    Ok(())
+}

@@ -1,0 +1,10 @@
+use kvgen::KvModel;
+use serde::{Deserialize, Serialize};
+
+#[derive(KvModel, Serialize, Deserialize)]
+#[kv(ttl = "1h")]
+pub struct Session {
+    #[kv(id)]
+    pub token: String,
+}
+fn main() {}

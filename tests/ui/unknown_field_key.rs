@@ -1,0 +1,11 @@
+use kvgen::KvModel;
+use serde::{Deserialize, Serialize};
+
+#[derive(KvModel, Serialize, Deserialize)]
+pub struct User {
+    #[kv(id)]
+    pub id: String,
+    #[kv(uniq)]
+    pub email: String,
+}
+fn main() {}
