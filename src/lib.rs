@@ -94,3 +94,12 @@ pub mod __private {
     /// Compile-time check that `F` can refer to a record with id `Id`.
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }
+
+/// Expands to `from_worker` for a generated `Env` when kvgen's `worker`
+/// feature is on, and to nothing otherwise. Not public API.
+#[cfg(not(feature = "worker"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __env_from_worker {
+    ($env:ident) => {};
+}

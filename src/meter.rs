@@ -47,6 +47,22 @@ impl Ops {
     }
 }
 
+impl std::ops::Add for Ops {
+    type Output = Ops;
+    fn add(self, o: Ops) -> Ops {
+        Ops {
+            reads: self.reads + o.reads,
+            bulk_reads: self.bulk_reads + o.bulk_reads,
+            bulk_keys: self.bulk_keys + o.bulk_keys,
+            writes: self.writes + o.writes,
+            deletes: self.deletes + o.deletes,
+            lists: self.lists + o.lists,
+            bytes_read: self.bytes_read + o.bytes_read,
+            bytes_written: self.bytes_written + o.bytes_written,
+        }
+    }
+}
+
 impl fmt::Display for Ops {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();

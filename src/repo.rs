@@ -167,6 +167,14 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(Repo { store, scope, model: PhantomData })
     }
 
+    /// A repository under a scope that was checked with [`check_scope`]
+    /// already (or is empty); used by generated `Env` structs.
+    #[doc(hidden)]
+    pub fn with_checked_scope(store: &'a S, scope: &'a str) -> Self {
+        debug_assert!(scope.is_empty() || check_scope(scope).is_ok());
+        Repo { store, scope, model: PhantomData }
+    }
+
     /// The store this repository reads and writes.
     pub fn store(&self) -> &'a S {
         self.store

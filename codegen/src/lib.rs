@@ -6,13 +6,22 @@
 #![deny(missing_docs)]
 
 pub mod attr;
+mod builder;
+pub mod config;
+pub mod diag;
+pub mod env;
 pub mod ctxt;
 pub mod expand;
 pub mod ir;
 pub mod keypart;
+pub mod keys;
 pub mod names;
+pub mod output;
+pub mod project;
 pub mod valid;
+pub mod wrangler;
 
+pub use builder::Builder;
 use proc_macro2::TokenStream;
 
 /// `#[derive(KvModel)]`: the generated code, or every error found.

@@ -1,16 +1,18 @@
 //! A tour of a kvgen repository on MemoryStore: each step prints what it did
 //! and the KV operations it cost.
 
-use blog::{Comment, Post, PostStatus, Profile, Session, User};
+use blog::{Comment, Env, Post, PostStatus, Profile, Session, User};
 use kvgen::{MemoryStore, Metered, Page, WriteOptions};
 
+/// One metered MemoryStore per KV binding, as the generated `Env` expects.
 struct Tour {
-    store: Metered<MemoryStore>,
+    app: Metered<MemoryStore>,
+    sessions: Metered<MemoryStore>,
 }
 
 impl Tour {
     fn step(&self, what: &str, result: impl std::fmt::Display) {
-        let ops = self.store.reset();
+        let ops = self.app.reset() + self.sessions.reset();
         println!("{what:<52} {result}\n{:<52} cost: {ops}", "");
     }
 }
@@ -26,11 +28,9 @@ fn user(id: &str, org: &str, handle: &str, name: &str) -> User {
 }
 
 async fn run() -> kvgen::Result<()> {
-    let tour = Tour { store: Metered::new(MemoryStore::new()) };
-    let users = User::repo(&tour.store);
-    let posts = Post::repo(&tour.store);
-    let comments = Comment::repo(&tour.store);
-    let profiles = Profile::repo(&tour.store);
+    let tour = Tour { app: Metered::new(MemoryStore::new()), sessions: Metered::new(MemoryStore::new()) };
+    let env = Env::new(&tour.app, &tour.sessions);
+    let (users, posts, comments, profiles) = (env.users(), env.posts(), env.comments(), env.profiles());
 
     println!("== users: unique email, unique (org_id, handle), index on org_id");
     let ada = user("u1", "acme", "ada", "Ada Lovelace");
@@ -109,7 +109,7 @@ async fn run() -> kvgen::Result<()> {
     tour.step("delete u3 (record, then its index entries)", deleted);
 
     println!("\n== ttl and a second binding");
-    let sessions = Session::repo(&tour.store);
+    let sessions = env.sessions();
     sessions.create(&Session { token: "t1".into(), user_id: "u1".into() }).await?;
     tour.step("create session (model ttl = 3600)", "ok");
     sessions.put_with(&Session { token: "t2".into(), user_id: "u1".into() }, WriteOptions::ttl(120)).await?;
@@ -121,9 +121,11 @@ async fn run() -> kvgen::Result<()> {
         sessions.create_with(&Session { token: "t3".into(), user_id: "u1".into() }, WriteOptions::ttl(59)).await;
     tour.step("create session with ttl 59", short.err().map(|e| e.to_string()).unwrap_or_default());
 
-    println!("\nkeys in the store:");
-    for key in tour.store.inner().keys() {
-        println!("  {key}");
+    for (binding, store) in env.stores() {
+        println!("\nkeys in binding {binding}:");
+        for key in store.inner().keys() {
+            println!("  {key}");
+        }
     }
     Ok(())
 }

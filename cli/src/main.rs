@@ -1,0 +1,26 @@
+//! `kvgen`: see `kvgen --help`. Exit codes: 0 done / current, 1 drift
+//! (`check`), 2 bad input.
+
+use clap::Parser;
+use kvgen_cli::{run, Cli, Outcome};
+use kvgen_codegen::diag::Error;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    match run(&cli, &mut stdout) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Drift) => ExitCode::from(1),
+        Err(Error::Invalid(problems)) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The build.rs front end, in the style of prost-build.
+
+use crate::config::ConfigFile;
+use crate::diag::{Error, Result};
+use crate::output;
+use crate::project::Project;
+use std::path::{Path, PathBuf};
+
+/// Generates kvgen's Rust output from a build script.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     kvgen_codegen::Builder::new()
+///         .source("src/models.rs")
+///         .generate()
+///         .unwrap_or_else(|e| panic!("kvgen: {e}"));
+/// }
+/// ```
+///
+/// and in `src/lib.rs` (at the crate root, so the generated paths resolve):
+///
+/// ```ignore
+/// include!(concat!(env!("OUT_DIR"), "/kvgen.rs"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    config: Option<PathBuf>,
+    sources: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    out_file: Option<String>,
+    env_struct: Option<String>,
+    emit_rerun: bool,
+}
+
+impl Builder {
+    /// A builder with nothing configured; it prints `cargo:rerun-if-changed` lines.
+    pub fn new() -> Self {
+        Builder { emit_rerun: true, ..Default::default() }
+    }
+
+    /// Reads models, namespaces and the struct name from this `kvgen.toml`
+    /// (relative to the crate's manifest folder).
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().config("kvgen.toml").generate().unwrap();
+    /// ```
+    pub fn config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config = Some(path.into());
+        self
+    }
+
+    /// Adds a Rust file, or a folder of them, holding `#[derive(KvModel)]` structs.
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().source("src/models").generate().unwrap();
+    /// ```
+    pub fn source(mut self, path: impl Into<PathBuf>) -> Self {
+        self.sources.push(path.into());
+        self
+    }
+
+    /// The name of the generated binding struct (default `Env`).
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().source("src/models.rs").env_struct("Bindings").generate().unwrap();
+    /// ```
+    pub fn env_struct(mut self, name: impl Into<String>) -> Self {
+        self.env_struct = Some(name.into());
+        self
+    }
+
+    /// The output file's name in the output folder (default `kvgen.rs`).
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().source("src/models.rs").out_file("models_env.rs").generate().unwrap();
+    /// ```
+    pub fn out_file(mut self, name: impl Into<String>) -> Self {
+        self.out_file = Some(name.into());
+        self
+    }
+
+    /// The output folder (default `$OUT_DIR`).
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().source("src/models.rs").out_dir("target/kvgen").generate().unwrap();
+    /// ```
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` for every file read (default on).
+    pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
+        self.emit_rerun = on;
+        self
+    }
+
+    /// Reads the models, generates, and writes the output file if it changed.
+    /// Returns the output file's path.
+    pub fn generate(self) -> Result<PathBuf> {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+        let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
+        let config = match &self.config {
+            Some(p) => ConfigFile::load(&abs(p))?,
+            None => ConfigFile::empty(&root.join("kvgen.toml")),
+        };
+        let mut sources: Vec<PathBuf> = config.config.sources.iter().map(|s| config.dir().join(s)).collect();
+        sources.extend(self.sources.iter().map(|s| abs(s)));
+        let mut project = Project::build(config, &sources, &[])?;
+        if let Some(name) = self.env_struct {
+            project.config.config.output.env_struct = Some(name);
+        }
+        if self.emit_rerun {
+            for f in project.files_read.iter().chain(&sources) {
+                println!("cargo:rerun-if-changed={}", f.display());
+            }
+        }
+        let dir = match self.out_dir {
+            Some(d) => abs(&d),
+            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| {
+                Error::one(crate::diag::Diagnostic::file("build.rs", "OUT_DIR is not set: run from a build script, or call out_dir()"))
+            })?,
+        };
+        let path = dir.join(self.out_file.as_deref().unwrap_or("kvgen.rs"));
+        output::write_if_changed(&path, &output::rust(&project))?;
+        Ok(path)
+    }
+}

@@ -1,0 +1,100 @@
+//! The `Env` binding struct: one typed field per KV binding, a repository
+//! accessor per model.
+
+use crate::names;
+use crate::project::Project;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The field name of a binding: its snake_case (`APP` -> `app`).
+pub fn binding_field(binding: &str) -> syn::Ident {
+    format_ident!("{}", heck::AsSnakeCase(binding).to_string())
+}
+
+/// The accessor name of a model: its plural snake_case (`User` -> `users`).
+pub fn accessor(model: &syn::Ident) -> syn::Ident {
+    format_ident!("{}", names::plural(&heck::AsSnakeCase(model.to_string()).to_string()))
+}
+
+/// The generated `Env` struct named `name`.
+pub fn tokens(project: &Project, name: &str) -> TokenStream {
+    let env = format_ident!("{name}");
+    let bindings = project.bindings();
+    let fields = bindings.iter().map(|(binding, models)| {
+        let field = binding_field(binding);
+        let list = models.iter().map(|m| format!("`{}`", m.model.ident)).collect::<Vec<_>>().join(", ");
+        let doc = format!("KV binding `{binding}`: {list}.");
+        quote!(#[doc = #doc] pub #field: S,)
+    });
+    let names: Vec<&String> = bindings.keys().collect();
+    let params = bindings.keys().map(|b| {
+        let f = binding_field(b);
+        quote!(#f: S)
+    });
+    let inits: Vec<_> = bindings.keys().map(|b| binding_field(b)).collect();
+    let opens = bindings.iter().map(|(b, _)| {
+        let f = binding_field(b);
+        quote!(#f: open(#b)?,)
+    });
+    let accessors = project.models.iter().map(|found| {
+        let m = &found.model;
+        let acc = accessor(&m.ident);
+        let field = binding_field(&m.binding.value);
+        let repo = found.repo_path();
+        let doc = format!("The repository of [`{}`] in binding `{}`.", m.ident, m.binding.value);
+        quote! {
+            #[doc = #doc]
+            pub fn #acc(&self) -> #repo<'_, S> {
+                #repo(::kvgen::Repo::with_checked_scope(&self.#field, &self.scope))
+            }
+        }
+    });
+    let stores = bindings.keys().map(|b| {
+        let f = binding_field(b);
+        quote!((#b, &self.#f))
+    });
+    let n = bindings.len();
+    let struct_doc = format!("The KV bindings of this Worker ({}), with a typed repository per model.", names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "));
+    quote! {
+        #[doc = #struct_doc]
+        pub struct #env<S> {
+            #(#fields)*
+            scope: ::std::string::String,
+        }
+
+        // A crate need not use every accessor: none of them may warn.
+        #[allow(dead_code)]
+        impl<S: ::kvgen::KvStore> #env<S> {
+            /// Every binding name, in field order.
+            pub const BINDINGS: &'static [&'static str] = &[#(#names),*];
+
+            /// An `Env` over the given stores, one per binding.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#params),*) -> Self {
+                #env { #(#inits,)* scope: ::std::string::String::new() }
+            }
+
+            /// An `Env` whose stores `open` returns for each binding name.
+            pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
+                ::kvgen::Result::Ok(#env { #(#opens)* scope: ::std::string::String::new() })
+            }
+
+            /// The same bindings with every key under `{scope}/` (a stage or tenant).
+            pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
+                let scope = scope.into();
+                ::kvgen::check_scope(&scope)?;
+                self.scope = scope;
+                ::kvgen::Result::Ok(self)
+            }
+
+            /// Each binding's name and store.
+            pub fn stores(&self) -> [(&'static str, &S); #n] {
+                [#(#stores),*]
+            }
+
+            #(#accessors)*
+        }
+
+        ::kvgen::__env_from_worker!(#env);
+    }
+}

@@ -1,0 +1,454 @@
+//! A crate's models, from its Rust sources and its `kvgen.toml`, lowered by
+//! the same code the derive uses and checked against each other.
+
+use crate::attr;
+use crate::config::{ConfigFile, ModelSpec};
+use crate::diag::{Diagnostic, Error, Result};
+use crate::ir::{HasKind, Model};
+use crate::valid;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a model came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A `#[derive(KvModel)]` struct in a Rust source file.
+    Rust {
+        /// The file.
+        file: PathBuf,
+        /// Line and column of the struct's name.
+        pos: (usize, usize),
+        /// The module path of the struct within its crate (`crate::models`).
+        module: syn::Path,
+    },
+    /// A `[models.NAME]` table of `kvgen.toml`; kvgen generates the struct.
+    Toml {
+        /// The struct kvgen generates.
+        item: Box<syn::ItemStruct>,
+    },
+}
+
+/// One model and where it came from.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The model.
+    pub model: Model,
+    /// Its origin.
+    pub origin: Origin,
+}
+
+impl Found {
+    /// The path generated code uses to name the model's type.
+    pub fn type_path(&self) -> TokenStream {
+        let ident = &self.model.ident;
+        match &self.origin {
+            Origin::Rust { module, .. } => quote!(#module::#ident),
+            Origin::Toml { .. } => quote!(#ident),
+        }
+    }
+
+    /// The path of the model's generated repository type.
+    pub fn repo_path(&self) -> TokenStream {
+        let repo = self.model.repo_ident();
+        match &self.origin {
+            Origin::Rust { module, .. } => quote!(#module::#repo),
+            Origin::Toml { .. } => quote!(#repo),
+        }
+    }
+}
+
+/// Everything kvgen knows about a crate.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The configuration (possibly empty, for build.rs without a `kvgen.toml`).
+    pub config: ConfigFile,
+    /// Every model, Rust ones first in file order, then the `kvgen.toml` ones.
+    pub models: Vec<Found>,
+    /// Every file read, for `cargo:rerun-if-changed`.
+    pub files_read: Vec<PathBuf>,
+}
+
+impl Project {
+    /// Loads the project described by the `kvgen.toml` at `path`.
+    pub fn load(path: &Path) -> Result<Project> {
+        let config = ConfigFile::load(path)?;
+        let mut sources = Vec::new();
+        let mut problems = Vec::new();
+        for (i, s) in config.config.sources.iter().enumerate() {
+            let p = config.dir().join(s);
+            if p.exists() {
+                sources.push(p);
+            } else {
+                let idx = i.to_string();
+                problems.push(config.diag(&["sources", &idx], format!("source `{s}` does not exist")));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        Self::build(config, &sources, &[])
+    }
+
+    /// Loads a project from a config (possibly [`ConfigFile::empty`]), source
+    /// paths (files or folders), and extra Rust files the builder was given.
+    pub fn build(config: ConfigFile, sources: &[PathBuf], extra: &[PathBuf]) -> Result<Project> {
+        let crate_src = config.dir().join(config.config.crate_src.as_deref().unwrap_or("src"));
+        let mut files = Vec::new();
+        for s in sources.iter().chain(extra) {
+            collect_rs(s, &mut files).map_err(|e| Error::io(s, e))?;
+        }
+        files.dedup();
+        let mut problems = Vec::new();
+        let mut models = Vec::new();
+        let mut files_read = vec![config.path.clone()];
+        files_read.retain(|p| p.exists());
+        for file in &files {
+            files_read.push(file.clone());
+            let text = crate::diag::read(file)?;
+            let parsed = match syn::parse_file(&text) {
+                Ok(f) => f,
+                Err(e) => {
+                    problems.push(Diagnostic::at_span(file, e.span(), e.to_string()));
+                    continue;
+                }
+            };
+            let module = module_path(&crate_src, file);
+            scan_items(&parsed.items, file, &module, &mut models, &mut problems);
+        }
+        for (name, spec) in &config.config.models {
+            match toml_model(&config, name, spec) {
+                Ok(found) => models.push(found),
+                Err(d) => problems.extend(d),
+            }
+        }
+        let project = Project { config, models, files_read };
+        problems.extend(project.cross_check());
+        if problems.is_empty() {
+            Ok(project)
+        } else {
+            Err(Error::Invalid(problems))
+        }
+    }
+
+    /// A diagnostic at model `found`'s definition.
+    pub fn at_model(&self, found: &Found, message: impl Into<String>) -> Diagnostic {
+        match &found.origin {
+            Origin::Rust { file, pos, .. } => Diagnostic::at(file, *pos, message),
+            Origin::Toml { .. } => self.config.diag(&["models", &found.model.ident.to_string()], message),
+        }
+    }
+
+    fn at_span(&self, found: &Found, span: proc_macro2::Span, toml_path: &[&str], message: String) -> Diagnostic {
+        match &found.origin {
+            Origin::Rust { file, .. } => Diagnostic::at_span(file, span, message),
+            Origin::Toml { .. } => {
+                let name = found.model.ident.to_string();
+                let mut path = vec!["models", name.as_str()];
+                path.extend_from_slice(toml_path);
+                self.config.diag(&path, message)
+            }
+        }
+    }
+
+    /// The model named `name` (by its type's last path segment).
+    pub fn model(&self, name: &str) -> Option<&Found> {
+        self.models.iter().find(|f| f.model.ident == name)
+    }
+
+    /// Binding name -> the models in it, in order.
+    pub fn bindings(&self) -> BTreeMap<String, Vec<&Found>> {
+        let mut out: BTreeMap<String, Vec<&Found>> = BTreeMap::new();
+        for f in &self.models {
+            out.entry(f.model.binding.value.clone()).or_default().push(f);
+        }
+        out
+    }
+
+    /// Every wrangler environment named in `[namespaces.*.env]`, sorted.
+    pub fn environments(&self) -> Vec<String> {
+        let mut envs: Vec<String> =
+            self.config.config.namespaces.values().flat_map(|n| n.env.keys().cloned()).collect();
+        envs.sort();
+        envs.dedup();
+        envs
+    }
+
+    /// The checks that need every model at once.
+    fn cross_check(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        // Two models of one name would get one accessor on Env.
+        for (i, f) in self.models.iter().enumerate() {
+            if let Some(first) = self.models[..i].iter().find(|g| g.model.ident == f.model.ident) {
+                out.push(self.at_model(f, format!("a second model named `{}` (the first: {})", f.model.ident, self.describe(first))));
+            }
+        }
+        // Keys of two models in one binding must not share a prefix.
+        for (i, f) in self.models.iter().enumerate() {
+            let clash = self.models[..i].iter().find(|g| {
+                g.model.binding.value == f.model.binding.value && g.model.prefix.value == f.model.prefix.value
+            });
+            if let Some(first) = clash {
+                out.push(self.at_span(
+                    f,
+                    f.model.prefix.span,
+                    &["prefix"],
+                    format!(
+                        "model `{}` uses key prefix `{}` in binding `{}`, as does `{}` ({}); give one a different `prefix`",
+                        f.model.ident,
+                        f.model.prefix.value,
+                        f.model.binding.value,
+                        first.model.ident,
+                        self.describe(first)
+                    ),
+                ));
+            }
+        }
+        // A relation names a known model; has_many / has_one need the child's index on `by`.
+        for f in &self.models {
+            for rel in &f.model.belongs_to {
+                let target = last_segment(&rel.target);
+                if self.model(&target).is_none() {
+                    out.push(self.at_span(f, rel.name.span(), &["fields"], format!("`belongs_to = {target}`: no model named `{target}`")));
+                }
+            }
+            for rel in &f.model.has {
+                let kind = if rel.kind == HasKind::Many { "has_many" } else { "has_one" };
+                let target = last_segment(&rel.target);
+                let Some(child) = self.model(&target) else {
+                    out.push(self.at_span(f, rel.by.span(), &[kind], format!("`{kind}({target}, ..)`: no model named `{target}`")));
+                    continue;
+                };
+                let indexed = child.model.indexes.iter().any(|ix| {
+                    matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by)
+                });
+                if !indexed {
+                    out.push(self.at_span(
+                        f,
+                        rel.by.span(),
+                        &[kind],
+                        format!(
+                            "`{kind}({target}, by = {})`: `{target}` has no index on `{}`; add `#[kv(index)]` or `#[kv(belongs_to = {})]` to it ({})",
+                            rel.by,
+                            rel.by,
+                            f.model.ident,
+                            self.describe(child)
+                        ),
+                    ));
+                }
+            }
+        }
+        // Namespaces: valid binding names, and every binding in every environment.
+        let namespaces = &self.config.config.namespaces;
+        for name in namespaces.keys() {
+            if !valid::valid_binding(name) {
+                out.push(self.config.diag(&["namespaces", name], format!("invalid binding name `{name}`: use letters, digits and `_`, not starting with a digit")));
+            }
+        }
+        let managed = !namespaces.is_empty() || self.config.config.output.wrangler.is_some();
+        if managed {
+            let envs = self.environments();
+            for (binding, models) in self.bindings() {
+                match namespaces.get(&binding) {
+                    None => out.push(self.at_model(
+                        models[0],
+                        format!("binding `{binding}` of model `{}` has no `[namespaces.{binding}]` in {}", models[0].model.ident, self.config.path.display()),
+                    )),
+                    Some(ns) => {
+                        for env in envs.iter().filter(|e| !ns.env.contains_key(*e)) {
+                            out.push(self.config.diag(
+                                &["namespaces", &binding],
+                                format!("binding `{binding}` is missing from environment `{env}`: add `[namespaces.{binding}.env.{env}]` with its id (wrangler does not inherit bindings into environments)"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn describe(&self, f: &Found) -> String {
+        match &f.origin {
+            Origin::Rust { file, pos, .. } => format!("{}:{}:{}", file.display(), pos.0, pos.1),
+            Origin::Toml { .. } => {
+                let d = self.config.diag(&["models", &f.model.ident.to_string()], "");
+                match d.pos {
+                    Some((l, c)) => format!("{}:{l}:{c}", d.file.display()),
+                    None => d.file.display().to_string(),
+                }
+            }
+        }
+    }
+}
+
+fn last_segment(path: &syn::Path) -> String {
+    path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
+}
+
+/// Adds `path` (a file) or every `.rs` file under it (a folder), sorted.
+fn collect_rs(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "rs") {
+                collect_rs(&e, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// `crate::a::b` for `{crate_src}/a/b.rs` or `{crate_src}/a/b/mod.rs`;
+/// `crate` for `lib.rs`, `main.rs` and files outside `crate_src`.
+pub fn module_path(crate_src: &Path, file: &Path) -> syn::Path {
+    let mut path: syn::Path = syn::parse_quote!(crate);
+    let rel = match (std::path::absolute(file), std::path::absolute(crate_src)) {
+        (Ok(f), Ok(c)) => f.strip_prefix(&c).map(Path::to_path_buf).ok(),
+        _ => None,
+    };
+    let Some(rel) = rel else { return path };
+    let parts: Vec<String> = rel.with_extension("").iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let n = parts.len();
+    for (i, part) in parts.into_iter().enumerate() {
+        let last = i + 1 == n;
+        if last && (part == "mod" || (n == 1 && (part == "lib" || part == "main"))) {
+            break;
+        }
+        if let Ok(ident) = syn::parse_str::<syn::Ident>(&part) {
+            path.segments.push(ident.into());
+        }
+    }
+    path
+}
+
+fn scan_items(items: &[syn::Item], file: &Path, module: &syn::Path, models: &mut Vec<Found>, problems: &mut Vec<Diagnostic>) {
+    for item in items {
+        match item {
+            syn::Item::Struct(s) if crate::derives_kv_model(&s.attrs) => {
+                let input: syn::DeriveInput = s.clone().into();
+                match attr::lower(&input) {
+                    Ok(model) => {
+                        let start = s.ident.span().start();
+                        let pos = (start.line, start.column + 1);
+                        models.push(Found { model, origin: Origin::Rust { file: file.to_path_buf(), pos, module: module.clone() } });
+                    }
+                    Err(e) => problems.extend(e.into_iter().map(|e| Diagnostic::at_span(file, e.span(), e.to_string()))),
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    let mut sub = module.clone();
+                    sub.segments.push(m.ident.clone().into());
+                    scan_items(inner, file, &sub, models, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The struct a `[models.NAME]` table stands for, lowered like a derive input.
+fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result::Result<Found, Vec<Diagnostic>> {
+    let here = |path: &[&str], msg: String| {
+        let mut p = vec!["models", name];
+        p.extend_from_slice(path);
+        config.diag(&p, msg)
+    };
+    let ident: syn::Ident = syn::parse_str(name).map_err(|_| vec![here(&[], format!("`{name}` is not a Rust type name"))])?;
+    let mut problems = Vec::new();
+    let mut container: Vec<TokenStream> = Vec::new();
+    if let Some(b) = &spec.binding {
+        container.push(quote!(binding = #b));
+    }
+    if let Some(p) = &spec.prefix {
+        container.push(quote!(prefix = #p));
+    }
+    if let Some(t) = spec.ttl {
+        container.push(quote!(ttl = #t));
+    }
+    let field_ident = |f: &str, at: &[&str], problems: &mut Vec<Diagnostic>| match syn::parse_str::<syn::Ident>(f) {
+        Ok(i) => Some(i),
+        Err(_) => {
+            problems.push(here(at, format!("`{f}` is not a field name")));
+            None
+        }
+    };
+    for (key, list) in [("unique", &spec.unique), ("index", &spec.index)] {
+        let kw = format_ident!("{key}");
+        for ix in list {
+            let (fields, ixname) = ix.parts();
+            let fields: Vec<_> = fields.iter().filter_map(|f| field_ident(f, &[key], &mut problems)).collect();
+            let named = ixname.map(|n| quote!(, name = #n));
+            container.push(quote!(#kw(#(#fields),* #named)));
+        }
+    }
+    for (key, list) in [("has_many", &spec.has_many), ("has_one", &spec.has_one)] {
+        let kw = format_ident!("{key}");
+        for rel in list {
+            let target = field_ident(&rel.model, &[key], &mut problems);
+            let by = field_ident(&rel.by, &[key], &mut problems);
+            let named = rel.name.as_ref().map(|n| quote!(, name = #n));
+            if let (Some(t), Some(b)) = (target, by) {
+                container.push(quote!(#kw(#t, by = #b #named)));
+            }
+        }
+    }
+    let mut fields = Vec::new();
+    for (fname, fspec) in &spec.fields {
+        let o = fspec.options();
+        let Some(fi) = field_ident(fname, &["fields", fname], &mut problems) else { continue };
+        let ty: syn::Type = match syn::parse_str(&o.ty) {
+            Ok(t) => t,
+            Err(_) => {
+                problems.push(here(&["fields", fname], format!("`{}` is not a Rust type", o.ty)));
+                continue;
+            }
+        };
+        let mut kv: Vec<TokenStream> = Vec::new();
+        if o.id {
+            kv.push(quote!(id));
+        }
+        if o.unique {
+            kv.push(quote!(unique));
+        }
+        if o.index {
+            kv.push(quote!(index));
+        }
+        if let Some(parent) = &o.belongs_to {
+            match syn::parse_str::<syn::Path>(parent) {
+                Ok(p) => kv.push(quote!(belongs_to = #p)),
+                Err(_) => problems.push(here(&["fields", fname], format!("`{parent}` is not a model name"))),
+            }
+        }
+        if o.meta {
+            kv.push(quote!(meta));
+        }
+        let kv = (!kv.is_empty()).then(|| quote!(#[kv(#(#kv),*)]));
+        let doc = o.doc.as_ref().map(|d| quote!(#[doc = #d]));
+        fields.push(quote!(#doc #kv pub #fi: #ty));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let doc = spec.doc.as_ref().map(|d| quote!(#[doc = #d]));
+    let kv = (!container.is_empty()).then(|| quote!(#[kv(#(#container),*)]));
+    let item: syn::ItemStruct = syn::parse_quote! {
+        #doc
+        #[derive(::kvgen::KvModel, ::kvgen::__private::serde::Serialize, ::kvgen::__private::serde::Deserialize, ::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
+        #[serde(crate = "::kvgen::__private::serde")]
+        #kv
+        pub struct #ident {
+            #(#fields),*
+        }
+    };
+    let input: syn::DeriveInput = item.clone().into();
+    match attr::lower(&input) {
+        Ok(model) => Ok(Found { model, origin: Origin::Toml { item: Box::new(item) } }),
+        Err(e) => Err(e.into_iter().map(|e| here(&[], format!("model `{name}`: {e}"))).collect()),
+    }
+}
