@@ -9,3 +9,34 @@ fn blog_models_expand_to_the_snapshot() {
     let expanded = kvgen_codegen::expand_file(source).expect("the blog models are valid");
     expectorate::assert_contents("snapshots/blog.expanded.rs", &expanded);
 }
+
+/// The project of an example: its kvgen.toml, or (for the build.rs example)
+/// the sources its build script names.
+fn example(name: &str) -> kvgen_codegen::project::Project {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name);
+    let config = dir.join("kvgen.toml");
+    if config.exists() {
+        kvgen_codegen::project::Project::load(&config).expect("the example is valid")
+    } else {
+        let empty = kvgen_codegen::config::ConfigFile::empty(&config);
+        kvgen_codegen::project::Project::build(empty, &[dir.join("src/models.rs")], &[]).expect("the example is valid")
+    }
+}
+
+#[test]
+fn env_structs_and_key_docs_of_the_examples() {
+    for name in ["blog", "notes", "inventory"] {
+        let project = example(name);
+        let rust = kvgen_codegen::output::rust(&project);
+        expectorate::assert_contents(format!("snapshots/{name}.generated.rs"), &rust);
+        expectorate::assert_contents(format!("snapshots/{name}.keys.md"), &kvgen_codegen::keys::markdown(&project));
+        expectorate::assert_contents(format!("snapshots/{name}.keys.mmd"), &kvgen_codegen::keys::mermaid(&project));
+    }
+}
+
+#[test]
+fn wrangler_fragments_of_the_blog() {
+    let project = example("blog");
+    expectorate::assert_contents("snapshots/blog.wrangler.toml", &kvgen_codegen::wrangler::toml_fragment(&project));
+    expectorate::assert_contents("snapshots/blog.wrangler.jsonc", &kvgen_codegen::wrangler::jsonc_fragment(&project));
+}

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// schema-first models, key-layout docs and wrangler KV entries, and check
 /// in CI that none has drifted.
 #[derive(Debug, Parser)]
-#[command(name = "kvgen", version, about, long_about = None)]
+#[command(name = "kvgen", version)]
 pub struct Cli {
     /// The kvgen.toml to read; paths in it are relative to it.
     #[arg(long, global = true, default_value = "kvgen.toml", value_name = "FILE")]
@@ -102,14 +102,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
             let outputs = output::outputs(&project)?;
             // Everything is computed before the first write: bad input writes nothing.
             let (m, b) = (project.models.len(), project.bindings().len());
-            writeln!(out, "kvgen: {m} {} in {b} {}", plural(m, "model", "models"), plural(b, "binding", "bindings")).map_err(io)?;
+            writeln!(out, "kvgen: {m} {} in {b} {}", plural(m, "model", "models"), plural(b, "binding", "bindings"))
+                .map_err(io)?;
             for o in &outputs {
                 let changed = output::write_if_changed(&o.path, &o.contents)?;
                 let state = if changed { "wrote" } else { "unchanged" };
-                writeln!(out, "  {state:<9} {} ({} lines)", o.path.display(), o.contents.lines().count()).map_err(io)?;
+                writeln!(out, "  {state:<9} {} ({} lines)", o.path.display(), o.contents.lines().count())
+                    .map_err(io)?;
             }
             if outputs.is_empty() {
-                writeln!(out, "  nothing to write: set [output] rust, keys or wrangler in {}", cli.config.display()).map_err(io)?;
+                writeln!(out, "  nothing to write: set [output] rust, keys or wrangler in {}", cli.config.display())
+                    .map_err(io)?;
             }
             Ok(Outcome::Clean)
         }
@@ -127,7 +130,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 writeln!(out, "kvgen: {} generated files are current", outputs.len()).map_err(io)?;
                 Ok(Outcome::Clean)
             } else {
-                writeln!(out, "kvgen: {} of {} files are stale: run `kvgen generate`", drift.len(), outputs.len()).map_err(io)?;
+                writeln!(out, "kvgen: {} of {} files are stale: run `kvgen generate`", drift.len(), outputs.len())
+                    .map_err(io)?;
                 Ok(Outcome::Drift)
             }
         }
@@ -141,9 +145,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 writeln!(out, "kvgen: {state} {}", path.display()).map_err(io)?;
                 return Ok(Outcome::Clean);
             }
-            let configured = project.config.config.output.wrangler.as_deref().map(std::path::Path::new).and_then(wrangler::Format::of);
+            let configured = project
+                .config
+                .config
+                .output
+                .wrangler
+                .as_deref()
+                .map(std::path::Path::new)
+                .and_then(wrangler::Format::of);
             let text = match (format, configured) {
-                (Some(WranglerFormat::Jsonc), _) | (None, Some(wrangler::Format::Jsonc)) => wrangler::jsonc_fragment(&project),
+                (Some(WranglerFormat::Jsonc), _) | (None, Some(wrangler::Format::Jsonc)) => {
+                    wrangler::jsonc_fragment(&project)
+                }
                 _ => wrangler::toml_fragment(&project),
             };
             out.write_all(text.as_bytes()).map_err(io)?;

@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 /// Generates kvgen's Rust output from a build script.
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     kvgen_codegen::Builder::new()
-///         .source("src/models.rs")
-///         .generate()
-///         .unwrap_or_else(|e| panic!("kvgen: {e}"));
-/// }
+/// // in build.rs's main:
+/// kvgen_codegen::Builder::new()
+///     .source("src/models.rs")
+///     .generate()
+///     .unwrap_or_else(|e| panic!("kvgen: {e}"));
 /// ```
 ///
 /// and in `src/lib.rs` (at the crate root, so the generated paths resolve):
@@ -119,7 +117,10 @@ impl Builder {
         let dir = match self.out_dir {
             Some(d) => abs(&d),
             None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| {
-                Error::one(crate::diag::Diagnostic::file("build.rs", "OUT_DIR is not set: run from a build script, or call out_dir()"))
+                Error::one(crate::diag::Diagnostic::file(
+                    "build.rs",
+                    "OUT_DIR is not set: run from a build script, or call out_dir()",
+                ))
             })?,
         };
         let path = dir.join(self.out_file.as_deref().unwrap_or("kvgen.rs"));

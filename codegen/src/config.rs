@@ -270,6 +270,13 @@ impl ConfigFile {
         let mut best = None;
         let mut item: &toml_edit::Item = doc.as_item();
         for key in path {
+            // An index into an array: the element's own span.
+            if let (Some(array), Ok(i)) = (item.as_array(), key.parse::<usize>()) {
+                if let Some(span) = array.get(i).and_then(|v| v.span()) {
+                    best = Some(line_col(&self.text, span.start));
+                }
+                break;
+            }
             let table = item.as_table_like()?;
             if let Some((k, _)) = table.get_key_value(key) {
                 if let Some(span) = k.span() {

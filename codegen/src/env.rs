@@ -32,7 +32,7 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
         quote!(#f: S)
     });
     let inits: Vec<_> = bindings.keys().map(|b| binding_field(b)).collect();
-    let opens = bindings.iter().map(|(b, _)| {
+    let opens = bindings.keys().map(|b| {
         let f = binding_field(b);
         quote!(#f: open(#b)?,)
     });
@@ -54,7 +54,10 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
         quote!((#b, &self.#f))
     });
     let n = bindings.len();
-    let struct_doc = format!("The KV bindings of this Worker ({}), with a typed repository per model.", names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "));
+    let struct_doc = format!(
+        "The KV bindings of this Worker ({}), with a typed repository per model.",
+        names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    );
     quote! {
         #[doc = #struct_doc]
         pub struct #env<S> {

@@ -31,7 +31,10 @@ pub fn markdown(project: &Project) -> String {
         let ttl = m.ttl.as_ref().map_or("—".to_string(), |t| format!("{} s", t.value));
         let meta = meta_desc(m);
         let id = m.id_field().ident.to_string();
-        let _ = writeln!(s, "| `{model}` | `{binding}` | record | `{prefix}:{{{id}}}` | `{model}` as JSON | {meta} | {ttl} |");
+        let _ = writeln!(
+            s,
+            "| `{model}` | `{binding}` | record | `{prefix}:{{{id}}}` | `{model}` as JSON | {meta} | {ttl} |"
+        );
         for ix in &m.indexes {
             let parts = field_names(m, &ix.fields).join(":");
             let name = &ix.name.value;

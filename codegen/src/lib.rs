@@ -8,9 +8,9 @@
 pub mod attr;
 mod builder;
 pub mod config;
+pub mod ctxt;
 pub mod diag;
 pub mod env;
-pub mod ctxt;
 pub mod expand;
 pub mod ir;
 pub mod keypart;
@@ -48,13 +48,25 @@ pub fn derives_kv_model(attrs: &[syn::Attribute]) -> bool {
 /// the derive would, and formats the result: the file's items as they are,
 /// each model struct (without its `kv` attributes and the `KvModel` derive)
 /// followed by its generated code, and `KvModel` dropped from imports. File
-/// attributes are left out, so the result can be `include!`d. Used for
+/// attributes and out-of-line modules (`mod x;`) are left out, so the result
+/// can be `include!`d. Used for
 /// snapshots of generated code.
 pub fn expand_file(source: &str) -> syn::Result<String> {
     let file = syn::parse_file(source)?;
+    // Out-of-line modules name other files: they, and re-exports through them, are left out.
+    let external: Vec<syn::Ident> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Mod(m) if m.content.is_none() => Some(m.ident.clone()),
+            _ => None,
+        })
+        .collect();
     let mut items: Vec<syn::Item> = Vec::new();
     for item in file.items {
         match item {
+            syn::Item::Mod(m) if m.content.is_none() => {}
+            syn::Item::Use(u) if matches!(&u.tree, syn::UseTree::Path(p) if external.contains(&p.ident)) => {}
             syn::Item::Struct(s) if derives_kv_model(&s.attrs) => {
                 let input: syn::DeriveInput = s.clone().into();
                 let generated: syn::File = syn::parse2(derive_model(&input)?)?;

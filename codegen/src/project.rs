@@ -128,6 +128,8 @@ impl Project {
         if problems.is_empty() {
             Ok(project)
         } else {
+            // In the order a reader meets them.
+            problems.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
             Err(Error::Invalid(problems))
         }
     }
@@ -181,7 +183,10 @@ impl Project {
         // Two models of one name would get one accessor on Env.
         for (i, f) in self.models.iter().enumerate() {
             if let Some(first) = self.models[..i].iter().find(|g| g.model.ident == f.model.ident) {
-                out.push(self.at_model(f, format!("a second model named `{}` (the first: {})", f.model.ident, self.describe(first))));
+                out.push(self.at_model(
+                    f,
+                    format!("a second model named `{}` (the first: {})", f.model.ident, self.describe(first)),
+                ));
             }
         }
         // Keys of two models in one binding must not share a prefix.
@@ -210,19 +215,31 @@ impl Project {
             for rel in &f.model.belongs_to {
                 let target = last_segment(&rel.target);
                 if self.model(&target).is_none() {
-                    out.push(self.at_span(f, rel.name.span(), &["fields"], format!("`belongs_to = {target}`: no model named `{target}`")));
+                    out.push(self.at_span(
+                        f,
+                        rel.name.span(),
+                        &["fields"],
+                        format!("`belongs_to = {target}`: no model named `{target}`"),
+                    ));
                 }
             }
             for rel in &f.model.has {
                 let kind = if rel.kind == HasKind::Many { "has_many" } else { "has_one" };
                 let target = last_segment(&rel.target);
                 let Some(child) = self.model(&target) else {
-                    out.push(self.at_span(f, rel.by.span(), &[kind], format!("`{kind}({target}, ..)`: no model named `{target}`")));
+                    out.push(self.at_span(
+                        f,
+                        rel.by.span(),
+                        &[kind],
+                        format!("`{kind}({target}, ..)`: no model named `{target}`"),
+                    ));
                     continue;
                 };
-                let indexed = child.model.indexes.iter().any(|ix| {
-                    matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by)
-                });
+                let indexed = child
+                    .model
+                    .indexes
+                    .iter()
+                    .any(|ix| matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by));
                 if !indexed {
                     out.push(self.at_span(
                         f,
@@ -243,7 +260,10 @@ impl Project {
         let namespaces = &self.config.config.namespaces;
         for name in namespaces.keys() {
             if !valid::valid_binding(name) {
-                out.push(self.config.diag(&["namespaces", name], format!("invalid binding name `{name}`: use letters, digits and `_`, not starting with a digit")));
+                out.push(self.config.diag(
+                    &["namespaces", name],
+                    format!("invalid binding name `{name}`: use letters, digits and `_`, not starting with a digit"),
+                ));
             }
         }
         let managed = !namespaces.is_empty() || self.config.config.output.wrangler.is_some();
@@ -253,7 +273,11 @@ impl Project {
                 match namespaces.get(&binding) {
                     None => out.push(self.at_model(
                         models[0],
-                        format!("binding `{binding}` of model `{}` has no `[namespaces.{binding}]` in {}", models[0].model.ident, self.config.path.display()),
+                        format!(
+                            "binding `{binding}` of model `{}` has no `[namespaces.{binding}]` in {}",
+                            models[0].model.ident,
+                            self.config.path.display()
+                        ),
                     )),
                     Some(ns) => {
                         for env in envs.iter().filter(|e| !ns.env.contains_key(*e)) {
@@ -290,7 +314,8 @@ fn last_segment(path: &syn::Path) -> String {
 /// Adds `path` (a file) or every `.rs` file under it (a folder), sorted.
 fn collect_rs(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
         entries.sort();
         for e in entries {
             if e.is_dir() || e.extension().is_some_and(|x| x == "rs") {
@@ -326,7 +351,13 @@ pub fn module_path(crate_src: &Path, file: &Path) -> syn::Path {
     path
 }
 
-fn scan_items(items: &[syn::Item], file: &Path, module: &syn::Path, models: &mut Vec<Found>, problems: &mut Vec<Diagnostic>) {
+fn scan_items(
+    items: &[syn::Item],
+    file: &Path,
+    module: &syn::Path,
+    models: &mut Vec<Found>,
+    problems: &mut Vec<Diagnostic>,
+) {
     for item in items {
         match item {
             syn::Item::Struct(s) if crate::derives_kv_model(&s.attrs) => {
@@ -335,9 +366,14 @@ fn scan_items(items: &[syn::Item], file: &Path, module: &syn::Path, models: &mut
                     Ok(model) => {
                         let start = s.ident.span().start();
                         let pos = (start.line, start.column + 1);
-                        models.push(Found { model, origin: Origin::Rust { file: file.to_path_buf(), pos, module: module.clone() } });
+                        models.push(Found {
+                            model,
+                            origin: Origin::Rust { file: file.to_path_buf(), pos, module: module.clone() },
+                        });
                     }
-                    Err(e) => problems.extend(e.into_iter().map(|e| Diagnostic::at_span(file, e.span(), e.to_string()))),
+                    Err(e) => {
+                        problems.extend(e.into_iter().map(|e| Diagnostic::at_span(file, e.span(), e.to_string())))
+                    }
                 }
             }
             syn::Item::Mod(m) => {
@@ -359,7 +395,8 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         p.extend_from_slice(path);
         config.diag(&p, msg)
     };
-    let ident: syn::Ident = syn::parse_str(name).map_err(|_| vec![here(&[], format!("`{name}` is not a Rust type name"))])?;
+    let ident: syn::Ident =
+        syn::parse_str(name).map_err(|_| vec![here(&[], format!("`{name}` is not a Rust type name"))])?;
     let mut problems = Vec::new();
     let mut container: Vec<TokenStream> = Vec::new();
     if let Some(b) = &spec.binding {

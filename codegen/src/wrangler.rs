@@ -151,7 +151,10 @@ fn update_toml(project: &Project, path: &Path, text: &str) -> Result<String> {
             for (name, _) in envs.iter() {
                 let complete = config.namespaces.values().all(|ns| ns.env.contains_key(name));
                 if !complete {
-                    let pos = envs.get_key_value(name).and_then(|(k, _)| k.span()).map(|s| crate::diag::line_col(text, s.start));
+                    let pos = envs
+                        .get_key_value(name)
+                        .and_then(|(k, _)| k.span())
+                        .map(|s| crate::diag::line_col(text, s.start));
                     return Err(missing_env(project, path, name, pos).into());
                 }
             }
@@ -257,7 +260,11 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<String> {
         let array = obj.array_value_or_set("kv_namespaces");
         for (binding, id, preview) in want {
             let existing = array.elements().into_iter().filter_map(|e| e.as_object()).find(|o| {
-                o.get("binding").and_then(|p| p.value()).and_then(|v| v.as_string_lit()).and_then(|s| s.decoded_value().ok()).as_deref()
+                o.get("binding")
+                    .and_then(|p| p.value())
+                    .and_then(|v| v.as_string_lit())
+                    .and_then(|s| s.decoded_value().ok())
+                    .as_deref()
                     == Some(*binding)
             });
             match existing {
@@ -266,7 +273,10 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<String> {
                     set_prop(&o, "preview_id", *preview);
                 }
                 None => {
-                    let mut fields = vec![("binding".to_string(), CstInputValue::from(*binding)), ("id".to_string(), CstInputValue::from(*id))];
+                    let mut fields = vec![
+                        ("binding".to_string(), CstInputValue::from(*binding)),
+                        ("id".to_string(), CstInputValue::from(*id)),
+                    ];
                     if let Some(p) = preview {
                         fields.push(("preview_id".to_string(), CstInputValue::from(*p)));
                     }
@@ -280,7 +290,8 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<String> {
         match (current, value) {
             (Some(p), None) => p.remove(),
             (Some(p), Some(v)) => {
-                let same = p.value().and_then(|v| v.as_string_lit()).and_then(|s| s.decoded_value().ok()).as_deref() == Some(v);
+                let same = p.value().and_then(|v| v.as_string_lit()).and_then(|s| s.decoded_value().ok()).as_deref()
+                    == Some(v);
                 if !same {
                     p.set_value(CstInputValue::from(v));
                 }

@@ -1,5 +1,6 @@
 //! Stock levels on MemoryStore, with models generated from kvgen.toml.
 
+#[rustfmt::skip]
 mod generated;
 
 use generated::{Env, Item, Warehouse};
@@ -10,7 +11,8 @@ async fn run() -> kvgen::Result<()> {
     let (warehouses, items) = (env.warehouses(), env.items());
     warehouses.create(&Warehouse { code: "BER1".into(), city: "Berlin".into() }).await?;
     warehouses.create(&Warehouse { code: "LIS1".into(), city: "Lisbon".into() }).await?;
-    let stock = [(1, "BER1", "A-100", "Anvil", 3), (2, "BER1", "B-200", "Bellows", 12), (3, "LIS1", "A-100", "Anvil", 7)];
+    let stock =
+        [(1, "BER1", "A-100", "Anvil", 3), (2, "BER1", "B-200", "Bellows", 12), (3, "LIS1", "A-100", "Anvil", 7)];
     for (id, wh, sku, name, quantity) in stock {
         items.create(&Item { id, warehouse_id: wh.into(), sku: sku.into(), name: name.into(), quantity }).await?;
     }
@@ -19,7 +21,9 @@ async fn run() -> kvgen::Result<()> {
     let berlin = warehouses.list_by_city("Berlin", Page::first(10)).await?.items;
     let stocked = warehouses.load_items(&berlin).await?;
     println!("Berlin holds {} item lines", stocked.iter().map(Vec::len).sum::<usize>());
-    let dup = items.create(&Item { id: 9, warehouse_id: "BER1".into(), sku: "A-100".into(), name: "Anvil".into(), quantity: 1 }).await;
+    let dup = items
+        .create(&Item { id: 9, warehouse_id: "BER1".into(), sku: "A-100".into(), name: "Anvil".into(), quantity: 1 })
+        .await;
     println!("a second BER1 A-100 line: {}", dup.err().map(|e| e.to_string()).unwrap_or_default());
     Ok(())
 }

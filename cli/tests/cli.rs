@@ -1,0 +1,379 @@
+//! The `kvgen` binary, run as a process: every subcommand, `--help`, the
+//! drift check, in-place wrangler updates, and bad input (exit 2, one line
+//! per problem naming file:line:col, nothing written).
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn kvgen() -> Command {
+    Command::cargo_bin("kvgen").expect("the kvgen binary is built")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// A temp copy of an example's kvgen inputs and outputs.
+fn copy_example(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples").join(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its contents, to show nothing was written.
+fn snapshot_dir(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let help = stdout(kvgen().arg("--help"));
+    expectorate::assert_contents("tests/snapshots/help.txt", &help);
+    let help = stdout(kvgen().args(["wrangler", "--help"]));
+    expectorate::assert_contents("tests/snapshots/help-wrangler.txt", &help);
+}
+
+#[test]
+fn check_passes_on_the_examples_as_checked_in() {
+    for example in ["blog", "inventory"] {
+        let config = repo().join("examples").join(example).join("kvgen.toml");
+        let out = stdout(kvgen().arg("--config").arg(&config).arg("check"));
+        assert!(out.contains("generated files are current"), "{example}: {out}");
+    }
+}
+
+#[test]
+fn generate_writes_missing_outputs_then_leaves_them_alone() {
+    let dir = copy_example("blog");
+    let env_rs = dir.path().join("src/env.rs");
+    let keys = dir.path().join("KEYS.md");
+    let want_env = fs::read_to_string(&env_rs).unwrap();
+    fs::remove_file(&env_rs).unwrap();
+    fs::write(&keys, "stale").unwrap();
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains("wrote     src/env.rs"), "{out}");
+    assert!(out.contains("wrote     KEYS.md"), "{out}");
+    assert!(out.contains("unchanged wrangler.toml"), "{out}");
+    assert_eq!(fs::read_to_string(&env_rs).unwrap(), want_env);
+    let again = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert_eq!(again.matches("unchanged").count(), 3, "{again}");
+    // No temp files left behind.
+    assert!(fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".kvgen-")));
+}
+
+#[test]
+fn check_detects_drift_after_a_model_change() {
+    let dir = copy_example("blog");
+    let lib = dir.path().join("src/lib.rs");
+    let mut source = fs::read_to_string(&lib).unwrap();
+    source.push_str(
+        "\n/// A tag.\n#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]\n#[kv(binding = \"APP\")]\npub struct Tag {\n    /// The tag.\n    #[kv(id)]\n    pub name: String,\n}\n",
+    );
+    fs::write(&lib, source).unwrap();
+    let before = snapshot_dir(dir.path());
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("kvgen: stale: src/env.rs"), "{out}");
+    assert!(out.contains("kvgen: stale: KEYS.md"), "{out}");
+    assert!(!out.contains("stale: wrangler.toml"), "{out}");
+    assert!(out.contains("--- src/env.rs (on disk)") && out.contains("+++ src/env.rs (generated)"), "{out}");
+    assert!(out.contains("+    pub fn tags(&self) -> crate::TagRepo<'_, S> {"), "{out}");
+    assert!(out.contains("+| `Tag` | `APP` | record | `tag:{name}`"), "{out}");
+    assert!(out.contains("kvgen: 2 of 3 files are stale"), "{out}");
+    assert_eq!(snapshot_dir(dir.path()), before, "check writes nothing");
+    // generate fixes it.
+    kvgen().current_dir(dir.path()).arg("generate").assert().success();
+    kvgen().current_dir(dir.path()).arg("check").assert().success();
+}
+
+#[test]
+fn check_detects_a_stale_wrangler_config() {
+    let dir = copy_example("blog");
+    let wrangler = dir.path().join("wrangler.toml");
+    let text = fs::read_to_string(&wrangler).unwrap().replace("face0ff0face0ff0face0ff0face0ff0", "0ld");
+    fs::write(&wrangler, text).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("kvgen: stale: wrangler.toml"), "{out}");
+    assert!(out.contains("-id = \"0ld\"\n+id = \"face0ff0face0ff0face0ff0face0ff0\""), "{out}");
+}
+
+#[test]
+fn wrangler_prints_toml_and_jsonc_fragments() {
+    let config = repo().join("examples/blog/kvgen.toml");
+    let toml = stdout(kvgen().arg("--config").arg(&config).arg("wrangler"));
+    expectorate::assert_contents("../tests/snapshots/blog.wrangler.toml", &toml);
+    let jsonc = stdout(kvgen().arg("--config").arg(&config).args(["wrangler", "--format", "jsonc"]));
+    expectorate::assert_contents("../tests/snapshots/blog.wrangler.jsonc", &jsonc);
+    // The fragments parse.
+    let doc: toml::Table = toml::from_str(&toml).unwrap();
+    assert_eq!(doc["kv_namespaces"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["env"]["staging"]["kv_namespaces"].as_array().unwrap().len(), 2);
+}
+
+fn wrangler_write(ext: &str) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(format!("wrangler.{ext}"));
+    fs::copy(fixtures.join(format!("before.{ext}")), &target).unwrap();
+    let out =
+        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    assert!(out.starts_with("kvgen: updated"), "{out}");
+    let after = fs::read_to_string(&target).unwrap();
+    expectorate::assert_contents(format!("tests/fixtures/wrangler/after.{ext}"), &after);
+    // Writing again changes nothing.
+    let out =
+        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    assert!(out.starts_with("kvgen: unchanged"), "{out}");
+}
+
+#[test]
+fn wrangler_write_changes_only_kv_entries_in_toml() {
+    wrangler_write("toml");
+    // Everything but the KV entries is as it was: same comments, vars, environments.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let strip = |t: &str| -> toml::Table {
+        let mut doc: toml::Table = toml::from_str(t).unwrap();
+        doc.remove("kv_namespaces");
+        for (_, env) in doc.get_mut("env").and_then(|e| e.as_table_mut()).unwrap().iter_mut() {
+            env.as_table_mut().unwrap().remove("kv_namespaces");
+        }
+        doc
+    };
+    let before = fs::read_to_string(fixtures.join("before.toml")).unwrap();
+    let after = fs::read_to_string(fixtures.join("after.toml")).unwrap();
+    assert_eq!(strip(&before), strip(&after));
+    for comment in before.lines().filter(|l| l.contains('#')) {
+        assert!(after.contains(comment.split('#').nth(1).unwrap()), "comment lost: {comment}");
+    }
+}
+
+#[test]
+fn wrangler_write_changes_only_kv_entries_in_jsonc() {
+    wrangler_write("jsonc");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let before = fs::read_to_string(fixtures.join("before.jsonc")).unwrap();
+    let after = fs::read_to_string(fixtures.join("after.jsonc")).unwrap();
+    for comment in before.lines().filter_map(|l| l.split("//").nth(1)) {
+        assert!(after.contains(comment), "comment lost: {comment}");
+    }
+    assert!(after.contains(r#""vars": { "GREETING": "hi, staging" }"#));
+    assert!(after.contains(r#"{ "binding": "CACHE", "id": "cache-id" }"#));
+}
+
+#[test]
+fn keys_prints_markdown_and_mermaid() {
+    let config = repo().join("examples/blog/kvgen.toml");
+    let md = stdout(kvgen().arg("--config").arg(&config).arg("keys"));
+    assert_eq!(md, fs::read_to_string(repo().join("examples/blog/KEYS.md")).unwrap());
+    let mermaid = stdout(kvgen().arg("--config").arg(&config).args(["keys", "--format", "mermaid"]));
+    expectorate::assert_contents("../tests/snapshots/blog.keys.mmd", &mermaid);
+}
+
+#[test]
+fn schema_is_json_schema_of_the_config() {
+    let out = stdout(kvgen().arg("schema"));
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let props = &schema["properties"];
+    for key in ["sources", "output", "namespaces", "models", "crate_src"] {
+        assert!(props.get(key).is_some(), "schema lacks {key}");
+    }
+    expectorate::assert_contents("tests/snapshots/kvgen.schema.json", &out);
+}
+
+#[test]
+fn expand_prints_the_derive_output() {
+    let out = stdout(kvgen().arg("expand").arg(repo().join("examples/blog/src/lib.rs")));
+    assert!(out.contains("impl ::kvgen::Model for User {"));
+    assert!(out.contains("pub async fn find_by_org_id_and_handle("));
+}
+
+const MODEL: &str = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"APP\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n}\n";
+
+/// Runs `kvgen generate` in a folder holding `files`: exit 2, exactly
+/// `stderr`, and no file written or changed.
+fn bad_input(files: &[(&str, &str)], stderr: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    let before = snapshot_dir(dir.path());
+    let out = kvgen().current_dir(dir.path()).arg("generate").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), stderr);
+    assert_eq!(snapshot_dir(dir.path()), before, "bad input wrote something");
+}
+
+const WITH_OUTPUTS: &str = "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"KEYS.md\"\n";
+
+#[test]
+fn bad_input_missing_config() {
+    bad_input(&[], "error: kvgen.toml: no such file: run kvgen where kvgen.toml is, or pass --config\n");
+}
+
+#[test]
+fn bad_input_toml_syntax() {
+    bad_input(&[("kvgen.toml", "sources = [\n")], "error: kvgen.toml:1:12: unclosed array, expected `]`\n");
+}
+
+#[test]
+fn bad_input_unknown_config_key() {
+    bad_input(
+        &[("kvgen.toml", "sourcez = [\"src/lib.rs\"]\n")],
+        "error: kvgen.toml:1:1: unknown field `sourcez`, expected one of `sources`, `crate_src`, `output`, `namespaces`, `models`\n",
+    );
+}
+
+#[test]
+fn bad_input_missing_source() {
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\", \"src/nope.rs\"]\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:1:26: source `src/nope.rs` does not exist\n",
+    );
+}
+
+#[test]
+fn bad_input_rust_syntax() {
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", "pub struct X {\n  a: u32,,\n}\n")],
+        "error: src/lib.rs:2:10: expected identifier\n",
+    );
+}
+
+#[test]
+fn bad_input_derive_mistake() {
+    let model = MODEL.replace("binding = \"APP\"", "binding = \"APP\", ttl = 59");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:3:29: ttl must be at least 60 seconds (the Workers KV minimum), not 59\n",
+    );
+}
+
+#[test]
+fn bad_input_two_models_one_prefix() {
+    let member = MODEL
+        .replace("struct User", "struct Member")
+        .replace("binding = \"APP\"", "binding = \"APP\", prefix = \"user\"");
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src\"]\n"), ("src/a.rs", MODEL), ("src/b.rs", &member)],
+        "error: src/b.rs:3:32: model `Member` uses key prefix `user` in binding `APP`, as does `User` (src/a.rs:4:12); give one a different `prefix`\n",
+    );
+}
+
+#[test]
+fn bad_input_has_many_without_child_index() {
+    let src = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(has_many(Post, by = author_id))]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n}\n#[derive(KvModel)]\npub struct Post {\n    #[kv(id)]\n    pub id: u64,\n    pub author_id: String,\n}\n";
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", src)],
+        "error: src/lib.rs:3:26: `has_many(Post, by = author_id)`: `Post` has no index on `author_id`; add `#[kv(index)]` or `#[kv(belongs_to = User)]` to it (src/lib.rs:9:12)\n",
+    );
+}
+
+#[test]
+fn bad_input_invalid_binding_name() {
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.my-app]\nid = \"x\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:6:13: invalid binding name `my-app`: use letters, digits and `_`, not starting with a digit\n",
+    );
+}
+
+#[test]
+fn bad_input_binding_without_namespace() {
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n\n[namespaces.OTHER]\nid = \"x\"\n"), ("src/lib.rs", MODEL)],
+        "error: src/lib.rs:4:12: binding `APP` of model `User` has no `[namespaces.APP]` in kvgen.toml\n",
+    );
+}
+
+#[test]
+fn bad_input_binding_missing_from_an_environment() {
+    let config = "sources = [\"src\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.APP.env.staging]\nid = \"b\"\n\n[namespaces.SESSIONS]\nid = \"c\"\n";
+    let sessions = MODEL.replace("\"APP\"", "\"SESSIONS\"").replace("User", "Session");
+    bad_input(
+        &[("kvgen.toml", config), ("src/a.rs", MODEL), ("src/b.rs", &sessions)],
+        "error: kvgen.toml:9:13: binding `SESSIONS` is missing from environment `staging`: add `[namespaces.SESSIONS.env.staging]` with its id (wrangler does not inherit bindings into environments)\n",
+    );
+}
+
+#[test]
+fn bad_input_wrangler_environment_without_ids() {
+    let config = "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"wrangler.toml\"\n\n[namespaces.APP]\nid = \"a\"\n";
+    bad_input(
+        &[("kvgen.toml", config), ("src/lib.rs", MODEL), ("wrangler.toml", "name = \"w\"\n\n[env.dev]\nname = \"w-dev\"\n")],
+        "error: wrangler.toml:3:6: environment `dev` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.dev]` (wrangler does not inherit bindings)\n",
+    );
+}
+
+#[test]
+fn bad_input_wrangler_syntax() {
+    let config = "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"wrangler.toml\"\n\n[namespaces.APP]\nid = \"a\"\n";
+    bad_input(
+        &[("kvgen.toml", config), ("src/lib.rs", MODEL), ("wrangler.toml", "name = \"w\"\n[[kv_namespaces]\n")],
+        "error: wrangler.toml:2:17: unclosed array table, expected `]`\n",
+    );
+}
+
+#[test]
+fn bad_input_schema_model_type() {
+    bad_input(
+        &[(
+            "kvgen.toml",
+            "[output]\nrust = \"src/generated.rs\"\n[models.User.fields]\nid = { type = \"Strin g\", id = true }\n",
+        )],
+        "error: kvgen.toml:4:1: `Strin g` is not a Rust type\n",
+    );
+}
+
+#[test]
+fn bad_input_schema_model_rule() {
+    bad_input(
+        &[("kvgen.toml", "[models.User]\nttl = 30\n[models.User.fields]\nid = { type = \"String\", id = true }\n")],
+        "error: kvgen.toml:1:9: model `User`: ttl must be at least 60 seconds (the Workers KV minimum), not 30\n",
+    );
+}
+
+#[test]
+fn bad_input_several_problems_each_on_a_line() {
+    let model = MODEL.replace("binding = \"APP\"", "binding = \"my app\", prefix = \"Users\"");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:3:16: invalid binding `my app`: use letters, digits and `_`, not starting with a digit\nerror: src/lib.rs:3:35: invalid prefix `Users`: use lowercase letters, digits, `_` and `-`\n",
+    );
+}
