@@ -85,7 +85,7 @@ impl<S: KvStore> KvStore for Faulty<S> {
     async fn get(&self, key: &str) -> Result<Option<Entry>> {
         faulty_op!(self, "get", key, self.inner.get(key).await)
     }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         faulty_op!(self, "get_many", first, self.inner.get_many(keys).await)
     }

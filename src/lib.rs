@@ -46,6 +46,8 @@ mod meter;
 mod model;
 mod repo;
 mod store;
+#[cfg(feature = "worker")]
+mod worker;
 
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
@@ -55,6 +57,8 @@ pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model};
 pub use repo::{check_scope, ListPage, Listed, Page, Repo, WriteOptions};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
+#[cfg(feature = "worker")]
+pub use worker::WorkerKv;
 
 /// Derives [`Model`] and a typed repository for a struct. See the README for the attributes.
 pub use kvgen_macros::KvModel;
@@ -67,6 +71,8 @@ pub use kvgen_macros::KeyPart;
 pub mod __private {
     pub use crate::key::{read_serde_unit, write_serde_unit, KeyWriter};
     pub use serde;
+    #[cfg(feature = "worker")]
+    pub use worker;
 
     /// Implemented for the types a `belongs_to` foreign key may have: the
     /// parent's id type, or an `Option` of it.
@@ -97,6 +103,21 @@ pub mod __private {
 
 /// Expands to `from_worker` for a generated `Env` when kvgen's `worker`
 /// feature is on, and to nothing otherwise. Not public API.
+#[cfg(feature = "worker")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __env_from_worker {
+    ($env:ident) => {
+        impl $env<$crate::WorkerKv> {
+            /// The KV bindings of a Worker's environment.
+            pub fn from_worker(env: &$crate::__private::worker::Env) -> $crate::Result<Self> {
+                Self::from_bindings(|binding| $crate::WorkerKv::from_env(env, binding))
+            }
+        }
+    };
+}
+
+/// See the `worker` variant.
 #[cfg(not(feature = "worker"))]
 #[doc(hidden)]
 #[macro_export]

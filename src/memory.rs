@@ -166,12 +166,12 @@ impl KvStore for MemoryStore {
         Ok(self.read(key))
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         limits::check_bulk(keys.len())?;
         for key in keys {
             limits::check_key(key)?;
         }
-        Ok(keys.iter().map(|k| self.read(k)).collect())
+        Ok(keys.iter().map(|k| self.read(k).map(|e| e.value)).collect())
     }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {

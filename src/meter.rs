@@ -158,11 +158,11 @@ impl<S: KvStore> KvStore for Metered<S> {
         Ok(got)
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         self.n.bulk_reads.fetch_add(1, Relaxed);
         self.n.bulk_keys.fetch_add(keys.len() as u64, Relaxed);
         let got = self.inner.get_many(keys).await?;
-        self.n.bytes_read.fetch_add(got.iter().map(entry_bytes).sum(), Relaxed);
+        self.n.bytes_read.fetch_add(got.iter().flatten().map(|v| v.len() as u64).sum(), Relaxed);
         Ok(got)
     }
 

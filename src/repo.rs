@@ -7,13 +7,13 @@ use crate::error::{Error, Result};
 use crate::key::{self, KeyPart, KeySpace};
 use crate::limits;
 use crate::model::{IndexKind, Model};
-use crate::store::{Entry, KvStore, ListOptions, PutOptions};
+use crate::store::{KvStore, ListOptions, PutOptions};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
 /// One page request: how many items, and where the previous page stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     /// At most this many items (1..=1000).
     pub limit: u32,
@@ -39,8 +39,8 @@ impl Default for Page {
     }
 }
 
-/// One page of results.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of results; serializes as `{"items": [...], "cursor": ...}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListPage<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -237,8 +237,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         PutOptions { expiration: opts.expiration, expiration_ttl, metadata }
     }
 
-    /// Reads any number of keys in bulk reads of at most 100.
-    async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    /// Reads the values of any number of keys, in bulk reads of at most 100.
+    async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(limits::MAX_BULK_KEYS) {
             out.extend(self.store.get_many(chunk).await?);
@@ -249,7 +249,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Reads records by key, keeping the order and skipping none.
     async fn read_records(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
         let entries = self.read_keys(keys).await?;
-        keys.iter().zip(entries).map(|(k, e)| e.map(|e| parse::<M>(k, &e.value)).transpose()).collect()
+        keys.iter().zip(entries).map(|(k, v)| v.map(|v| parse::<M>(k, &v)).transpose()).collect()
     }
 
     // ---- reads -------------------------------------------------------------
@@ -384,7 +384,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             entries.iter().filter(|e| M::INDEXES[e.index].kind == IndexKind::Unique).map(|e| e.key.clone()).collect();
         let held = self.read_keys(&unique).await?;
         let held: HashMap<&str, bool> =
-            unique.iter().zip(&held).map(|(k, v)| (k.as_str(), v.as_ref().is_some_and(|v| v.value == id))).collect();
+            unique.iter().zip(&held).map(|(k, v)| (k.as_str(), v.as_deref() == Some(id))).collect();
         Ok(entries.iter().filter(|e| held.get(e.key.as_str()).copied().unwrap_or(true)).cloned().collect())
     }
 
@@ -416,11 +416,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         keys.push(rec_key.clone());
         keys.extend(unique.iter().map(|e| e.key.clone()));
         let mut got = self.read_keys(&keys).await?.into_iter();
-        let old: Option<(M, Option<Value>)> = match got.next().flatten() {
-            Some(e) => Some((parse(&rec_key, &e.value)?, e.metadata)),
-            None => None,
-        };
-        let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
+        let old: Option<M> = got.next().flatten().map(|v| parse(&rec_key, &v)).transpose()?;
+        let held: Vec<Option<String>> = got.collect();
         match (mode, &old) {
             (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model: M::MODEL, key: rec_key }),
             (Mode::Update, None) => return Err(Error::NotFound { model: M::MODEL, key: rec_key }),
@@ -451,8 +448,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             }
         }
 
-        let old_entries = old.as_ref().map(|(o, _)| self.entries(o)).unwrap_or_default();
-        let meta_changed = old.as_ref().is_some_and(|(_, m)| *m != meta);
+        let old_entries = old.as_ref().map(|o| self.entries(o)).unwrap_or_default();
+        // Secondary entries carry the metadata projection: rewritten when it changes.
+        let meta_changed = match &old {
+            Some(o) => meta_value(&rec_key, o)? != meta,
+            None => false,
+        };
         // Entries of an expiring record are rewritten with it, so they expire together.
         let expiring = put_opts.expiration_ttl.is_some() || put_opts.expiration.is_some();
         let unique_ok: HashMap<&str, bool> =
@@ -643,12 +644,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             });
             slots.push(Some(at));
         }
-        let entries = self.read_keys(&distinct).await?;
+        let values = self.read_keys(&distinct).await?;
         // A parent named by several children is read once and parsed once per child.
         slots
             .into_iter()
-            .map(|slot| match slot.and_then(|i| entries[i].as_ref().map(|e| (i, e))) {
-                Some((i, e)) => parse(&distinct[i], &e.value).map(Some),
+            .map(|slot| match slot.and_then(|i| values[i].as_ref().map(|v| (i, v))) {
+                Some((i, v)) => parse(&distinct[i], v).map(Some),
                 None => Ok(None),
             })
             .collect()
@@ -751,7 +752,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             limits::check_key(k)?;
         }
         let held = self.read_keys(&keys).await?;
-        let rec_keys: Vec<String> = held.iter().flatten().map(|e| self.space().record_key(&e.value)).collect();
+        let rec_keys: Vec<String> = held.iter().flatten().map(|id| self.space().record_key(id)).collect();
         let mut recs = self.read_records(&rec_keys).await?.into_iter();
         let mut held = held.into_iter();
         Ok(lookups

@@ -63,8 +63,10 @@ pub struct ListResult {
 pub trait KvStore {
     /// Reads one key.
     async fn get(&self, key: &str) -> Result<Option<Entry>>;
-    /// Reads 1..=100 keys in one operation; the answer is in the order asked.
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
+    /// Reads the values of 1..=100 keys in one operation; the answer is in the
+    /// order asked. Values only: Workers KV's bulk read with metadata fails
+    /// when any key is missing, so metadata comes from `get` and `list`.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>>;
     /// Writes one key.
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()>;
     /// Deletes one key; deleting a missing key is not an error.
@@ -77,7 +79,7 @@ impl<S: KvStore + ?Sized> KvStore for &S {
     async fn get(&self, key: &str) -> Result<Option<Entry>> {
         (**self).get(key).await
     }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         (**self).get_many(keys).await
     }
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {

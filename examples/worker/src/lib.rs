@@ -1,0 +1,186 @@
+//! A Rust Worker over the blog models. Its HTTP routes exercise every
+//! repository capability through the generated `Env`; `/__conformance/NAME`
+//! runs one of kvgen's behaviour scenarios against the real KV binding, so
+//! the same scenarios that pass on MemoryStore are shown passing on Workers KV.
+
+use blog::{Comment, Env as Bindings, Post, Profile, Session, User};
+use kvgen::{Error as KvError, KvStore, Page, WorkerKv, WriteOptions};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::json;
+use worker::{event, Context, Env, Method, Request, Response, Result, Router};
+
+/// Answers a kvgen result: JSON on success, an HTTP status naming the error otherwise.
+fn reply<T: Serialize>(result: kvgen::Result<T>) -> Result<Response> {
+    match result {
+        Ok(v) => Response::from_json(&v),
+        Err(e) => {
+            let status = match &e {
+                KvError::NotFound { .. } => 404,
+                KvError::AlreadyExists { .. } | KvError::UniqueViolation { .. } => 409,
+                KvError::Serialization { .. } | KvError::Store { .. } => 500,
+                _ => 400,
+            };
+            let kind = format!("{e:?}").split([' ', '{', '(']).next().unwrap_or("").to_string();
+            Ok(Response::from_json(&json!({ "error": e.to_string(), "kind": kind }))?.with_status(status))
+        }
+    }
+}
+
+fn found<T: Serialize>(result: kvgen::Result<Option<T>>) -> Result<Response> {
+    match result {
+        Ok(None) => Ok(Response::from_json(&json!({ "error": "not found" }))?.with_status(404)),
+        other => reply(other.map(|v| v.expect("some"))),
+    }
+}
+
+async fn body<T: DeserializeOwned>(req: &mut Request) -> Result<T> {
+    req.json().await
+}
+
+fn page(req: &Request) -> Page {
+    let url = req.url().ok();
+    let q =
+        |name: &str| url.as_ref().and_then(|u| u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()));
+    let limit = q("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+    Page { limit, cursor: q("cursor") }
+}
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url().ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn bindings(env: &Env) -> Result<Bindings<WorkerKv>> {
+    Bindings::from_worker(env).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
+    ctx.param(name).map(String::as_str).unwrap_or("")
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Router::new()
+        // ---- users: CRUD, unique and compound-unique finders, upsert, index listing
+        .get_async("/users", |req, ctx| async move { reply(bindings(&ctx.env)?.users().list(page(&req)).await) })
+        .get_async("/users/count", |_, ctx| async move { reply(bindings(&ctx.env)?.users().count().await) })
+        .get_async("/users/meta", |req, ctx| async move {
+            let listed = bindings(&ctx.env)?.users().list_meta(page(&req)).await;
+            reply(listed.map(|p| json!({ "items": p.items.iter().map(|l| json!({ "id": l.id, "name": l.meta.as_ref().map(|m| &m.name) })).collect::<Vec<_>>(), "cursor": p.cursor })))
+        })
+        .post_async("/users", |mut req, ctx| async move {
+            let user: User = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.users().create(&user).await.map(|_| user)).map(|r| if r.status_code() == 200 { r.with_status(201) } else { r })
+        })
+        .post_async("/users/upsert-by-email", |mut req, ctx| async move {
+            let user: User = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.users().upsert_by_email(user).await)
+        })
+        .get_async("/users/by-email/:email", |_, ctx| async move {
+            found(bindings(&ctx.env)?.users().find_by_email(param(&ctx, "email")).await)
+        })
+        .get_async("/users/:id", |_, ctx| async move {
+            found(bindings(&ctx.env)?.users().get(&param(&ctx, "id").to_string()).await)
+        })
+        .get_async("/users/:id/exists", |_, ctx| async move {
+            reply(bindings(&ctx.env)?.users().exists(&param(&ctx, "id").to_string()).await)
+        })
+        .put_async("/users/:id", |mut req, ctx| async move {
+            let user: User = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.users().put(&user).await.map(|_| user))
+        })
+        .patch_async("/users/:id", |mut req, ctx| async move {
+            let user: User = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.users().update(&user).await.map(|_| user))
+        })
+        .delete_async("/users/:id", |_, ctx| async move {
+            reply(bindings(&ctx.env)?.users().delete(&param(&ctx, "id").to_string()).await)
+        })
+        .get_async("/orgs/:org/users", |req, ctx| async move {
+            reply(bindings(&ctx.env)?.users().list_by_org_id(param(&ctx, "org"), page(&req)).await)
+        })
+        .get_async("/orgs/:org/users/:handle", |_, ctx| async move {
+            found(bindings(&ctx.env)?.users().find_by_org_id_and_handle(param(&ctx, "org"), param(&ctx, "handle")).await)
+        })
+        // ---- relations
+        .get_async("/users/:id/posts", |req, ctx| async move {
+            let b = bindings(&ctx.env)?;
+            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await.map_err(to_worker)? else {
+                return found::<()>(Ok(None));
+            };
+            reply(b.users().list_posts(&user, page(&req)).await)
+        })
+        .get_async("/users/:id/profile", |_, ctx| async move {
+            let b = bindings(&ctx.env)?;
+            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await.map_err(to_worker)? else {
+                return found::<()>(Ok(None));
+            };
+            found(b.users().load_profile(&user).await)
+        })
+        .post_async("/profiles", |mut req, ctx| async move {
+            let profile: Profile = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.profiles().create(&profile).await.map(|_| profile))
+        })
+        .post_async("/posts", |mut req, ctx| async move {
+            let post: Post = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.posts().create(&post).await.map(|_| post))
+        })
+        .get_async("/posts/authors", |req, ctx| async move {
+            // A page of posts with their authors, loaded in one batch.
+            let b = bindings(&ctx.env)?;
+            let posts = b.posts().list(page(&req)).await.map_err(to_worker)?.items;
+            let authors = b.posts().load_authors(&posts).await.map_err(to_worker)?;
+            let rows: Vec<_> = posts.iter().zip(authors).map(|(p, a)| json!({ "post": p.id, "author": a.map(|a| a.handle) })).collect();
+            Response::from_json(&rows)
+        })
+        .get_async("/posts/:id/author", |_, ctx| async move {
+            let b = bindings(&ctx.env)?;
+            let id: u64 = param(&ctx, "id").parse().unwrap_or(0);
+            let Some(post) = b.posts().get(&id).await.map_err(to_worker)? else { return found::<()>(Ok(None)) };
+            found(b.posts().load_author(&post).await)
+        })
+        .get_async("/posts/:id/comments", |req, ctx| async move {
+            let b = bindings(&ctx.env)?;
+            let id: u64 = param(&ctx, "id").parse().unwrap_or(0);
+            let Some(post) = b.posts().get(&id).await.map_err(to_worker)? else { return found::<()>(Ok(None)) };
+            reply(b.posts().list_comments(&post, page(&req)).await)
+        })
+        .post_async("/comments", |mut req, ctx| async move {
+            let comment: Comment = body(&mut req).await?;
+            reply(bindings(&ctx.env)?.comments().create(&comment).await.map(|_| comment))
+        })
+        // ---- ttl, expiration and metadata
+        .post_async("/sessions", |mut req, ctx| async move {
+            let session: Session = body(&mut req).await?;
+            let opts = WriteOptions { ttl: query(&req, "ttl").and_then(|t| t.parse().ok()), expiration: query(&req, "expiration").and_then(|t| t.parse().ok()) };
+            reply(bindings(&ctx.env)?.sessions().create_with(&session, opts).await.map(|_| session))
+        })
+        .get_async("/sessions", |req, ctx| async move {
+            let listed = bindings(&ctx.env)?.sessions().list_meta(page(&req)).await;
+            reply(listed.map(|p| p.items.iter().map(|l| json!({ "token": l.id, "expiration": l.expiration })).collect::<Vec<_>>()))
+        })
+        // ---- the conformance scenarios, on the APP binding
+        .on_async("/__conformance/:name", |req, ctx| async move {
+            if req.method() != Method::Post {
+                return Response::error("POST only", 405);
+            }
+            let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
+            let run = query(&req, "run").unwrap_or_else(|| "run".into());
+            let now = (worker::Date::now().as_millis() / 1000) as u64;
+            let scenario_ctx = kvgen_tests::scenarios::Ctx { run, now };
+            let outcome = kvgen_tests::scenarios::run(param(&ctx, "name"), &store, &scenario_ctx).await;
+            Response::from_json(&json!({ "ok": outcome.is_ok(), "error": outcome.err() }))
+        })
+        .get_async("/__keys", |req, ctx| async move {
+            // Every key of the APP binding under a prefix (a debugging aid).
+            let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
+            let prefix = query(&req, "prefix").unwrap_or_default();
+            let listed = store.list(&kvgen::ListOptions { prefix, cursor: None, limit: 1000 }).await.map_err(to_worker)?;
+            Response::from_json(&listed.keys.iter().map(|k| &k.name).collect::<Vec<_>>())
+        })
+        .run(req, env)
+        .await
+}
+
+fn to_worker(e: KvError) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}

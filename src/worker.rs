@@ -1,0 +1,145 @@
+//! `WorkerKv`: the real thing — a Workers KV binding, through the `worker` crate.
+
+use crate::error::{Error, Result};
+use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
+use serde_json::Value;
+use worker::kv::KvError;
+
+/// A Workers KV namespace binding as a kvgen [`KvStore`].
+///
+/// KV's own errors are mapped to kvgen's [`Error`], limit violations
+/// included, so code sees the same variants as on [`MemoryStore`](crate::MemoryStore).
+#[derive(Clone, Debug)]
+pub struct WorkerKv {
+    kv: worker::kv::KvStore,
+}
+
+impl WorkerKv {
+    /// Wraps a KV binding.
+    pub fn new(kv: worker::kv::KvStore) -> Self {
+        WorkerKv { kv }
+    }
+
+    /// The binding `binding` of a Worker's environment.
+    pub fn from_env(env: &worker::Env, binding: &str) -> Result<Self> {
+        env.kv(binding).map(Self::new).map_err(|e| Error::Store {
+            op: "bind",
+            key: binding.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The wrapped binding.
+    pub fn inner(&self) -> &worker::kv::KvStore {
+        &self.kv
+    }
+}
+
+/// The text of a KV error, without the JavaScript wrapping.
+fn message(e: &KvError) -> String {
+    match e {
+        KvError::JavaScript(v) => {
+            if let Some(err) = worker::wasm_bindgen::JsCast::dyn_ref::<worker::js_sys::Error>(v) {
+                String::from(err.message())
+            } else {
+                v.as_string().unwrap_or_else(|| format!("{v:?}"))
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Maps an error of KV operation `op` on `key` to kvgen's error: limit
+/// violations by the status code and wording KV reports them with.
+fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError) -> Error {
+    let msg = message(&e);
+    let lower = msg.to_ascii_lowercase();
+    let has = |s: &str| lower.contains(s);
+    if has("414") || (has("key") && has("length") && (has("exceed") || has("limit"))) {
+        return Error::KeyTooLong { key: key.to_string(), len: key.len() };
+    }
+    if has("metadata") && (has("413") || has("exceed") || has("length")) {
+        let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| m.to_string().len());
+        return Error::MetadataTooLarge { key: key.to_string(), size };
+    }
+    if has("expiration_ttl") || has("expiration ttl") {
+        let ttl = opts.and_then(|o| o.expiration_ttl).unwrap_or(0);
+        return Error::TtlTooShort { key: key.to_string(), ttl };
+    }
+    if has("expiration") && has("400") {
+        let expiration = opts.and_then(|o| o.expiration).unwrap_or(0);
+        return Error::ExpirationTooSoon { key: key.to_string(), expiration, now: 0 };
+    }
+    if has("413") || (has("value") && has("too large")) {
+        return Error::ValueTooLarge { key: key.to_string(), size: 0 };
+    }
+    if has("illegal") || has("invalid key") || (has("key") && has("empty")) {
+        return Error::InvalidKey { key: key.to_string(), reason: "refused by Workers KV" };
+    }
+    Error::Store { op, key: key.to_string(), message: msg }
+}
+
+impl KvStore for WorkerKv {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        let (value, metadata) =
+            self.kv.get(key).text_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
+        Ok(value.map(|value| Entry { value, metadata }))
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        let first = keys.first().map(String::as_str).unwrap_or("");
+        // `text()`, not `text_with_metadata()`: the latter throws when any key is missing.
+        let mut found = self.kv.get_bulk(keys).text().await.map_err(|e| {
+            let msg = message(&e);
+            if msg.contains("100") || msg.to_ascii_lowercase().contains("too many") {
+                Error::BulkLimit { count: keys.len() }
+            } else {
+                map_error("get_many", first, None, e)
+            }
+        })?;
+        Ok(keys.iter().map(|k| found.remove(k).flatten()).collect())
+    }
+
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+        let fail = |e| map_error("put", key, Some(options), e);
+        let mut put = self.kv.put(key, value).map_err(fail)?;
+        if let Some(ttl) = options.expiration_ttl {
+            put = put.expiration_ttl(ttl);
+        }
+        if let Some(at) = options.expiration {
+            put = put.expiration(at);
+        }
+        if let Some(m) = &options.metadata {
+            put = put.metadata(m).map_err(fail)?;
+        }
+        put.execute().await.map_err(fail)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.kv.delete(key).await.map_err(|e| map_error("delete", key, None, e))
+    }
+
+    async fn list(&self, options: &ListOptions) -> Result<ListResult> {
+        let mut list = self.kv.list().prefix(options.prefix.clone()).limit(options.limit as u64);
+        if let Some(c) = &options.cursor {
+            list = list.cursor(c.clone());
+        }
+        let page = list.execute().await.map_err(|e| {
+            let msg = message(&e);
+            if msg.to_ascii_lowercase().contains("limit") {
+                Error::ListLimit { limit: options.limit }
+            } else if msg.to_ascii_lowercase().contains("cursor") {
+                Error::InvalidCursor { cursor: options.cursor.clone().unwrap_or_default() }
+            } else {
+                Error::Store { op: "list", key: options.prefix.clone(), message: msg }
+            }
+        })?;
+        let keys = page
+            .keys
+            .into_iter()
+            .map(|k| ListKey { name: k.name, expiration: k.expiration, metadata: k.metadata })
+            .collect();
+        let cursor = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
+        Ok(ListResult { keys, cursor })
+    }
+}

@@ -1,0 +1,215 @@
+//! The conformance runner: every behaviour scenario on MemoryStore, and, with
+//! `--worker URL`, the same scenarios inside the Worker on local workerd
+//! (`POST URL/__conformance/NAME`), then a walk over the Worker's HTTP routes.
+//! Prints one line per scenario with each store's result and closes with
+//! `N passed, N failed`; exits 1 if anything failed.
+
+use kvgen::{Clock, MemoryStore, SystemClock};
+use kvgen_tests::scenarios::{self, Ctx, Outcome};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+struct Worker {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Worker {
+    fn new(base: &str) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(300)))
+            .build();
+        Worker { base: base.trim_end_matches('/').to_string(), agent: config.into() }
+    }
+
+    fn scenario(&self, name: &str, run: &str) -> Outcome {
+        let url = format!("{}/__conformance/{name}?run={run}", self.base);
+        let mut resp = self.agent.post(&url).send_empty().map_err(|e| format!("POST {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string().map_err(|e| format!("reading {url}: {e}"))?;
+        let v: Value = serde_json::from_str(&body).map_err(|_| format!("{url} answered {status}: {body}"))?;
+        match v["ok"].as_bool() {
+            Some(true) => Ok(()),
+            _ => Err(v["error"].as_str().unwrap_or(&body).to_string()),
+        }
+    }
+
+    /// `(status, JSON body)` of one request.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value), String> {
+        let url = format!("{}{path}", self.base);
+        let sent = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            ("POST", Some(b)) => self.agent.post(&url).send_json(b),
+            ("PUT", Some(b)) => self.agent.put(&url).send_json(b),
+            ("PATCH", Some(b)) => self.agent.patch(&url).send_json(b),
+            (m, _) => return Err(format!("no body for {m} {path}")),
+        };
+        let mut resp = sent.map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().map_err(|e| format!("{method} {path}: {e}"))?;
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, v))
+    }
+}
+
+macro_rules! expect {
+    ($w:expr, $method:literal, $path:expr, $body:expr, $status:literal) => {{
+        let (status, v) = $w.call($method, &$path, $body)?;
+        if status != $status {
+            return Err(format!("{} {} answered {status}, not {}: {v}", $method, $path, $status));
+        }
+        v
+    }};
+}
+
+/// Every route of the Worker, in the order a client would use them.
+fn http_routes(w: &Worker) -> Outcome {
+    let user = |id: &str, email: &str, handle: &str| json!({ "id": id, "email": email, "org_id": "acme", "handle": handle, "name": id.to_uppercase() });
+    expect!(w, "POST", "/users".to_string(), Some(user("u1", "ada@acme.dev", "ada")), 201);
+    expect!(w, "POST", "/users".to_string(), Some(user("u2", "grace@acme.dev", "grace")), 201);
+    let v = expect!(w, "POST", "/users".to_string(), Some(user("u3", "ada@acme.dev", "ada2")), 409);
+    if v["kind"] != "UniqueViolation" {
+        return Err(format!("duplicate email: {v}"));
+    }
+    expect!(w, "POST", "/users".to_string(), Some(user("u1", "x@acme.dev", "x")), 409);
+    let v = expect!(w, "GET", "/users/u1".to_string(), None, 200);
+    if v["email"] != "ada@acme.dev" {
+        return Err(format!("get: {v}"));
+    }
+    expect!(w, "GET", "/users/nobody".to_string(), None, 404);
+    let v = expect!(w, "GET", "/users/u1/exists".to_string(), None, 200);
+    if v != json!(true) {
+        return Err(format!("exists: {v}"));
+    }
+    let v = expect!(w, "GET", "/users/by-email/grace@acme.dev".to_string(), None, 200);
+    if v["id"] != "u2" {
+        return Err(format!("find_by_email: {v}"));
+    }
+    let v = expect!(w, "GET", "/orgs/acme/users/ada".to_string(), None, 200);
+    if v["id"] != "u1" {
+        return Err(format!("find_by_org_id_and_handle: {v}"));
+    }
+    expect!(w, "PATCH", "/users/u9".to_string(), Some(user("u9", "n@acme.dev", "n")), 404);
+    expect!(w, "PATCH", "/users/u1".to_string(), Some(user("u1", "countess@acme.dev", "ada")), 200);
+    expect!(w, "GET", "/users/by-email/ada@acme.dev".to_string(), None, 404);
+    expect!(w, "PUT", "/users/u4".to_string(), Some(user("u4", "linus@acme.dev", "linus")), 200);
+    let v = expect!(
+        w,
+        "POST",
+        "/users/upsert-by-email".to_string(),
+        Some(user("other", "linus@acme.dev", "torvalds")),
+        200
+    );
+    if v["id"] != "u4" {
+        return Err(format!("upsert_by_email kept the id: {v}"));
+    }
+    let v = expect!(w, "GET", "/orgs/acme/users?limit=2".to_string(), None, 200);
+    let cursor = v["cursor"].as_str().ok_or(format!("list_by_org_id page 1 has a cursor: {v}"))?.to_string();
+    let v2 = expect!(w, "GET", format!("/orgs/acme/users?limit=2&cursor={cursor}"), None, 200);
+    let n = v["items"].as_array().map_or(0, Vec::len) + v2["items"].as_array().map_or(0, Vec::len);
+    if n != 3 {
+        return Err(format!("list_by_org_id over two pages: {n} users"));
+    }
+    let v = expect!(w, "GET", "/users/meta".to_string(), None, 200);
+    if v["items"][0]["name"] != "U1" {
+        return Err(format!("list_meta: {v}"));
+    }
+    let v = expect!(w, "GET", "/users/count".to_string(), None, 200);
+    if v != json!(3) {
+        return Err(format!("count: {v}"));
+    }
+    expect!(w, "POST", "/profiles".to_string(), Some(json!({ "id": "p1", "user_id": "u1", "bio": "analyst" })), 200);
+    let v = expect!(w, "GET", "/users/u1/profile".to_string(), None, 200);
+    if v["id"] != "p1" {
+        return Err(format!("has_one: {v}"));
+    }
+    for (id, author) in [(1, "u1"), (2, "u1"), (3, "u2")] {
+        let post = json!({ "id": id, "author_id": author, "status": "published", "title": format!("Post {id}"), "body": "..." });
+        expect!(w, "POST", "/posts".to_string(), Some(post), 200);
+    }
+    let v = expect!(w, "GET", "/users/u1/posts".to_string(), None, 200);
+    if v["items"].as_array().map_or(0, Vec::len) != 2 {
+        return Err(format!("has_many: {v}"));
+    }
+    let v = expect!(w, "GET", "/posts/3/author".to_string(), None, 200);
+    if v["id"] != "u2" {
+        return Err(format!("belongs_to: {v}"));
+    }
+    let v = expect!(w, "GET", "/posts/authors".to_string(), None, 200);
+    if v != json!([{ "post": 1, "author": "ada" }, { "post": 2, "author": "ada" }, { "post": 3, "author": "grace" }]) {
+        return Err(format!("belongs_to batched: {v}"));
+    }
+    expect!(
+        w,
+        "POST",
+        "/comments".to_string(),
+        Some(json!({ "id": "c1", "post_id": 1, "author_id": "u2", "body": "!" })),
+        200
+    );
+    let v = expect!(w, "GET", "/posts/1/comments".to_string(), None, 200);
+    if v["items"].as_array().map_or(0, Vec::len) != 1 {
+        return Err(format!("comments: {v}"));
+    }
+    expect!(w, "POST", "/sessions?ttl=120".to_string(), Some(json!({ "token": "t1", "user_id": "u1" })), 200);
+    let v = expect!(w, "POST", "/sessions?ttl=59".to_string(), Some(json!({ "token": "t2", "user_id": "u1" })), 400);
+    if v["kind"] != "TtlTooShort" {
+        return Err(format!("ttl 59: {v}"));
+    }
+    let v = expect!(w, "GET", "/sessions".to_string(), None, 200);
+    let exp = v[0]["expiration"].as_u64().unwrap_or(0);
+    let now = SystemClock.now();
+    if exp.abs_diff(now + 120) > 30 {
+        return Err(format!("session expiration {exp}, now {now}"));
+    }
+    let v = expect!(w, "DELETE", "/users/u2".to_string(), None, 200);
+    if v != json!(true) {
+        return Err(format!("delete: {v}"));
+    }
+    expect!(w, "GET", "/users/u2".to_string(), None, 404);
+    expect!(w, "GET", "/users/by-email/grace@acme.dev".to_string(), None, 404);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let worker = args.iter().position(|a| a == "--worker").and_then(|i| args.get(i + 1)).map(|u| Worker::new(u));
+    let run = format!("r{}", SystemClock.now());
+    let memory = MemoryStore::new();
+    let ctx = Ctx { run: run.clone(), now: SystemClock.now() };
+    let (mut passed, mut failed) = (0, 0);
+    let mut failures = Vec::new();
+    let mut tally = |store: &str, name: &str, outcome: &Outcome| match outcome {
+        Ok(()) => passed += 1,
+        Err(why) => {
+            failed += 1;
+            failures.push(format!("{name} on {store}: {why}"));
+        }
+    };
+    let show = |o: &Outcome| if o.is_ok() { "ok" } else { "FAILED" };
+    println!("{:<26} {:<8} {}", "scenario", "memory", if worker.is_some() { "workerd" } else { "" });
+    for name in scenarios::NAMES {
+        let on_memory = pollster::block_on(scenarios::run(name, &memory, &ctx));
+        tally("memory", name, &on_memory);
+        let on_worker = worker.as_ref().map(|w| w.scenario(name, &run));
+        if let Some(o) = &on_worker {
+            tally("workerd", name, o);
+        }
+        println!("{name:<26} {:<8} {}", show(&on_memory), on_worker.as_ref().map_or("", show));
+    }
+    if let Some(w) = &worker {
+        let routes = http_routes(w);
+        tally("workerd", "http_routes", &routes);
+        println!("{:<26} {:<8} {}", "http_routes", "-", show(&routes));
+    }
+    for f in &failures {
+        println!("  failed: {f}");
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
