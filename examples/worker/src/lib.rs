@@ -165,7 +165,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             }
             let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
             let run = query(&req, "run").unwrap_or_else(|| "run".into());
-            let now = (worker::Date::now().as_millis() / 1000) as u64;
+            let now = worker::Date::now().as_millis() / 1000;
             let scenario_ctx = kvgen_tests::scenarios::Ctx { run, now };
             let outcome = kvgen_tests::scenarios::run(param(&ctx, "name"), &store, &scenario_ctx).await;
             Response::from_json(&json!({ "ok": outcome.is_ok(), "error": outcome.err() }))
