@@ -56,7 +56,8 @@ impl Worker {
 
 macro_rules! expect {
     ($w:expr, $method:literal, $path:expr, $body:expr, $status:literal) => {{
-        let (status, v) = $w.call($method, &$path, $body)?;
+        let path: &str = &$path;
+        let (status, v) = $w.call($method, path, $body)?;
         if status != $status {
             return Err(format!("{} {} answered {status}, not {}: {v}", $method, $path, $status));
         }
@@ -67,108 +68,96 @@ macro_rules! expect {
 /// Every route of the Worker, in the order a client would use them.
 fn http_routes(w: &Worker) -> Outcome {
     let user = |id: &str, email: &str, handle: &str| json!({ "id": id, "email": email, "org_id": "acme", "handle": handle, "name": id.to_uppercase() });
-    expect!(w, "POST", "/users".to_string(), Some(user("u1", "ada@acme.dev", "ada")), 201);
-    expect!(w, "POST", "/users".to_string(), Some(user("u2", "grace@acme.dev", "grace")), 201);
-    let v = expect!(w, "POST", "/users".to_string(), Some(user("u3", "ada@acme.dev", "ada2")), 409);
+    expect!(w, "POST", "/users", Some(user("u1", "ada@acme.dev", "ada")), 201);
+    expect!(w, "POST", "/users", Some(user("u2", "grace@acme.dev", "grace")), 201);
+    let v = expect!(w, "POST", "/users", Some(user("u3", "ada@acme.dev", "ada2")), 409);
     if v["kind"] != "UniqueViolation" {
         return Err(format!("duplicate email: {v}"));
     }
-    expect!(w, "POST", "/users".to_string(), Some(user("u1", "x@acme.dev", "x")), 409);
-    let v = expect!(w, "GET", "/users/u1".to_string(), None, 200);
+    expect!(w, "POST", "/users", Some(user("u1", "x@acme.dev", "x")), 409);
+    let v = expect!(w, "GET", "/users/u1", None, 200);
     if v["email"] != "ada@acme.dev" {
         return Err(format!("get: {v}"));
     }
-    expect!(w, "GET", "/users/nobody".to_string(), None, 404);
-    let v = expect!(w, "GET", "/users/u1/exists".to_string(), None, 200);
+    expect!(w, "GET", "/users/nobody", None, 404);
+    let v = expect!(w, "GET", "/users/u1/exists", None, 200);
     if v != json!(true) {
         return Err(format!("exists: {v}"));
     }
-    let v = expect!(w, "GET", "/users/by-email/grace@acme.dev".to_string(), None, 200);
+    let v = expect!(w, "GET", "/users/by-email/grace@acme.dev", None, 200);
     if v["id"] != "u2" {
         return Err(format!("find_by_email: {v}"));
     }
-    let v = expect!(w, "GET", "/orgs/acme/users/ada".to_string(), None, 200);
+    let v = expect!(w, "GET", "/orgs/acme/users/ada", None, 200);
     if v["id"] != "u1" {
         return Err(format!("find_by_org_id_and_handle: {v}"));
     }
-    expect!(w, "PATCH", "/users/u9".to_string(), Some(user("u9", "n@acme.dev", "n")), 404);
-    expect!(w, "PATCH", "/users/u1".to_string(), Some(user("u1", "countess@acme.dev", "ada")), 200);
-    expect!(w, "GET", "/users/by-email/ada@acme.dev".to_string(), None, 404);
-    expect!(w, "PUT", "/users/u4".to_string(), Some(user("u4", "linus@acme.dev", "linus")), 200);
-    let v = expect!(
-        w,
-        "POST",
-        "/users/upsert-by-email".to_string(),
-        Some(user("other", "linus@acme.dev", "torvalds")),
-        200
-    );
+    expect!(w, "PATCH", "/users/u9", Some(user("u9", "n@acme.dev", "n")), 404);
+    expect!(w, "PATCH", "/users/u1", Some(user("u1", "countess@acme.dev", "ada")), 200);
+    expect!(w, "GET", "/users/by-email/ada@acme.dev", None, 404);
+    expect!(w, "PUT", "/users/u4", Some(user("u4", "linus@acme.dev", "linus")), 200);
+    let v = expect!(w, "POST", "/users/upsert-by-email", Some(user("other", "linus@acme.dev", "torvalds")), 200);
     if v["id"] != "u4" {
         return Err(format!("upsert_by_email kept the id: {v}"));
     }
-    let v = expect!(w, "GET", "/orgs/acme/users?limit=2".to_string(), None, 200);
+    let v = expect!(w, "GET", "/orgs/acme/users?limit=2", None, 200);
     let cursor = v["cursor"].as_str().ok_or(format!("list_by_org_id page 1 has a cursor: {v}"))?.to_string();
     let v2 = expect!(w, "GET", format!("/orgs/acme/users?limit=2&cursor={cursor}"), None, 200);
     let n = v["items"].as_array().map_or(0, Vec::len) + v2["items"].as_array().map_or(0, Vec::len);
     if n != 3 {
         return Err(format!("list_by_org_id over two pages: {n} users"));
     }
-    let v = expect!(w, "GET", "/users/meta".to_string(), None, 200);
+    let v = expect!(w, "GET", "/users/meta", None, 200);
     if v["items"][0]["name"] != "U1" {
         return Err(format!("list_meta: {v}"));
     }
-    let v = expect!(w, "GET", "/users/count".to_string(), None, 200);
+    let v = expect!(w, "GET", "/users/count", None, 200);
     if v != json!(3) {
         return Err(format!("count: {v}"));
     }
-    expect!(w, "POST", "/profiles".to_string(), Some(json!({ "id": "p1", "user_id": "u1", "bio": "analyst" })), 200);
-    let v = expect!(w, "GET", "/users/u1/profile".to_string(), None, 200);
+    expect!(w, "POST", "/profiles", Some(json!({ "id": "p1", "user_id": "u1", "bio": "analyst" })), 200);
+    let v = expect!(w, "GET", "/users/u1/profile", None, 200);
     if v["id"] != "p1" {
         return Err(format!("has_one: {v}"));
     }
     for (id, author) in [(1, "u1"), (2, "u1"), (3, "u2")] {
         let post = json!({ "id": id, "author_id": author, "status": "published", "title": format!("Post {id}"), "body": "..." });
-        expect!(w, "POST", "/posts".to_string(), Some(post), 200);
+        expect!(w, "POST", "/posts", Some(post), 200);
     }
-    let v = expect!(w, "GET", "/users/u1/posts".to_string(), None, 200);
+    let v = expect!(w, "GET", "/users/u1/posts", None, 200);
     if v["items"].as_array().map_or(0, Vec::len) != 2 {
         return Err(format!("has_many: {v}"));
     }
-    let v = expect!(w, "GET", "/posts/3/author".to_string(), None, 200);
+    let v = expect!(w, "GET", "/posts/3/author", None, 200);
     if v["id"] != "u2" {
         return Err(format!("belongs_to: {v}"));
     }
-    let v = expect!(w, "GET", "/posts/authors".to_string(), None, 200);
+    let v = expect!(w, "GET", "/posts/authors", None, 200);
     if v != json!([{ "post": 1, "author": "ada" }, { "post": 2, "author": "ada" }, { "post": 3, "author": "grace" }]) {
         return Err(format!("belongs_to batched: {v}"));
     }
-    expect!(
-        w,
-        "POST",
-        "/comments".to_string(),
-        Some(json!({ "id": "c1", "post_id": 1, "author_id": "u2", "body": "!" })),
-        200
-    );
-    let v = expect!(w, "GET", "/posts/1/comments".to_string(), None, 200);
+    expect!(w, "POST", "/comments", Some(json!({ "id": "c1", "post_id": 1, "author_id": "u2", "body": "!" })), 200);
+    let v = expect!(w, "GET", "/posts/1/comments", None, 200);
     if v["items"].as_array().map_or(0, Vec::len) != 1 {
         return Err(format!("comments: {v}"));
     }
-    expect!(w, "POST", "/sessions?ttl=120".to_string(), Some(json!({ "token": "t1", "user_id": "u1" })), 200);
-    let v = expect!(w, "POST", "/sessions?ttl=59".to_string(), Some(json!({ "token": "t2", "user_id": "u1" })), 400);
+    expect!(w, "POST", "/sessions?ttl=120", Some(json!({ "token": "t1", "user_id": "u1" })), 200);
+    let v = expect!(w, "POST", "/sessions?ttl=59", Some(json!({ "token": "t2", "user_id": "u1" })), 400);
     if v["kind"] != "TtlTooShort" {
         return Err(format!("ttl 59: {v}"));
     }
-    let v = expect!(w, "GET", "/sessions".to_string(), None, 200);
+    let v = expect!(w, "GET", "/sessions", None, 200);
     let exp = v[0]["expiration"].as_u64().unwrap_or(0);
     let now = SystemClock.now();
     if exp.abs_diff(now + 120) > 30 {
         return Err(format!("session expiration {exp}, now {now}"));
     }
-    let v = expect!(w, "DELETE", "/users/u2".to_string(), None, 200);
+    let v = expect!(w, "DELETE", "/users/u2", None, 200);
     if v != json!(true) {
         return Err(format!("delete: {v}"));
     }
-    expect!(w, "GET", "/users/u2".to_string(), None, 404);
-    expect!(w, "GET", "/users/by-email/grace@acme.dev".to_string(), None, 404);
+    expect!(w, "GET", "/users/u2", None, 404);
+    expect!(w, "GET", "/users/by-email/grace@acme.dev", None, 404);
     Ok(())
 }
 
