@@ -14,7 +14,10 @@ pub enum Fault {
     /// The operation is applied, then reports failure (the write landed but
     /// the caller sees an error, as when a response is lost).
     After,
-    /// The operation times out before it reaches the store.
+    /// The operation never answers: the call stalls there, as when a Worker
+    /// is stopped mid-request (out of time, evicted). Drop the stalled call
+    /// (see [`Faulty::drive`]) to model the Worker dying between two writes:
+    /// nothing after that point runs, cleanup and compensation included.
     Timeout,
 }
 
@@ -60,23 +63,35 @@ impl<S> Faulty<S> {
     }
 }
 
-fn injected(op: &'static str, key: &str, fault: Fault) -> Error {
-    let message = match fault {
-        Fault::Timeout => "injected timeout",
-        _ => "injected fault",
-    };
-    Error::Store { op, key: key.to_string(), message: message.to_string() }
+impl Faulty<()> {
+    /// Polls `call` until it completes or stalls, over a store whose
+    /// operations complete at once (MemoryStore behind `Faulty`): `Some` with
+    /// its result, or `None` when it stalled at a [`Fault::Timeout`]. The
+    /// stalled call is dropped, as a stopped Worker's request is.
+    pub fn drive<T>(call: impl std::future::Future<Output = T>) -> Option<T> {
+        let mut call = std::pin::pin!(call);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match call.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
+    }
+}
+
+fn injected(op: &'static str, key: &str) -> Error {
+    Error::Store { op, key: key.to_string(), message: "injected fault".to_string() }
 }
 
 macro_rules! faulty_op {
     ($self:ident, $op:literal, $key:expr, $call:expr) => {{
         match $self.next() {
             None => $call,
-            Some(f @ (Fault::Before | Fault::Timeout)) => Err(injected($op, $key, f)),
-            Some(f @ Fault::After) => {
+            Some(Fault::Before) => Err(injected($op, $key)),
+            Some(Fault::After) => {
                 $call?;
-                Err(injected($op, $key, f))
+                Err(injected($op, $key))
             }
+            Some(Fault::Timeout) => std::future::pending().await,
         }
     }};
 }

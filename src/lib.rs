@@ -37,6 +37,7 @@
 //! described in the README.
 #![deny(missing_docs)]
 
+mod audit;
 mod error;
 mod fault;
 pub mod key;
@@ -49,6 +50,7 @@ mod store;
 #[cfg(feature = "worker")]
 mod worker;
 
+pub use audit::{Finding, FindingKind, IndexReport};
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;

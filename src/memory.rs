@@ -63,17 +63,70 @@ impl Item {
     }
 }
 
+/// One write of a key: what it set (`None` for a delete), and when.
+#[derive(Debug, Clone)]
+struct Version {
+    at: u64,
+    item: Option<Item>,
+}
+
+/// How long past versions are kept once a lagging view exists, in seconds.
+const HISTORY_SECS: u64 = 600;
+
+#[derive(Debug, Default)]
+struct Data {
+    /// Each key's versions, oldest first; without history, only the latest.
+    keys: BTreeMap<String, Vec<Version>>,
+    history: bool,
+}
+
+impl Data {
+    /// The item visible at `as_of` (`None` reads the latest write).
+    fn visible(versions: &[Version], as_of: Option<u64>) -> Option<&Item> {
+        let v = match as_of {
+            None => versions.last(),
+            Some(t) => versions.iter().rev().find(|v| v.at <= t),
+        };
+        v.and_then(|v| v.item.as_ref())
+    }
+
+    fn write(&mut self, key: &str, at: u64, item: Option<Item>) {
+        if !self.history {
+            match item {
+                Some(item) => {
+                    self.keys.insert(key.to_string(), vec![Version { at, item: Some(item) }]);
+                }
+                None => {
+                    self.keys.remove(key);
+                }
+            }
+            return;
+        }
+        let versions = self.keys.entry(key.to_string()).or_default();
+        versions.push(Version { at, item });
+        // Keep the versions of the last HISTORY_SECS, and the newest older one.
+        let cutoff = at.saturating_sub(HISTORY_SECS);
+        let old = versions.iter().take_while(|v| v.at < cutoff).count();
+        if old > 1 {
+            versions.drain(..old - 1);
+        }
+    }
+}
+
 /// An in-memory KV namespace that behaves like Workers KV: it enforces every
 /// limit (key 1..=512 bytes and not `.`/`..`, value 25 MiB, metadata 1024
 /// bytes, ttl >= 60 s, expiration >= now + 60 s, list limit 1..=1000, bulk
 /// reads 1..=100 keys), lists in byte order with opaque cursors, and expires
 /// keys against an injectable [`Clock`].
 ///
-/// Clones share the same data.
+/// Clones share the same data; [`fork`](MemoryStore::fork) copies it.
+/// [`lagging`](MemoryStore::lagging) gives a view that sees writes only once
+/// they are some seconds old, as another KV location would.
 #[derive(Clone)]
 pub struct MemoryStore {
-    data: Arc<Mutex<BTreeMap<String, Item>>>,
+    data: Arc<Mutex<Data>>,
     clock: Arc<dyn Clock>,
+    lag: u64,
 }
 
 impl Default for MemoryStore {
@@ -84,7 +137,7 @@ impl Default for MemoryStore {
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore").field("keys", &self.data().len()).finish()
+        f.debug_struct("MemoryStore").field("keys", &self.data().keys.len()).field("lag", &self.lag).finish()
     }
 }
 
@@ -98,12 +151,28 @@ impl MemoryStore {
 
     /// An empty store on the given clock.
     pub fn with_clock(clock: impl Clock + 'static) -> Self {
-        MemoryStore { data: Arc::default(), clock: Arc::new(clock) }
+        MemoryStore { data: Arc::default(), clock: Arc::new(clock), lag: 0 }
     }
 
-    fn data(&self) -> MutexGuard<'_, BTreeMap<String, Item>> {
+    /// An independent copy of this store's data, on the same clock.
+    pub fn fork(&self) -> MemoryStore {
+        let data = self.data();
+        let copy = Data { keys: data.keys.clone(), history: data.history };
+        MemoryStore { data: Arc::new(Mutex::new(copy)), clock: self.clock.clone(), lag: self.lag }
+    }
+
+    /// A view of the same namespace from "another location": its reads and
+    /// listings see every write only `secs` seconds after it was made (KV
+    /// propagates writes across locations in about 60 s), its own writes
+    /// included. Writes through it reach the shared data at once.
+    pub fn lagging(&self, secs: u64) -> MemoryStore {
+        self.data().history = true;
+        MemoryStore { data: self.data.clone(), clock: self.clock.clone(), lag: secs }
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
         // A panic while holding the lock cannot leave the map half-updated:
-        // every change is a single insert or remove.
+        // every change is a single insert, push or remove.
         self.data.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -111,30 +180,41 @@ impl MemoryStore {
         self.clock.now()
     }
 
-    /// Every live key, in byte order (a test and debugging aid).
+    /// The time reads see: `None` for the latest, or `now - lag`.
+    fn as_of(&self, now: u64) -> Option<u64> {
+        (self.lag > 0).then(|| now.saturating_sub(self.lag))
+    }
+
+    /// Every live key this view sees, in byte order (a test and debugging aid).
     pub fn keys(&self) -> Vec<String> {
         let now = self.now();
-        self.data().iter().filter(|(_, v)| v.live(now)).map(|(k, _)| k.clone()).collect()
+        let as_of = self.as_of(now);
+        self.data()
+            .keys
+            .iter()
+            .filter(|(_, v)| Data::visible(v, as_of).is_some_and(|i| i.live(now)))
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     /// The raw value of a live key, without going through the async API.
     pub fn raw(&self, key: &str) -> Option<String> {
-        let now = self.now();
-        self.data().get(key).filter(|v| v.live(now)).map(|v| v.value.clone())
+        self.read(key).map(|e| e.value)
     }
 
     /// The absolute expiry of a live key.
     pub fn expiration(&self, key: &str) -> Option<u64> {
         let now = self.now();
-        self.data().get(key).filter(|v| v.live(now)).and_then(|v| v.expiration)
+        let data = self.data();
+        let item = Data::visible(data.keys.get(key)?, self.as_of(now))?;
+        item.live(now).then_some(item.expiration).flatten()
     }
 
     fn read(&self, key: &str) -> Option<Entry> {
         let now = self.now();
-        self.data()
-            .get(key)
-            .filter(|v| v.live(now))
-            .map(|v| Entry { value: v.value.clone(), metadata: v.metadata.clone() })
+        let data = self.data();
+        let item = Data::visible(data.keys.get(key)?, self.as_of(now))?;
+        item.live(now).then(|| Entry { value: item.value.clone(), metadata: item.metadata.clone() })
     }
 
     fn encode_cursor(key: &str) -> String {
@@ -194,13 +274,14 @@ impl KvStore for MemoryStore {
             (None, None) => None,
         };
         let item = Item { value: value.to_string(), metadata: options.metadata.clone(), expiration };
-        self.data().insert(key.to_string(), item);
+        self.data().write(key, now, Some(item));
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
         limits::check_key(key)?;
-        self.data().remove(key);
+        let now = self.now();
+        self.data().write(key, now, None);
         Ok(())
     }
 
@@ -211,19 +292,20 @@ impl KvStore for MemoryStore {
             None => Bound::Included(options.prefix.clone()),
         };
         let now = self.now();
+        let as_of = self.as_of(now);
         let data = self.data();
         let mut keys = Vec::new();
         let mut more = false;
-        for (name, item) in data.range::<String, _>((start, Bound::Unbounded)) {
+        for (name, versions) in data.keys.range::<String, _>((start, Bound::Unbounded)) {
             if !name.starts_with(&options.prefix) {
                 if name.as_str() > options.prefix.as_str() {
                     break;
                 }
                 continue;
             }
-            if !item.live(now) {
+            let Some(item) = Data::visible(versions, as_of).filter(|i| i.live(now)) else {
                 continue;
-            }
+            };
             if keys.len() == options.limit as usize {
                 more = true;
                 break;

@@ -317,6 +317,14 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         }
     }
 
+    pub(crate) async fn raw_list(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
+        self.list_raw(prefix, page).await
+    }
+
+    pub(crate) async fn raw_read(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        self.read_keys(keys).await
+    }
+
     async fn list_raw(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
         limits::check_list_limit(page.limit)?;
         self.store.list(&ListOptions { prefix, cursor: page.cursor, limit: page.limit }).await

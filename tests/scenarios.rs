@@ -50,6 +50,7 @@ pub const NAMES: &[&str] = &[
     "limit_errors",
     "record_listing",
     "scope_isolation",
+    "verify_and_repair",
 ];
 
 /// Runs the scenario called `name`.
@@ -67,6 +68,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "limit_errors" => limit_errors(store, scope).await,
         "record_listing" => record_listing(store, scope).await,
         "scope_isolation" => scope_isolation(store, scope).await,
+        "verify_and_repair" => verify_and_repair(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -336,5 +338,24 @@ async fn scope_isolation<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(ok!(in_b.find_by_email(&user(1, "acme").email).await).is_some(), "deleting in a leaves b");
     let bad = Repo::<User, S>::scoped(s, "no/slashes");
     check!(matches!(bad, Err(Error::InvalidScope { .. })), "bad scope refused");
+    Ok(())
+}
+
+async fn verify_and_repair<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    for n in 0..5 {
+        ok!(users.create(&user(n, "acme")).await);
+    }
+    check!(ok!(users.verify().await).is_clean(), "clean after creates");
+    // Corrupt it as a crash would: an entry without its record, a record without its entry.
+    ok!(s.put(&format!("{scope}/user.email:ghost@example.com"), "ghost", &PutOptions::default()).await);
+    ok!(s.delete(&format!("{scope}/user.email:user1@example.com")).await);
+    ok!(s.put(&format!("{scope}/user.org_id:elsewhere:u00002"), "", &PutOptions::default()).await);
+    let found = ok!(users.verify().await);
+    check!((found.records, found.dangling, found.missing, found.mismatched) == (5, 2, 1, 0), "verify found {found}");
+    let fixed = ok!(users.repair().await);
+    check!((fixed.dangling, fixed.missing) == (2, 1), "repair fixed {fixed}");
+    check!(ok!(users.verify().await).is_clean(), "clean after repair");
+    check!(ok!(users.find_by_email("user1@example.com").await).is_some(), "the missing entry is back");
     Ok(())
 }

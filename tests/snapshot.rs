@@ -27,7 +27,7 @@ fn example(name: &str) -> kvgen_codegen::project::Project {
 fn env_structs_and_key_docs_of_the_examples() {
     for name in ["blog", "notes", "inventory"] {
         let project = example(name);
-        let rust = kvgen_codegen::output::rust(&project);
+        let rust = kvgen_codegen::output::rust(&project).expect("the example generates");
         expectorate::assert_contents(format!("snapshots/{name}.generated.rs"), &rust);
         expectorate::assert_contents(format!("snapshots/{name}.keys.md"), &kvgen_codegen::keys::markdown(&project));
         expectorate::assert_contents(format!("snapshots/{name}.keys.mmd"), &kvgen_codegen::keys::mermaid(&project));

@@ -127,7 +127,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 write!(out, "{}", d.diff).map_err(io)?;
             }
             if drift.is_empty() {
-                writeln!(out, "kvgen: {} generated files are current", outputs.len()).map_err(io)?;
+                let n = outputs.len();
+                writeln!(out, "kvgen: {n} generated {} current", plural(n, "file is", "files are")).map_err(io)?;
                 Ok(Outcome::Clean)
             } else {
                 writeln!(out, "kvgen: {} of {} files are stale: run `kvgen generate`", drift.len(), outputs.len())

@@ -282,7 +282,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     let mut indexes = Vec::new();
     let mut belongs_to = Vec::new();
     for (i, (raw, field)) in raws.iter().zip(&ir_fields).enumerate() {
-        let name = Spanned::new(field.ident.to_string(), field.ident.span());
+        let name = Spanned::new(names::text(&field.ident), field.ident.span());
         if raw.id.is_some() {
             // The id is unique already: an index over it would only cost writes.
             for (key, span) in [(UNIQUE, raw.unique), (INDEX, raw.index)] {
@@ -304,9 +304,13 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             indexes.push(Index { name, named: false, kind: IndexKind::Secondary, fields: vec![i] });
         }
         if let (Some(target), None) = (&raw.belongs_to, raw.id) {
-            let fname = field.ident.to_string();
+            let fname = names::text(&field.ident);
             let rel = fname.strip_suffix("_id").filter(|s| !s.is_empty()).unwrap_or(&fname);
-            belongs_to.push(BelongsTo { field: i, target: target.clone(), name: Ident::new(rel, field.ident.span()) });
+            belongs_to.push(BelongsTo {
+                field: i,
+                target: target.clone(),
+                name: names::ident(rel, field.ident.span()),
+            });
         }
     }
 
@@ -330,7 +334,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         let (name, named) = match &raw.name {
             Some(lit) => (Spanned::new(lit.value(), lit.span()), true),
             None => {
-                let joined = raw.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("_");
+                let joined = raw.fields.iter().map(names::text).collect::<Vec<_>>().join("_");
                 (Spanned::new(joined, raw.span), false)
             }
         };
@@ -359,7 +363,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 let child = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 let snake = heck::AsSnakeCase(child).to_string();
                 let name = if raw.kind == HasKind::Many { names::plural(&snake) } else { snake };
-                Ok(Ident::new(&name, target.span()))
+                Ok(names::ident(&name, target.span()))
             }
         };
         match name {

@@ -124,7 +124,7 @@ impl Builder {
             })?,
         };
         let path = dir.join(self.out_file.as_deref().unwrap_or("kvgen.rs"));
-        output::write_if_changed(&path, &output::rust(&project))?;
+        output::write_if_changed(&path, &output::rust(&project)?)?;
         Ok(path)
     }
 }

@@ -8,12 +8,12 @@ use quote::{format_ident, quote};
 
 /// The field name of a binding: its snake_case (`APP` -> `app`).
 pub fn binding_field(binding: &str) -> syn::Ident {
-    format_ident!("{}", heck::AsSnakeCase(binding).to_string())
+    names::ident(&heck::AsSnakeCase(binding).to_string(), proc_macro2::Span::call_site())
 }
 
 /// The accessor name of a model: its plural snake_case (`User` -> `users`).
 pub fn accessor(model: &syn::Ident) -> syn::Ident {
-    format_ident!("{}", names::plural(&heck::AsSnakeCase(model.to_string()).to_string()))
+    names::ident(&names::plural(&heck::AsSnakeCase(names::text(model)).to_string()), proc_macro2::Span::call_site())
 }
 
 /// The generated `Env` struct named `name`.
@@ -53,6 +53,7 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
         let f = binding_field(b);
         quote!((#b, &self.#f))
     });
+    let audits: Vec<_> = project.models.iter().map(|f| accessor(&f.model.ident)).collect();
     let n = bindings.len();
     let struct_doc = format!(
         "The KV bindings of this Worker ({}), with a typed repository per model.",
@@ -93,6 +94,16 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
             /// Each binding's name and store.
             pub fn stores(&self) -> [(&'static str, &S); #n] {
                 [#(#stores),*]
+            }
+
+            /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
+            pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+                ::kvgen::Result::Ok(::std::vec![#(self.#audits().verify().await?),*])
+            }
+
+            /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
+            pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+                ::kvgen::Result::Ok(::std::vec![#(self.#audits().repair().await?),*])
             }
 
             #(#accessors)*

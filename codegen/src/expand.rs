@@ -31,7 +31,7 @@ pub fn model(model: &Model) -> TokenStream {
             IndexKind::Unique => quote!(::kvgen::IndexKind::Unique),
             IndexKind::Secondary => quote!(::kvgen::IndexKind::Secondary),
         };
-        let fields = index.fields.iter().map(|&f| model.fields[f].ident.to_string());
+        let fields = index.fields.iter().map(|&f| names::text(&model.fields[f].ident));
         quote!(::kvgen::IndexDef { name: #name, kind: #kind, fields: &[#(#fields),*] })
     });
     let index_arms = model.indexes.iter().enumerate().map(|(i, index)| {
@@ -278,13 +278,14 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
             }
         }
     }
-    let param = format_ident!("{}", heck::AsSnakeCase(ident.to_string()).to_string());
-    let params = format_ident!("{}", names::plural(&param.to_string()));
+    let snake = heck::AsSnakeCase(names::text(ident)).to_string();
+    let param = names::ident(&snake, proc_macro2::Span::call_site());
+    let params = names::ident(&names::plural(&snake), proc_macro2::Span::call_site());
     for rel in &model.belongs_to {
         let target = &rel.target;
         let fk = &model.fields[rel.field].ident;
-        let one = format_ident!("load_{}", rel.name);
-        let many = format_ident!("load_{}", names::plural(&rel.name.to_string()));
+        let one = format_ident!("load_{}", names::text(&rel.name));
+        let many = format_ident!("load_{}", names::plural(&names::text(&rel.name)));
         let doc_one = format!("The `{}` this [`{ident}`] belongs to (through `{fk}`). Costs 1 read.", rel.name);
         let doc_many = format!("For each [`{ident}`], the `{}` it belongs to, in the same order. Costs 1 bulk read per 100 distinct parents.", rel.name);
         out.push(quote_spanned! {target.span()=>
@@ -307,8 +308,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         let name = &rel.name;
         match rel.kind {
             HasKind::Many => {
-                let list = format_ident!("list_{}", name);
-                let load = format_ident!("load_{}", name);
+                let list = format_ident!("list_{}", names::text(name));
+                let load = format_ident!("load_{}", names::text(name));
                 let doc_list = format!(
                     "One page of the `{name}` of this [`{ident}`]. Costs 1 list + 1 bulk read per 100 children."
                 );
@@ -326,8 +327,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
             HasKind::One => {
-                let one = format_ident!("load_{}", name);
-                let many = format_ident!("load_{}", names::plural(&name.to_string()));
+                let one = format_ident!("load_{}", names::text(name));
+                let many = format_ident!("load_{}", names::plural(&names::text(name)));
                 let doc_one = format!("The `{name}` of this [`{ident}`], if any.");
                 let doc_many = format!("For each [`{ident}`], its `{name}`, in the same order.");
                 let idf = &model.id_field().ident;

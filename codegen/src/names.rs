@@ -1,6 +1,27 @@
 //! Names of generated items.
 
 use crate::ir::{Index, IndexKind, Model};
+use proc_macro2::{Ident, Span};
+use syn::ext::IdentExt;
+
+/// An identifier for generated code from a name kvgen made up: a raw
+/// identifier when the name is a keyword (`r#in`), with `_` added for the
+/// few that cannot be raw (`self_`).
+pub fn ident(name: &str, span: Span) -> Ident {
+    if let Ok(mut i) = syn::parse_str::<Ident>(name) {
+        i.set_span(span);
+        return i;
+    }
+    match name {
+        "self" | "Self" | "super" | "crate" | "_" => Ident::new(&format!("{name}_"), span),
+        _ => Ident::new_raw(name, span),
+    }
+}
+
+/// A user's identifier as plain text, without `r#`.
+pub fn text(ident: &Ident) -> String {
+    ident.unraw().to_string()
+}
 
 /// A naive English plural for relation names: `post` -> `posts`,
 /// `category` -> `categories`, `box` -> `boxes`. `name = ".."` overrides it.
@@ -25,7 +46,7 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     if index.named {
         index.name.value.clone()
     } else {
-        index.fields.iter().map(|&f| model.fields[f].ident.to_string()).collect::<Vec<_>>().join("_and_")
+        index.fields.iter().map(|&f| text(&model.fields[f].ident)).collect::<Vec<_>>().join("_and_")
     }
 }
 
@@ -47,18 +68,18 @@ pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
         }
     }
     for rel in &model.belongs_to {
-        out.push((format!("load_{}", rel.name), rel.name.span()));
-        out.push((format!("load_{}", plural(&rel.name.to_string())), rel.name.span()));
+        out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
+        out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
     }
     for rel in &model.has {
         match rel.kind {
             crate::ir::HasKind::Many => {
-                out.push((format!("list_{}", rel.name), rel.name.span()));
-                out.push((format!("load_{}", rel.name), rel.name.span()));
+                out.push((format!("list_{}", text(&rel.name)), rel.name.span()));
+                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
             }
             crate::ir::HasKind::One => {
-                out.push((format!("load_{}", rel.name), rel.name.span()));
-                out.push((format!("load_{}", plural(&rel.name.to_string())), rel.name.span()));
+                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
+                out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
             }
         }
     }

@@ -158,6 +158,18 @@ fn http_routes(w: &Worker) -> Outcome {
     }
     expect!(w, "GET", "/users/u2", None, 404);
     expect!(w, "GET", "/users/by-email/grace@acme.dev", None, 404);
+    // Every index of every model agrees with its records.
+    let v = expect!(w, "GET", "/admin/verify", None, 200);
+    let reports = v.as_array().ok_or(format!("verify: {v}"))?;
+    let dirty: Vec<&Value> =
+        reports.iter().filter(|r| r["missing"] != 0 || r["dangling"] != 0 || r["mismatched"] != 0).collect();
+    if reports.len() != 5 || !dirty.is_empty() {
+        return Err(format!("verify_all: {v}"));
+    }
+    let v = expect!(w, "POST", "/admin/repair", Some(json!({})), 200);
+    if v.as_array().is_none_or(|r| r.iter().any(|r| r["repaired"] != true)) {
+        return Err(format!("repair_all: {v}"));
+    }
     Ok(())
 }
 

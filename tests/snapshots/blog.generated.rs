@@ -46,6 +46,30 @@ impl<S: ::kvgen::KvStore> Env<S> {
     pub fn stores(&self) -> [(&'static str, &S); 2usize] {
         [("APP", &self.app), ("SESSIONS", &self.sessions)]
     }
+    /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
+    pub async fn verify_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.users().verify(). await ?, self.profiles().verify(). await ?, self
+                .posts().verify(). await ?, self.comments().verify(). await ?, self
+                .sessions().verify(). await ?
+            ],
+        )
+    }
+    /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
+    pub async fn repair_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.users().repair(). await ?, self.profiles().repair(). await ?, self
+                .posts().repair(). await ?, self.comments().repair(). await ?, self
+                .sessions().repair(). await ?
+            ],
+        )
+    }
     ///The repository of [`User`] in binding `APP`.
     pub fn users(&self) -> crate::UserRepo<'_, S> {
         crate::UserRepo(::kvgen::Repo::with_checked_scope(&self.app, &self.scope))

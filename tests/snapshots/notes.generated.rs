@@ -42,6 +42,26 @@ impl<S: ::kvgen::KvStore> Env<S> {
     pub fn stores(&self) -> [(&'static str, &S); 1usize] {
         [("NOTES", &self.notes)]
     }
+    /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
+    pub async fn verify_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.notebooks().verify(). await ?, self.notes().verify(). await ?
+            ],
+        )
+    }
+    /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
+    pub async fn repair_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.notebooks().repair(). await ?, self.notes().repair(). await ?
+            ],
+        )
+    }
     ///The repository of [`Notebook`] in binding `NOTES`.
     pub fn notebooks(&self) -> crate::models::NotebookRepo<'_, S> {
         crate::models::NotebookRepo(

@@ -81,6 +81,26 @@ impl<S: ::kvgen::KvStore> Env<S> {
     pub fn stores(&self) -> [(&'static str, &S); 1usize] {
         [("INVENTORY", &self.inventory)]
     }
+    /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
+    pub async fn verify_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.items().verify(). await ?, self.warehouses().verify(). await ?
+            ],
+        )
+    }
+    /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
+    pub async fn repair_all(
+        &self,
+    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(
+            ::std::vec![
+                self.items().repair(). await ?, self.warehouses().repair(). await ?
+            ],
+        )
+    }
     ///The repository of [`Item`] in binding `INVENTORY`.
     pub fn items(&self) -> ItemRepo<'_, S> {
         ItemRepo(::kvgen::Repo::with_checked_scope(&self.inventory, &self.scope))

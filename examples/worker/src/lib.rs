@@ -158,6 +158,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             let listed = bindings(&ctx.env)?.sessions().list_meta(page(&req)).await;
             reply(listed.map(|p| p.items.iter().map(|l| json!({ "token": l.id, "expiration": l.expiration })).collect::<Vec<_>>()))
         })
+        // ---- admin: index verification and repair across every model
+        .get_async("/admin/verify", |_, ctx| async move { reply(bindings(&ctx.env)?.verify_all().await) })
+        .post_async("/admin/repair", |_, ctx| async move { reply(bindings(&ctx.env)?.repair_all().await) })
         // ---- the conformance scenarios, on the APP binding
         .on_async("/__conformance/:name", |req, ctx| async move {
             if req.method() != Method::Post {

@@ -1,0 +1,298 @@
+//! The fault matrix: every write operation, with a fault at every operation
+//! position, of every kind (fails before applying, fails after applying,
+//! stalls forever = the Worker dies there), then the retry. After the fault
+//! and after the retry, four invariants must hold:
+//!
+//! 1. no committed record is lost;
+//! 2. no index entry blocks creating a value no live record holds;
+//! 3. a unique or index lookup never returns a record that does not carry the value;
+//! 4. after repair, every index matches the records exactly.
+
+use blog::User;
+use kvgen::{Fault, Faulty, FindingKind, KvStore, MemoryStore, Page, Repo};
+use pollster::block_on;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn user(id: &str, email: &str, org: &str, handle: &str) -> User {
+    User {
+        id: id.into(),
+        email: email.into(),
+        org_id: org.into(),
+        handle: handle.into(),
+        name: format!("{id}-{handle}"),
+    }
+}
+
+fn base() -> MemoryStore {
+    let s = MemoryStore::new();
+    let users = User::repo(&s);
+    for u in [user("u1", "a@x", "o1", "a"), user("u2", "b@x", "o1", "b"), user("u3", "c@x", "o2", "c")] {
+        block_on(users.create(&u)).unwrap();
+    }
+    s
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Create,
+    PutMovingUniques,
+    PutNew,
+    UpdateMovingUniqueAndIndex,
+    UpsertOntoExisting,
+    UpsertNew,
+    Delete,
+}
+
+const OPS: [Op; 7] = [
+    Op::Create,
+    Op::PutMovingUniques,
+    Op::PutNew,
+    Op::UpdateMovingUniqueAndIndex,
+    Op::UpsertOntoExisting,
+    Op::UpsertNew,
+    Op::Delete,
+];
+
+impl Op {
+    /// The target record's id, its state before, and after success.
+    fn target(self) -> (&'static str, Option<User>, Option<User>) {
+        match self {
+            Op::Create => ("u4", None, Some(user("u4", "d@x", "o2", "d"))),
+            Op::PutMovingUniques => ("u1", Some(user("u1", "a@x", "o1", "a")), Some(user("u1", "a2@x", "o3", "a2"))),
+            Op::PutNew => ("u5", None, Some(user("u5", "e@x", "o1", "e"))),
+            Op::UpdateMovingUniqueAndIndex => {
+                ("u2", Some(user("u2", "b@x", "o1", "b")), Some(user("u2", "b2@x", "o2", "b")))
+            }
+            Op::UpsertOntoExisting => ("u3", Some(user("u3", "c@x", "o2", "c")), Some(user("u3", "c@x", "o1", "c2"))),
+            Op::UpsertNew => ("u6", None, Some(user("u6", "f@x", "o1", "f"))),
+            Op::Delete => ("u1", Some(user("u1", "a@x", "o1", "a")), None),
+        }
+    }
+
+    /// Runs the operation. A retry of a create that did commit reports
+    /// AlreadyExists, which is the state asked for.
+    async fn apply<S: KvStore>(self, s: &S) -> kvgen::Result<()> {
+        let users = User::repo(s);
+        let (_, _, after) = self.target();
+        match self {
+            Op::Create => match users.create(after.as_ref().unwrap()).await {
+                Err(kvgen::Error::AlreadyExists { .. }) => Ok(()),
+                other => other,
+            },
+            Op::PutMovingUniques | Op::PutNew => users.put(after.as_ref().unwrap()).await,
+            Op::UpdateMovingUniqueAndIndex => users.update(after.as_ref().unwrap()).await,
+            Op::UpsertOntoExisting => {
+                users.upsert_by_email(User { id: "fresh-id".into(), ..after.unwrap() }).await.map(|_| ())
+            }
+            Op::UpsertNew => users.upsert_by_email(after.unwrap()).await.map(|_| ()),
+            Op::Delete => users.delete(&"u1".to_string()).await.map(|_| ()),
+        }
+    }
+}
+
+/// Every live record, by id.
+fn records(s: &MemoryStore) -> BTreeMap<String, User> {
+    s.keys()
+        .into_iter()
+        .filter(|k| k.starts_with("user:"))
+        .map(|k| {
+            let u: User = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
+            (u.id.clone(), u)
+        })
+        .collect()
+}
+
+/// Every index entry key of the model.
+fn entries(s: &MemoryStore) -> BTreeSet<String> {
+    s.keys().into_iter().filter(|k| k.starts_with("user.")).collect()
+}
+
+fn check_invariants(s: &MemoryStore, op: Op, case: &str) {
+    let repo = Repo::<User, _>::new(s);
+    let users = User::repo(s);
+    let live = records(s);
+    // (1) No committed record lost: the others as they were, the target old or new.
+    let (target, before, after) = op.target();
+    for (id, u) in records(&base()) {
+        if id != target {
+            assert_eq!(live.get(&id), Some(&u), "{case}: record {id} lost or changed");
+        }
+    }
+    let now = live.get(target);
+    assert!(now == before.as_ref() || now == after.as_ref(), "{case}: target is {now:?}");
+    // (2) No entry blocks a value no live record holds: creating it succeeds.
+    for key in entries(s) {
+        let probe = if let Some(email) = key.strip_prefix("user.email:") {
+            Some(user("probe", &kvgen::key::decode::<String>(email).unwrap(), "probe-org", "probe"))
+        } else if let Some(pair) = key.strip_prefix("user.org_id_handle:") {
+            let (org, handle) = pair.split_once(':').unwrap();
+            Some(user(
+                "probe",
+                "probe@x",
+                &kvgen::key::decode::<String>(org).unwrap(),
+                &kvgen::key::decode::<String>(handle).unwrap(),
+            ))
+        } else {
+            None
+        };
+        let Some(probe) = probe else { continue };
+        let held = live.values().any(|r| {
+            (key.starts_with("user.email:") && r.email == probe.email)
+                || (key.starts_with("user.org_id_handle:")
+                    && (r.org_id.as_str(), r.handle.as_str()) == (probe.org_id.as_str(), probe.handle.as_str()))
+        });
+        if !held {
+            let fork = s.fork();
+            let created = block_on(User::repo(&fork).create(&probe));
+            assert!(created.is_ok(), "{case}: entry {key} blocks a create: {created:?}");
+        }
+    }
+    // (3) Lookups return only records carrying the value.
+    for r in live.values() {
+        if let Some(found) = block_on(users.find_by_email(&r.email)).unwrap() {
+            assert_eq!(found.email, r.email, "{case}");
+        }
+        if let Some(found) = block_on(users.find_by_org_id_and_handle(&r.org_id, &r.handle)).unwrap() {
+            assert_eq!(
+                (found.org_id.as_str(), found.handle.as_str()),
+                (r.org_id.as_str(), r.handle.as_str()),
+                "{case}"
+            );
+        }
+    }
+    for org in ["o1", "o2", "o3", "probe-org"] {
+        for found in block_on(users.list_by_org_id(org, Page::first(100))).unwrap().items {
+            assert_eq!(found.org_id, org, "{case}");
+        }
+    }
+    for email in ["a@x", "a2@x", "b@x", "b2@x", "c@x", "d@x", "e@x", "f@x"] {
+        if let Some(found) = block_on(repo.find_unique(0, &[&email])).unwrap() {
+            assert_eq!(found.email, email, "{case}");
+        }
+    }
+}
+
+/// (4) After repair, the indexes are exactly what the records call for.
+fn repair_and_check(s: &MemoryStore, case: &str, fixed: &mut BTreeMap<&'static str, u64>) {
+    let repo = Repo::<User, _>::new(s);
+    let report = block_on(repo.repair()).unwrap();
+    assert_eq!(report.conflicts + report.unreadable, 0, "{case}: {report}");
+    for f in &report.findings {
+        *fixed
+            .entry(match f.kind {
+                FindingKind::Missing => "missing",
+                FindingKind::Dangling => "dangling",
+                FindingKind::Mismatched => "mismatched",
+                FindingKind::Conflict => "conflict",
+                FindingKind::Unreadable => "unreadable",
+            })
+            .or_default() += 1;
+    }
+    let after = block_on(repo.verify()).unwrap();
+    assert!(after.is_clean(), "{case}: still {after}");
+    let expected: BTreeSet<String> =
+        records(s).values().flat_map(|r| (0..3).filter_map(|i| repo.index_key(r, i))).collect();
+    assert_eq!(entries(s), expected, "{case}: indexes differ from the records after repair");
+}
+
+#[test]
+fn fault_matrix() {
+    let mut runs = 0;
+    let mut crashed = 0;
+    let mut failed = 0;
+    let mut fixed = BTreeMap::new();
+    let mut sizes = Vec::new();
+    for op in OPS {
+        // How many KV operations the call makes when nothing fails.
+        let probe = Faulty::new(base());
+        block_on(op.apply(&probe)).unwrap();
+        let n = probe.operations();
+        sizes.push(format!("{op:?}={n}"));
+        for position in 1..=n {
+            for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let case = format!("{op:?}, {kind:?} at operation {position} of {n}");
+                let store = base();
+                let faulty = Faulty::new(store.clone());
+                faulty.fail_at(position, kind);
+                match Faulty::drive(op.apply(&faulty)) {
+                    None => crashed += 1,
+                    Some(Err(_)) => failed += 1,
+                    Some(Ok(())) => {}
+                }
+                check_invariants(&store, op, &format!("{case}, after the fault"));
+                // The retry (a client retrying the request) reaches the state asked for.
+                block_on(op.apply(&store)).unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                let (target, _, after) = op.target();
+                assert_eq!(records(&store).get(target), after.as_ref(), "{case}: after the retry");
+                check_invariants(&store, op, &format!("{case}, after the retry"));
+                repair_and_check(&store, &case, &mut fixed);
+            }
+        }
+    }
+    println!(
+        "fault matrix: {} operations ({}) x every position x 3 fault kinds = {runs} runs; {failed} calls failed, {crashed} stalled and were dropped; repair fixed {fixed:?}",
+        OPS.len(),
+        sizes.join(", ")
+    );
+    assert!(runs > 100, "the matrix ran {runs} cases");
+}
+
+#[test]
+fn repair_fixes_every_kind_of_corruption() {
+    use kvgen::PutOptions;
+    let s = base();
+    let repo = Repo::<User, _>::new(&s);
+    assert!(block_on(repo.verify()).unwrap().is_clean());
+    let put = |k: &str, v: &str, meta: Option<serde_json::Value>| {
+        block_on(s.put(k, v, &PutOptions { metadata: meta, ..Default::default() })).unwrap()
+    };
+    put("user.email:ghost@x", "ghost", None); // dangling: no such record
+    put("user.email:zzz@x", "u1", None); // dangling: u1 does not carry it
+    put("user.org_id:o9:u1", "", None); // dangling secondary
+    put("user.retired_index:x", "u1", None); // dangling: an index the model no longer has
+    block_on(s.delete("user.email:b@x")).unwrap(); // missing unique
+    block_on(s.delete("user.org_id:o2:u3")).unwrap(); // missing secondary
+    put("user.org_id_handle:o1:a", "u2", None); // mismatched: points at u2, u1 carries it
+    put("user.org_id:o1:u2", "", Some(serde_json::json!({ "name": "stale" }))); // mismatched metadata
+    let found = block_on(repo.verify()).unwrap();
+    assert_eq!((found.dangling, found.missing, found.mismatched, found.conflicts), (4, 2, 2, 0), "{found}");
+    assert!(!found.repaired);
+    let fixed = block_on(repo.repair()).unwrap();
+    assert_eq!((fixed.dangling, fixed.missing, fixed.mismatched), (4, 2, 2), "{fixed}");
+    assert!(block_on(repo.verify()).unwrap().is_clean());
+    assert_eq!(block_on(User::repo(&s).find_by_email("b@x")).unwrap().map(|u| u.id), Some("u2".into()));
+}
+
+#[test]
+fn verify_and_repair_page_through_thousands() {
+    let s = MemoryStore::new();
+    let users = User::repo(&s);
+    for i in 0..2500 {
+        block_on(users.create(&user(&format!("u{i:05}"), &format!("{i}@x"), "big", &format!("h{i}")))).unwrap();
+    }
+    // Lose one entry of every 100th record.
+    for i in (0..2500).step_by(100) {
+        block_on(s.delete(&format!("user.email:{i}@x"))).unwrap();
+    }
+    let report = block_on(users.verify()).unwrap();
+    assert_eq!((report.records, report.entries, report.missing), (2500, 3 * 2500 - 25, 25), "{report}");
+    assert_eq!(report.findings.len(), 25);
+    block_on(users.repair()).unwrap();
+    assert!(block_on(users.verify()).unwrap().is_clean());
+}
+
+#[test]
+fn env_verifies_and_repairs_every_model() {
+    let (app, sessions) = (MemoryStore::new(), MemoryStore::new());
+    let env = blog::Env::new(app.clone(), sessions.clone());
+    block_on(env.users().create(&user("u1", "a@x", "o1", "a"))).unwrap();
+    block_on(app.delete("user.email:a@x")).unwrap();
+    block_on(sessions.put("session.user_id:u1:gone", "", &kvgen::PutOptions::default())).unwrap();
+    let reports = block_on(env.verify_all()).unwrap();
+    assert_eq!(reports.len(), 5);
+    let dirty: Vec<_> = reports.iter().filter(|r| !r.is_clean()).map(|r| r.model).collect();
+    assert_eq!(dirty, ["user", "session"]);
+    block_on(env.repair_all()).unwrap();
+    assert!(block_on(env.verify_all()).unwrap().iter().all(|r| r.is_clean()));
+}

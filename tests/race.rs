@@ -1,0 +1,143 @@
+//! Two creates racing for one unique value, at every interleaving of their
+//! KV operations. KV has no compare-and-set, so what holds is weaker than a
+//! database's unique constraint; this test pins down exactly what.
+
+use blog::User;
+use kvgen::{Entry, Error, KvStore, ListOptions, ListResult, MemoryStore, PutOptions, Repo};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// A store whose every operation waits for its turn.
+struct Gated<'a> {
+    inner: &'a MemoryStore,
+    turn: &'a Cell<bool>,
+}
+
+struct Turn<'a>(&'a Cell<bool>);
+
+impl Future for Turn<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0.replace(false) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl KvStore for Gated<'_> {
+    async fn get(&self, key: &str) -> kvgen::Result<Option<Entry>> {
+        Turn(self.turn).await;
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<String>>> {
+        Turn(self.turn).await;
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.delete(key).await
+    }
+    async fn list(&self, options: &ListOptions) -> kvgen::Result<ListResult> {
+        Turn(self.turn).await;
+        self.inner.list(options).await
+    }
+}
+
+fn contender(id: &str) -> User {
+    User { id: id.into(), email: "same@x".into(), org_id: "o".into(), handle: id.into(), name: id.into() }
+}
+
+type Outcome = kvgen::Result<()>;
+
+/// A create in flight, or `None` once it finished.
+type Call<'a> = Option<Pin<Box<dyn Future<Output = Outcome> + 'a>>>;
+
+/// Runs both creates, stepping them one KV operation at a time in the order
+/// `schedule` gives, then as long as `extend` says; returns the store, each
+/// outcome, and which creates were still running when the schedule ran out.
+fn replay(schedule: &[usize]) -> (MemoryStore, [Option<Outcome>; 2], Vec<usize>) {
+    let store = MemoryStore::new();
+    let turns = [Cell::new(false), Cell::new(false)];
+    let stores = [Gated { inner: &store, turn: &turns[0] }, Gated { inner: &store, turn: &turns[1] }];
+    let (a, b) = (contender("a"), contender("b"));
+    let repo_a = User::repo(&stores[0]);
+    let repo_b = User::repo(&stores[1]);
+    let mut calls: [Call<'_>; 2] = [Some(Box::pin(repo_a.create(&a))), Some(Box::pin(repo_b.create(&b)))];
+    let mut outcomes: [Option<Outcome>; 2] = [None, None];
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut step = |who: usize, calls: &mut [Call<'_>; 2]| {
+        if let Some(call) = calls[who].as_mut() {
+            if let Poll::Ready(out) = call.as_mut().poll(&mut cx) {
+                outcomes[who] = Some(out);
+                calls[who] = None;
+            }
+        }
+    };
+    // Bring both to their first operation, then give turns in order.
+    step(0, &mut calls);
+    step(1, &mut calls);
+    for &who in schedule {
+        turns[who].set(true);
+        step(who, &mut calls);
+    }
+    let running = (0..2).filter(|&i| calls[i].is_some()).collect();
+    drop(calls);
+    (store, outcomes, running)
+}
+
+#[test]
+fn two_creates_race_for_one_unique_value_at_every_interleaving() {
+    let mut pending = vec![Vec::new()];
+    let (mut interleavings, mut one_wins, mut both_succeed) = (0, 0, 0);
+    while let Some(schedule) = pending.pop() {
+        let (store, outcomes, running) = replay(&schedule);
+        if !running.is_empty() {
+            for who in running {
+                let mut next = schedule.clone();
+                next.push(who);
+                pending.push(next);
+            }
+            continue;
+        }
+        interleavings += 1;
+        let [a, b] = outcomes.map(|o| o.expect("finished"));
+        let users = User::repo(&store);
+        let repo = Repo::<User, _>::new(&store);
+        // At least one create succeeds; a refusal is always a unique violation.
+        assert!(a.is_ok() || b.is_ok(), "{schedule:?}: both refused");
+        for r in [&a, &b] {
+            if let Err(e) = r {
+                assert!(matches!(e, Error::UniqueViolation { index: "email", .. }), "{schedule:?}: {e}");
+            }
+        }
+        // A lookup returns a record that carries the value, whoever won.
+        let found = pollster::block_on(users.find_by_email("same@x")).unwrap().expect("someone holds it");
+        assert_eq!(found.email, "same@x");
+        let report = pollster::block_on(repo.verify()).unwrap();
+        match (&a, &b) {
+            (Ok(()), Ok(())) => {
+                // Both checks ran before either record was written: both records
+                // carry the value, the index names the last writer, verify says so.
+                both_succeed += 1;
+                assert_eq!(report.conflicts, 1, "{schedule:?}: {report}");
+            }
+            _ => {
+                one_wins += 1;
+                let winner = if a.is_ok() { "a" } else { "b" };
+                assert_eq!(found.id, winner, "{schedule:?}");
+                assert!(report.is_clean(), "{schedule:?}: {report}");
+            }
+        }
+    }
+    println!("{interleavings} interleavings: one create wins in {one_wins}, both succeed in {both_succeed}");
+    assert!(interleavings >= 100, "{interleavings}");
+    assert!(one_wins > 0 && both_succeed > 0);
+}
