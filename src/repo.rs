@@ -237,13 +237,28 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         PutOptions { expiration: opts.expiration, expiration_ttl, metadata }
     }
 
-    /// Reads the values of any number of keys, in bulk reads of at most 100.
+    /// Reads the values of any number of keys, in bulk reads of at most 100,
+    /// asking for each distinct key once (KV bills bulk reads per key).
     async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(limits::MAX_BULK_KEYS) {
-            out.extend(self.store.get_many(chunk).await?);
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+        let mut distinct: Vec<String> = Vec::new();
+        let slots: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                *seen.entry(k.as_str()).or_insert_with(|| {
+                    distinct.push(k.clone());
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let mut values = Vec::with_capacity(distinct.len());
+        for chunk in distinct.chunks(limits::MAX_BULK_KEYS) {
+            values.extend(self.store.get_many(chunk).await?);
         }
-        Ok(out)
+        if distinct.len() == keys.len() {
+            return Ok(values);
+        }
+        Ok(slots.into_iter().map(|i| values[i].clone()).collect())
     }
 
     /// Reads records by key, keeping the order and skipping none.

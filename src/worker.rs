@@ -89,7 +89,7 @@ impl KvStore for WorkerKv {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         // `text()`, not `text_with_metadata()`: the latter throws when any key is missing.
-        let mut found = self.kv.get_bulk(keys).text().await.map_err(|e| {
+        let found = self.kv.get_bulk(keys).text().await.map_err(|e| {
             let msg = message(&e);
             if msg.contains("100") || msg.to_ascii_lowercase().contains("too many") {
                 Error::BulkLimit { count: keys.len() }
@@ -97,7 +97,8 @@ impl KvStore for WorkerKv {
                 map_error("get_many", first, None, e)
             }
         })?;
-        Ok(keys.iter().map(|k| found.remove(k).flatten()).collect())
+        // KV answers with a map: a key asked for twice gets one answer, given at each place.
+        Ok(keys.iter().map(|k| found.get(k).cloned().flatten()).collect())
     }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {

@@ -201,6 +201,9 @@ async fn bulk_reads<S: KvStore>(s: &S, scope: &str) -> Outcome {
         vec![format!("{scope}/user:u00001"), format!("{scope}/nope"), format!("{scope}/user:u00002")];
     let raw = ok!(s.get_many(&keys).await);
     check!(raw[0].is_some() && raw[1].is_none() && raw[2].is_some(), "raw bulk read with a gap: {raw:?}");
+    // A key asked for twice is answered at both places.
+    let twice = ok!(s.get_many(&[keys[0].clone(), keys[0].clone()]).await);
+    check!(twice[0].is_some() && twice[0] == twice[1], "raw bulk read of one key twice: {twice:?}");
     Ok(())
 }
 
