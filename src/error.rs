@@ -129,5 +129,43 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The variant's name (`"UniqueViolation"`), for logs and API responses.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "NotFound",
+            Error::AlreadyExists { .. } => "AlreadyExists",
+            Error::UniqueViolation { .. } => "UniqueViolation",
+            Error::KeyTooLong { .. } => "KeyTooLong",
+            Error::InvalidKey { .. } => "InvalidKey",
+            Error::ValueTooLarge { .. } => "ValueTooLarge",
+            Error::MetadataTooLarge { .. } => "MetadataTooLarge",
+            Error::TtlTooShort { .. } => "TtlTooShort",
+            Error::ExpirationTooSoon { .. } => "ExpirationTooSoon",
+            Error::ListLimit { .. } => "ListLimit",
+            Error::BulkLimit { .. } => "BulkLimit",
+            Error::InvalidCursor { .. } => "InvalidCursor",
+            Error::InvalidScope { .. } => "InvalidScope",
+            Error::Serialization { .. } => "Serialization",
+            Error::Store { .. } => "Store",
+        }
+    }
+
+    /// Whether the error is a Workers KV limit (or key-format) violation.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            Error::KeyTooLong { .. }
+                | Error::InvalidKey { .. }
+                | Error::ValueTooLarge { .. }
+                | Error::MetadataTooLarge { .. }
+                | Error::TtlTooShort { .. }
+                | Error::ExpirationTooSoon { .. }
+                | Error::ListLimit { .. }
+                | Error::BulkLimit { .. }
+        )
+    }
+}
+
 /// `Result` with kvgen's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -47,6 +47,11 @@ pub trait KeyPart {
 /// Percent-encodes `%`, `:` and control bytes of `s` onto `out`.
 pub fn encode_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // Most values need no escape: copy them whole.
+    if !s.bytes().any(|b| needs_escape(b as u32)) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if needs_escape(c as u32) {
             let b = c as u8;
@@ -139,9 +144,17 @@ impl<T: KeyPart> KeyPart for Option<T> {
     }
 }
 
-fn write_padded(v: u128, width: usize, out: &mut String) {
-    use std::fmt::Write;
-    let _ = write!(out, "{v:0width$}");
+fn write_padded(mut v: u128, width: usize, out: &mut String) {
+    // Digits from the right into a stack buffer: no formatter on this hot path.
+    let mut buf = [b'0'; 39];
+    let mut i = buf.len();
+    while v > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let digits = &buf[(buf.len() - width).min(i)..];
+    out.push_str(std::str::from_utf8(digits).expect("ASCII digits"));
 }
 
 fn read_padded(part: &str, width: usize) -> Option<u128> {
@@ -284,6 +297,11 @@ impl KeyWriter {
     pub(crate) fn finish(self) -> Option<String> {
         (!self.absent).then_some(self.buf)
     }
+
+    /// The buffer, whether or not a component was absent, and whether one was.
+    pub(crate) fn into_parts(self) -> (String, bool) {
+        (self.buf, self.absent)
+    }
 }
 
 /// Where one model's keys live: `{scope/}{model}`.
@@ -299,8 +317,9 @@ impl<'a> KeySpace<'a> {
         KeySpace { scope, model }
     }
 
-    fn head(&self, cap: usize) -> String {
-        let mut s = String::with_capacity(self.scope.len() + self.model.len() + cap + 2);
+    fn head_with(&self, cap: usize) -> String {
+        // Room for the components too, so that writing them does not reallocate.
+        let mut s = String::with_capacity(self.scope.len() + self.model.len() + cap + 48);
         if !self.scope.is_empty() {
             s.push_str(self.scope);
             s.push('/');
@@ -309,24 +328,37 @@ impl<'a> KeySpace<'a> {
         s
     }
 
+    /// `{scope/}{model}`: what every key of the model starts with.
+    pub fn head(&self) -> String {
+        self.head_with(0)
+    }
+
     /// `{scope/}{model}:` — the prefix every record key starts with.
     pub fn record_prefix(&self) -> String {
-        let mut s = self.head(1);
+        let mut s = self.head_with(1);
         s.push(':');
         s
     }
 
     /// `{scope/}{model}:{id}` for an already encoded id.
     pub fn record_key(&self, encoded_id: &str) -> String {
-        let mut s = self.head(encoded_id.len() + 1);
+        let mut s = self.head_with(encoded_id.len() + 1);
         s.push(':');
         s.push_str(encoded_id);
         s
     }
 
+    /// `{scope/}{model}:{id}`, encoding `id` in place.
+    pub fn record_key_of<T: KeyPart + ?Sized>(&self, id: &T) -> String {
+        let mut s = self.head_with(1);
+        s.push(':');
+        id.write_key(&mut s);
+        s
+    }
+
     /// `{scope/}{model}.{index}:` — the prefix of every entry of an index.
     pub fn index_prefix(&self, index: &str) -> String {
-        let mut s = self.head(index.len() + 2);
+        let mut s = self.head_with(index.len() + 2);
         s.push('.');
         s.push_str(index);
         s.push(':');
@@ -335,6 +367,20 @@ impl<'a> KeySpace<'a> {
 
     pub(crate) fn index_writer(&self, index: &str) -> KeyWriter {
         KeyWriter::new(self.index_prefix(index))
+    }
+
+    /// A writer that reuses `buf` (cleared) for the key of an entry of `index`.
+    pub(crate) fn index_writer_in(&self, index: &str, mut buf: String) -> KeyWriter {
+        buf.clear();
+        if !self.scope.is_empty() {
+            buf.push_str(self.scope);
+            buf.push('/');
+        }
+        buf.push_str(self.model);
+        buf.push('.');
+        buf.push_str(index);
+        buf.push(':');
+        KeyWriter::new(buf)
     }
 }
 

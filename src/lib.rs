@@ -45,6 +45,7 @@ pub mod limits;
 mod memory;
 mod meter;
 mod model;
+mod protocol;
 mod repo;
 mod store;
 #[cfg(feature = "worker")]

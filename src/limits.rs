@@ -40,7 +40,19 @@ pub fn check_value(key: &str, value: &str) -> Result<()> {
 
 /// Checks serialized metadata's size.
 pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
-    let size = serde_json::to_string(metadata).map(|s| s.len()).unwrap_or(usize::MAX);
+    /// Counts bytes instead of keeping them.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let size = serde_json::to_writer(&mut count, metadata).map(|_| count.0).unwrap_or(usize::MAX);
     if size > MAX_METADATA_BYTES {
         return Err(Error::MetadataTooLarge { key: key.into(), size });
     }

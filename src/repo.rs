@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::key::{self, KeyPart, KeySpace};
 use crate::limits;
 use crate::model::{IndexKind, Model};
-use crate::store::{KvStore, ListOptions, PutOptions};
+use crate::protocol::{self, IndexEntry, Mode};
+use crate::store::{KvStore, PutOptions};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -84,20 +85,6 @@ impl WriteOptions {
     pub fn expire_at(at: u64) -> Self {
         WriteOptions { ttl: None, expiration: Some(at) }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Create,
-    Update,
-    Put,
-}
-
-/// An index entry a record needs: which index, and its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct IndexEntry {
-    index: usize,
-    key: String,
 }
 
 /// The repository of model `M` over store `S`, optionally under a scope.
@@ -196,7 +183,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// The record key of `id`: `{scope/}{model}:{id}`.
     pub fn record_key(&self, id: &M::Id) -> String {
-        self.space().record_key(&key::encode(id))
+        self.space().record_key_of(id)
     }
 
     /// The key of `rec`'s entry in index `index`, or `None` when an indexed
@@ -213,6 +200,21 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// The key (unique) or key prefix (secondary, without the id) looked up
     /// for the given values of index `index`.
+    /// Whether `rec`'s entry in index `index` is `key`, reusing `buf` for the
+    /// comparison (verification runs once per record read through an index).
+    fn carries(&self, rec: &M, index: usize, key: &str, buf: &mut String) -> bool {
+        let def = &M::INDEXES[index];
+        buf.reserve(key.len());
+        let mut w = self.space().index_writer_in(def.name, std::mem::take(buf));
+        rec.index_parts(index, &mut w);
+        if def.kind == IndexKind::Secondary {
+            w.part(rec.id());
+        }
+        let (written, absent) = w.into_parts();
+        *buf = written;
+        !absent && buf == key
+    }
+
     fn lookup_key(&self, index: usize, values: &[&dyn KeyPart]) -> Option<String> {
         let def = &M::INDEXES[index];
         let mut w = self.space().index_writer(def.name);
@@ -237,9 +239,14 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         PutOptions { expiration: opts.expiration, expiration_ttl, metadata }
     }
 
-    /// Reads the values of any number of keys, in bulk reads of at most 100,
-    /// asking for each distinct key once (KV bills bulk reads per key).
+    /// Reads the values of any number of keys, in bulk reads of at most 100.
     async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        protocol::read_keys(self.store, keys).await
+    }
+
+    /// [`read_keys`](Self::read_keys) for lists that may repeat keys: each
+    /// distinct key is asked for once (KV bills bulk reads per key).
+    async fn read_distinct_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
         let mut distinct: Vec<String> = Vec::new();
         let slots: Vec<usize> = keys
@@ -271,7 +278,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// The record with this id. Costs 1 read.
     pub async fn get(&self, id: &M::Id) -> Result<Option<M>> {
-        Ok(self.get_with_meta(id).await?.map(|(rec, _)| rec))
+        let key = self.record_key(id);
+        match self.store.get(&key).await? {
+            None => Ok(None),
+            Some(e) => Ok(Some(parse(&key, &e.value)?)),
+        }
     }
 
     /// The record with this id and its stored metadata. Costs 1 read.
@@ -296,21 +307,25 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// One page of records in key order. Costs 1 list + ceil(n/100) bulk reads.
     pub async fn list(&self, page: Page) -> Result<ListPage<M>> {
-        let listed = self.list_raw(self.space().record_prefix(), page).await?;
-        let keys: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
-        let items = self.read_records(&keys).await?.into_iter().flatten().collect();
-        Ok(ListPage { items, cursor: listed.cursor })
+        let prefix = self.space().record_prefix();
+        let (found, cursor) = protocol::list_records(self.store, prefix, page, protocol::Records::Listed).await?;
+        let items = found.iter().map(|(_, key, json)| parse(key, json)).collect::<Result<_>>()?;
+        Ok(ListPage { items, cursor })
     }
 
     /// One page of ids with their metadata, without reading records. Costs 1 list.
     pub async fn list_meta(&self, page: Page) -> Result<ListPage<Listed<M>>> {
-        let prefix = self.space().record_prefix();
-        let listed = self.list_raw(prefix.clone(), page).await?;
+        self.listed(self.space().record_prefix(), page).await
+    }
+
+    /// One page of keys under `prefix`, each ending in a record id, with their metadata.
+    async fn listed(&self, prefix: String, page: Page) -> Result<ListPage<Listed<M>>> {
+        let listed = protocol::list_page(self.store, prefix.clone(), page).await?;
         let items = listed
             .keys
             .into_iter()
             .filter_map(|k| {
-                let id = M::Id::read_key(&k.name[prefix.len()..])?;
+                let id = M::Id::read_key(k.name.get(prefix.len()..)?)?;
                 Some(parse_meta::<M>(&k.name, k.metadata).map(|meta| Listed { id, meta, expiration: k.expiration }))
             })
             .collect::<Result<_>>()?;
@@ -319,17 +334,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// How many records there are. Costs ceil(n/1000) lists.
     pub async fn count(&self) -> Result<u64> {
-        let prefix = self.space().record_prefix();
-        let mut page = Page::first(limits::MAX_LIST_LIMIT);
-        let mut n = 0;
-        loop {
-            let listed = self.list_raw(prefix.clone(), page).await?;
-            n += listed.keys.len() as u64;
-            match listed.cursor {
-                Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),
-                None => return Ok(n),
-            }
-        }
+        protocol::count(self.store, self.space().record_prefix()).await
     }
 
     pub(crate) async fn raw_list(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
@@ -337,12 +342,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     pub(crate) async fn raw_read(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
-        self.read_keys(keys).await
+        self.read_distinct_keys(keys).await
     }
 
     async fn list_raw(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
-        limits::check_list_limit(page.limit)?;
-        self.store.list(&ListOptions { prefix, cursor: page.cursor, limit: page.limit }).await
+        protocol::list_page(self.store, prefix, page).await
     }
 
     // ---- writes ------------------------------------------------------------
@@ -390,152 +394,26 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             return Ok(false);
         };
         let rec: M = parse(&key, &entry.value)?;
-        let entries = self.entries(&rec);
-        let ours = self.entries_pointing_to(&entries, &key::encode(id)).await?;
-        self.store.delete(&key).await?;
-        for e in ours {
-            self.store.delete(&e.key).await?;
-        }
+        protocol::delete(self.store, M::INDEXES, &key, &key::encode(id), self.entries(&rec)).await?;
         Ok(true)
-    }
-
-    /// Of `entries`, those that point to the record with encoded id `id`:
-    /// every secondary entry (its key ends in the id), and unique entries whose
-    /// stored value is the id (one bulk read when there are any).
-    async fn entries_pointing_to(&self, entries: &[IndexEntry], id: &str) -> Result<Vec<IndexEntry>> {
-        let unique: Vec<String> =
-            entries.iter().filter(|e| M::INDEXES[e.index].kind == IndexKind::Unique).map(|e| e.key.clone()).collect();
-        let held = self.read_keys(&unique).await?;
-        let held: HashMap<&str, bool> =
-            unique.iter().zip(&held).map(|(k, v)| (k.as_str(), v.as_deref() == Some(id))).collect();
-        Ok(entries.iter().filter(|e| held.get(e.key.as_str()).copied().unwrap_or(true)).cloned().collect())
     }
 
     async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
         let value = to_json(&rec_key, rec)?;
-        let meta = meta_value(&rec_key, rec)?;
-        let new_entries = self.entries(rec);
-
-        // Every limit is checked before the first write of the operation.
-        limits::check_key(&rec_key)?;
-        for e in &new_entries {
-            limits::check_key(&e.key)?;
-        }
-        limits::check_value(&rec_key, &value)?;
-        if let Some(m) = &meta {
-            limits::check_metadata(&rec_key, m)?;
-        }
-        let put_opts = self.put_options(opts, meta.clone());
-        if let Some(ttl) = put_opts.expiration_ttl {
-            limits::check_ttl(&rec_key, ttl)?;
-        }
-
-        // One bulk read: the record and every unique entry it needs.
-        let unique: Vec<&IndexEntry> =
-            new_entries.iter().filter(|e| M::INDEXES[e.index].kind == IndexKind::Unique).collect();
-        let mut keys = Vec::with_capacity(1 + unique.len());
-        keys.push(rec_key.clone());
-        keys.extend(unique.iter().map(|e| e.key.clone()));
-        let mut got = self.read_keys(&keys).await?.into_iter();
-        let old: Option<M> = got.next().flatten().map(|v| parse(&rec_key, &v)).transpose()?;
-        let held: Vec<Option<String>> = got.collect();
-        match (mode, &old) {
-            (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model: M::MODEL, key: rec_key }),
-            (Mode::Update, None) => return Err(Error::NotFound { model: M::MODEL, key: rec_key }),
-            _ => {}
-        }
-
-        // An entry held by another id is a conflict only if that record still carries the value.
-        let contested: Vec<(&IndexEntry, &String)> =
-            unique.iter().zip(&held).filter_map(|(e, h)| h.as_ref().filter(|h| **h != id).map(|h| (*e, h))).collect();
-        if !contested.is_empty() {
-            let holder_keys: Vec<String> = contested.iter().map(|(_, h)| self.space().record_key(h)).collect();
-            for key in &holder_keys {
-                limits::check_key(key)?;
-            }
-            let holders = self.read_records(&holder_keys).await?;
-            for ((entry, holder_id), holder) in contested.iter().zip(holders) {
-                if let Some(holder) = holder {
-                    if self.index_key(&holder, entry.index).as_deref() == Some(entry.key.as_str()) {
-                        let def = &M::INDEXES[entry.index];
-                        return Err(Error::UniqueViolation {
-                            model: M::MODEL,
-                            index: def.name,
-                            value: entry.key[self.space().index_prefix(def.name).len()..].to_string(),
-                            holder: holder_id.to_string(),
-                        });
-                    }
-                }
-            }
-        }
-
-        let old_entries = old.as_ref().map(|o| self.entries(o)).unwrap_or_default();
-        // Secondary entries carry the metadata projection: rewritten when it changes.
-        let meta_changed = match &old {
-            Some(o) => meta_value(&rec_key, o)? != meta,
-            None => false,
+        let metadata = meta_value(&rec_key, rec)?;
+        let plan = protocol::Plan {
+            model: M::MODEL,
+            indexes: M::INDEXES,
+            mode,
+            entries: self.entries(rec),
+            put: self.put_options(opts, metadata),
+            id,
+            rec_key,
+            value,
         };
-        // Entries of an expiring record are rewritten with it, so they expire together.
-        let expiring = put_opts.expiration_ttl.is_some() || put_opts.expiration.is_some();
-        let unique_ok: HashMap<&str, bool> =
-            unique.iter().zip(&held).map(|(e, h)| (e.key.as_str(), h.as_deref() == Some(id.as_str()))).collect();
-        let to_write: Vec<&IndexEntry> = new_entries
-            .iter()
-            .filter(|e| {
-                let kept = old_entries.contains(e);
-                match M::INDEXES[e.index].kind {
-                    IndexKind::Unique => !kept || !unique_ok[e.key.as_str()] || expiring,
-                    IndexKind::Secondary => !kept || meta_changed || expiring,
-                }
-            })
-            .collect();
-
-        let mut written: Vec<&str> = Vec::with_capacity(to_write.len());
-        for e in &to_write {
-            let (value, metadata) = match M::INDEXES[e.index].kind {
-                IndexKind::Unique => (id.as_str(), None),
-                IndexKind::Secondary => ("", meta.clone()),
-            };
-            let entry_opts = PutOptions { metadata, ..put_opts.clone() };
-            // Recorded before the call: a write can land and still report failure.
-            written.push(&e.key);
-            if let Err(err) = self.store.put(&e.key, value, &entry_opts).await {
-                self.compensate(&written, &old_entries).await;
-                return Err(err);
-            }
-        }
-        if let Err(err) = self.store.put(&rec_key, &value, &put_opts).await {
-            if old.is_none() {
-                // The record may have landed although the call failed: undo it too.
-                written.push(&rec_key);
-            }
-            self.compensate(&written, &old_entries).await;
-            return Err(err);
-        }
-
-        // The record is committed. Old entries it no longer needs are removed
-        // best-effort: one left behind is stale, ignored by lookups and
-        // replaced by the next write of its value.
-        let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !new_entries.contains(e)).collect();
-        if !dropped.is_empty() {
-            if let Ok(ours) = self.entries_pointing_to(&dropped, &id).await {
-                for e in ours {
-                    let _ = self.store.delete(&e.key).await;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Undoes the writes of a failed call, keeping entries the old record still needs.
-    async fn compensate(&self, written: &[&str], keep: &[IndexEntry]) {
-        for key in written {
-            if !keep.iter().any(|e| e.key == *key) {
-                let _ = self.store.delete(key).await;
-            }
-        }
+        protocol::write(self.store, plan, self).await
     }
 
     // ---- indexes (called by generated finders) -------------------------------
@@ -546,15 +424,15 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     #[doc(hidden)]
     pub async fn find_unique(&self, index: usize, values: &[&dyn KeyPart]) -> Result<Option<M>> {
         let Some(key) = self.lookup_key(index, values) else { return Ok(None) };
-        limits::check_key(&key)?;
-        let Some(entry) = self.store.get(&key).await? else { return Ok(None) };
-        let rec_key = self.space().record_key(&entry.value);
-        if limits::check_key(&rec_key).is_err() {
-            return Ok(None);
-        }
-        let Some(found) = self.store.get(&rec_key).await? else { return Ok(None) };
-        let rec: M = parse(&rec_key, &found.value)?;
-        Ok((self.index_key(&rec, index).as_deref() == Some(key.as_str())).then_some(rec))
+        self.follow(index, &key).await
+    }
+
+    /// The record the unique entry `key` of index `index` names, if it still carries it.
+    async fn follow(&self, index: usize, key: &str) -> Result<Option<M>> {
+        let head = self.space().head();
+        let Some((rec_key, json)) = protocol::follow_unique(self.store, key, &head).await? else { return Ok(None) };
+        let rec: M = parse(&rec_key, &json)?;
+        Ok(self.carries(&rec, index, key, &mut String::new()).then_some(rec))
     }
 
     /// Creates `rec`, or, when a record already holds its value of unique
@@ -568,20 +446,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             self.create(&rec).await?;
             return Ok(rec);
         };
-        limits::check_key(&key)?;
-        let held = self.store.get(&key).await?;
-        let existing = match held {
-            Some(e) => {
-                let rec_key = self.space().record_key(&e.value);
-                match self.store.get(&rec_key).await? {
-                    Some(r) => Some(parse::<M>(&rec_key, &r.value)?)
-                        .filter(|r| self.index_key(r, index).as_ref() == Some(&key)),
-                    None => None,
-                }
-            }
-            None => None,
-        };
-        match existing {
+        match self.follow(index, &key).await? {
             Some(found) => {
                 rec.set_id(found.id().clone());
                 self.update(&rec).await?;
@@ -598,22 +463,18 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let Some(prefix) = self.lookup_key(index, values) else {
             return Ok(ListPage { items: Vec::new(), cursor: None });
         };
-        let listed = self.list_raw(prefix.clone(), page).await?;
-        let names: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
-        let items = self.records_of_entries(index, &prefix, &names).await?;
-        Ok(ListPage { items, cursor: listed.cursor })
-    }
-
-    /// Reads the records that secondary entries under `prefix` point to,
-    /// keeping only those that still carry the entry.
-    async fn records_of_entries(&self, index: usize, prefix: &str, names: &[String]) -> Result<Vec<M>> {
-        let keys: Vec<String> = names.iter().map(|n| self.space().record_key(&n[prefix.len()..])).collect();
-        let recs = self.read_records(&keys).await?;
-        Ok(names
-            .iter()
-            .zip(recs)
-            .filter_map(|(name, rec)| rec.filter(|r| self.index_key(r, index).as_deref() == Some(name.as_str())))
-            .collect())
+        let head = self.space().head();
+        let records = protocol::Records::Entries { prefix: &prefix, head: &head };
+        let (found, cursor) = protocol::list_records(self.store, prefix.clone(), page, records).await?;
+        let mut buf = String::new();
+        let mut items = Vec::with_capacity(found.len());
+        for (name, rec_key, json) in &found {
+            let rec: M = parse(rec_key, json)?;
+            if self.carries(&rec, index, name, &mut buf) {
+                items.push(rec);
+            }
+        }
+        Ok(ListPage { items, cursor })
     }
 
     /// One page of ids and metadata holding `values` in secondary index
@@ -629,16 +490,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let Some(prefix) = self.lookup_key(index, values) else {
             return Ok(ListPage { items: Vec::new(), cursor: None });
         };
-        let listed = self.list_raw(prefix.clone(), page).await?;
-        let items = listed
-            .keys
-            .into_iter()
-            .filter_map(|k| {
-                let id = M::Id::read_key(&k.name[prefix.len()..])?;
-                Some(parse_meta::<M>(&k.name, k.metadata).map(|meta| Listed { id, meta, expiration: k.expiration }))
-            })
-            .collect::<Result<_>>()?;
-        Ok(ListPage { items, cursor: listed.cursor })
+        // The id is the entry's last component.
+        self.listed(prefix, page).await
     }
 
     // ---- relations (called by generated loaders) -----------------------------
@@ -658,13 +511,16 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 slots.push(None);
                 continue;
             }
-            let key = self.space().record_key(&key::encode(fk));
-            limits::check_key(&key)?;
-            let next = distinct.len();
-            let at = *seen.entry(key.clone()).or_insert_with(|| {
-                distinct.push(key);
-                next
-            });
+            let key = self.space().record_key_of(fk);
+            let at = match seen.get(&key) {
+                Some(&at) => at,
+                None => {
+                    limits::check_key(&key)?;
+                    seen.insert(key.clone(), distinct.len());
+                    distinct.push(key);
+                    distinct.len() - 1
+                }
+            };
             slots.push(Some(at));
         }
         let values = self.read_keys(&distinct).await?;
@@ -684,7 +540,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         if fk.is_absent() {
             return Ok(None);
         }
-        let key = self.space().record_key(&key::encode(fk));
+        let key = self.space().record_key_of(fk);
         limits::check_key(&key)?;
         match self.store.get(&key).await? {
             Some(e) => Ok(Some(parse(&key, &e.value)?)),
@@ -727,15 +583,14 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             .flat_map(|(prefix, names)| names.iter().map(|n| self.space().record_key(&n[prefix.len()..])))
             .collect();
         let mut recs = self.read_records(&keys).await?.into_iter();
+        let mut buf = String::new();
         Ok(groups
             .iter()
             .map(|(_, names)| {
                 names
                     .iter()
                     .zip(recs.by_ref())
-                    .filter_map(|(name, rec)| {
-                        rec.filter(|r| self.index_key(r, index).as_deref() == Some(name.as_str()))
-                    })
+                    .filter_map(|(name, rec)| rec.filter(|r| self.carries(r, index, name, &mut buf)))
                     .collect()
             })
             .collect())
@@ -787,5 +642,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 (self.index_key(&rec, index).as_deref() == Some(key.as_str())).then_some(rec)
             })
             .collect())
+    }
+}
+
+impl<M: Model, S: KvStore> protocol::Stored for Repo<'_, M, S> {
+    fn entries_of(&self, key: &str, json: &str) -> Result<Vec<IndexEntry>> {
+        Ok(self.entries(&parse::<M>(key, json)?))
+    }
+
+    fn entry_of(&self, key: &str, json: &str, index: usize) -> Result<Option<String>> {
+        Ok(self.index_key(&parse::<M>(key, json)?, index))
+    }
+
+    fn meta_of(&self, key: &str, json: &str) -> Result<Option<Value>> {
+        meta_value(key, &parse::<M>(key, json)?)
     }
 }

@@ -4,10 +4,10 @@
 //! the same scenarios that pass on MemoryStore are shown passing on Workers KV.
 
 use blog::{Comment, Env as Bindings, Post, Profile, Session, User};
-use kvgen::{Error as KvError, KvStore, Page, WorkerKv, WriteOptions};
+use kvgen::{Error as KvError, Page, WorkerKv, WriteOptions};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
-use worker::{event, Context, Env, Method, Request, Response, Result, Router};
+use worker::{event, Context, Env, Request, Response, Result, Router};
 
 /// Answers a kvgen result: JSON on success, an HTTP status naming the error otherwise.
 fn reply<T: Serialize>(result: kvgen::Result<T>) -> Result<Response> {
@@ -20,8 +20,7 @@ fn reply<T: Serialize>(result: kvgen::Result<T>) -> Result<Response> {
                 KvError::Serialization { .. } | KvError::Store { .. } => 500,
                 _ => 400,
             };
-            let kind = format!("{e:?}").split([' ', '{', '(']).next().unwrap_or("").to_string();
-            Ok(Response::from_json(&json!({ "error": e.to_string(), "kind": kind }))?.with_status(status))
+            Ok(Response::from_json(&json!({ "error": e.to_string(), "kind": e.kind() }))?.with_status(status))
         }
     }
 }
@@ -59,7 +58,12 @@ fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Router::new()
+    operations(app(Router::new())).run(req, env).await
+}
+
+/// The application: every repository capability over HTTP.
+fn app(router: Router<'_, ()>) -> Router<'_, ()> {
+    router
         // ---- users: CRUD, unique and compound-unique finders, upsert, index listing
         .get_async("/users", |req, ctx| async move { reply(bindings(&ctx.env)?.users().list(page(&req)).await) })
         .get_async("/users/count", |_, ctx| async move { reply(bindings(&ctx.env)?.users().count().await) })
@@ -158,12 +162,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             let listed = bindings(&ctx.env)?.sessions().list_meta(page(&req)).await;
             reply(listed.map(|p| p.items.iter().map(|l| json!({ "token": l.id, "expiration": l.expiration })).collect::<Vec<_>>()))
         })
-        // ---- admin: index verification and repair across every model
+}
+
+/// Admin and conformance routes, each behind its feature.
+fn operations(router: Router<'_, ()>) -> Router<'_, ()> {
+    #[cfg(feature = "admin")]
+    let router = router
+        // Index verification and repair across every model.
         .get_async("/admin/verify", |_, ctx| async move { reply(bindings(&ctx.env)?.verify_all().await) })
-        .post_async("/admin/repair", |_, ctx| async move { reply(bindings(&ctx.env)?.repair_all().await) })
-        // ---- the conformance scenarios, on the APP binding
+        .post_async("/admin/repair", |_, ctx| async move { reply(bindings(&ctx.env)?.repair_all().await) });
+    #[cfg(feature = "conformance")]
+    let router = router
+        // The conformance scenarios, on the APP binding.
         .on_async("/__conformance/:name", |req, ctx| async move {
-            if req.method() != Method::Post {
+            if req.method() != worker::Method::Post {
                 return Response::error("POST only", 405);
             }
             let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
@@ -177,11 +189,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             // Every key of the APP binding under a prefix (a debugging aid).
             let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
             let prefix = query(&req, "prefix").unwrap_or_default();
-            let listed = store.list(&kvgen::ListOptions { prefix, cursor: None, limit: 1000 }).await.map_err(to_worker)?;
+            let listed = kvgen::KvStore::list(&store, &kvgen::ListOptions { prefix, cursor: None, limit: 1000 })
+                .await
+                .map_err(to_worker)?;
             Response::from_json(&listed.keys.iter().map(|k| &k.name).collect::<Vec<_>>())
-        })
-        .run(req, env)
-        .await
+        });
+    router
 }
 
 fn to_worker(e: KvError) -> worker::Error {
