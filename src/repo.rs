@@ -505,7 +505,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     {
         let mut slots: Vec<Option<usize>> = Vec::new();
         let mut distinct: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let fks = fks.into_iter();
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(fks.size_hint().0);
         for fk in fks {
             if fk.is_absent() {
                 slots.push(None);

@@ -449,6 +449,7 @@ fn profile(what: &str) {
                 block_on(handwritten::update_user(&kv, &u)).unwrap();
             }
             "authors" => drop(block_on(posts.load_authors(&page)).unwrap()),
+            "authors-hw" => drop(block_on(handwritten::load_authors(&kv, &page)).unwrap()),
             "has-many" => drop(block_on(users.list_posts(&user(i % users_n, users_n), Page::first(100))).unwrap()),
             _ => drop(block_on(users.find_by_email(&format!("user{}@example.com", i % users_n))).unwrap()),
         }
