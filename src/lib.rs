@@ -100,6 +100,23 @@ pub mod __private {
         const INDEX: usize;
     }
 
+    /// Whether two bindings are the same (a `const fn`, for compile-time checks
+    /// that related models share a KV namespace).
+    pub const fn same_binding(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// Compile-time check that `F` can refer to a record with id `Id`.
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }

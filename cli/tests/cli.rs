@@ -307,6 +307,15 @@ fn bad_input_has_many_without_child_index() {
 }
 
 #[test]
+fn bad_input_relation_across_bindings() {
+    let src = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"USERS\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n}\n#[derive(KvModel)]\n#[kv(binding = \"POSTS\")]\npub struct Post {\n    #[kv(id)]\n    pub id: u64,\n    #[kv(belongs_to = User)]\n    pub author_id: String,\n}\n";
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", src)],
+        "error: src/lib.rs:14:9: `Post` (POSTS) and `User` (USERS) are related but live in different bindings; relation loaders read one binding: put both in one\n",
+    );
+}
+
+#[test]
 fn bad_input_invalid_binding_name() {
     bad_input(
         &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.my-app]\nid = \"x\"\n"), ("src/lib.rs", MODEL)],

@@ -351,14 +351,36 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
 /// Compile-time checks that a foreign key's type matches its parent's id,
 /// reported at the field's type.
 fn relation_checks(model: &Model) -> TokenStream {
-    let checks = model.belongs_to.iter().map(|rel| {
-        let field = &model.fields[rel.field];
-        let (ty, target) = (&field.ty, &rel.target);
-        quote_spanned! {ty.span()=>
-            ::kvgen::__private::assert_foreign_key::<#ty, <#target as ::kvgen::Model>::Id>();
+    let ident = &model.ident;
+    let same_binding = |target: &syn::Path| {
+        // Loaders read the related model from the same store: it must live in the same binding.
+        let msg = format!(
+            "`{}` and `{}` are related but live in different KV bindings; relation loaders read one binding",
+            ident,
+            quote::ToTokens::to_token_stream(target).to_string().replace(' ', "")
+        );
+        quote_spanned! {target.span()=>
+            ::core::assert!(
+                ::kvgen::__private::same_binding(<#ident as ::kvgen::Model>::BINDING, <#target as ::kvgen::Model>::BINDING),
+                #msg
+            );
         }
-    });
-    if model.belongs_to.is_empty() {
+    };
+    let checks = model
+        .belongs_to
+        .iter()
+        .map(|rel| {
+            let field = &model.fields[rel.field];
+            let (ty, target) = (&field.ty, &rel.target);
+            let binding = same_binding(target);
+            quote_spanned! {ty.span()=>
+                ::kvgen::__private::assert_foreign_key::<#ty, <#target as ::kvgen::Model>::Id>();
+                #binding
+            }
+        })
+        .chain(model.has.iter().map(|rel| same_binding(&rel.target)))
+        .collect::<Vec<_>>();
+    if checks.is_empty() {
         return TokenStream::new();
     }
     quote! {

@@ -256,6 +256,32 @@ impl Project {
                 }
             }
         }
+        // Related models live in one binding: loaders read the target from the caller's store.
+        for f in &self.models {
+            let targets = f.model.belongs_to.iter().map(|r| (&r.target, r.name.span(), "belongs_to"));
+            let targets = targets.chain(
+                f.model
+                    .has
+                    .iter()
+                    .map(|r| (&r.target, r.by.span(), if r.kind == HasKind::Many { "has_many" } else { "has_one" })),
+            );
+            for (target, span, kind) in targets {
+                let name = last_segment(target);
+                if let Some(t) = self.model(&name) {
+                    if t.model.binding.value != f.model.binding.value {
+                        out.push(self.at_span(
+                            f,
+                            span,
+                            &[kind],
+                            format!(
+                                "`{}` ({}) and `{name}` ({}) are related but live in different bindings; relation loaders read one binding: put both in one",
+                                f.model.ident, f.model.binding.value, t.model.binding.value
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         // Namespaces: valid binding names, and every binding in every environment.
         let namespaces = &self.config.config.namespaces;
         for name in namespaces.keys() {

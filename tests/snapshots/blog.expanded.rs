@@ -212,6 +212,18 @@ impl ::kvgen::__private::IndexedBy<1311787414694181895u64> for User {
 impl ::kvgen::__private::IndexedBy<18169019162895567807u64> for User {
     const INDEX: usize = 1usize;
 }
+const _: () = {
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< User as ::kvgen::Model > ::BINDING, < Post as
+        ::kvgen::Model > ::BINDING),
+        "`User` and `Post` are related but live in different KV bindings; relation loaders read one binding"
+    );
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< User as ::kvgen::Model > ::BINDING, < Profile
+        as ::kvgen::Model > ::BINDING),
+        "`User` and `Profile` are related but live in different KV bindings; relation loaders read one binding"
+    );
+};
 /// A user's profile: at most one per user.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -311,6 +323,11 @@ impl ::kvgen::__private::IndexedBy<9278023968149642234u64> for Profile {
 }
 const _: () = {
     ::kvgen::__private::assert_foreign_key::<String, <User as ::kvgen::Model>::Id>();
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< Profile as ::kvgen::Model > ::BINDING, < User
+        as ::kvgen::Model > ::BINDING),
+        "`Profile` and `User` are related but live in different KV bindings; relation loaders read one binding"
+    );
 };
 /// Where a post is in its life.
 #[derive(KeyPart, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -502,6 +519,16 @@ impl ::kvgen::__private::IndexedBy<3160957353358223494u64> for Post {
 }
 const _: () = {
     ::kvgen::__private::assert_foreign_key::<String, <User as ::kvgen::Model>::Id>();
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< Post as ::kvgen::Model > ::BINDING, < User as
+        ::kvgen::Model > ::BINDING),
+        "`Post` and `User` are related but live in different KV bindings; relation loaders read one binding"
+    );
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< Post as ::kvgen::Model > ::BINDING, < Comment
+        as ::kvgen::Model > ::BINDING),
+        "`Post` and `Comment` are related but live in different KV bindings; relation loaders read one binding"
+    );
 };
 /// A comment on a post.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -652,7 +679,17 @@ impl ::kvgen::__private::IndexedBy<3160957353358223494u64> for Comment {
 }
 const _: () = {
     ::kvgen::__private::assert_foreign_key::<u64, <Post as ::kvgen::Model>::Id>();
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< Comment as ::kvgen::Model > ::BINDING, < Post
+        as ::kvgen::Model > ::BINDING),
+        "`Comment` and `Post` are related but live in different KV bindings; relation loaders read one binding"
+    );
     ::kvgen::__private::assert_foreign_key::<String, <User as ::kvgen::Model>::Id>();
+    ::core::assert!(
+        ::kvgen::__private::same_binding(< Comment as ::kvgen::Model > ::BINDING, < User
+        as ::kvgen::Model > ::BINDING),
+        "`Comment` and `User` are related but live in different KV bindings; relation loaders read one binding"
+    );
 };
 /// A login session: expires an hour after its last write.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
