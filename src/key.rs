@@ -257,14 +257,17 @@ pub fn decode<T: KeyPart>(part: &str) -> Option<T> {
 pub fn write_serde_unit<T: serde::Serialize>(value: &T, out: &mut String) {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => encode_str(&s, out),
-        // The derive only accepts unit enums, whose serde form is a string.
-        other => panic!("KeyPart derive: {other:?} is not a unit variant"),
+        // A variant whose serde form is not a string (`#[serde(untagged)]` gives
+        // `null`): its JSON text, so that the key is still written.
+        Ok(other) => encode_str(&other.to_string(), out),
+        Err(e) => encode_str(&e.to_string(), out),
     }
 }
 
 #[doc(hidden)]
 pub fn read_serde_unit<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(decode_str(part)?)).ok()
+    let text = decode_str(part)?;
+    serde_json::from_value(serde_json::Value::String(text.clone())).ok().or_else(|| serde_json::from_str(&text).ok())
 }
 
 /// Builds the components of one index key; generated code calls

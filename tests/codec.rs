@@ -86,3 +86,20 @@ fn bools_and_unit_enums() {
     assert_eq!(decode::<blog::PostStatus>("draft"), Some(blog::PostStatus::Draft));
     assert_eq!(decode::<blog::PostStatus>("Draft"), None);
 }
+
+#[derive(kvgen::KeyPart, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+enum Odd {
+    #[serde(rename = "a:b")]
+    Colon,
+    #[serde(untagged)]
+    Nothing,
+}
+
+#[test]
+fn unit_enum_keys_never_panic() {
+    // A serde name with a separator is escaped; an untagged variant keys as its JSON text.
+    assert_eq!(encode(&Odd::Colon), "a%3Ab");
+    assert_eq!(decode::<Odd>("a%3Ab"), Some(Odd::Colon));
+    assert_eq!(encode(&Odd::Nothing), "null");
+    assert_eq!(decode::<Odd>("null"), Some(Odd::Nothing));
+}
