@@ -305,12 +305,13 @@ fn schema(n: usize) -> String {
     }
     for m in 0..n {
         s += &format!("[models.Model{m}]\nbinding = \"NS{}\"\nunique = [[\"org\", \"code\"]]\n", m % 10);
-        if m + 1 < n {
-            s += &format!("has_many = [{{ model = \"Model{}\", by = \"parent_id\" }}]\n", m + 1);
+        // Relations chain models 10 apart, which share a binding.
+        if m + 10 < n {
+            s += &format!("has_many = [{{ model = \"Model{}\", by = \"parent_id\" }}]\n", m + 10);
         }
         s += &format!("[models.Model{m}.fields]\nid = {{ type = \"String\", id = true }}\nemail = {{ type = \"String\", unique = true }}\norg = {{ type = \"String\", index = true }}\ncode = \"String\"\nname = {{ type = \"String\", meta = true }}\n");
-        if m > 0 {
-            s += &format!("parent_id = {{ type = \"String\", belongs_to = \"Model{}\" }}\n", m - 1);
+        if m >= 10 {
+            s += &format!("parent_id = {{ type = \"String\", belongs_to = \"Model{}\" }}\n", m - 10);
         }
         s += "\n";
     }
