@@ -129,7 +129,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         // Records -> the entries they need.
         let mut page = Some(Page::first(MAX_LIST_LIMIT));
         while let Some(p) = page.take() {
-            let listed = self.raw_list(space.record_prefix(), p).await?;
+            let listed = crate::protocol::list_page(self.store(), space.record_prefix(), p).await?;
             page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
             for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
                 self.audit_records(chunk, fix, &mut report, &mut settled).await?;
@@ -137,15 +137,10 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         }
 
         // Entries -> the records they point to.
-        let entry_prefix = {
-            let mut p = space.record_prefix();
-            p.pop();
-            p.push('.');
-            p
-        };
+        let entry_prefix = format!("{}.", space.head());
         let mut page = Some(Page::first(MAX_LIST_LIMIT));
         while let Some(p) = page.take() {
-            let listed = self.raw_list(entry_prefix.clone(), p).await?;
+            let listed = crate::protocol::list_page(self.store(), entry_prefix.clone(), p).await?;
             page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
             for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
                 self.audit_entries(chunk, &entry_prefix, fix, &mut report, &settled).await?;

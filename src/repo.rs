@@ -189,22 +189,22 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// The key of `rec`'s entry in index `index`, or `None` when an indexed
     /// field is absent (`None`).
     pub fn index_key(&self, rec: &M, index: usize) -> Option<String> {
-        let def = &M::INDEXES[index];
-        let mut w = self.space().index_writer(def.name);
-        rec.index_parts(index, &mut w);
-        if def.kind == IndexKind::Secondary {
-            w.part(rec.id());
-        }
-        w.finish()
+        let mut buf = String::new();
+        self.write_entry_key(rec, index, &mut buf).then_some(buf)
     }
 
-    /// The key (unique) or key prefix (secondary, without the id) looked up
-    /// for the given values of index `index`.
     /// Whether `rec`'s entry in index `index` is `key`, reusing `buf` for the
     /// comparison (verification runs once per record read through an index).
     fn carries(&self, rec: &M, index: usize, key: &str, buf: &mut String) -> bool {
+        self.write_entry_key(rec, index, buf) && buf == key
+    }
+
+    /// Writes the key of `rec`'s entry in index `index` into `buf` (cleared);
+    /// `false` when an indexed field is absent and the record has no entry.
+    fn write_entry_key(&self, rec: &M, index: usize, buf: &mut String) -> bool {
         let def = &M::INDEXES[index];
-        buf.reserve(key.len());
+        // Room for the prefix and typical components, so writing them does not reallocate.
+        buf.reserve(self.scope.len() + M::MODEL.len() + def.name.len() + 64);
         let mut w = self.space().index_writer_in(def.name, std::mem::take(buf));
         rec.index_parts(index, &mut w);
         if def.kind == IndexKind::Secondary {
@@ -212,9 +212,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         }
         let (written, absent) = w.into_parts();
         *buf = written;
-        !absent && buf == key
+        !absent
     }
 
+    /// The key (unique) or key prefix (secondary, without the id) looked up
+    /// for the given values of index `index`.
     fn lookup_key(&self, index: usize, values: &[&dyn KeyPart]) -> Option<String> {
         let def = &M::INDEXES[index];
         let mut w = self.space().index_writer(def.name);
@@ -337,16 +339,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         protocol::count(self.store, self.space().record_prefix()).await
     }
 
-    pub(crate) async fn raw_list(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
-        self.list_raw(prefix, page).await
-    }
-
     pub(crate) async fn raw_read(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         self.read_distinct_keys(keys).await
-    }
-
-    async fn list_raw(&self, prefix: String, page: Page) -> Result<crate::store::ListResult> {
-        protocol::list_page(self.store, prefix, page).await
     }
 
     // ---- writes ------------------------------------------------------------
@@ -570,7 +564,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             let mut names = Vec::new();
             let mut page = Page::first(limits::MAX_LIST_LIMIT);
             loop {
-                let listed = self.list_raw(prefix.clone(), page).await?;
+                let listed = protocol::list_page(self.store, prefix.clone(), page).await?;
                 names.extend(listed.keys.into_iter().map(|k| k.name));
                 match listed.cursor {
                     Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),

@@ -103,6 +103,12 @@ impl Error {
     }
 }
 
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error::one(d)
+    }
+}
+
 /// `Result` with the generator's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -111,12 +111,6 @@ pub fn update(project: &Project, path: &Path, text: &str) -> Result<String> {
     }
 }
 
-impl From<Diagnostic> for crate::diag::Error {
-    fn from(d: Diagnostic) -> Self {
-        crate::diag::Error::one(d)
-    }
-}
-
 fn missing_env(project: &Project, path: &Path, env: &str, pos: Option<(usize, usize)>) -> Diagnostic {
     let bindings: Vec<&str> = project
         .config
