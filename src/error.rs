@@ -75,6 +75,23 @@ pub enum Error {
         /// The ttl asked for, in seconds.
         ttl: u64,
     },
+    /// `expiration_ttl` so long that the expiration it gives (now + ttl) is
+    /// past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
+    #[error("expiration_ttl {ttl}s for `{key}` is over the maximum ({max} s)", max = crate::limits::MAX_TTL_SECS)]
+    TtlTooLong {
+        /// The key written.
+        key: String,
+        /// The ttl asked for, in seconds.
+        ttl: u64,
+    },
+    /// An absolute expiration past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
+    #[error("expiration {expiration} for `{key}` is past the latest kvgen accepts ({max})", max = crate::limits::MAX_EXPIRATION)]
+    ExpirationTooLate {
+        /// The key written.
+        key: String,
+        /// The expiration asked for, in seconds since the epoch.
+        expiration: u64,
+    },
     /// An absolute expiration less than 60 seconds in the future.
     #[error("expiration {expiration} for `{key}` is less than 60 s after now ({now})")]
     ExpirationTooSoon {
@@ -142,6 +159,8 @@ impl Error {
             Error::MetadataTooLarge { .. } => "MetadataTooLarge",
             Error::TtlTooShort { .. } => "TtlTooShort",
             Error::ExpirationTooSoon { .. } => "ExpirationTooSoon",
+            Error::TtlTooLong { .. } => "TtlTooLong",
+            Error::ExpirationTooLate { .. } => "ExpirationTooLate",
             Error::ListLimit { .. } => "ListLimit",
             Error::BulkLimit { .. } => "BulkLimit",
             Error::InvalidCursor { .. } => "InvalidCursor",
@@ -161,6 +180,8 @@ impl Error {
                 | Error::MetadataTooLarge { .. }
                 | Error::TtlTooShort { .. }
                 | Error::ExpirationTooSoon { .. }
+                | Error::TtlTooLong { .. }
+                | Error::ExpirationTooLate { .. }
                 | Error::ListLimit { .. }
                 | Error::BulkLimit { .. }
         )

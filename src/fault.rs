@@ -100,7 +100,7 @@ impl<S: KvStore> KvStore for Faulty<S> {
     async fn get(&self, key: &str) -> Result<Option<Entry>> {
         faulty_op!(self, "get", key, self.inner.get(key).await)
     }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         faulty_op!(self, "get_many", first, self.inner.get_many(keys).await)
     }
@@ -112,5 +112,8 @@ impl<S: KvStore> KvStore for Faulty<S> {
     }
     async fn list(&self, options: &ListOptions) -> Result<ListResult> {
         faulty_op!(self, "list", &options.prefix, self.inner.list(options).await)
+    }
+    fn now(&self) -> u64 {
+        self.inner.now()
     }
 }

@@ -11,6 +11,11 @@ pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
 pub const MAX_METADATA_BYTES: usize = 1024;
 /// Shortest `expiration_ttl`, and the least distance of an absolute expiration from now, in seconds.
 pub const MIN_TTL_SECS: u64 = 60;
+/// Longest ttl kvgen accepts, in seconds: a ttl is turned into an absolute
+/// expiration (now + ttl), which must stay at or below [`MAX_EXPIRATION`].
+pub const MAX_TTL_SECS: u64 = 315_360_000_000;
+/// Latest absolute expiration kvgen accepts, seconds since the epoch.
+pub const MAX_EXPIRATION: u64 = 8_640_000_000_000;
 /// Most keys one list page returns.
 pub const MAX_LIST_LIMIT: u32 = 1000;
 /// Most keys one bulk read takes.
@@ -59,20 +64,37 @@ pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
-/// Checks a relative ttl.
+/// Checks a relative ttl: at least [`MIN_TTL_SECS`], at most [`MAX_TTL_SECS`].
 pub fn check_ttl(key: &str, ttl: u64) -> Result<()> {
     if ttl < MIN_TTL_SECS {
         return Err(Error::TtlTooShort { key: key.into(), ttl });
     }
+    if ttl > MAX_TTL_SECS {
+        return Err(Error::TtlTooLong { key: key.into(), ttl });
+    }
     Ok(())
 }
 
-/// Checks an absolute expiration against the clock.
+/// Checks an absolute expiration against the clock: at least now + 60 s, at
+/// most [`MAX_EXPIRATION`].
 pub fn check_expiration(key: &str, expiration: u64, now: u64) -> Result<()> {
     if expiration < now.saturating_add(MIN_TTL_SECS) {
         return Err(Error::ExpirationTooSoon { key: key.into(), expiration, now });
     }
+    if expiration > MAX_EXPIRATION {
+        return Err(Error::ExpirationTooLate { key: key.into(), expiration });
+    }
     Ok(())
+}
+
+/// The absolute expiration `ttl` seconds after `now`, checked.
+pub fn ttl_to_expiration(key: &str, ttl: u64, now: u64) -> Result<u64> {
+    check_ttl(key, ttl)?;
+    let at = now.checked_add(ttl).ok_or_else(|| Error::TtlTooLong { key: key.into(), ttl })?;
+    if at > MAX_EXPIRATION {
+        return Err(Error::TtlTooLong { key: key.into(), ttl });
+    }
+    Ok(at)
 }
 
 /// Checks a list page size.

@@ -246,12 +246,12 @@ impl KvStore for MemoryStore {
         Ok(self.read(key))
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         limits::check_bulk(keys.len())?;
         for key in keys {
             limits::check_key(key)?;
         }
-        Ok(keys.iter().map(|k| self.read(k).map(|e| e.value)).collect())
+        Ok(keys.iter().map(|k| self.read(k)).collect())
     }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
@@ -263,10 +263,7 @@ impl KvStore for MemoryStore {
         let now = self.now();
         let expiration = match (options.expiration_ttl, options.expiration) {
             // KV gives expiration_ttl precedence when both are set.
-            (Some(ttl), _) => {
-                limits::check_ttl(key, ttl)?;
-                Some(now + ttl)
-            }
+            (Some(ttl), _) => Some(limits::ttl_to_expiration(key, ttl, now)?),
             (None, Some(at)) => {
                 limits::check_expiration(key, at, now)?;
                 Some(at)
@@ -314,5 +311,9 @@ impl KvStore for MemoryStore {
         }
         let cursor = if more { keys.last().map(|k| Self::encode_cursor(&k.name)) } else { None };
         Ok(ListResult { keys, cursor })
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now()
     }
 }

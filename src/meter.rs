@@ -158,11 +158,11 @@ impl<S: KvStore> KvStore for Metered<S> {
         Ok(got)
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         self.n.bulk_reads.fetch_add(1, Relaxed);
         self.n.bulk_keys.fetch_add(keys.len() as u64, Relaxed);
         let got = self.inner.get_many(keys).await?;
-        self.n.bytes_read.fetch_add(got.iter().flatten().map(|v| v.len() as u64).sum(), Relaxed);
+        self.n.bytes_read.fetch_add(got.iter().map(entry_bytes).sum(), Relaxed);
         Ok(got)
     }
 
@@ -184,5 +184,9 @@ impl<S: KvStore> KvStore for Metered<S> {
         let meta: usize = page.keys.iter().filter_map(|k| k.metadata.as_ref()).map(|m| m.to_string().len()).sum();
         self.n.bytes_read.fetch_add(meta as u64, Relaxed);
         Ok(page)
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.now()
     }
 }

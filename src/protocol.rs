@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::model::{IndexDef, IndexKind};
-use crate::store::{KvStore, PutOptions};
+use crate::store::{Entry, KvStore, PutOptions};
 use serde_json::Value;
 
 /// An index entry a record needs: which index, and its key.
@@ -30,14 +30,77 @@ pub(crate) enum Mode {
     Put,
 }
 
+/// When the written record expires, as the call asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// Keep the stored record's expiry (none for a new record).
+    Keep,
+    /// Never.
+    Never,
+    /// `ttl` seconds from now.
+    Ttl(u64),
+    /// At this time, seconds since the epoch.
+    At(u64),
+}
+
+/// The metadata field of a record that carries its absolute expiration:
+/// KV's reads return no expiration, and a write that keeps a record's expiry
+/// (and its index entries' with it) must know it.
+pub const EXPIRATION_FIELD: &str = "$exp";
+
+/// A record's metadata: its `#[kv(meta)]` projection (an object, or none),
+/// with its expiration added.
+pub(crate) fn record_metadata(projection: Option<&Value>, expiration: Option<u64>) -> Option<Value> {
+    match (projection, expiration) {
+        (p, None) => p.cloned(),
+        (Some(Value::Object(m)), Some(at)) => {
+            let mut m = m.clone();
+            m.insert(EXPIRATION_FIELD.into(), at.into());
+            Some(Value::Object(m))
+        }
+        (_, Some(at)) => {
+            let mut m = serde_json::Map::with_capacity(1);
+            m.insert(EXPIRATION_FIELD.into(), at.into());
+            Some(Value::Object(m))
+        }
+    }
+}
+
+/// What a record's stored metadata says of its expiration: `Some(None)` for
+/// none, `None` when the metadata is not what kvgen writes.
+pub(crate) fn stored_expiration(metadata: Option<&Value>) -> Option<Option<u64>> {
+    match metadata {
+        None => Some(None),
+        Some(Value::Object(m)) => match m.get(EXPIRATION_FIELD) {
+            None => Some(None),
+            Some(v) => v.as_u64().map(Some),
+        },
+        Some(_) => None,
+    }
+}
+
+/// A record's metadata less its expiration: the `#[kv(meta)]` projection.
+pub(crate) fn projection(metadata: Option<Value>) -> Option<Value> {
+    match metadata {
+        Some(Value::Object(mut m)) if m.contains_key(EXPIRATION_FIELD) => {
+            m.remove(EXPIRATION_FIELD);
+            (!m.is_empty()).then_some(Value::Object(m))
+        }
+        other => other,
+    }
+}
+
 /// The model-specific steps of the protocol, on stored JSON.
 pub(crate) trait Stored {
-    /// The index entries of the stored record `json` (at `key`).
-    fn entries_of(&self, key: &str, json: &str) -> Result<Vec<IndexEntry>>;
-    /// The key of the stored record's entry in index `index`, if it has one.
-    fn entry_of(&self, key: &str, json: &str, index: usize) -> Result<Option<String>>;
-    /// The stored record's metadata projection.
-    fn meta_of(&self, key: &str, json: &str) -> Result<Option<Value>>;
+    /// The index entries of the stored record `json` at `key`; `None` when it
+    /// is unreadable (does not parse as the model, or its id is not its key's).
+    fn entries_of(&self, key: &str, json: &str) -> Option<Vec<IndexEntry>>;
+    /// Whether the stored record `json` at `key` carries the entry `entry` of
+    /// index `index`; `None` when the record is unreadable.
+    fn carries_entry(&self, key: &str, json: &str, index: usize, entry: &str) -> Option<bool>;
+    /// The record key a unique entry's value names, or `None` when the value
+    /// is not an id of the model (a garbage entry, ignored as stale).
+    fn holder_key(&self, encoded_id: &str) -> Option<String>;
 }
 
 /// One write, with everything model-specific worked out.
@@ -50,11 +113,13 @@ pub(crate) struct Plan {
     pub rec_key: String,
     pub value: String,
     pub entries: Vec<IndexEntry>,
-    pub put: PutOptions,
+    /// The `#[kv(meta)]` projection.
+    pub projection: Option<Value>,
+    pub expiry: Expiry,
 }
 
-/// Reads the values of any number of keys, in bulk reads of at most 100.
-pub(crate) async fn read_keys<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<String>>> {
+/// Reads the entries of any number of keys, in bulk reads of at most 100.
+pub(crate) async fn read_entries<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<Entry>>> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(limits::MAX_BULK_KEYS) {
         out.extend(store.get_many(chunk).await?);
@@ -62,12 +127,38 @@ pub(crate) async fn read_keys<S: KvStore>(store: &S, keys: &[String]) -> Result<
     Ok(out)
 }
 
-/// Create, update or put, as DESIGN.md lays out: one bulk read of the
-/// record and its unique entries; a conflict only when another live record
-/// carries the value; new entries, then the record, then the old entries it
-/// no longer needs; on a failed write, undo what this call wrote.
+/// [`read_entries`], values only.
+pub(crate) async fn read_keys<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<String>>> {
+    Ok(read_entries(store, keys).await?.into_iter().map(|e| e.map(|e| e.value)).collect())
+}
+
+/// Whether expiry `a` is no sooner than `b` (`None` is never).
+fn lasts_as_long(a: Option<u64>, b: Option<u64>) -> bool {
+    match (a, b) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(a), Some(b)) => a >= b,
+    }
+}
+
+/// Create, update or put.
+///
+/// One bulk read of the record and its unique entries; a conflict only when
+/// another live record carries the value. Then, in this order:
+/// 1. entries for values the old record does not carry, and kept entries
+///    whose expiry grows (so no entry ever expires before its record);
+/// 2. the record;
+/// 3. kept entries whose expiry shrinks, and removal of old entries the
+///    record no longer needs (only those pointing to it).
+///
+/// Nothing is deleted or undone when a write fails: a write that reports
+/// failure may have landed, and this location may not yet see a record
+/// written elsewhere, so deleting could remove what a committed record
+/// needs. What a failed call leaves are entries naming a record that does not
+/// carry their value: lookups ignore them, the next write of the value
+/// replaces them, and `repair` removes them.
 pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored) -> Result<()> {
-    let Plan { model, indexes, mode, id, rec_key, value, entries, put } = plan;
+    let Plan { model, indexes, mode, id, rec_key, value, entries, projection, expiry } = plan;
     let kind = |e: &IndexEntry| indexes[e.index].kind;
 
     // Every limit is checked before the first write of the operation.
@@ -76,11 +167,21 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         limits::check_key(&e.key)?;
     }
     limits::check_value(&rec_key, &value)?;
-    if let Some(m) = &put.metadata {
+    if let Some(m) = &projection {
         limits::check_metadata(&rec_key, m)?;
     }
-    if let Some(ttl) = put.expiration_ttl {
-        limits::check_ttl(&rec_key, ttl)?;
+    let now = store.now();
+    let fixed = match expiry {
+        Expiry::Ttl(ttl) => Some(Some(limits::ttl_to_expiration(&rec_key, ttl, now)?)),
+        Expiry::At(at) => {
+            limits::check_expiration(&rec_key, at, now)?;
+            Some(Some(at))
+        }
+        Expiry::Never => Some(None),
+        Expiry::Keep => None,
+    };
+    if let Some(at) = fixed {
+        limits::check_metadata(&rec_key, &record_metadata(projection.as_ref(), at).unwrap_or_default())?;
     }
 
     // One bulk read: the record and every unique entry it needs.
@@ -88,30 +189,50 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
     let mut keys = Vec::with_capacity(1 + unique.len());
     keys.push(rec_key.clone());
     keys.extend(unique.iter().map(|e| e.key.clone()));
-    let mut got = read_keys(store, &keys).await?.into_iter();
-    let old: Option<String> = got.next().flatten();
-    let held: Vec<Option<String>> = got.collect();
+    let mut got = read_entries(store, &keys).await?.into_iter();
+    let old: Option<Entry> = got.next().flatten();
+    let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
     match (mode, &old) {
         (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model, key: rec_key }),
         (Mode::Update, None) => return Err(Error::NotFound { model, key: rec_key }),
         _ => {}
     }
 
-    // An entry held by another id is a conflict only if that record still carries the value.
-    let contested: Vec<(&IndexEntry, &String)> =
-        unique.iter().zip(&held).filter_map(|(e, h)| h.as_ref().filter(|h| **h != id).map(|h| (*e, h))).collect();
-    if !contested.is_empty() {
-        // `{scope/}{model}`: the record key less `:{id}`.
-        let head = &rec_key[..rec_key.len() - id.len() - 1];
-        let holder_keys: Vec<String> = contested.iter().map(|(_, h)| format!("{head}:{h}")).collect();
-        for key in &holder_keys {
-            limits::check_key(key)?;
+    // The old record's expiry: `None` when its metadata is not kvgen's.
+    let old_expiration: Option<Option<u64>> = match &old {
+        Some(e) => stored_expiration(e.metadata.as_ref()),
+        None => Some(None),
+    };
+    let expiration = match fixed {
+        Some(at) => at,
+        // Kept, but at least KV's minimum from now: KV refuses a sooner one.
+        None => old_expiration.flatten().map(|at| at.max(now + limits::MIN_TTL_SECS)),
+    };
+    let metadata = record_metadata(projection.as_ref(), expiration);
+    if fixed.is_none() {
+        if let Some(m) = &metadata {
+            limits::check_metadata(&rec_key, m)?;
         }
+    }
+
+    // An entry held by another id is a conflict only if that record still
+    // carries the value, or cannot be read (it may carry it).
+    let contested: Vec<(&IndexEntry, String, &String)> = unique
+        .iter()
+        .zip(&held)
+        .filter_map(|(e, h)| {
+            let h = h.as_ref().filter(|h| **h != id)?;
+            Some((*e, stored.holder_key(h)?, h))
+        })
+        .collect();
+    if !contested.is_empty() {
+        let holder_keys: Vec<String> = contested.iter().map(|(_, k, _)| k.clone()).collect();
         let holders = read_keys(store, &holder_keys).await?;
-        for (((entry, holder_id), holder), holder_key) in contested.iter().zip(holders).zip(&holder_keys) {
+        for ((entry, holder_key, holder_id), holder) in contested.iter().zip(holders) {
             let Some(json) = holder else { continue };
-            if stored.entry_of(holder_key, &json, entry.index)?.as_deref() == Some(entry.key.as_str()) {
+            if stored.carries_entry(holder_key, &json, entry.index, &entry.key) != Some(false) {
                 let def = &indexes[entry.index];
+                let head = &rec_key[..rec_key.len() - id.len() - 1];
                 let prefix = head.len() + 1 + def.name.len() + 1;
                 return Err(Error::UniqueViolation {
                     model,
@@ -123,77 +244,105 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         }
     }
 
-    let old_entries = match &old {
-        Some(json) => stored.entries_of(&rec_key, json)?,
-        None => Vec::new(),
+    // What the old record needs; `None` when it is unreadable (its entries
+    // are then unknown: every entry is written, none removed).
+    let old_entries: Option<Vec<IndexEntry>> = match &old {
+        Some(e) => stored.entries_of(&rec_key, &e.value),
+        None => Some(Vec::new()),
     };
     // Secondary entries carry the metadata projection: rewritten when it changes.
-    let has_secondary = entries.iter().any(|e| kind(e) == IndexKind::Secondary);
-    let meta_changed = match &old {
-        Some(json) if has_secondary && put.metadata.is_some() => stored.meta_of(&rec_key, json)? != put.metadata,
-        _ => false,
-    };
-    // Entries of an expiring record are rewritten with it, so they expire together.
-    let expiring = put.expiration_ttl.is_some() || put.expiration.is_some();
+    let old_projection = old.as_ref().and_then(|e| projection_of(e.metadata.as_ref()));
+    let meta_changed = old.is_some() && old_projection != projection;
     // Whether a unique entry already holds this record's id.
     let points_here =
         |e: &IndexEntry| unique.iter().zip(&held).any(|(u, h)| u.key == e.key && h.as_deref() == Some(id.as_str()));
-    let to_write: Vec<&IndexEntry> = entries
-        .iter()
-        .filter(|e| {
-            let kept = old_entries.contains(e);
-            match kind(e) {
-                IndexKind::Unique => !kept || !points_here(e) || expiring,
-                IndexKind::Secondary => !kept || meta_changed || expiring,
-            }
-        })
-        .collect();
+    // The expiry the old record's entries have: unknown counts as never, so
+    // that entries are only ever written before the record when that makes
+    // them last at least as long as they did.
+    let old_exp = old_expiration.flatten();
+    let same_expiry = old_expiration.is_some() && old_exp == expiration;
+    let growing = lasts_as_long(expiration, old_exp);
 
-    let mut written: Vec<&str> = Vec::with_capacity(to_write.len() + 1);
-    for e in &to_write {
+    let mut before: Vec<(&IndexEntry, Option<u64>)> = Vec::new();
+    let mut after: Vec<&IndexEntry> = Vec::new();
+    for e in &entries {
+        let kept = old_entries.as_ref().is_some_and(|old| old.contains(e));
+        if !kept {
+            before.push((e, expiration));
+            continue;
+        }
+        let current = match kind(e) {
+            IndexKind::Unique => points_here(e),
+            IndexKind::Secondary => !meta_changed,
+        };
+        if current && same_expiry {
+            continue;
+        }
+        if growing {
+            before.push((e, expiration));
+            continue;
+        }
+        // The expiry shrinks: the entry keeps its old expiry until the
+        // record is written. A unique entry that does not name this record
+        // is put right first, with the old expiry.
+        if kind(e) == IndexKind::Unique && !points_here(e) {
+            before.push((e, old_exp));
+        }
+        after.push(e);
+    }
+
+    let entry_put = |e: &IndexEntry, expiration: Option<u64>| {
         let (value, metadata) = match kind(e) {
             IndexKind::Unique => (id.as_str(), None),
-            IndexKind::Secondary => ("", put.metadata.clone()),
+            IndexKind::Secondary => ("", projection.clone()),
         };
-        let entry_opts = PutOptions { expiration: put.expiration, expiration_ttl: put.expiration_ttl, metadata };
-        // Recorded before the call: a write can land and still report failure.
-        written.push(&e.key);
-        if let Err(err) = store.put(&e.key, value, &entry_opts).await {
-            compensate(store, &written, &old_entries).await;
-            return Err(err);
-        }
+        (value, PutOptions { expiration, expiration_ttl: None, metadata })
+    };
+    for (e, at) in &before {
+        let (value, opts) = entry_put(e, *at);
+        store.put(&e.key, value, &opts).await?;
     }
-    if let Err(err) = store.put(&rec_key, &value, &put).await {
-        if old.is_none() {
-            // The record may have landed although the call failed: undo it too.
-            written.push(&rec_key);
-        }
-        compensate(store, &written, &old_entries).await;
-        return Err(err);
-    }
+    store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata }).await?;
 
-    // The record is committed. Old entries it no longer needs are removed
-    // best-effort: one left behind is stale, ignored by lookups and
-    // replaced by the next write of its value.
-    let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !entries.contains(e)).collect();
-    if !dropped.is_empty() {
-        if let Ok(ours) = entries_pointing_to(store, indexes, dropped, &id).await {
-            for e in ours {
-                let _ = store.delete(&e.key).await;
+    // The record is committed. What follows is best-effort: an entry left
+    // with a later expiry than its record, or an old entry left behind, is
+    // stale — ignored by lookups, replaced by the next write of its value,
+    // removed by repair.
+    for e in after {
+        let (value, opts) = entry_put(e, expiration);
+        let _ = store.put(&e.key, value, &opts).await;
+    }
+    if let Some(old_entries) = old_entries {
+        let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !entries.contains(e)).collect();
+        if !dropped.is_empty() {
+            if let Ok(ours) = entries_pointing_to(store, indexes, dropped, &id).await {
+                for e in ours {
+                    let _ = store.delete(&e.key).await;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Deletes a record, then those of its entries that point to it.
+/// A stored record's `#[kv(meta)]` projection, from its metadata.
+fn projection_of(metadata: Option<&Value>) -> Option<Value> {
+    projection(metadata.cloned())
+}
+
+/// Deletes a record, then those of `entries` that point to it. `entries` is
+/// `None` when the record is unreadable: only the record is deleted, and its
+/// entries, now naming no record, are stale until repair removes them.
 pub(crate) async fn delete<S: KvStore>(
     store: &S,
     indexes: &'static [IndexDef],
     rec_key: &str,
     id: &str,
-    entries: Vec<IndexEntry>,
+    entries: Option<Vec<IndexEntry>>,
 ) -> Result<()> {
+    let Some(entries) = entries else {
+        return store.delete(rec_key).await;
+    };
     let ours = entries_pointing_to(store, indexes, entries, id).await?;
     store.delete(rec_key).await?;
     for e in ours {
@@ -221,15 +370,6 @@ async fn entries_pointing_to<S: KvStore>(
             None => true,
         })
         .collect())
-}
-
-/// Undoes the writes of a failed call, keeping entries the old record still needs.
-async fn compensate<S: KvStore>(store: &S, written: &[&str], keep: &[IndexEntry]) {
-    for key in written {
-        if !keep.iter().any(|e| e.key == *key) {
-            let _ = store.delete(key).await;
-        }
-    }
 }
 
 /// One page of a listing, after checking the page size.
@@ -279,14 +419,16 @@ pub(crate) async fn list_records<S: KvStore>(
 }
 
 /// The record a unique entry at `key` names: `(record key, JSON)`, or `None`
-/// when the entry or its record is missing. Costs 2 reads.
-pub(crate) async fn follow_unique<S: KvStore>(store: &S, key: &str, head: &str) -> Result<Option<(String, String)>> {
+/// when the entry or its record is missing, or the entry names no valid id.
+/// Costs 2 reads.
+pub(crate) async fn follow_unique<S: KvStore>(
+    store: &S,
+    key: &str,
+    stored: &dyn Stored,
+) -> Result<Option<(String, String)>> {
     limits::check_key(key)?;
     let Some(entry) = store.get(key).await? else { return Ok(None) };
-    let rec_key = format!("{head}:{}", entry.value);
-    if limits::check_key(&rec_key).is_err() {
-        return Ok(None);
-    }
+    let Some(rec_key) = stored.holder_key(&entry.value) else { return Ok(None) };
     Ok(store.get(&rec_key).await?.map(|r| (rec_key, r.value)))
 }
 

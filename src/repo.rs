@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::key::{self, KeyPart, KeySpace};
 use crate::limits;
 use crate::model::{IndexKind, Model};
-use crate::protocol::{self, IndexEntry, Mode};
-use crate::store::{KvStore, PutOptions};
+use crate::protocol::{self, Expiry, IndexEntry, Mode};
+use crate::store::KvStore;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -40,16 +40,31 @@ impl Default for Page {
     }
 }
 
-/// One page of results; serializes as `{"items": [...], "cursor": ...}`.
+/// One page of results; serializes as `{"items": [...], "cursor": ...}`, with
+/// `"unreadable": [...]` when the page met records it could not read.
+///
+/// A page can hold fewer items than its limit, or none, while `cursor` says
+/// there is more: a listing reads one page of keys, and skips what it finds
+/// there that is not a live record (an index entry whose record no longer
+/// carries the value, a record that expired between the list and the read).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListPage<T> {
     /// The items of this page.
     pub items: Vec<T>,
     /// Pass to [`Page::after`] for the next page; `None` when there is no more.
     pub cursor: Option<String>,
+    /// The keys of records on this page that could not be read as the model
+    /// (stored by an older struct, or written by other code), left out of
+    /// `items`. They can still be deleted, or overwritten with `put`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 impl<T> ListPage<T> {
+    fn empty() -> Self {
+        ListPage { items: Vec::new(), cursor: None, unreadable: Vec::new() }
+    }
+
     /// The page after this one, if there is one.
     pub fn next(&self, limit: u32) -> Option<Page> {
         self.cursor.as_ref().map(|c| Page::after(c.clone(), limit))
@@ -67,23 +82,36 @@ pub struct Listed<M: Model> {
     pub expiration: Option<u64>,
 }
 
-/// Per-call write options; the model's default `ttl` applies when none is set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Per-call write options: when the written record expires.
+///
+/// The first that is set wins: `ttl`, `expiration`, `permanent`, the model's
+/// default `ttl`. With none of them, a write keeps the record's stored
+/// expiry (a new record never expires); a kept expiry less than 60 s away is
+/// moved to 60 s from now, the soonest KV accepts. Every index entry of the
+/// record is written with exactly the record's expiration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WriteOptions {
     /// Expire this many seconds after the write (at least 60).
     pub ttl: Option<u64>,
     /// Expire at this time, seconds since the epoch (at least now + 60).
     pub expiration: Option<u64>,
+    /// Never expire, dropping any stored expiry and the model's default ttl.
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 impl WriteOptions {
     /// Expire `secs` after the write.
     pub fn ttl(secs: u64) -> Self {
-        WriteOptions { ttl: Some(secs), expiration: None }
+        WriteOptions { ttl: Some(secs), ..Self::default() }
     }
     /// Expire at `at`, seconds since the epoch.
     pub fn expire_at(at: u64) -> Self {
-        WriteOptions { ttl: None, expiration: Some(at) }
+        WriteOptions { expiration: Some(at), ..Self::default() }
+    }
+    /// Never expire.
+    pub fn permanent() -> Self {
+        WriteOptions { permanent: true, ..Self::default() }
     }
 }
 
@@ -126,6 +154,34 @@ fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
 }
 
+/// Refuses a record whose JSON does not read back as the same record: a
+/// float that is NaN or infinite is written by serde_json as `null`, which
+/// fails to parse (or parses as `None`), leaving a record nobody can read.
+/// Only JSON holding `null` can be such a record, so other JSON is not
+/// parsed again.
+fn check_reads_back<M: Model>(key: &str, json: &str) -> Result<()> {
+    if !json.contains("null") {
+        return Ok(());
+    }
+    let refuse = |why: String| Error::Serialization {
+        key: key.to_string(),
+        message: format!(
+            "the record would not read back as written ({why}); a NaN or infinite float is stored as null"
+        ),
+    };
+    let back: M = serde_json::from_str(json).map_err(|e| refuse(e.to_string()))?;
+    let again = serde_json::to_string(&back).map_err(|e| refuse(e.to_string()))?;
+    // Maps with their own order (HashMap) may reorder: compare as values then.
+    if again != json {
+        let a: Value = serde_json::from_str(json).map_err(|e| refuse(e.to_string()))?;
+        let b: Value = serde_json::from_str(&again).map_err(|e| refuse(e.to_string()))?;
+        if a != b {
+            return Err(refuse("a value changed on the way back".into()));
+        }
+    }
+    Ok(())
+}
+
 fn meta_value<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
     rec.meta()
         .map(|m| {
@@ -135,10 +191,11 @@ fn meta_value<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
 }
 
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
-    meta.map(|m| {
-        serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
-    })
-    .transpose()
+    protocol::projection(meta)
+        .map(|m| {
+            serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+        })
+        .transpose()
 }
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
@@ -236,9 +293,39 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             .collect()
     }
 
-    fn put_options(&self, opts: &WriteOptions, metadata: Option<Value>) -> PutOptions {
-        let expiration_ttl = opts.ttl.or(if opts.expiration.is_none() { M::DEFAULT_TTL } else { None });
-        PutOptions { expiration: opts.expiration, expiration_ttl, metadata }
+    fn expiry(&self, opts: &WriteOptions) -> Expiry {
+        match (opts.ttl, opts.expiration, opts.permanent, M::DEFAULT_TTL) {
+            (Some(ttl), ..) => Expiry::Ttl(ttl),
+            (None, Some(at), ..) => Expiry::At(at),
+            (None, None, true, _) => Expiry::Never,
+            (None, None, false, Some(ttl)) => Expiry::Ttl(ttl),
+            (None, None, false, None) => Expiry::Keep,
+        }
+    }
+
+    /// Parses the stored record at `key`: it must be valid JSON for the
+    /// model, and carry the id its key names. Anything else is unreadable.
+    fn parse_record(&self, key: &str, json: &str) -> Result<M> {
+        let rec: M = parse(key, json)?;
+        let head = self.scope.len() + usize::from(!self.scope.is_empty()) + M::MODEL.len();
+        let mut id = String::with_capacity(key.len().saturating_sub(head + 1));
+        rec.id().write_key(&mut id);
+        if key.len() == head + 1 + id.len() && key.ends_with(id.as_str()) {
+            Ok(rec)
+        } else {
+            Err(Error::Serialization {
+                key: key.to_string(),
+                message: format!("the record's id `{id}` is not its key's"),
+            })
+        }
+    }
+
+    /// The record key a unique entry's value names, when it is an id of `M`.
+    fn holder_key(&self, encoded_id: &str) -> Option<String> {
+        M::Id::read_key(encoded_id)?;
+        let key = self.space().record_key(encoded_id);
+        limits::check_key(&key).ok()?;
+        Some(key)
     }
 
     /// Reads the values of any number of keys, in bulk reads of at most 100.
@@ -248,7 +335,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// [`read_keys`](Self::read_keys) for lists that may repeat keys: each
     /// distinct key is asked for once (KV bills bulk reads per key).
-    async fn read_distinct_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn read_distinct_keys(&self, keys: &[String]) -> Result<Vec<Option<crate::store::Entry>>> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
         let mut distinct: Vec<String> = Vec::new();
         let slots: Vec<usize> = keys
@@ -270,20 +357,22 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(slots.into_iter().map(|i| values[i].clone()).collect())
     }
 
-    /// Reads records by key, keeping the order and skipping none.
+    /// Reads records by key, keeping the order and skipping none; an
+    /// unreadable record is an error.
     async fn read_records(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
         let entries = self.read_keys(keys).await?;
-        keys.iter().zip(entries).map(|(k, v)| v.map(|v| parse::<M>(k, &v)).transpose()).collect()
+        keys.iter().zip(entries).map(|(k, v)| v.map(|v| self.parse_record(k, &v)).transpose()).collect()
     }
 
     // ---- reads -------------------------------------------------------------
 
-    /// The record with this id. Costs 1 read.
+    /// The record with this id. Costs 1 read. A record that cannot be read
+    /// as the model is [`Error::Serialization`].
     pub async fn get(&self, id: &M::Id) -> Result<Option<M>> {
         let key = self.record_key(id);
         match self.store.get(&key).await? {
             None => Ok(None),
-            Some(e) => Ok(Some(parse(&key, &e.value)?)),
+            Some(e) => Ok(Some(self.parse_record(&key, &e.value)?)),
         }
     }
 
@@ -292,8 +381,16 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let key = self.record_key(id);
         match self.store.get(&key).await? {
             None => Ok(None),
-            Some(e) => Ok(Some((parse(&key, &e.value)?, parse_meta::<M>(&key, e.metadata)?))),
+            Some(e) => Ok(Some((self.parse_record(&key, &e.value)?, parse_meta::<M>(&key, e.metadata)?))),
         }
+    }
+
+    /// When the record with this id expires (seconds since the epoch), as
+    /// its metadata records it: `Some(None)` when it never does, `None` when
+    /// there is no such record. Costs 1 read.
+    pub async fn expiration(&self, id: &M::Id) -> Result<Option<Option<u64>>> {
+        let key = self.record_key(id);
+        Ok(self.store.get(&key).await?.map(|e| protocol::stored_expiration(e.metadata.as_ref()).flatten()))
     }
 
     /// The records with these ids, in the same order. Costs ceil(n/100) bulk reads.
@@ -307,12 +404,20 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(self.store.get(&self.record_key(id)).await?.is_some())
     }
 
-    /// One page of records in key order. Costs 1 list + ceil(n/100) bulk reads.
+    /// One page of records in key order. Costs 1 list + ceil(n/100) bulk
+    /// reads. Records that cannot be read are listed by key in
+    /// [`ListPage::unreadable`]; the page may be short (see [`ListPage`]).
     pub async fn list(&self, page: Page) -> Result<ListPage<M>> {
         let prefix = self.space().record_prefix();
         let (found, cursor) = protocol::list_records(self.store, prefix, page, protocol::Records::Listed).await?;
-        let items = found.iter().map(|(_, key, json)| parse(key, json)).collect::<Result<_>>()?;
-        Ok(ListPage { items, cursor })
+        let mut out = ListPage { cursor, ..ListPage::empty() };
+        for (_, key, json) in found {
+            match self.parse_record(&key, &json) {
+                Ok(rec) => out.items.push(rec),
+                Err(_) => out.unreadable.push(key),
+            }
+        }
+        Ok(out)
     }
 
     /// One page of ids with their metadata, without reading records. Costs 1 list.
@@ -331,7 +436,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 Some(parse_meta::<M>(&k.name, k.metadata).map(|meta| Listed { id, meta, expiration: k.expiration }))
             })
             .collect::<Result<_>>()?;
-        Ok(ListPage { items, cursor: listed.cursor })
+        Ok(ListPage { items, cursor: listed.cursor, unreadable: Vec::new() })
     }
 
     /// How many records there are. Costs ceil(n/1000) lists.
@@ -340,7 +445,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     pub(crate) async fn raw_read(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
-        self.read_distinct_keys(keys).await
+        Ok(self.read_distinct_keys(keys).await?.into_iter().map(|e| e.map(|e| e.value)).collect())
     }
 
     // ---- writes ------------------------------------------------------------
@@ -380,15 +485,17 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// Deletes the record and its index entries; `false` when there was none.
     /// The record goes first, so a failure part-way leaves only stale entries,
-    /// which lookups ignore and later writes replace.
+    /// which lookups ignore and later writes replace. A record that cannot be
+    /// read is deleted too; its entries, naming no record, are removed by
+    /// [`repair`](Repo::repair).
     pub async fn delete(&self, id: &M::Id) -> Result<bool> {
         let key = self.record_key(id);
         limits::check_key(&key)?;
         let Some(entry) = self.store.get(&key).await? else {
             return Ok(false);
         };
-        let rec: M = parse(&key, &entry.value)?;
-        protocol::delete(self.store, M::INDEXES, &key, &key::encode(id), self.entries(&rec)).await?;
+        let entries = self.parse_record(&key, &entry.value).ok().map(|rec| self.entries(&rec));
+        protocol::delete(self.store, M::INDEXES, &key, &key::encode(id), entries).await?;
         Ok(true)
     }
 
@@ -396,13 +503,14 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
         let value = to_json(&rec_key, rec)?;
-        let metadata = meta_value(&rec_key, rec)?;
+        check_reads_back::<M>(&rec_key, &value)?;
         let plan = protocol::Plan {
             model: M::MODEL,
             indexes: M::INDEXES,
             mode,
             entries: self.entries(rec),
-            put: self.put_options(opts, metadata),
+            projection: meta_value(&rec_key, rec)?,
+            expiry: self.expiry(opts),
             id,
             rec_key,
             value,
@@ -423,9 +531,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// The record the unique entry `key` of index `index` names, if it still carries it.
     async fn follow(&self, index: usize, key: &str) -> Result<Option<M>> {
-        let head = self.space().head();
-        let Some((rec_key, json)) = protocol::follow_unique(self.store, key, &head).await? else { return Ok(None) };
-        let rec: M = parse(&rec_key, &json)?;
+        let Some((rec_key, json)) = protocol::follow_unique(self.store, key, self).await? else { return Ok(None) };
+        let rec: M = self.parse_record(&rec_key, &json)?;
         Ok(self.carries(&rec, index, key, &mut String::new()).then_some(rec))
     }
 
@@ -452,23 +559,25 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// One page of the records holding `values` in secondary index `index`,
     /// verified against the records. Costs 1 list + ceil(n/100) bulk reads.
+    /// The page may be short (see [`ListPage`]).
     #[doc(hidden)]
     pub async fn list_index(&self, index: usize, values: &[&dyn KeyPart], page: Page) -> Result<ListPage<M>> {
         let Some(prefix) = self.lookup_key(index, values) else {
-            return Ok(ListPage { items: Vec::new(), cursor: None });
+            return Ok(ListPage::empty());
         };
         let head = self.space().head();
         let records = protocol::Records::Entries { prefix: &prefix, head: &head };
         let (found, cursor) = protocol::list_records(self.store, prefix.clone(), page, records).await?;
         let mut buf = String::new();
-        let mut items = Vec::with_capacity(found.len());
-        for (name, rec_key, json) in &found {
-            let rec: M = parse(rec_key, json)?;
-            if self.carries(&rec, index, name, &mut buf) {
-                items.push(rec);
+        let mut out = ListPage { items: Vec::with_capacity(found.len()), cursor, unreadable: Vec::new() };
+        for (name, rec_key, json) in found {
+            match self.parse_record(&rec_key, &json) {
+                Ok(rec) if self.carries(&rec, index, &name, &mut buf) => out.items.push(rec),
+                Ok(_) => {}
+                Err(_) => out.unreadable.push(rec_key),
             }
         }
-        Ok(ListPage { items, cursor })
+        Ok(out)
     }
 
     /// One page of ids and metadata holding `values` in secondary index
@@ -482,7 +591,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         page: Page,
     ) -> Result<ListPage<Listed<M>>> {
         let Some(prefix) = self.lookup_key(index, values) else {
-            return Ok(ListPage { items: Vec::new(), cursor: None });
+            return Ok(ListPage::empty());
         };
         // The id is the entry's last component.
         self.listed(prefix, page).await
@@ -592,12 +701,24 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// Has-one: the record holding `parent` in index `index` of `M`. Through a
-    /// unique index it costs 2 reads; through a secondary one, 1 list + 1 bulk read.
+    /// unique index it costs 2 reads; through a secondary one, 1 list + 1 bulk
+    /// read per 10 entries until one names a record that carries the value
+    /// (stale entries are passed over).
     #[doc(hidden)]
     pub async fn load_one<K: KeyPart + ?Sized>(&self, index: usize, parent: &K) -> Result<Option<M>> {
-        match M::INDEXES[index].kind {
-            IndexKind::Unique => self.find_unique(index, &[&parent]).await,
-            IndexKind::Secondary => Ok(self.list_index(index, &[&parent], Page::first(1)).await?.items.pop()),
+        if M::INDEXES[index].kind == IndexKind::Unique {
+            return self.find_unique(index, &[&parent]).await;
+        }
+        let mut page = Page::first(10);
+        loop {
+            let mut found = self.list_index(index, &[&parent], page).await?;
+            if !found.items.is_empty() {
+                return Ok(Some(found.items.swap_remove(0)));
+            }
+            match found.cursor {
+                Some(c) => page = Page::after(c, 10),
+                None => return Ok(None),
+            }
         }
     }
 
@@ -625,14 +746,17 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             limits::check_key(k)?;
         }
         let held = self.read_keys(&keys).await?;
-        let rec_keys: Vec<String> = held.iter().flatten().map(|id| self.space().record_key(id)).collect();
+        // An entry naming no id of `M` is garbage: no record.
+        let targets: Vec<Option<String>> =
+            held.iter().map(|h| h.as_deref().and_then(|id| self.holder_key(id))).collect();
+        let rec_keys: Vec<String> = targets.iter().flatten().cloned().collect();
         let mut recs = self.read_records(&rec_keys).await?.into_iter();
-        let mut held = held.into_iter();
+        let mut targets = targets.into_iter();
         Ok(lookups
             .into_iter()
             .map(|lookup| {
                 let key = lookup?;
-                held.next().flatten()?;
+                targets.next().flatten()?;
                 let rec = recs.next().flatten()?;
                 (self.index_key(&rec, index).as_deref() == Some(key.as_str())).then_some(rec)
             })
@@ -641,15 +765,16 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 }
 
 impl<M: Model, S: KvStore> protocol::Stored for Repo<'_, M, S> {
-    fn entries_of(&self, key: &str, json: &str) -> Result<Vec<IndexEntry>> {
-        Ok(self.entries(&parse::<M>(key, json)?))
+    fn entries_of(&self, key: &str, json: &str) -> Option<Vec<IndexEntry>> {
+        self.parse_record(key, json).ok().map(|rec| self.entries(&rec))
     }
 
-    fn entry_of(&self, key: &str, json: &str, index: usize) -> Result<Option<String>> {
-        Ok(self.index_key(&parse::<M>(key, json)?, index))
+    fn carries_entry(&self, key: &str, json: &str, index: usize, entry: &str) -> Option<bool> {
+        let rec = self.parse_record(key, json).ok()?;
+        Some(self.carries(&rec, index, entry, &mut String::new()))
     }
 
-    fn meta_of(&self, key: &str, json: &str) -> Result<Option<Value>> {
-        meta_value(key, &parse::<M>(key, json)?)
+    fn holder_key(&self, encoded_id: &str) -> Option<String> {
+        Repo::holder_key(self, encoded_id)
     }
 }

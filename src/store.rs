@@ -63,23 +63,29 @@ pub struct ListResult {
 pub trait KvStore {
     /// Reads one key.
     async fn get(&self, key: &str) -> Result<Option<Entry>>;
-    /// Reads the values of 1..=100 keys in one operation; the answer is in the
-    /// order asked. Values only: Workers KV's bulk read with metadata fails
-    /// when any key is missing, so metadata comes from `get` and `list`.
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>>;
+    /// Reads the values and metadata of 1..=100 keys in one operation; the
+    /// answer is in the order asked, `None` for a missing key. (Workers KV's
+    /// `get(keys, {withMetadata: true})` answers a missing key with `null`; it
+    /// is one operation, billed per key, like the bulk read without metadata.)
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
     /// Writes one key.
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()>;
     /// Deletes one key; deleting a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
     /// Lists one page of keys with a prefix, in byte order.
     async fn list(&self, options: &ListOptions) -> Result<ListResult>;
+    /// The store's clock, seconds since the epoch: what expirations are
+    /// checked against. Repositories turn a ttl into an absolute expiration
+    /// with it once per call, so a record and its index entries expire in the
+    /// same second.
+    fn now(&self) -> u64;
 }
 
 impl<S: KvStore + ?Sized> KvStore for &S {
     async fn get(&self, key: &str) -> Result<Option<Entry>> {
         (**self).get(key).await
     }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         (**self).get_many(keys).await
     }
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
@@ -90,5 +96,8 @@ impl<S: KvStore + ?Sized> KvStore for &S {
     }
     async fn list(&self, options: &ListOptions) -> Result<ListResult> {
         (**self).list(options).await
+    }
+    fn now(&self) -> u64 {
+        (**self).now()
     }
 }

@@ -3,7 +3,9 @@
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
+use worker::js_sys::{self, Reflect};
 use worker::kv::KvError;
+use worker::wasm_bindgen::{JsCast, JsValue};
 
 /// A Workers KV namespace binding as a kvgen [`KvStore`].
 ///
@@ -12,21 +14,18 @@ use worker::kv::KvError;
 #[derive(Clone, Debug)]
 pub struct WorkerKv {
     kv: worker::kv::KvStore,
+    /// The namespace object itself, for the bulk read with metadata, which
+    /// the `worker` crate's wrapper cannot make when a key is missing.
+    ns: JsValue,
 }
 
 impl WorkerKv {
-    /// Wraps a KV binding.
-    pub fn new(kv: worker::kv::KvStore) -> Self {
-        WorkerKv { kv }
-    }
-
     /// The binding `binding` of a Worker's environment.
     pub fn from_env(env: &worker::Env, binding: &str) -> Result<Self> {
-        env.kv(binding).map(Self::new).map_err(|e| Error::Store {
-            op: "bind",
-            key: binding.to_string(),
-            message: e.to_string(),
-        })
+        let bind_error = |message: String| Error::Store { op: "bind", key: binding.to_string(), message };
+        let kv = env.kv(binding).map_err(|e| bind_error(e.to_string()))?;
+        let ns = Reflect::get(env, &JsValue::from_str(binding)).map_err(|e| bind_error(format!("{e:?}")))?;
+        Ok(WorkerKv { kv, ns })
     }
 
     /// The wrapped binding.
@@ -86,19 +85,46 @@ impl KvStore for WorkerKv {
         Ok(value.map(|value| Entry { value, metadata }))
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         let first = keys.first().map(String::as_str).unwrap_or("");
-        // `text()`, not `text_with_metadata()`: the latter throws when any key is missing.
-        let found = self.kv.get_bulk(keys).text().await.map_err(|e| {
+        let fail = |e: JsValue| {
+            let e = KvError::JavaScript(e);
             let msg = message(&e);
             if msg.contains("100") || msg.to_ascii_lowercase().contains("too many") {
                 Error::BulkLimit { count: keys.len() }
             } else {
                 map_error("get_many", first, None, e)
             }
-        })?;
-        // KV answers with a map: a key asked for twice gets one answer, given at each place.
-        Ok(keys.iter().map(|k| found.get(k).cloned().flatten()).collect())
+        };
+        // `getWithMetadata(keys, {type: "text"})` answers with a Map whose
+        // missing keys hold `null`. The `worker` crate's `text_with_metadata`
+        // reads `.value` of that `null` and throws, so the call is made here.
+        let array = js_sys::Array::new();
+        for k in keys {
+            array.push(&JsValue::from_str(k));
+        }
+        let options = js_sys::Object::new();
+        Reflect::set(&options, &JsValue::from_str("type"), &JsValue::from_str("text")).map_err(fail)?;
+        let function: js_sys::Function =
+            Reflect::get(&self.ns, &JsValue::from_str("getWithMetadata")).map_err(fail)?.dyn_into().map_err(fail)?;
+        let promise: js_sys::Promise =
+            function.call2(&self.ns, &array, &options).map_err(fail)?.dyn_into().map_err(fail)?;
+        let map: js_sys::Map =
+            worker::wasm_bindgen_futures::JsFuture::from(promise).await.map_err(fail)?.dyn_into().map_err(fail)?;
+        // A key asked for twice gets one answer, given at each place.
+        keys.iter()
+            .map(|k| {
+                let found = map.get(&JsValue::from_str(k));
+                if found.is_null() || found.is_undefined() {
+                    return Ok(None);
+                }
+                let Some(value) = Reflect::get(&found, &JsValue::from_str("value")).map_err(fail)?.as_string() else {
+                    return Ok(None);
+                };
+                let metadata = Reflect::get(&found, &JsValue::from_str("metadata")).map_err(fail)?;
+                Ok(Some(Entry { value, metadata: js_metadata(k, metadata)? }))
+            })
+            .collect()
     }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
@@ -143,4 +169,19 @@ impl KvStore for WorkerKv {
         let cursor = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
         Ok(ListResult { keys, cursor })
     }
+
+    fn now(&self) -> u64 {
+        worker::Date::now().as_millis() / 1000
+    }
+}
+
+/// Metadata as KV returned it (a JavaScript value, `null` for none) as JSON.
+fn js_metadata(key: &str, metadata: JsValue) -> Result<Option<Value>> {
+    if metadata.is_null() || metadata.is_undefined() {
+        return Ok(None);
+    }
+    let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+    let text = js_sys::JSON::stringify(&metadata).map_err(|e| bad(format!("{e:?}")))?;
+    let text = text.as_string().ok_or_else(|| bad("metadata is not JSON".into()))?;
+    serde_json::from_str(&text).map(Some).map_err(|e| bad(e.to_string()))
 }

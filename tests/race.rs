@@ -33,7 +33,7 @@ impl KvStore for Gated<'_> {
         Turn(self.turn).await;
         self.inner.get(key).await
     }
-    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<String>>> {
+    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<Entry>>> {
         Turn(self.turn).await;
         self.inner.get_many(keys).await
     }
@@ -48,6 +48,9 @@ impl KvStore for Gated<'_> {
     async fn list(&self, options: &ListOptions) -> kvgen::Result<ListResult> {
         Turn(self.turn).await;
         self.inner.list(options).await
+    }
+    fn now(&self) -> u64 {
+        self.inner.now()
     }
 }
 

@@ -84,9 +84,11 @@ fn entry_of_a_record_that_moved_on_is_stale_and_healed_by_create() {
 }
 
 #[test]
-fn failed_create_is_compensated() {
-    // Fail each write of a create in turn, before and after it applies:
-    // nothing the call wrote may remain.
+fn failed_create_leaves_nothing_that_blocks_and_deletes_nothing() {
+    // Fail each write of a create in turn, before and after it applies. A
+    // failed write may have landed, so the call undoes nothing: what it
+    // wrote either is the record (a lost response: the create happened) or
+    // names a record that does not carry the value, which blocks nothing.
     for fault in [Fault::Before, Fault::After] {
         for n in 2..=5 {
             let s = Faulty::new(MemoryStore::new());
@@ -95,10 +97,24 @@ fn failed_create_is_compensated() {
             s.fail_at(n, fault);
             let err = block_on(users.create(&user("u1", "a@x", "o1", "a"))).unwrap_err();
             assert!(matches!(err, Error::Store { .. }), "{err}");
-            assert_eq!(s.inner().keys(), Vec::<String>::new(), "fault {fault:?} at op {n} left keys behind");
-            // And the same create succeeds on retry.
-            block_on(users.create(&user("u1", "a@x", "o1", "a"))).unwrap();
-            assert_eq!(block_on(users.find_by_email("a@x")).unwrap().unwrap().id, "u1");
+            let landed = fault == Fault::After && n == 5;
+            assert_eq!(s.inner().raw("user:u1").is_some(), landed, "fault {fault:?} at op {n}");
+            if landed {
+                // Every entry is in place: the record is findable by each value.
+                assert_eq!(block_on(users.find_by_email("a@x")).unwrap().unwrap().id, "u1");
+                assert!(block_on(users.verify()).unwrap().is_clean());
+                let taken = block_on(users.create(&user("u2", "a@x", "o2", "b"))).unwrap_err();
+                assert!(matches!(taken, Error::UniqueViolation { .. }), "{taken}");
+                continue;
+            }
+            // What was left blocks no other record from taking the values...
+            block_on(users.create(&user("u2", "a@x", "o1", "a"))).unwrap();
+            assert_eq!(block_on(users.find_by_email("a@x")).unwrap().unwrap().id, "u2");
+            // ...and repair leaves exactly u2's entries.
+            block_on(users.repair()).unwrap();
+            let report = block_on(users.verify()).unwrap();
+            assert!(report.is_clean(), "fault {fault:?} at op {n}: {report}");
+            assert_eq!(s.inner().keys().len(), 4, "fault {fault:?} at op {n}: {:?}", s.inner().keys());
         }
     }
 }

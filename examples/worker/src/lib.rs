@@ -155,7 +155,7 @@ fn app(router: Router<'_, ()>) -> Router<'_, ()> {
         // ---- ttl, expiration and metadata
         .post_async("/sessions", |mut req, ctx| async move {
             let session: Session = body(&mut req).await?;
-            let opts = WriteOptions { ttl: query(&req, "ttl").and_then(|t| t.parse().ok()), expiration: query(&req, "expiration").and_then(|t| t.parse().ok()) };
+            let opts = WriteOptions { ttl: query(&req, "ttl").and_then(|t| t.parse().ok()), expiration: query(&req, "expiration").and_then(|t| t.parse().ok()), ..WriteOptions::default() };
             reply(bindings(&ctx.env)?.sessions().create_with(&session, opts).await.map(|_| session))
         })
         .get_async("/sessions", |req, ctx| async move {

@@ -49,7 +49,7 @@ pub async fn create_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     if got[0].is_some() {
         return Ok(false);
     }
-    for holder in got[1..].iter().flatten() {
+    for holder in got[1..].iter().flatten().map(|e| &e.value) {
         if holder != &u.id {
             if let Some(h) = s.get(&format!("user:{holder}")).await? {
                 let h: User = parse(&h.value);
@@ -94,7 +94,7 @@ pub async fn list_posts<S: KvStore>(s: &S, limit: u32) -> Result<Vec<Post>> {
     let keys: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(100) {
-        out.extend(s.get_many(chunk).await?.into_iter().flatten().map(|v| parse::<Post>(&v)));
+        out.extend(s.get_many(chunk).await?.into_iter().flatten().map(|v| parse::<Post>(&v.value)));
     }
     Ok(out)
 }
@@ -107,7 +107,12 @@ pub async fn posts_by_author<S: KvStore>(s: &S, author: &str, limit: u32) -> Res
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(100) {
         out.extend(
-            s.get_many(chunk).await?.into_iter().flatten().map(|v| parse::<Post>(&v)).filter(|p| p.author_id == author),
+            s.get_many(chunk)
+                .await?
+                .into_iter()
+                .flatten()
+                .map(|v| parse::<Post>(&v.value))
+                .filter(|p| p.author_id == author),
         );
     }
     Ok(out)
@@ -123,7 +128,7 @@ pub async fn load_authors<S: KvStore>(s: &S, posts: &[Post]) -> Result<Vec<Optio
     for (chunk, idc) in keys.chunks(100).zip(ids.chunks(100)) {
         for (id, v) in idc.iter().zip(s.get_many(chunk).await?) {
             if let Some(v) = v {
-                found.insert(*id, v);
+                found.insert(*id, v.value);
             }
         }
     }
@@ -141,8 +146,8 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     let handle_key = format!("user.org_id_handle:{}:{}", u.org_id, u.handle);
     let got = s.get_many(&[rec_key.clone(), email_key.clone(), handle_key.clone()]).await?;
     let Some(old) = &got[0] else { return Ok(false) };
-    let old: User = parse(old);
-    for holder in got[1..].iter().flatten() {
+    let old: User = parse(&old.value);
+    for holder in got[1..].iter().flatten().map(|e| &e.value) {
         if holder != &u.id {
             if let Some(h) = s.get(&format!("user:{holder}")).await? {
                 let h: User = parse(&h.value);
@@ -157,10 +162,10 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     let old_handle = format!("user.org_id_handle:{}:{}", old.org_id, old.handle);
     let old_org = format!("user.org_id:{}:{}", old.org_id, old.id);
     let new_org = format!("user.org_id:{}:{}", u.org_id, u.id);
-    if old_email != email_key || got[1].as_deref() != Some(&u.id) {
+    if old_email != email_key || got[1].as_ref().map(|e| &e.value) != Some(&u.id) {
         s.put(&email_key, &u.id, &none).await?;
     }
-    if old_handle != handle_key || got[2].as_deref() != Some(&u.id) {
+    if old_handle != handle_key || got[2].as_ref().map(|e| &e.value) != Some(&u.id) {
         s.put(&handle_key, &u.id, &none).await?;
     }
     if old_org != new_org || old.name != u.name {
@@ -178,7 +183,7 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     if !stale.is_empty() {
         let held = s.get_many(&stale).await?;
         for (k, h) in stale.iter().zip(held) {
-            if h.as_deref() == Some(u.id.as_str()) {
+            if h.map(|e| e.value).as_deref() == Some(u.id.as_str()) {
                 s.delete(k).await?;
             }
         }
