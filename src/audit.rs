@@ -6,10 +6,11 @@ use crate::error::{Error, Result};
 use crate::key::KeySpace;
 use crate::limits::{MAX_BULK_KEYS, MAX_LIST_LIMIT};
 use crate::model::{IndexKind, Model};
+use crate::protocol;
 use crate::repo::{Page, Repo};
 use crate::store::{KvStore, ListKey, PutOptions};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What kind of disagreement between an index and the records a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -26,8 +27,14 @@ pub enum FindingKind {
     /// locations). Repair leaves it for you to settle: it cannot know which
     /// record to keep.
     Conflict,
-    /// A record whose value is not valid JSON for the model. Left as it is.
+    /// A record that cannot be read as the model (not valid JSON for it, or
+    /// its id is not its key's). Left as it is, and so are the entries that
+    /// name it: a record that cannot be read may carry their values.
     Unreadable,
+    /// An entry of an index the model does not declare (an index since
+    /// removed, or another model's that shares the key prefix). Kept unless
+    /// repair is asked to drop such entries.
+    UnknownIndex,
 }
 
 /// One finding: what, and which key.
@@ -37,6 +44,14 @@ pub struct Finding {
     pub kind: FindingKind,
     /// The index entry (or, for `Unreadable`, record) key.
     pub key: String,
+}
+
+/// What [`Repo::repair_with`] may do beyond fixing entries of the model's own indexes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairOptions {
+    /// Delete entries of indexes the model does not declare. Only safe when
+    /// no other model shares this model's key prefix in the namespace.
+    pub drop_unknown_indexes: bool,
 }
 
 /// What [`Repo::verify`] or [`Repo::repair`] found (and, for repair, fixed).
@@ -58,6 +73,8 @@ pub struct IndexReport {
     pub conflicts: u64,
     /// Records that could not be read as the model.
     pub unreadable: u64,
+    /// Entries of indexes the model does not declare.
+    pub unknown_index: u64,
     /// The first findings, at most [`IndexReport::SAMPLES`].
     pub findings: Vec<Finding>,
     /// Whether missing, dangling and mismatched entries were fixed.
@@ -70,7 +87,7 @@ impl IndexReport {
 
     /// No disagreement of any kind.
     pub fn is_clean(&self) -> bool {
-        self.missing + self.dangling + self.mismatched + self.conflicts + self.unreadable == 0
+        self.missing + self.dangling + self.mismatched + self.conflicts + self.unreadable + self.unknown_index == 0
     }
 
     fn add(&mut self, kind: FindingKind, key: &str) {
@@ -80,6 +97,7 @@ impl IndexReport {
             FindingKind::Mismatched => &mut self.mismatched,
             FindingKind::Conflict => &mut self.conflicts,
             FindingKind::Unreadable => &mut self.unreadable,
+            FindingKind::UnknownIndex => &mut self.unknown_index,
         };
         *n += 1;
         if self.findings.len() < Self::SAMPLES {
@@ -92,7 +110,7 @@ impl std::fmt::Display for IndexReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} records, {} entries; {} missing, {} dangling, {} mismatched, {} conflicts, {} unreadable{}",
+            "{}: {} records, {} entries; {} missing, {} dangling, {} mismatched, {} conflicts, {} unreadable, {} of unknown indexes{}",
             self.model,
             self.records,
             self.entries,
@@ -101,6 +119,7 @@ impl std::fmt::Display for IndexReport {
             self.mismatched,
             self.conflicts,
             self.unreadable,
+            self.unknown_index,
             if self.repaired { " (repaired)" } else { "" }
         )
     }
@@ -110,29 +129,41 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// Compares every index entry of the model with its records and reports
     /// each disagreement; writes nothing.
     pub async fn verify(&self) -> Result<IndexReport> {
-        self.audit(false).await
+        self.audit(None).await
     }
 
     /// Like [`verify`](Repo::verify), and fixes what it finds: writes missing
-    /// entries, deletes dangling ones, rewrites mismatched ones. Conflicts
-    /// (two records with one unique value) are reported, not touched.
+    /// entries, deletes dangling ones, rewrites mismatched ones (a wrong
+    /// target, stale metadata, or an expiry other than the record's).
+    /// Conflicts (two records with one unique value), unreadable records and
+    /// the entries naming them, and entries of unknown indexes are reported,
+    /// not touched.
     pub async fn repair(&self) -> Result<IndexReport> {
-        self.audit(true).await
+        self.audit(Some(RepairOptions::default())).await
     }
 
-    async fn audit(&self, fix: bool) -> Result<IndexReport> {
-        let mut report = IndexReport { model: M::MODEL, repaired: fix, ..Default::default() };
+    /// [`repair`](Repo::repair) with options.
+    pub async fn repair_with(&self, options: RepairOptions) -> Result<IndexReport> {
+        self.audit(Some(options)).await
+    }
+
+    async fn audit(&self, fix: Option<RepairOptions>) -> Result<IndexReport> {
+        let mut state = Audit {
+            report: IndexReport { model: M::MODEL, repaired: fix.is_some(), ..Default::default() },
+            fix,
+            settled: HashSet::new(),
+            holders: HashMap::new(),
+            conflicts: HashSet::new(),
+        };
         let space = KeySpace::new(self.scope(), M::MODEL);
-        // Unique entries settled while walking the records, skipped while walking the entries.
-        let mut settled: HashSet<String> = HashSet::new();
 
         // Records -> the entries they need.
         let mut page = Some(Page::first(MAX_LIST_LIMIT));
         while let Some(p) = page.take() {
-            let listed = crate::protocol::list_page(self.store(), space.record_prefix(), p).await?;
+            let listed = protocol::list_page(self.store(), space.record_prefix(), p).await?;
             page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
             for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
-                self.audit_records(chunk, fix, &mut report, &mut settled).await?;
+                self.audit_records(chunk, &mut state).await?;
             }
         }
 
@@ -140,33 +171,27 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         let entry_prefix = format!("{}.", space.head());
         let mut page = Some(Page::first(MAX_LIST_LIMIT));
         while let Some(p) = page.take() {
-            let listed = crate::protocol::list_page(self.store(), entry_prefix.clone(), p).await?;
+            let listed = protocol::list_page(self.store(), entry_prefix.clone(), p).await?;
             page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
             for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
-                self.audit_entries(chunk, &entry_prefix, fix, &mut report, &settled).await?;
+                self.audit_entries(chunk, &entry_prefix, &mut state).await?;
             }
         }
-        Ok(report)
+        Ok(state.report)
     }
 
-    async fn audit_records(
-        &self,
-        chunk: &[ListKey],
-        fix: bool,
-        report: &mut IndexReport,
-        settled: &mut HashSet<String>,
-    ) -> Result<()> {
+    async fn audit_records(&self, chunk: &[ListKey], state: &mut Audit) -> Result<()> {
         let names: Vec<String> = chunk.iter().map(|k| k.name.clone()).collect();
         let values = self.raw_read(&names).await?;
         let prefix_len = KeySpace::new(self.scope(), M::MODEL).record_prefix().len();
-        // (record, its encoded id, its expiry), for the records still there.
+        // (record, its encoded id, its expiry), for the readable records still there.
         let mut recs: Vec<(M, String, Option<u64>)> = Vec::new();
         for (k, v) in chunk.iter().zip(values) {
             let Some(v) = v else { continue };
-            report.records += 1;
-            match serde_json::from_str::<M>(&v) {
+            state.report.records += 1;
+            match self.parse_record(&k.name, &v) {
                 Ok(rec) => recs.push((rec, k.name.get(prefix_len..).unwrap_or("").to_string(), k.expiration)),
-                Err(_) => report.add(FindingKind::Unreadable, &k.name),
+                Err(_) => state.report.add(FindingKind::Unreadable, &k.name),
             }
         }
         // Every entry the records need: (record, index, key).
@@ -180,34 +205,51 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         let keys: Vec<String> = needed.iter().map(|(_, _, k)| k.clone()).collect();
         let held = self.raw_read(&keys).await?;
         // Unique entries pointing elsewhere: does that record carry the value too?
-        let others: Vec<String> = needed
+        let others: Vec<Option<String>> = needed
             .iter()
             .zip(&held)
-            .filter(|((r, i, _), h)| {
-                M::INDEXES[*i].kind == IndexKind::Unique && h.as_deref().is_some_and(|h| h != recs[*r].1)
+            .map(|((r, i, _), h)| match h {
+                Some(h) if M::INDEXES[*i].kind == IndexKind::Unique && *h != recs[*r].1 => self.holder_key(h),
+                _ => None,
             })
-            .map(|(_, h)| KeySpace::new(self.scope(), M::MODEL).record_key(h.as_deref().unwrap_or("")))
             .collect();
-        let other_recs = self.raw_read(&others).await?;
-        let mut other_recs = other_recs.into_iter();
-        for ((r, i, key), h) in needed.iter().zip(&held) {
-            let (rec, id, expiration) = &recs[*r];
+        let other_keys: Vec<String> = others.iter().flatten().cloned().collect();
+        let mut other_recs = self.raw_read(&other_keys).await?.into_iter();
+        for (((r, i, key), h), other) in needed.iter().zip(&held).zip(&others) {
+            let (rec, id, _) = &recs[*r];
             let unique = M::INDEXES[*i].kind == IndexKind::Unique;
+            // Whether the other record a unique entry names carries the value
+            // too, or cannot be read (and may).
+            let other_carries = other.as_ref().is_some_and(|other_key| {
+                other_recs.next().flatten().is_some_and(|v| match self.parse_record(other_key, &v) {
+                    Ok(o) => self.index_key(&o, *i).as_deref() == Some(key.as_str()),
+                    Err(_) => true,
+                })
+            });
+            if unique {
+                // The first readable record walked that carries a value holds
+                // it; any other carrying it is a conflict, also when its
+                // entry is missing.
+                let first = state.holders.entry(key.clone()).or_insert_with(|| id.clone());
+                if first != id || (h.as_ref().is_some_and(|h| h != id) && other_carries) {
+                    state.settled.insert(key.clone());
+                    if state.conflicts.insert(key.clone()) {
+                        state.report.add(FindingKind::Conflict, key);
+                    }
+                    continue;
+                }
+            }
             let kind = match h {
                 None => FindingKind::Missing,
                 Some(h) if unique && h != id => {
-                    let other = other_recs.next().flatten().and_then(|v| serde_json::from_str::<M>(&v).ok());
-                    settled.insert(key.clone());
-                    if other.is_some_and(|o| self.index_key(&o, *i).as_deref() == Some(key.as_str())) {
-                        report.add(FindingKind::Conflict, key);
-                        continue;
-                    }
+                    state.settled.insert(key.clone());
                     FindingKind::Mismatched
                 }
                 Some(_) => continue,
             };
-            report.add(kind, key);
-            if fix {
+            let expiration = &recs[*r].2;
+            state.report.add(kind, key);
+            if state.fix.is_some() {
                 let (value, metadata) = if unique { (id.clone(), None) } else { (String::new(), self.meta_of(rec)?) };
                 self.fix_put(key, &value, PutOptions { expiration: *expiration, expiration_ttl: None, metadata })
                     .await?;
@@ -216,16 +258,9 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         Ok(())
     }
 
-    async fn audit_entries(
-        &self,
-        chunk: &[ListKey],
-        entry_prefix: &str,
-        fix: bool,
-        report: &mut IndexReport,
-        settled: &HashSet<String>,
-    ) -> Result<()> {
-        report.entries += chunk.len() as u64;
-        // Which index each entry belongs to, if the model still has it.
+    async fn audit_entries(&self, chunk: &[ListKey], entry_prefix: &str, state: &mut Audit) -> Result<()> {
+        state.report.entries += chunk.len() as u64;
+        // Which index each entry belongs to, if the model has it.
         let index_of = |name: &str| -> Option<usize> {
             let rest = name.get(entry_prefix.len()..)?;
             let index = rest.split(':').next()?;
@@ -236,49 +271,63 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             .filter(|k| index_of(&k.name).is_some_and(|i| M::INDEXES[i].kind == IndexKind::Unique))
             .map(|k| k.name.clone())
             .collect();
-        let unique_ids = self.raw_read(&unique_keys).await?;
-        let mut unique_ids = unique_ids.into_iter();
-        let space = KeySpace::new(self.scope(), M::MODEL);
-        // (entry, index, the record key it points to)
+        let mut unique_ids = self.raw_read(&unique_keys).await?.into_iter();
+        // (entry, index, the record key it names: `None` for garbage)
         let mut pointing: Vec<(&ListKey, Option<usize>, Option<String>)> = Vec::new();
         for k in chunk {
             let index = index_of(&k.name);
             let target = match index.map(|i| M::INDEXES[i].kind) {
-                Some(IndexKind::Unique) => unique_ids.next().flatten().map(|id| space.record_key(&id)),
-                Some(IndexKind::Secondary) => k.name.rsplit(':').next().map(|id| space.record_key(id)),
+                Some(IndexKind::Unique) => unique_ids.next().flatten().and_then(|id| self.holder_key(&id)),
+                Some(IndexKind::Secondary) => k.name.rsplit(':').next().and_then(|id| self.holder_key(id)),
                 None => None,
             };
             pointing.push((k, index, target));
         }
         let targets: Vec<String> = pointing.iter().filter_map(|(_, _, t)| t.clone()).collect();
-        let recs = self.raw_read(&targets).await?;
-        let mut recs = recs.into_iter();
+        let mut recs = self.read_distinct_entries(&targets).await?.into_iter();
         for (k, index, target) in pointing {
-            let rec = target.and_then(|_| recs.next().flatten()).and_then(|v| serde_json::from_str::<M>(&v).ok());
-            if settled.contains(&k.name) {
+            let stored = target.as_ref().and_then(|_| recs.next().flatten());
+            if state.settled.contains(&k.name) {
                 continue;
             }
-            let carried = match (index, &rec) {
-                (Some(i), Some(r)) => self.index_key(r, i).as_deref() == Some(k.name.as_str()),
-                _ => false,
+            let Some(i) = index else {
+                state.report.add(FindingKind::UnknownIndex, &k.name);
+                if state.fix.is_some_and(|o| o.drop_unknown_indexes) {
+                    self.store().delete(&k.name).await?;
+                }
+                continue;
             };
+            let rec = match (&target, &stored) {
+                (Some(target), Some(e)) => match self.parse_record(target, &e.value) {
+                    Ok(rec) => Some(rec),
+                    // The record it names cannot be read: it may carry the value.
+                    Err(_) => continue,
+                },
+                _ => None,
+            };
+            let carried = rec.as_ref().is_some_and(|r| self.index_key(r, i).as_deref() == Some(k.name.as_str()));
             if !carried {
-                report.add(FindingKind::Dangling, &k.name);
-                if fix {
+                state.report.add(FindingKind::Dangling, &k.name);
+                if state.fix.is_some() {
                     self.store().delete(&k.name).await?;
                 }
                 continue;
             }
-            if let (Some(i), Some(r)) = (index, &rec) {
-                if M::INDEXES[i].kind == IndexKind::Secondary {
-                    let meta = self.meta_of(r)?;
-                    if meta != k.metadata {
-                        report.add(FindingKind::Mismatched, &k.name);
-                        if fix {
-                            let opts = PutOptions { expiration: k.expiration, expiration_ttl: None, metadata: meta };
-                            self.fix_put(&k.name, "", opts).await?;
-                        }
-                    }
+            let (Some(r), Some(e)) = (&rec, &stored) else { continue };
+            let secondary = M::INDEXES[i].kind == IndexKind::Secondary;
+            let meta = if secondary { self.meta_of(r)? } else { None };
+            // An entry expires exactly with its record; its metadata is the
+            // record's projection. The record's expiry is what its metadata
+            // records (unknown when the metadata is not kvgen's).
+            let record_expiration = protocol::stored_expiration(e.metadata.as_ref());
+            let expiry_off = record_expiration.is_some_and(|at| at != k.expiration);
+            if expiry_off || (secondary && meta != k.metadata) {
+                state.report.add(FindingKind::Mismatched, &k.name);
+                if state.fix.is_some() {
+                    let expiration = record_expiration.unwrap_or(k.expiration);
+                    let value = if secondary { String::new() } else { self.encoded_id(r) };
+                    let opts = PutOptions { expiration, expiration_ttl: None, metadata: meta };
+                    self.fix_put(&k.name, &value, opts).await?;
                 }
             }
         }
@@ -294,6 +343,10 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             .transpose()
     }
 
+    fn encoded_id(&self, rec: &M) -> String {
+        crate::key::encode(rec.id())
+    }
+
     /// A repair write; one for a key about to expire (KV refuses an expiry
     /// under a minute away) is skipped: the key is going anyway.
     async fn fix_put(&self, key: &str, value: &str, opts: PutOptions) -> Result<()> {
@@ -302,4 +355,17 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             other => other,
         }
     }
+}
+
+/// The state of one audit.
+struct Audit {
+    report: IndexReport,
+    /// `Some` for a repair.
+    fix: Option<RepairOptions>,
+    /// Unique entries settled while walking the records, skipped while walking the entries.
+    settled: HashSet<String>,
+    /// For each unique entry key, the first readable record found carrying it.
+    holders: HashMap<String, String>,
+    /// Unique entry keys reported as conflicts.
+    conflicts: HashSet<String>,
 }

@@ -40,6 +40,7 @@
 mod audit;
 mod error;
 mod fault;
+mod finite;
 pub mod key;
 pub mod limits;
 mod memory;
@@ -51,7 +52,7 @@ mod store;
 #[cfg(feature = "worker")]
 mod worker;
 
-pub use audit::{Finding, FindingKind, IndexReport};
+pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;

@@ -185,6 +185,7 @@ fn repair_and_check(s: &MemoryStore, case: &str, fixed: &mut BTreeMap<&'static s
                 FindingKind::Mismatched => "mismatched",
                 FindingKind::Conflict => "conflict",
                 FindingKind::Unreadable => "unreadable",
+                FindingKind::UnknownIndex => "unknown index",
             })
             .or_default() += 1;
     }
@@ -250,17 +251,24 @@ fn repair_fixes_every_kind_of_corruption() {
     put("user.email:ghost@x", "ghost", None); // dangling: no such record
     put("user.email:zzz@x", "u1", None); // dangling: u1 does not carry it
     put("user.org_id:o9:u1", "", None); // dangling secondary
-    put("user.retired_index:x", "u1", None); // dangling: an index the model no longer has
+    put("user.retired_index:x", "u1", None); // an index the model does not declare: kept unless asked
     block_on(s.delete("user.email:b@x")).unwrap(); // missing unique
     block_on(s.delete("user.org_id:o2:u3")).unwrap(); // missing secondary
     put("user.org_id_handle:o1:a", "u2", None); // mismatched: points at u2, u1 carries it
     put("user.org_id:o1:u2", "", Some(serde_json::json!({ "name": "stale" }))); // mismatched metadata
     let found = block_on(repo.verify()).unwrap();
-    assert_eq!((found.dangling, found.missing, found.mismatched, found.conflicts), (4, 2, 2, 0), "{found}");
+    let counts = |r: &kvgen::IndexReport| (r.dangling, r.missing, r.mismatched, r.conflicts, r.unknown_index);
+    assert_eq!(counts(&found), (3, 2, 2, 0, 1), "{found}");
     assert!(!found.repaired);
     let fixed = block_on(repo.repair()).unwrap();
-    assert_eq!((fixed.dangling, fixed.missing, fixed.mismatched), (4, 2, 2), "{fixed}");
+    assert_eq!(counts(&fixed), (3, 2, 2, 0, 1), "{fixed}");
+    // The entry of the unknown index is still there, and only it.
+    let after = block_on(repo.verify()).unwrap();
+    assert_eq!(counts(&after), (0, 0, 0, 0, 1), "{after}");
+    assert_eq!(s.raw("user.retired_index:x").as_deref(), Some("u1"));
+    block_on(repo.repair_with(kvgen::RepairOptions { drop_unknown_indexes: true })).unwrap();
     assert!(block_on(repo.verify()).unwrap().is_clean());
+    assert_eq!(s.raw("user.retired_index:x"), None);
     assert_eq!(block_on(User::repo(&s).find_by_email("b@x")).unwrap().map(|u| u.id), Some("u2".into()));
 }
 

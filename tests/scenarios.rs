@@ -47,6 +47,7 @@ pub const NAMES: &[&str] = &[
     "bulk_reads",
     "relations",
     "ttl_and_metadata",
+    "ttl_of_every_write",
     "limit_errors",
     "record_listing",
     "scope_isolation",
@@ -65,6 +66,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "bulk_reads" => bulk_reads(store, scope).await,
         "relations" => relations(store, scope).await,
         "ttl_and_metadata" => ttl_and_metadata(store, scope, ctx.now).await,
+        "ttl_of_every_write" => ttl_of_every_write(store, scope).await,
         "limit_errors" => limit_errors(store, scope).await,
         "record_listing" => record_listing(store, scope).await,
         "scope_isolation" => scope_isolation(store, scope).await,
@@ -271,6 +273,71 @@ async fn ttl_and_metadata<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
     check!(meta.map(|m| m.name) == Some(u.name.clone()), "record metadata");
     let listed = ok!(users.list_meta(Page::first(10)).await).items;
     check!(listed.len() == 1 && listed[0].meta.as_ref().map(|m| &m.name) == Some(&u.name), "listed metadata");
+    Ok(())
+}
+
+/// The expirations of every key under `{scope}/{model}` (the record and its
+/// index entries), as a listing reports them.
+async fn expirations<S: KvStore>(s: &S, scope: &str, model: &str) -> Result<Vec<(String, Option<u64>)>, String> {
+    let mut out = Vec::new();
+    for prefix in [format!("{scope}/{model}:"), format!("{scope}/{model}.")] {
+        let page = ok!(s.list(&ListOptions { prefix, cursor: None, limit: 1000 }).await);
+        out.extend(page.keys.into_iter().map(|k| (k.name, k.expiration)));
+    }
+    Ok(out)
+}
+
+/// Every key of the record and its entries expires at `want`.
+fn all_expire_at(keys: &[(String, Option<u64>)], want: Option<u64>) -> bool {
+    !keys.is_empty() && keys.iter().all(|(_, e)| *e == want)
+}
+
+/// What each write call does to a record's expiry, and that its index
+/// entries always expire exactly with it (on Workers KV too, where reads
+/// return no expiration: the write reads it from the record's metadata).
+async fn ttl_of_every_write<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let mut u = user(7, "acme");
+    ok!(users.create_with(&u, WriteOptions::ttl(3600)).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    let at = keys.first().and_then(|(_, e)| *e);
+    check!(at.is_some() && keys.len() == 4 && all_expire_at(&keys, at), "create_with ttl: {keys:?}");
+    check!(ok!(users.expiration(&u.id).await) == Some(at), "expiration() reads the record's");
+    // update and put without options keep the stored expiry, entries included.
+    u.name = "renamed".into();
+    ok!(users.update(&u).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    check!(all_expire_at(&keys, at), "update keeps the expiry: {keys:?} (want {at:?})");
+    u.email = "moved@example.com".into();
+    ok!(users.put(&u).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    check!(keys.len() == 4 && all_expire_at(&keys, at), "put moving the email keeps it: {keys:?}");
+    // A ttl sets a new one, a permanent write removes it; entries follow.
+    ok!(users.update_with(&u, WriteOptions::ttl(7200)).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    let later = keys.first().and_then(|(_, e)| *e);
+    check!(later > at && all_expire_at(&keys, later), "update_with ttl: {keys:?}");
+    ok!(users.update_with(&u, WriteOptions::permanent()).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    check!(all_expire_at(&keys, None), "update_with permanent: {keys:?}");
+    ok!(users.update(&u).await);
+    check!(all_expire_at(&ok!(expirations(s, scope, "user").await), None), "a permanent record stays so");
+    // Shrinking an expiry works the same way.
+    ok!(users.update_with(&u, WriteOptions::ttl(600)).await);
+    let keys = ok!(expirations(s, scope, "user").await);
+    let soon = keys.first().and_then(|(_, e)| *e);
+    check!(soon.is_some() && all_expire_at(&keys, soon), "permanent -> ttl 600: {keys:?}");
+    // The shortest ttl KV accepts.
+    ok!(users.update_with(&u, WriteOptions::ttl(60)).await);
+    // A model with a default ttl renews it on every write.
+    let sessions = ok!(Session::repo_scoped(s, scope));
+    let session = Session { token: "t".into(), user_id: "u7".into() };
+    ok!(sessions.create(&session).await);
+    let keys = ok!(expirations(s, scope, "session").await);
+    let first = keys.first().and_then(|(_, e)| *e);
+    check!(keys.len() == 2 && first.is_some() && all_expire_at(&keys, first), "default ttl: {keys:?}");
+    ok!(sessions.update_with(&session, WriteOptions::permanent()).await);
+    check!(all_expire_at(&ok!(expirations(s, scope, "session").await), None), "permanent beats the default ttl");
     Ok(())
 }
 
