@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::key::KeySpace;
-use crate::limits::{MAX_BULK_KEYS, MAX_LIST_LIMIT};
+use crate::limits::{MAX_BULK_KEYS, MAX_LIST_LIMIT, MIN_TTL_SECS};
 use crate::model::{IndexKind, Model};
 use crate::protocol;
 use crate::repo::{Page, Repo};
@@ -316,11 +316,17 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             let (Some(r), Some(e)) = (&rec, &stored) else { continue };
             let secondary = M::INDEXES[i].kind == IndexKind::Secondary;
             let meta = if secondary { self.meta_of(r)? } else { None };
-            // An entry expires exactly with its record; its metadata is the
+            // An entry expires with its record (or as soon after it as KV
+            // allows: no sooner than a minute from now); its metadata is the
             // record's projection. The record's expiry is what its metadata
             // records (unknown when the metadata is not kvgen's).
             let record_expiration = protocol::stored_expiration(e.metadata.as_ref());
-            let expiry_off = record_expiration.is_some_and(|at| at != k.expiration);
+            let now = self.store().now();
+            let expiry_off = record_expiration.is_some_and(|want| match (k.expiration, want) {
+                (None, None) => false,
+                (Some(got), Some(want)) => got < want || got > want.max(now + MIN_TTL_SECS),
+                _ => true,
+            });
             if expiry_off || (secondary && meta != k.metadata) {
                 state.report.add(FindingKind::Mismatched, &k.name);
                 if state.fix.is_some() {
@@ -347,13 +353,13 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         crate::key::encode(rec.id())
     }
 
-    /// A repair write; one for a key about to expire (KV refuses an expiry
-    /// under a minute away) is skipped: the key is going anyway.
-    async fn fix_put(&self, key: &str, value: &str, opts: PutOptions) -> Result<()> {
-        match self.store().put(key, value, &opts).await {
-            Err(Error::ExpirationTooSoon { .. }) => Ok(()),
-            other => other,
-        }
+    /// A repair write. An entry of a record that expires within a minute
+    /// gets an expiry a minute from now, the soonest KV accepts: a little
+    /// longer than its record, never shorter.
+    async fn fix_put(&self, key: &str, value: &str, mut opts: PutOptions) -> Result<()> {
+        let soonest = self.store().now() + MIN_TTL_SECS;
+        opts.expiration = opts.expiration.map(|at| at.max(soonest));
+        self.store().put(key, value, &opts).await
     }
 }
 

@@ -267,14 +267,18 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
     let mut after: Vec<&IndexEntry> = Vec::new();
     for e in &entries {
         let kept = old_entries.as_ref().is_some_and(|old| old.contains(e));
-        if !kept {
+        // An unreadable old record may carry any of the values: its entries
+        // are treated as kept, and may be missing.
+        let unknown = old.is_some() && old_entries.is_none();
+        if !kept && !unknown {
             before.push((e, expiration));
             continue;
         }
-        let current = match kind(e) {
-            IndexKind::Unique => points_here(e),
-            IndexKind::Secondary => !meta_changed,
-        };
+        let current = kept
+            && match kind(e) {
+                IndexKind::Unique => points_here(e),
+                IndexKind::Secondary => !meta_changed,
+            };
         if current && same_expiry {
             continue;
         }
@@ -282,10 +286,10 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
             before.push((e, expiration));
             continue;
         }
-        // The expiry shrinks: the entry keeps its old expiry until the
-        // record is written. A unique entry that does not name this record
-        // is put right first, with the old expiry.
-        if kind(e) == IndexKind::Unique && !points_here(e) {
+        // The expiry shrinks: the entry keeps the old expiry until the
+        // record is written. One that may not name this record yet is put
+        // right first, with the old expiry.
+        if !current && (unknown || kind(e) == IndexKind::Unique) {
             before.push((e, old_exp));
         }
         after.push(e);

@@ -343,3 +343,27 @@ fn awkward_ids_read_back() {
     assert!(block_on(Repo::<User, _>::new(&s).verify()).unwrap().is_clean());
     let _ = KeyPart::is_absent(&u.id);
 }
+
+// Found by the model test: a ttl write over an unreadable record whose first
+// entry write lands and reports failure must not leave that entry expiring
+// before the (still unreadable, permanent) record.
+#[test]
+fn failed_ttl_write_over_an_unreadable_record_keeps_its_values_held() {
+    for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+        for n in 1..=8 {
+            let clock = ManualClock::new(T0);
+            let s = Faulty::new(MemoryStore::with_clock(clock.clone()));
+            let users = User::repo(&s);
+            block_on(users.create(&user("u1", "a@x"))).unwrap();
+            raw_put(s.inner(), "user:u1", r#"{"id":"u1","email":"a@x"}"#);
+            s.fail_at(n, fault);
+            let _ = Faulty::drive(users.put_with(&user("u1", "a@x"), WriteOptions::ttl(60)));
+            s.heal();
+            clock.advance(61);
+            if s.inner().raw("user:u1").is_some() {
+                let dup = block_on(users.create(&User { id: "u2".into(), handle: "u2".into(), ..user("u2", "a@x") }));
+                assert!(matches!(dup, Err(Error::UniqueViolation { .. })), "{fault:?} at {n}: {dup:?}");
+            }
+        }
+    }
+}
