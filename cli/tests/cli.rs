@@ -386,3 +386,57 @@ fn bad_input_several_problems_each_on_a_line() {
         "error: src/lib.rs:3:16: invalid binding `my app`: use letters, digits and `_`, not starting with a digit\nerror: src/lib.rs:3:35: invalid prefix `Users`: use lowercase letters, digits, `_` and `-`\n",
     );
 }
+
+#[test]
+fn bad_input_model_name_without_snake_case_identifier() {
+    let model =
+        MODEL.replace("struct User", "struct _1").replace("binding = \"APP\"", "binding = \"APP\", prefix = \"one\"");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:4:12: kvgen names generated items after the model in snake_case, and `_1` gives `1`, which is not a Rust identifier; rename the struct\n",
+    );
+}
+
+#[test]
+fn bad_input_binding_without_field_identifier() {
+    for binding in ["_", "__", "_1"] {
+        let model = MODEL.replace("\"APP\"", &format!("\"{binding}\""));
+        let field = binding.trim_start_matches('_');
+        bad_input(
+            &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+            &format!("error: src/lib.rs:3:16: binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding\n"),
+        );
+    }
+}
+
+#[test]
+fn bad_input_two_bindings_one_env_field() {
+    let post = MODEL.replace("struct User", "struct Post").replace("\"APP\"", "\"App\"");
+    bad_input(
+        &[
+            ("kvgen.toml", "sources = [\"src\"]\n[output]\nrust = \"src/env.rs\"\n"),
+            ("src/a.rs", MODEL),
+            ("src/b.rs", &post),
+        ],
+        "error: src/b.rs:3:16: bindings `APP` and `App` both give the Env field `app`; rename one\n",
+    );
+}
+
+#[test]
+fn bad_input_env_struct_not_an_identifier() {
+    for name in ["my env", "", "1Env", "Env<T>"] {
+        bad_input(
+            &[("kvgen.toml", &format!("sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nenv_struct = \"{name}\"\n")), ("src/lib.rs", MODEL)],
+            &format!("error: kvgen.toml:4:1: env_struct `{name}` is not a Rust identifier; name the struct like `Env` or `Bindings`\n"),
+        );
+    }
+}
+
+#[test]
+fn bad_input_accessor_taken_by_env() {
+    let model = MODEL.replace("struct User", "struct Store");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:4:12: model `Store` gives the Env accessor `stores`, a method Env has already; rename the model\n",
+    );
+}

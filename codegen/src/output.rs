@@ -26,7 +26,7 @@ pub fn rust(project: &Project) -> Result<String> {
         Origin::Rust { .. } => None,
     });
     let name = project.config.config.output.env_struct.as_deref().unwrap_or("Env");
-    let env = env::tokens(project, name);
+    let env = env::tokens(project, name).map_err(|m| Error::one(Diagnostic::file(&project.config.path, m)))?;
     let tokens = quote! {
         #(#items)*
         #env
