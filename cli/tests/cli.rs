@@ -440,3 +440,119 @@ fn bad_input_accessor_taken_by_env() {
         "error: src/lib.rs:4:12: model `Store` gives the Env accessor `stores`, a method Env has already; rename the model\n",
     );
 }
+
+#[test]
+fn bad_input_output_outside_the_project() {
+    for (value, pos) in [("../escaped/env.rs", "3:1"), ("/tmp/kvgen-escaped/env.rs", "3:1")] {
+        let config = format!("sources = [\"src/lib.rs\"]\n[output]\nrust = \"{value}\"\n");
+        bad_input(
+            &[("kvgen.toml", &config), ("src/lib.rs", MODEL)],
+            &format!("error: kvgen.toml:{pos}: `output.rust` = \"{value}\" is outside the folder of kvgen.toml; outputs must stay inside it\n"),
+        );
+        assert!(!Path::new("/tmp/kvgen-escaped").exists());
+    }
+    let config =
+        "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"/etc/hosts.toml\"\n\n[namespaces.APP]\nid = \"a\"\n";
+    bad_input(
+        &[("kvgen.toml", config), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.wrangler` = \"/etc/hosts.toml\" is outside the folder of kvgen.toml; outputs must stay inside it\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn bad_input_output_through_a_symlinked_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), MODEL).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), "sources = [\"src/lib.rs\"]\n[output]\nrust = \"out/env.rs\"\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("generate").assert().code(2).get_output().clone();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: kvgen.toml:3:1: `output.rust` = \"out/env.rs\" is outside the folder of kvgen.toml; outputs must stay inside it\n"
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "wrote through the symlink");
+}
+
+#[test]
+fn bad_input_output_is_a_source_or_kvgen_toml() {
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"src/lib.rs\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:4:1: `output.keys` = \"src/lib.rs\" is a source kvgen reads models from; name another file\n",
+    );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src\"]\n[output]\nrust = \"src/env.rs\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.rust` = \"src/env.rs\" is inside the source folder `src`, whose .rs files kvgen reads models from; name another file\n",
+    );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nkeys = \"./kvgen.toml\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.keys` = \"./kvgen.toml\" is kvgen.toml itself\n",
+    );
+    bad_input(
+        &[
+            (
+                "kvgen.toml",
+                "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"src/../src/env.rs\"\n",
+            ),
+            ("src/lib.rs", MODEL),
+        ],
+        "error: kvgen.toml:4:1: `output.keys` = \"src/../src/env.rs\" is the same file as `output.rust`\n",
+    );
+}
+
+#[test]
+fn bad_input_output_is_a_folder_writes_nothing() {
+    // rust comes first and is valid: it must not be written either.
+    bad_input(
+        &[
+            ("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"docs\"\n"),
+            ("src/lib.rs", MODEL),
+            ("docs/README.md", "docs\n"),
+        ],
+        "error: kvgen.toml:4:1: `output.keys` = \"docs\" is a folder; name a file\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn generate_keeps_a_files_mode_and_creates_files_with_the_umask_default() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_example("blog");
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // What this process's umask gives a new file.
+    let probe = dir.path().join("probe");
+    fs::File::create(&probe).unwrap();
+    let default = mode(&probe);
+    fs::remove_file(&probe).unwrap();
+    let wrangler = dir.path().join("wrangler.toml");
+    let text = fs::read_to_string(&wrangler).unwrap().replace("face0ff0face0ff0face0ff0face0ff0", "0ld");
+    fs::write(&wrangler, text).unwrap();
+    fs::set_permissions(&wrangler, fs::Permissions::from_mode(0o640)).unwrap();
+    let keys = dir.path().join("KEYS.md");
+    fs::write(&keys, "stale").unwrap();
+    fs::set_permissions(&keys, fs::Permissions::from_mode(0o664)).unwrap();
+    let env_rs = dir.path().join("src/env.rs");
+    fs::remove_file(&env_rs).unwrap();
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains("wrote     wrangler.toml") && out.contains("wrote     KEYS.md"), "{out}");
+    assert_eq!(mode(&wrangler), 0o640);
+    assert_eq!(mode(&keys), 0o664);
+    assert_eq!(mode(&env_rs), default);
+}
+
+#[cfg(unix)]
+#[test]
+fn wrangler_write_keeps_the_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("wrangler.jsonc");
+    fs::copy(fixtures.join("before.jsonc"), &target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+    let out =
+        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    assert!(out.starts_with("kvgen: updated"), "{out}");
+    assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
+}
