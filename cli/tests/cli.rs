@@ -556,3 +556,52 @@ fn wrangler_write_keeps_the_files_mode() {
     assert!(out.starts_with("kvgen: updated"), "{out}");
     assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
 }
+
+const JSONC_CONFIG: &str =
+    "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"wrangler.jsonc\"\n\n[namespaces.APP]\nid = \"new\"\n";
+
+#[test]
+fn bad_input_jsonc_shapes_kvgen_would_overwrite() {
+    for (jsonc, stderr) in [
+        ("[1, 2]\n", "error: wrangler.jsonc:1:1: the root of a wrangler config must be an object\n"),
+        (
+            "{\n  \"kv_namespaces\": { \"binding\": \"APP\", \"id\": \"old\" }\n}\n",
+            "error: wrangler.jsonc:2:20: `kv_namespaces` is not an array of { \"binding\": .., \"id\": .. } objects\n",
+        ),
+        ("{\n  \"env\": \"oops\"\n}\n", "error: wrangler.jsonc:2:10: `env` is not an object\n"),
+        (
+            "{\n  \"kv_namespaces\": [],\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"old\" }]\n}\n",
+            "error: wrangler.jsonc:3:3: `kv_namespaces` is given twice; a reader keeps the last one: merge them into one\n",
+        ),
+        (
+            "{\n  \"env\": { \"dev\": {}, \"dev\": {} }\n}\n",
+            "error: wrangler.jsonc:2:12: environment `dev` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.dev]` (wrangler does not inherit bindings)\nerror: wrangler.jsonc:2:23: `env.dev` is given twice; a reader keeps the last one: merge them into one\n",
+        ),
+    ] {
+        bad_input(&[("kvgen.toml", JSONC_CONFIG), ("src/lib.rs", MODEL), ("wrangler.jsonc", jsonc)], stderr);
+    }
+    // `check` refuses them too, rather than passing on a stale second entry.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), MODEL).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), JSONC_CONFIG).unwrap();
+    fs::write(
+        dir.path().join("wrangler.jsonc"),
+        "{\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"new\" }],\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"old\" }]\n}\n",
+    )
+    .unwrap();
+    kvgen().current_dir(dir.path()).arg("check").assert().code(2);
+}
+
+#[test]
+fn bad_input_duplicate_environment_in_jsonc() {
+    let config = format!("{JSONC_CONFIG}\n[namespaces.APP.env.dev]\nid = \"dev\"\n");
+    bad_input(
+        &[
+            ("kvgen.toml", &config),
+            ("src/lib.rs", MODEL),
+            ("wrangler.jsonc", "{\n  \"env\": {\n    \"dev\": { \"kv_namespaces\": [] },\n    \"dev\": 1\n  }\n}\n"),
+        ],
+        "error: wrangler.jsonc:4:5: `env.dev` is given twice; a reader keeps the last one: merge them into one\n",
+    );
+}
