@@ -106,7 +106,10 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
         "The KV bindings of this Worker ({}), with a typed repository per model.",
         names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
     );
+    let key_check = key_space_check(project, name);
     Ok(quote! {
+        #key_check
+
         #[doc = #struct_doc]
         pub struct #env<S> {
             #(#fields)*
@@ -158,4 +161,33 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
 
         ::kvgen::__env_from_worker!(#env);
     })
+}
+
+/// A compile-time check that no two models of the `Env` share a binding and
+/// a key prefix, whatever their sources say when the `Env` is compiled
+/// (kvgen refuses such models when it generates; a model edited since
+/// would otherwise share keys silently).
+fn key_space_check(project: &Project, env: &str) -> TokenStream {
+    if project.models.len() < 2 {
+        return TokenStream::new();
+    }
+    let pairs = project.models.iter().map(|f| {
+        let ty = f.type_path();
+        quote!((<#ty as ::kvgen::Model>::BINDING, <#ty as ::kvgen::Model>::MODEL))
+    });
+    let asserts = project.models.iter().enumerate().skip(1).map(|(i, f)| {
+        let path = f.type_path().to_string().replace(' ', "");
+        let msg = format!(
+            "`{path}` has the binding and key prefix of another model of `{env}`: their keys would collide; give one a different `prefix`"
+        );
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(::core::assert!(::kvgen::__private::key_space_unique(MODELS, #i), #msg);)
+    });
+    quote! {
+        // No two models share keys: each (binding, key prefix) is one model's.
+        const _: () = {
+            const MODELS: &[(&str, &str)] = &[#(#pairs),*];
+            #(#asserts)*
+        };
+    }
 }
