@@ -605,3 +605,29 @@ fn bad_input_duplicate_environment_in_jsonc() {
         "error: wrangler.jsonc:4:5: `env.dev` is given twice; a reader keeps the last one: merge them into one\n",
     );
 }
+
+#[test]
+fn schema_first_fields_keep_the_order_of_kvgen_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("kvgen.toml"),
+        "[output]\nrust = \"generated.rs\"\n\n[models.User.fields]\nid = { type = \"String\", id = true }\norg_id = \"String\"\nemail = \"String\"\n\n[models.Account.fields]\nid = { type = \"u64\", id = true }\n",
+    )
+    .unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let rust = fs::read_to_string(dir.path().join("generated.rs")).unwrap();
+    let at = |s: &str| rust.find(s).unwrap_or_else(|| panic!("{s} missing:\n{rust}"));
+    assert!(at("pub id: String") < at("pub org_id: String") && at("pub org_id: String") < at("pub email: String"));
+    assert!(at("pub struct User") < at("pub struct Account"), "models keep their order too");
+}
+
+#[test]
+fn bad_input_schema_model_ttl_too_large() {
+    bad_input(
+        &[(
+            "kvgen.toml",
+            "[models.User]\nttl = 315360000001\n[models.User.fields]\nid = { type = \"String\", id = true }\n",
+        )],
+        "error: kvgen.toml:1:9: model `User`: ttl must be at most 315360000000 seconds, not 315360000001\n",
+    );
+}
