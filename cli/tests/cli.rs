@@ -631,3 +631,57 @@ fn bad_input_schema_model_ttl_too_large() {
         "error: kvgen.toml:1:9: model `User`: ttl must be at most 315360000000 seconds, not 315360000001\n",
     );
 }
+
+/// Rust nested `depth` deep in one of several ways.
+fn deep_sources(depth: usize) -> Vec<(String, String)> {
+    let parens = format!("const X: u8 = {}5{};\n", "(".repeat(depth), ")".repeat(depth));
+    let nots = format!("const X: bool = {}true;\n", "!".repeat(depth));
+    let closures = format!("fn f() {{ let _ = {}1; }}\n", "|x| ".repeat(depth));
+    let parens_at = format!(
+        "error: src/lib.rs:1:{}: brackets nest more than 256 deep here; kvgen does not read such a file\n",
+        15 + 256
+    );
+    let run = |col: usize| {
+        format!("error: src/lib.rs:1:{col}: more than 16384 tokens in a row without `,`, `;` or a block here; kvgen does not read such a file\n")
+    };
+    let mut out = vec![(parens, parens_at)];
+    if depth > 16384 {
+        // The 16,385th token in a row: `const X : bool =` and then the 16,380th `!`.
+        out.push((nots, run(16 + 16380)));
+        // After `let _ =`, `|x| ` is three tokens in four bytes: the `x` of the 5,461st closure.
+        out.push((closures, run(17 + 5460 * 4 + 2)));
+    }
+    out
+}
+
+#[test]
+fn bad_input_deeply_nested_rust_is_refused_not_a_crash() {
+    for depth in [5_000, 100_000] {
+        for (source, stderr) in deep_sources(depth) {
+            bad_input(&[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &source)], &stderr);
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir_all(dir.path().join("src")).unwrap();
+            fs::write(dir.path().join("src/lib.rs"), &source).unwrap();
+            let out =
+                kvgen().current_dir(dir.path()).args(["expand", "src/lib.rs"]).assert().code(2).get_output().clone();
+            assert_eq!(String::from_utf8(out.stderr).unwrap(), stderr);
+        }
+    }
+}
+
+#[test]
+fn nesting_under_the_limits_is_read() {
+    let source = format!(
+        "{MODEL}const X: u8 = {}5{};\nconst Y: bool = {}true;\nfn f() {{ let _ = {}1; }}\n",
+        "(".repeat(200),
+        ")".repeat(200),
+        "!".repeat(10_000),
+        "|x| ".repeat(4_000)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &source).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), WITH_OUTPUTS).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    stdout(kvgen().current_dir(dir.path()).args(["expand", "src/lib.rs"]));
+}

@@ -107,7 +107,7 @@ impl Project {
         for file in &files {
             files_read.push(file.clone());
             let text = crate::diag::read(file)?;
-            let parsed = match syn::parse_file(&text) {
+            let parsed = match crate::parse_file(&text) {
                 Ok(f) => f,
                 Err(e) => {
                     problems.push(Diagnostic::at_span(file, e.span(), e.to_string()));
