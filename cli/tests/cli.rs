@@ -513,6 +513,10 @@ fn bad_input_output_is_a_folder_writes_nothing() {
         ],
         "error: kvgen.toml:4:1: `output.keys` = \"docs\" is a folder; name a file\n",
     );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nkeys = \".\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.keys` = \".\" is a folder; name a file\n",
+    );
 }
 
 #[cfg(unix)]

@@ -133,7 +133,7 @@ pub fn check_paths(project: &Project) -> Result<()> {
                 continue;
             }
         };
-        let problem = if value.is_empty() || !resolved.starts_with(&root) || resolved == root {
+        let problem = if !resolved.starts_with(&root) {
             Some(format!("is outside the folder of {config_name}; outputs must stay inside it"))
         } else if resolved.is_dir() {
             Some("is a folder; name a file".to_string())
