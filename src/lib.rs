@@ -118,6 +118,20 @@ pub mod __private {
         true
     }
 
+    /// Whether model `i` of `models` (`(binding, prefix)` pairs) differs in
+    /// binding or key prefix from every model before it (a `const fn`, for the
+    /// generated `Env`'s check that no two models share keys).
+    pub const fn key_space_unique(models: &[(&str, &str)], i: usize) -> bool {
+        let mut j = 0;
+        while j < i {
+            if same_binding(models[j].0, models[i].0) && same_binding(models[j].1, models[i].1) {
+                return false;
+            }
+            j += 1;
+        }
+        true
+    }
+
     /// Compile-time check that `F` can refer to a record with id `Id`.
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }

@@ -8,8 +8,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
-    match run(&cli, &mut stdout) {
+    // A large stack: deeply nested input is refused with an error, never a crash.
+    let outcome = kvgen_codegen::with_large_stack(|| run(&cli, &mut std::io::stdout().lock()));
+    let Some(outcome) = outcome else {
+        eprintln!("error: kvgen could not run its work thread");
+        return ExitCode::from(2);
+    };
+    match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Drift) => ExitCode::from(1),
         Err(Error::Invalid(problems)) => {

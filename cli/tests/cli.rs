@@ -386,3 +386,306 @@ fn bad_input_several_problems_each_on_a_line() {
         "error: src/lib.rs:3:16: invalid binding `my app`: use letters, digits and `_`, not starting with a digit\nerror: src/lib.rs:3:35: invalid prefix `Users`: use lowercase letters, digits, `_` and `-`\n",
     );
 }
+
+#[test]
+fn bad_input_model_name_without_snake_case_identifier() {
+    let model =
+        MODEL.replace("struct User", "struct _1").replace("binding = \"APP\"", "binding = \"APP\", prefix = \"one\"");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:4:12: kvgen names generated items after the model in snake_case, and `_1` gives `1`, which is not a Rust identifier; rename the struct\n",
+    );
+}
+
+#[test]
+fn bad_input_binding_without_field_identifier() {
+    for binding in ["_", "__", "_1"] {
+        let model = MODEL.replace("\"APP\"", &format!("\"{binding}\""));
+        let field = binding.trim_start_matches('_');
+        bad_input(
+            &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+            &format!("error: src/lib.rs:3:16: binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding\n"),
+        );
+    }
+}
+
+#[test]
+fn bad_input_two_bindings_one_env_field() {
+    let post = MODEL.replace("struct User", "struct Post").replace("\"APP\"", "\"App\"");
+    bad_input(
+        &[
+            ("kvgen.toml", "sources = [\"src\"]\n[output]\nrust = \"src/env.rs\"\n"),
+            ("src/a.rs", MODEL),
+            ("src/b.rs", &post),
+        ],
+        "error: src/b.rs:3:16: bindings `APP` and `App` both give the Env field `app`; rename one\n",
+    );
+}
+
+#[test]
+fn bad_input_env_struct_not_an_identifier() {
+    for name in ["my env", "", "1Env", "Env<T>"] {
+        bad_input(
+            &[("kvgen.toml", &format!("sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nenv_struct = \"{name}\"\n")), ("src/lib.rs", MODEL)],
+            &format!("error: kvgen.toml:4:1: env_struct `{name}` is not a Rust identifier; name the struct like `Env` or `Bindings`\n"),
+        );
+    }
+}
+
+#[test]
+fn bad_input_accessor_taken_by_env() {
+    let model = MODEL.replace("struct User", "struct Store");
+    bad_input(
+        &[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &model)],
+        "error: src/lib.rs:4:12: model `Store` gives the Env accessor `stores`, a method Env has already; rename the model\n",
+    );
+}
+
+#[test]
+fn bad_input_output_outside_the_project() {
+    for (value, pos) in [("../escaped/env.rs", "3:1"), ("/tmp/kvgen-escaped/env.rs", "3:1")] {
+        let config = format!("sources = [\"src/lib.rs\"]\n[output]\nrust = \"{value}\"\n");
+        bad_input(
+            &[("kvgen.toml", &config), ("src/lib.rs", MODEL)],
+            &format!("error: kvgen.toml:{pos}: `output.rust` = \"{value}\" is outside the folder of kvgen.toml; outputs must stay inside it\n"),
+        );
+        assert!(!Path::new("/tmp/kvgen-escaped").exists());
+    }
+    let config =
+        "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"/etc/hosts.toml\"\n\n[namespaces.APP]\nid = \"a\"\n";
+    bad_input(
+        &[("kvgen.toml", config), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.wrangler` = \"/etc/hosts.toml\" is outside the folder of kvgen.toml; outputs must stay inside it\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn bad_input_output_through_a_symlinked_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), MODEL).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), "sources = [\"src/lib.rs\"]\n[output]\nrust = \"out/env.rs\"\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("generate").assert().code(2).get_output().clone();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: kvgen.toml:3:1: `output.rust` = \"out/env.rs\" is outside the folder of kvgen.toml; outputs must stay inside it\n"
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "wrote through the symlink");
+}
+
+#[test]
+fn bad_input_output_is_a_source_or_kvgen_toml() {
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"src/lib.rs\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:4:1: `output.keys` = \"src/lib.rs\" is a source kvgen reads models from; name another file\n",
+    );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src\"]\n[output]\nrust = \"src/env.rs\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.rust` = \"src/env.rs\" is inside the source folder `src`, whose .rs files kvgen reads models from; name another file\n",
+    );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nkeys = \"./kvgen.toml\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.keys` = \"./kvgen.toml\" is kvgen.toml itself\n",
+    );
+    bad_input(
+        &[
+            (
+                "kvgen.toml",
+                "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"src/../src/env.rs\"\n",
+            ),
+            ("src/lib.rs", MODEL),
+        ],
+        "error: kvgen.toml:4:1: `output.keys` = \"src/../src/env.rs\" is the same file as `output.rust`\n",
+    );
+}
+
+#[test]
+fn bad_input_output_is_a_folder_writes_nothing() {
+    // rust comes first and is valid: it must not be written either.
+    bad_input(
+        &[
+            ("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nrust = \"src/env.rs\"\nkeys = \"docs\"\n"),
+            ("src/lib.rs", MODEL),
+            ("docs/README.md", "docs\n"),
+        ],
+        "error: kvgen.toml:4:1: `output.keys` = \"docs\" is a folder; name a file\n",
+    );
+    bad_input(
+        &[("kvgen.toml", "sources = [\"src/lib.rs\"]\n[output]\nkeys = \".\"\n"), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.keys` = \".\" is a folder; name a file\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn generate_keeps_a_files_mode_and_creates_files_with_the_umask_default() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_example("blog");
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // What this process's umask gives a new file.
+    let probe = dir.path().join("probe");
+    fs::File::create(&probe).unwrap();
+    let default = mode(&probe);
+    fs::remove_file(&probe).unwrap();
+    let wrangler = dir.path().join("wrangler.toml");
+    let text = fs::read_to_string(&wrangler).unwrap().replace("face0ff0face0ff0face0ff0face0ff0", "0ld");
+    fs::write(&wrangler, text).unwrap();
+    fs::set_permissions(&wrangler, fs::Permissions::from_mode(0o640)).unwrap();
+    let keys = dir.path().join("KEYS.md");
+    fs::write(&keys, "stale").unwrap();
+    fs::set_permissions(&keys, fs::Permissions::from_mode(0o664)).unwrap();
+    let env_rs = dir.path().join("src/env.rs");
+    fs::remove_file(&env_rs).unwrap();
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains("wrote     wrangler.toml") && out.contains("wrote     KEYS.md"), "{out}");
+    assert_eq!(mode(&wrangler), 0o640);
+    assert_eq!(mode(&keys), 0o664);
+    assert_eq!(mode(&env_rs), default);
+}
+
+#[cfg(unix)]
+#[test]
+fn wrangler_write_keeps_the_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("wrangler.jsonc");
+    fs::copy(fixtures.join("before.jsonc"), &target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+    let out =
+        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    assert!(out.starts_with("kvgen: updated"), "{out}");
+    assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
+}
+
+const JSONC_CONFIG: &str =
+    "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"wrangler.jsonc\"\n\n[namespaces.APP]\nid = \"new\"\n";
+
+#[test]
+fn bad_input_jsonc_shapes_kvgen_would_overwrite() {
+    for (jsonc, stderr) in [
+        ("[1, 2]\n", "error: wrangler.jsonc:1:1: the root of a wrangler config must be an object\n"),
+        (
+            "{\n  \"kv_namespaces\": { \"binding\": \"APP\", \"id\": \"old\" }\n}\n",
+            "error: wrangler.jsonc:2:20: `kv_namespaces` is not an array of { \"binding\": .., \"id\": .. } objects\n",
+        ),
+        ("{\n  \"env\": \"oops\"\n}\n", "error: wrangler.jsonc:2:10: `env` is not an object\n"),
+        (
+            "{\n  \"kv_namespaces\": [],\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"old\" }]\n}\n",
+            "error: wrangler.jsonc:3:3: `kv_namespaces` is given twice; a reader keeps the last one: merge them into one\n",
+        ),
+        (
+            "{\n  \"env\": { \"dev\": {}, \"dev\": {} }\n}\n",
+            "error: wrangler.jsonc:2:12: environment `dev` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.dev]` (wrangler does not inherit bindings)\nerror: wrangler.jsonc:2:23: `env.dev` is given twice; a reader keeps the last one: merge them into one\n",
+        ),
+    ] {
+        bad_input(&[("kvgen.toml", JSONC_CONFIG), ("src/lib.rs", MODEL), ("wrangler.jsonc", jsonc)], stderr);
+    }
+    // `check` refuses them too, rather than passing on a stale second entry.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), MODEL).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), JSONC_CONFIG).unwrap();
+    fs::write(
+        dir.path().join("wrangler.jsonc"),
+        "{\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"new\" }],\n  \"kv_namespaces\": [{ \"binding\": \"APP\", \"id\": \"old\" }]\n}\n",
+    )
+    .unwrap();
+    kvgen().current_dir(dir.path()).arg("check").assert().code(2);
+}
+
+#[test]
+fn bad_input_duplicate_environment_in_jsonc() {
+    let config = format!("{JSONC_CONFIG}\n[namespaces.APP.env.dev]\nid = \"dev\"\n");
+    bad_input(
+        &[
+            ("kvgen.toml", &config),
+            ("src/lib.rs", MODEL),
+            ("wrangler.jsonc", "{\n  \"env\": {\n    \"dev\": { \"kv_namespaces\": [] },\n    \"dev\": 1\n  }\n}\n"),
+        ],
+        "error: wrangler.jsonc:4:5: `env.dev` is given twice; a reader keeps the last one: merge them into one\n",
+    );
+}
+
+#[test]
+fn schema_first_fields_keep_the_order_of_kvgen_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("kvgen.toml"),
+        "[output]\nrust = \"generated.rs\"\n\n[models.User.fields]\nid = { type = \"String\", id = true }\norg_id = \"String\"\nemail = \"String\"\n\n[models.Account.fields]\nid = { type = \"u64\", id = true }\n",
+    )
+    .unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let rust = fs::read_to_string(dir.path().join("generated.rs")).unwrap();
+    let at = |s: &str| rust.find(s).unwrap_or_else(|| panic!("{s} missing:\n{rust}"));
+    assert!(at("pub id: String") < at("pub org_id: String") && at("pub org_id: String") < at("pub email: String"));
+    assert!(at("pub struct User") < at("pub struct Account"), "models keep their order too");
+}
+
+#[test]
+fn bad_input_schema_model_ttl_too_large() {
+    bad_input(
+        &[(
+            "kvgen.toml",
+            "[models.User]\nttl = 315360000001\n[models.User.fields]\nid = { type = \"String\", id = true }\n",
+        )],
+        "error: kvgen.toml:1:9: model `User`: ttl must be at most 315360000000 seconds, not 315360000001\n",
+    );
+}
+
+/// Rust nested `depth` deep in one of several ways.
+fn deep_sources(depth: usize) -> Vec<(String, String)> {
+    let parens = format!("const X: u8 = {}5{};\n", "(".repeat(depth), ")".repeat(depth));
+    let nots = format!("const X: bool = {}true;\n", "!".repeat(depth));
+    let closures = format!("fn f() {{ let _ = {}1; }}\n", "|x| ".repeat(depth));
+    let parens_at = format!(
+        "error: src/lib.rs:1:{}: brackets nest more than 256 deep here; kvgen does not read such a file\n",
+        15 + 256
+    );
+    let run = |col: usize| {
+        format!("error: src/lib.rs:1:{col}: more than 16384 tokens in a row without `,`, `;` or a block here; kvgen does not read such a file\n")
+    };
+    let mut out = vec![(parens, parens_at)];
+    if depth > 16384 {
+        // The 16,385th token in a row: `const X : bool =` and then the 16,380th `!`.
+        out.push((nots, run(16 + 16380)));
+        // After `let _ =`, `|x| ` is three tokens in four bytes: the `x` of the 5,461st closure.
+        out.push((closures, run(17 + 5460 * 4 + 2)));
+    }
+    out
+}
+
+#[test]
+fn bad_input_deeply_nested_rust_is_refused_not_a_crash() {
+    for depth in [5_000, 100_000] {
+        for (source, stderr) in deep_sources(depth) {
+            bad_input(&[("kvgen.toml", WITH_OUTPUTS), ("src/lib.rs", &source)], &stderr);
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir_all(dir.path().join("src")).unwrap();
+            fs::write(dir.path().join("src/lib.rs"), &source).unwrap();
+            let out =
+                kvgen().current_dir(dir.path()).args(["expand", "src/lib.rs"]).assert().code(2).get_output().clone();
+            assert_eq!(String::from_utf8(out.stderr).unwrap(), stderr);
+        }
+    }
+}
+
+#[test]
+fn nesting_under_the_limits_is_read() {
+    let source = format!(
+        "{MODEL}const X: u8 = {}5{};\nconst Y: bool = {}true;\nfn f() {{ let _ = {}1; }}\n",
+        "(".repeat(200),
+        ")".repeat(200),
+        "!".repeat(10_000),
+        "|x| ".repeat(4_000)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &source).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), WITH_OUTPUTS).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    stdout(kvgen().current_dir(dir.path()).args(["expand", "src/lib.rs"]));
+}

@@ -306,11 +306,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         if let (Some(target), None) = (&raw.belongs_to, raw.id) {
             let fname = names::text(&field.ident);
             let rel = fname.strip_suffix("_id").filter(|s| !s.is_empty()).unwrap_or(&fname);
-            belongs_to.push(BelongsTo {
-                field: i,
-                target: target.clone(),
-                name: names::ident(rel, field.ident.span()),
-            });
+            // `__id` leaves `_`, which names nothing: the relation keeps the field's name.
+            let name = names::try_ident(rel, field.ident.span()).unwrap_or_else(|| field.ident.clone());
+            belongs_to.push(BelongsTo { field: i, target: target.clone(), name });
         }
     }
 
@@ -355,27 +353,37 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             continue;
         };
         let name = match &raw.name {
-            Some(lit) => syn::parse_str::<Ident>(&lit.value()).map(|mut i| {
-                i.set_span(lit.span());
-                i
-            }),
+            Some(lit) => match syn::parse_str::<Ident>(&lit.value()) {
+                Ok(mut i) => {
+                    i.set_span(lit.span());
+                    Some(i)
+                }
+                Err(_) => {
+                    cx.error(lit.span(), "a relation name must be a Rust identifier");
+                    None
+                }
+            },
             None => {
                 let child = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-                let snake = heck::AsSnakeCase(child).to_string();
+                let snake = names::snake(&child);
                 let name = if raw.kind == HasKind::Many { names::plural(&snake) } else { snake };
-                Ok(names::ident(&name, target.span()))
+                let ident = names::try_ident(&name, target.span());
+                if ident.is_none() {
+                    cx.error_spanned(
+                        &target,
+                        format!("`{name}`, the default name of this relation, is not a Rust identifier; give one with `name = \"...\"`"),
+                    );
+                }
+                ident
             }
         };
-        match name {
-            Ok(name) => has_ir.push(Has { kind: raw.kind, target, by, name }),
-            Err(_) => {
-                cx.error(raw.name.as_ref().map_or(raw.span, |l| l.span()), "a relation name must be a Rust identifier")
-            }
+        if let Some(name) = name {
+            has_ir.push(Has { kind: raw.kind, target, by, name });
         }
     }
 
     let ident = input.ident.clone();
-    let prefix = prefix.unwrap_or_else(|| Spanned::new(heck::AsSnakeCase(ident.to_string()).to_string(), ident.span()));
+    let prefix = prefix.unwrap_or_else(|| Spanned::new(names::snake(&ident.to_string()), ident.span()));
     let binding = binding.unwrap_or_else(|| Spanned::new(DEFAULT_BINDING.to_string(), ident.span()));
     let model = Model {
         ident,

@@ -97,6 +97,13 @@ impl Builder {
     /// Reads the models, generates, and writes the output file if it changed.
     /// Returns the output file's path.
     pub fn generate(self) -> Result<PathBuf> {
+        // A large stack: deeply nested sources are refused with an error, never a crash.
+        crate::with_large_stack(|| self.generate_here()).unwrap_or_else(|| {
+            Err(Error::one(crate::diag::Diagnostic::file("build.rs", "kvgen could not run its work thread")))
+        })
+    }
+
+    fn generate_here(self) -> Result<PathBuf> {
         let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
         let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
         let config = match &self.config {

@@ -6,40 +6,87 @@ use crate::project::Project;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The field name of a binding: its snake_case (`APP` -> `app`).
-pub fn binding_field(binding: &str) -> syn::Ident {
-    names::ident(&heck::AsSnakeCase(binding).to_string(), proc_macro2::Span::call_site())
+/// Fields the generated `Env` has besides its bindings'.
+pub const RESERVED_FIELDS: &[&str] = &["scope"];
+
+/// Methods the generated `Env` has besides its models' accessors.
+pub const RESERVED_METHODS: &[&str] =
+    &["new", "from_bindings", "with_scope", "stores", "verify_all", "repair_all", "from_worker"];
+
+/// The snake_case a binding's field is named after (`APP` -> `app`).
+pub fn binding_field_name(binding: &str) -> String {
+    names::snake(binding)
+}
+
+/// The field name of a binding: its snake_case (`APP` -> `app`); `None`
+/// when that is no identifier (`_1` gives `1`).
+pub fn binding_field(binding: &str) -> Option<syn::Ident> {
+    names::try_ident(&binding_field_name(binding), proc_macro2::Span::call_site())
+}
+
+/// The snake_case plural a model's accessor is named after (`User` -> `users`).
+pub fn accessor_name(model: &syn::Ident) -> String {
+    names::plural(&names::snake(&names::text(model)))
 }
 
 /// The accessor name of a model: its plural snake_case (`User` -> `users`).
-pub fn accessor(model: &syn::Ident) -> syn::Ident {
-    names::ident(&names::plural(&heck::AsSnakeCase(names::text(model)).to_string()), proc_macro2::Span::call_site())
+pub fn accessor(model: &syn::Ident) -> Option<syn::Ident> {
+    names::try_ident(&accessor_name(model), proc_macro2::Span::call_site())
 }
 
-/// The generated `Env` struct named `name`.
-pub fn tokens(project: &Project, name: &str) -> TokenStream {
+/// Why `name` cannot name the generated `Env` struct, or `None` when it can.
+pub fn invalid_env_struct(name: &str) -> Option<String> {
+    match syn::parse_str::<syn::Ident>(name) {
+        Ok(i) if i == "Self" => Some(format!("`{name}` cannot name a struct")),
+        Ok(_) => None,
+        Err(_) => Some(format!("`{name}` is not a Rust identifier; name the struct like `Env` or `Bindings`")),
+    }
+}
+
+/// The generated `Env` struct named `name`, or why it cannot be generated
+/// (the project checks report these with their places first).
+pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
+    if let Some(why) = invalid_env_struct(name) {
+        return Err(format!("env_struct {why}"));
+    }
     let env = format_ident!("{name}");
     let bindings = project.bindings();
+    let field_of = |binding: &str| {
+        binding_field(binding)
+            .ok_or_else(|| format!("binding `{binding}` gives no Rust identifier for its field in `{name}`"))
+    };
+    let accessor_of = |model: &syn::Ident| {
+        accessor(model).ok_or_else(|| format!("model `{model}` gives no Rust identifier for its accessor"))
+    };
+    // Fail before building anything: the closures below then cannot.
+    for b in bindings.keys() {
+        field_of(b)?;
+    }
+    for f in &project.models {
+        accessor_of(&f.model.ident)?;
+    }
+    let field = |b: &str| field_of(b).unwrap_or_else(|_| format_ident!("__kvgen_invalid_name"));
+    let acc = |m: &syn::Ident| accessor_of(m).unwrap_or_else(|_| format_ident!("__kvgen_invalid_name"));
     let fields = bindings.iter().map(|(binding, models)| {
-        let field = binding_field(binding);
+        let field = field(binding);
         let list = models.iter().map(|m| format!("`{}`", m.model.ident)).collect::<Vec<_>>().join(", ");
         let doc = format!("KV binding `{binding}`: {list}.");
         quote!(#[doc = #doc] pub #field: S,)
     });
     let names: Vec<&String> = bindings.keys().collect();
     let params = bindings.keys().map(|b| {
-        let f = binding_field(b);
+        let f = field(b);
         quote!(#f: S)
     });
-    let inits: Vec<_> = bindings.keys().map(|b| binding_field(b)).collect();
+    let inits: Vec<_> = bindings.keys().map(|b| field(b)).collect();
     let opens = bindings.keys().map(|b| {
-        let f = binding_field(b);
+        let f = field(b);
         quote!(#f: open(#b)?,)
     });
     let accessors = project.models.iter().map(|found| {
         let m = &found.model;
-        let acc = accessor(&m.ident);
-        let field = binding_field(&m.binding.value);
+        let acc = acc(&m.ident);
+        let field = field(&m.binding.value);
         let repo = found.repo_path();
         let doc = format!("The repository of [`{}`] in binding `{}`.", m.ident, m.binding.value);
         quote! {
@@ -50,16 +97,19 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
         }
     });
     let stores = bindings.keys().map(|b| {
-        let f = binding_field(b);
+        let f = field(b);
         quote!((#b, &self.#f))
     });
-    let audits: Vec<_> = project.models.iter().map(|f| accessor(&f.model.ident)).collect();
+    let audits: Vec<_> = project.models.iter().map(|f| acc(&f.model.ident)).collect();
     let n = bindings.len();
     let struct_doc = format!(
         "The KV bindings of this Worker ({}), with a typed repository per model.",
         names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
     );
-    quote! {
+    let key_check = key_space_check(project, name);
+    Ok(quote! {
+        #key_check
+
         #[doc = #struct_doc]
         pub struct #env<S> {
             #(#fields)*
@@ -110,5 +160,34 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
         }
 
         ::kvgen::__env_from_worker!(#env);
+    })
+}
+
+/// A compile-time check that no two models of the `Env` share a binding and
+/// a key prefix, whatever their sources say when the `Env` is compiled
+/// (kvgen refuses such models when it generates; a model edited since
+/// would otherwise share keys silently).
+fn key_space_check(project: &Project, env: &str) -> TokenStream {
+    if project.models.len() < 2 {
+        return TokenStream::new();
+    }
+    let pairs = project.models.iter().map(|f| {
+        let ty = f.type_path();
+        quote!((<#ty as ::kvgen::Model>::BINDING, <#ty as ::kvgen::Model>::MODEL))
+    });
+    let asserts = project.models.iter().enumerate().skip(1).map(|(i, f)| {
+        let path = f.type_path().to_string().replace(' ', "");
+        let msg = format!(
+            "`{path}` has the binding and key prefix of another model of `{env}`: their keys would collide; give one a different `prefix`"
+        );
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(::core::assert!(::kvgen::__private::key_space_unique(MODELS, #i), #msg);)
+    });
+    quote! {
+        // No two models share keys: each (binding, key prefix) is one model's.
+        const _: () = {
+            const MODELS: &[(&str, &str)] = &[#(#pairs),*];
+            #(#asserts)*
+        };
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::ir::{HasKind, IndexKind, Model};
 use crate::names;
+use proc_macro2::Span;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -243,8 +244,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
             index.fields.iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
         match index.kind {
             IndexKind::Unique => {
-                let find = format_ident!("find_by_{}", stem, span = index.name.span);
-                let upsert = format_ident!("upsert_by_{}", stem, span = index.name.span);
+                let find = names::joined("find_by_", &stem, index.name.span);
+                let upsert = names::joined("upsert_by_", &stem, index.name.span);
                 let doc_find = format!("The [`{ident}`] with this {what}, verified against the record. Costs 2 reads.");
                 let doc_upsert = format!("Creates `record`, or replaces the [`{ident}`] that has its {what}, keeping that record's id. Returns what was stored.");
                 out.push(quote! {
@@ -259,8 +260,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
             IndexKind::Secondary => {
-                let list = format_ident!("list_by_{}", stem, span = index.name.span);
-                let list_meta = format_ident!("list_by_{}_meta", stem, span = index.name.span);
+                let list = names::joined("list_by_", &stem, index.name.span);
+                let list_meta = names::joined("list_by_", &format!("{stem}_meta"), index.name.span);
                 let doc_list = format!(
                     "One page of the [`{ident}`] records with this {what}. Costs 1 list + 1 bulk read per 100 records."
                 );
@@ -278,14 +279,13 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
             }
         }
     }
-    let snake = heck::AsSnakeCase(names::text(ident)).to_string();
-    let param = names::ident(&snake, proc_macro2::Span::call_site());
-    let params = names::ident(&names::plural(&snake), proc_macro2::Span::call_site());
+    // `check_container` refuses a model whose snake_case name is no identifier; the fallbacks never panic.
+    let (param, params) = param_names(model);
     for rel in &model.belongs_to {
         let target = &rel.target;
         let fk = &model.fields[rel.field].ident;
-        let one = format_ident!("load_{}", names::text(&rel.name));
-        let many = format_ident!("load_{}", names::plural(&names::text(&rel.name)));
+        let one = names::joined("load_", &names::text(&rel.name), Span::call_site());
+        let many = names::joined("load_", &names::plural(&names::text(&rel.name)), Span::call_site());
         let doc_one = format!("The `{}` this [`{ident}`] belongs to (through `{fk}`). Costs 1 read.", rel.name);
         let doc_many = format!("For each [`{ident}`], the `{}` it belongs to, in the same order. Costs 1 bulk read per 100 distinct parents.", rel.name);
         out.push(quote_spanned! {target.span()=>
@@ -308,8 +308,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         let name = &rel.name;
         match rel.kind {
             HasKind::Many => {
-                let list = format_ident!("list_{}", names::text(name));
-                let load = format_ident!("load_{}", names::text(name));
+                let list = names::joined("list_", &names::text(name), Span::call_site());
+                let load = names::joined("load_", &names::text(name), Span::call_site());
                 let doc_list = format!(
                     "One page of the `{name}` of this [`{ident}`]. Costs 1 list + 1 bulk read per 100 children."
                 );
@@ -327,8 +327,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
             HasKind::One => {
-                let one = format_ident!("load_{}", names::text(name));
-                let many = format_ident!("load_{}", names::plural(&names::text(name)));
+                let one = names::joined("load_", &names::text(name), Span::call_site());
+                let many = names::joined("load_", &names::plural(&names::text(name)), Span::call_site());
                 let doc_one = format!("The `{name}` of this [`{ident}`], if any.");
                 let doc_many = format!("For each [`{ident}`], its `{name}`, in the same order.");
                 let idf = &model.id_field().ident;
@@ -346,6 +346,18 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         }
     }
     out
+}
+
+/// The parameter names of relation loaders: the model's name in snake_case,
+/// singular and plural (`user`, `users`), or `None` when either is no
+/// identifier (a model named `_1`).
+pub fn param_idents(model: &Model) -> Option<(syn::Ident, syn::Ident)> {
+    let snake = names::snake(&names::text(&model.ident));
+    Some((names::try_ident(&snake, Span::call_site())?, names::try_ident(&names::plural(&snake), Span::call_site())?))
+}
+
+fn param_names(model: &Model) -> (syn::Ident, syn::Ident) {
+    param_idents(model).unwrap_or_else(|| (format_ident!("record"), format_ident!("records")))
 }
 
 /// Compile-time checks that a foreign key's type matches its parent's id,

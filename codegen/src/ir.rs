@@ -120,12 +120,12 @@ impl Model {
 
     /// The generated repository type's name: `{Model}Repo`.
     pub fn repo_ident(&self) -> Ident {
-        Ident::new(&format!("{}Repo", crate::names::text(&self.ident)), self.ident.span())
+        crate::names::joined(&crate::names::text(&self.ident), "Repo", self.ident.span())
     }
 
     /// The generated metadata type's name: `{Model}Meta`.
     pub fn meta_ident(&self) -> Ident {
-        Ident::new(&format!("{}Meta", crate::names::text(&self.ident)), self.ident.span())
+        crate::names::joined(&crate::names::text(&self.ident), "Meta", self.ident.span())
     }
 
     /// Whether any field is copied into metadata.

@@ -52,7 +52,7 @@ pub fn derives_kv_model(attrs: &[syn::Attribute]) -> bool {
 /// can be `include!`d. Used for
 /// snapshots of generated code.
 pub fn expand_file(source: &str) -> syn::Result<String> {
-    let file = syn::parse_file(source)?;
+    let file = parse_file(source)?;
     // Out-of-line modules name other files: they, and re-exports through them, are left out.
     let external: Vec<syn::Ident> = file
         .items
@@ -85,6 +85,73 @@ pub fn expand_file(source: &str) -> syn::Result<String> {
     }
     let out = syn::File { shebang: None, attrs: Vec::new(), items };
     Ok(prettyplease::unparse(&out))
+}
+
+/// The deepest nesting of brackets kvgen reads in a Rust source.
+pub const MAX_NESTING: usize = 256;
+
+/// The most tokens kvgen reads in a row at one bracket level with no `,`,
+/// `;` or `{..}` between them. The parser recurses without brackets too
+/// (`!!!!x`, `|x| |x| ..`, `x = x = ..`, `A<B<C<..>>>`), at most once per token.
+pub const MAX_RUN: usize = 16384;
+
+/// The stack the front ends give parsing and generation: with
+/// [`MAX_NESTING`] and [`MAX_RUN`], enough for any source kvgen accepts.
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// A Rust source file parsed, or an error: a syntax error, or nesting beyond
+/// [`MAX_NESTING`] or [`MAX_RUN`] at the token that goes too far. Lexing
+/// and this check use no recursion, so no input overflows the stack here.
+pub fn parse_file(source: &str) -> syn::Result<syn::File> {
+    // Text that does not lex is left to syn, which reports where.
+    if let Ok(tokens) = source.parse::<TokenStream>() {
+        check_nesting(tokens)?;
+    }
+    syn::parse_file(source)
+}
+
+fn check_nesting(tokens: TokenStream) -> syn::Result<()> {
+    use proc_macro2::{Delimiter, TokenTree};
+    // Each level: its tokens, and how many came since the last `,`, `;` or `{..}`.
+    let mut stack = vec![(tokens.into_iter(), 0usize)];
+    while let Some((top, run)) = stack.last_mut() {
+        let Some(tree) = top.next() else {
+            stack.pop();
+            continue;
+        };
+        *run += 1;
+        let span = tree.span();
+        match &tree {
+            TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => *run = 0,
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => *run = 0,
+            _ => {}
+        }
+        if *run > MAX_RUN {
+            return Err(syn::Error::new(
+                span,
+                format!("more than {MAX_RUN} tokens in a row without `,`, `;` or a block here; kvgen does not read such a file"),
+            ));
+        }
+        if let TokenTree::Group(g) = tree {
+            if stack.len() > MAX_NESTING {
+                return Err(syn::Error::new(
+                    g.span_open(),
+                    format!("brackets nest more than {MAX_NESTING} deep here; kvgen does not read such a file"),
+                ));
+            }
+            stack.push((g.stream().into_iter(), 0));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` on a thread with a stack of [`STACK_SIZE`], so that parsing and
+/// generation of deeply nested input fail with an error, never by
+/// overflowing the stack. `None` when no such thread could be started or `f` panicked.
+pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, f).ok()?.join().ok()
+    })
 }
 
 /// Removes `KvModel` from a use tree; `false` when nothing is left.

@@ -6,16 +6,31 @@ use syn::ext::IdentExt;
 
 /// An identifier for generated code from a name kvgen made up: a raw
 /// identifier when the name is a keyword (`r#in`), with `_` added for the
-/// few that cannot be raw (`self_`).
-pub fn ident(name: &str, span: Span) -> Ident {
-    if let Ok(mut i) = syn::parse_str::<Ident>(name) {
-        i.set_span(span);
-        return i;
-    }
-    match name {
-        "self" | "Self" | "super" | "crate" | "_" => Ident::new(&format!("{name}_"), span),
-        _ => Ident::new_raw(name, span),
-    }
+/// few that cannot be raw (`self_`). `None` when the name cannot be an
+/// identifier at all (empty, `_`, starting with a digit, holding a space).
+pub fn try_ident(name: &str, span: Span) -> Option<Ident> {
+    let mut ident = match syn::parse_str::<Ident>(name) {
+        Ok(i) => i,
+        Err(_) => match name {
+            "self" | "Self" | "super" | "crate" => Ident::new(&format!("{name}_"), span),
+            // The lexer accepts `r#name` only when `name` is an identifier.
+            _ => syn::parse_str::<Ident>(&format!("r#{name}")).ok()?,
+        },
+    };
+    ident.set_span(span);
+    Some(ident)
+}
+
+/// `{prefix}{stem}` as an identifier (`find_by_email`). Front ends check the
+/// names they accept, so the fallback is never expected to be used; it keeps
+/// a missed case a compile error in generated code rather than a panic.
+pub fn joined(prefix: &str, stem: &str, span: Span) -> Ident {
+    try_ident(&format!("{prefix}{stem}"), span).unwrap_or_else(|| Ident::new("__kvgen_invalid_name", span))
+}
+
+/// snake_case of `name` (`BlogPost` -> `blog_post`).
+pub fn snake(name: &str) -> String {
+    heck::AsSnakeCase(name).to_string()
 }
 
 /// A user's identifier as plain text, without `r#`.

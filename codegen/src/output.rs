@@ -26,7 +26,7 @@ pub fn rust(project: &Project) -> Result<String> {
         Origin::Rust { .. } => None,
     });
     let name = project.config.config.output.env_struct.as_deref().unwrap_or("Env");
-    let env = env::tokens(project, name);
+    let env = env::tokens(project, name).map_err(|m| Error::one(Diagnostic::file(&project.config.path, m)))?;
     let tokens = quote! {
         #(#items)*
         #env
@@ -44,6 +44,7 @@ pub fn rust(project: &Project) -> Result<String> {
 /// Every output the config asks for, computed in memory. The wrangler
 /// config's is the file as it is on disk with its KV entries brought up to date.
 pub fn outputs(project: &Project) -> Result<Vec<Output>> {
+    check_paths(project)?;
     let dir = project.config.dir();
     let out = &project.config.config.output;
     let mut v = Vec::new();
@@ -67,6 +68,100 @@ pub fn outputs(project: &Project) -> Result<Vec<Output>> {
     Ok(v)
 }
 
+/// `path` made absolute with every symlink and `..` of its existing part
+/// resolved, and the rest (which does not exist yet) normalized as written.
+pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let abs = std::path::absolute(path)?;
+    let mut rest: Vec<Component> = Vec::new();
+    let mut existing = abs.as_path();
+    loop {
+        if existing.symlink_metadata().is_ok() {
+            break;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = std::fs::canonicalize(existing)?;
+    for c in rest.into_iter().rev() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks every output path of the config before anything is computed or
+/// written: each inside the folder of kvgen.toml (after symlinks), not a
+/// folder, not kvgen.toml, not a source, and not another output's file.
+pub fn check_paths(project: &Project) -> Result<()> {
+    let config = &project.config;
+    let dir = config.dir();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let config_name = config.path.file_name().map_or("kvgen.toml".into(), |n| n.to_string_lossy().into_owned());
+    let root = resolve(&dir).map_err(|e| Error::io(&dir, e))?;
+    let config_file = resolve(&config.path).map_err(|e| Error::io(&config.path, e))?;
+    let sources: Vec<(&str, PathBuf, bool)> = config
+        .config
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let p = dir.join(s);
+            resolve(&p).ok().map(|r| (s.as_str(), r, p.is_dir()))
+        })
+        .collect();
+    let out = &config.config.output;
+    let mut problems = Vec::new();
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (key, value) in [("rust", &out.rust), ("keys", &out.keys), ("wrangler", &out.wrangler)] {
+        let Some(value) = value else { continue };
+        let here = |message: String| config.diag(&["output", key], format!("`output.{key}` = {value:?} {message}"));
+        let path = dir.join(value);
+        let resolved = match resolve(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(here(format!("cannot be resolved: {e}")));
+                continue;
+            }
+        };
+        let problem = if !resolved.starts_with(&root) {
+            Some(format!("is outside the folder of {config_name}; outputs must stay inside it"))
+        } else if resolved.is_dir() {
+            Some("is a folder; name a file".to_string())
+        } else if resolved == config_file {
+            Some(format!("is {config_name} itself"))
+        } else if sources.iter().any(|(_, s, _)| *s == resolved) {
+            Some("is a source kvgen reads models from; name another file".to_string())
+        } else if let Some((name, ..)) = sources.iter().find(|(_, s, is_dir)| {
+            *is_dir && resolved.starts_with(s) && resolved.extension().is_some_and(|x| x == "rs")
+        }) {
+            Some(format!(
+                "is inside the source folder `{name}`, whose .rs files kvgen reads models from; name another file"
+            ))
+        } else {
+            seen.iter().find(|(_, p)| *p == resolved).map(|(k, _)| format!("is the same file as `output.{k}`"))
+        };
+        match problem {
+            Some(p) => problems.push(here(p)),
+            None => seen.push((key, resolved)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
 /// Writes `contents` to `path` unless it holds that already, through a temp
 /// file in the same folder and a rename, so a reader never sees half a file.
 /// Returns whether the file changed.
@@ -76,7 +171,16 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool> {
     }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new().prefix(".kvgen-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".kvgen-");
+    // A new file gets the umask's default mode (0666 & !umask), as if created in place.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    // A rewritten file keeps its mode.
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions()).map_err(|e| Error::io(path, e))?;
+    }
     std::io::Write::write_all(&mut tmp, contents.as_bytes()).map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(true)

@@ -107,7 +107,7 @@ impl Project {
         for file in &files {
             files_read.push(file.clone());
             let text = crate::diag::read(file)?;
-            let parsed = match syn::parse_file(&text) {
+            let parsed = match crate::parse_file(&text) {
                 Ok(f) => f,
                 Err(e) => {
                     problems.push(Diagnostic::at_span(file, e.span(), e.to_string()));
@@ -210,6 +210,7 @@ impl Project {
                 ));
             }
         }
+        out.extend(self.env_names());
         // A relation names a known model; has_many / has_one need the child's index on `by`.
         for f in &self.models {
             for rel in &f.model.belongs_to {
@@ -315,6 +316,77 @@ impl Project {
                     }
                 }
             }
+        }
+        out
+    }
+
+    /// The names the generated `Env` gives its struct, binding fields and
+    /// accessors: each an identifier, none taken twice.
+    fn env_names(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let env_struct = self.config.config.output.env_struct.as_deref();
+        if let Some(why) = env_struct.and_then(crate::env::invalid_env_struct) {
+            out.push(self.config.diag(&["output", "env_struct"], format!("env_struct {why}")));
+        }
+        // The generated file holds the `[models]` structs beside `Env`.
+        let env_name = env_struct.unwrap_or("Env");
+        for f in self.models.iter().filter(|f| matches!(f.origin, Origin::Toml { .. })) {
+            let m = &f.model;
+            let taken = [m.ident.to_string(), m.repo_ident().to_string(), m.meta_ident().to_string()];
+            if taken.iter().any(|t| t == env_name) {
+                out.push(self.at_model(
+                    f,
+                    format!("model `{}` and the Env struct would both define `{env_name}`; rename the model or set `env_struct`", m.ident),
+                ));
+            }
+        }
+        let mut fields: Vec<(String, &str)> = Vec::new();
+        for (binding, models) in self.bindings() {
+            let first = models[0];
+            let field = crate::env::binding_field_name(&binding);
+            let at = |message: String| self.at_span(first, first.model.binding.span, &["binding"], message);
+            if crate::env::binding_field(&binding).is_none() {
+                out.push(at(format!(
+                    "binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding"
+                )));
+            } else if crate::env::RESERVED_FIELDS.contains(&field.as_str()) {
+                out.push(at(format!(
+                    "binding `{binding}` gives the Env field `{field}`, which Env has already; rename the binding"
+                )));
+            } else if let Some((_, other)) = fields.iter().find(|(f, _)| *f == field) {
+                out.push(at(format!(
+                    "bindings `{other}` and `{binding}` both give the Env field `{field}`; rename one"
+                )));
+            }
+            fields.push((field, models[0].model.binding.value.as_str()));
+        }
+        let mut accessors: Vec<(String, &Found)> = Vec::new();
+        for f in &self.models {
+            let name = crate::env::accessor_name(&f.model.ident);
+            // A name that is no identifier is reported by the model's own checks.
+            if crate::env::accessor(&f.model.ident).is_none() {
+                continue;
+            }
+            if crate::env::RESERVED_METHODS.contains(&name.as_str()) {
+                out.push(self.at_model(
+                    f,
+                    format!(
+                        "model `{}` gives the Env accessor `{name}`, a method Env has already; rename the model",
+                        f.model.ident
+                    ),
+                ));
+            } else if let Some((_, other)) = accessors.iter().find(|(a, _)| *a == name) {
+                out.push(self.at_model(
+                    f,
+                    format!(
+                        "models `{}` ({}) and `{}` both give the Env accessor `{name}`; rename one",
+                        other.model.ident,
+                        self.describe(other),
+                        f.model.ident
+                    ),
+                ));
+            }
+            accessors.push((name, f));
         }
         out
     }

@@ -8,6 +8,11 @@ use std::collections::HashMap;
 /// The least ttl Workers KV accepts, in seconds.
 pub const MIN_TTL: u64 = 60;
 
+/// The greatest ttl kvgen accepts, in seconds. A placeholder bound, well
+/// under what makes the runtime's expiration arithmetic overflow; the
+/// runtime crate keeps an equal copy in its limits.
+pub const MAX_TTL_SECS: u64 = 315_360_000_000;
+
 /// Whether `s` is a valid key prefix: `[a-z0-9_-]+`.
 pub fn valid_prefix(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
@@ -66,14 +71,27 @@ pub fn check_container(cx: &Ctxt, model: &Model) {
             ),
         );
     }
-    // KV refuses an expiration_ttl under 60 seconds.
+    // KV refuses an expiration_ttl under 60 seconds; a huge one overflows expiration times.
     if let Some(ttl) = &model.ttl {
         if ttl.value < MIN_TTL {
             cx.error(
                 ttl.span,
                 format!("ttl must be at least {MIN_TTL} seconds (the Workers KV minimum), not {}", ttl.value),
             );
+        } else if ttl.value > MAX_TTL_SECS {
+            cx.error(ttl.span, format!("ttl must be at most {MAX_TTL_SECS} seconds, not {}", ttl.value));
         }
+    }
+    // Loader parameters and the `Env` accessor are named after the model in snake_case.
+    if crate::expand::param_idents(model).is_none() {
+        cx.error(
+            model.ident.span(),
+            format!(
+                "kvgen names generated items after the model in snake_case, and `{}` gives `{}`, which is not a Rust identifier; rename the struct",
+                model.ident,
+                names::snake(&names::text(&model.ident))
+            ),
+        );
     }
 }
 

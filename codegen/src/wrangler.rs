@@ -229,6 +229,89 @@ fn set_toml_value(t: &mut toml_edit::Table, key: &str, value: Option<&str>) {
     }
 }
 
+/// Refuses a wrangler.jsonc whose KV entries kvgen could only update by
+/// dropping something: a root that is not an object, `kv_namespaces` that
+/// is not an array or is given twice in one object (a last-wins reader
+/// would see the second), an `env` that is not an object, an environment
+/// that is not an object or is given twice, and environments missing ids.
+fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
+    use jsonc_parser::ast::{Object, ObjectProp, Value};
+    use jsonc_parser::common::Ranged;
+    let at = |offset: usize, message: String| Diagnostic::at_offset(path, text, offset, message);
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &jsonc_parser::ParseOptions::default())
+        .map_err(|e| at(e.range().start, e.kind().to_string()))?;
+    let Some(root) = parsed.value else { return Ok(()) };
+    let Value::Object(root) = root else {
+        return Err(at(root.range().start, "the root of a wrangler config must be an object".into()).into());
+    };
+    let mut problems = Vec::new();
+    // The first property `name` of `obj`, with a problem at a second.
+    fn first_of<'o, 'a>(obj: &'o Object<'a>, name: &str) -> (Option<&'o ObjectProp<'a>>, Option<usize>) {
+        let mut found = obj.properties.iter().filter(|p| p.name.as_str() == name);
+        (found.next(), found.next().map(|p| p.range.start))
+    }
+    let single = |obj: &Object<'_>, name: &str, within: &str, problems: &mut Vec<Diagnostic>| {
+        let (first, second) = first_of(obj, name);
+        if let Some(offset) = second {
+            problems.push(at(
+                offset,
+                format!("`{within}{name}` is given twice; a reader keeps the last one: merge them into one"),
+            ));
+        }
+        first.map(|p| (p.value.range().start, matches!(p.value, Value::Array(_))))
+    };
+    let kv_array = |obj: &Object, within: &str, problems: &mut Vec<Diagnostic>| {
+        if let Some((start, is_array)) = single(obj, "kv_namespaces", within, problems) {
+            if !is_array {
+                problems.push(at(
+                    start,
+                    format!("`{within}kv_namespaces` is not an array of {{ \"binding\": .., \"id\": .. }} objects"),
+                ));
+            }
+        }
+    };
+    kv_array(&root, "", &mut problems);
+    let (env, second_env) = first_of(&root, "env");
+    if let Some(offset) = second_env {
+        problems.push(at(offset, "`env` is given twice; a reader keeps the last one: merge them into one".into()));
+    }
+    if let Some(env) = env {
+        match &env.value {
+            Value::Object(envs) => {
+                let mut seen: Vec<&str> = Vec::new();
+                for prop in &envs.properties {
+                    let name = prop.name.as_str();
+                    if seen.contains(&name) {
+                        problems.push(at(
+                            prop.range.start,
+                            format!("`env.{name}` is given twice; a reader keeps the last one: merge them into one"),
+                        ));
+                        continue;
+                    }
+                    seen.push(name);
+                    match &prop.value {
+                        Value::Object(inner) => kv_array(inner, &format!("env.{name}."), &mut problems),
+                        other => problems.push(at(other.range().start, format!("`env.{name}` is not an object"))),
+                    }
+                    // Every environment of the wrangler config must have ids for every binding.
+                    let namespaces = &project.config.config.namespaces;
+                    if !namespaces.is_empty() && !namespaces.values().all(|ns| ns.env.contains_key(name)) {
+                        let pos = crate::diag::line_col(text, prop.range.start);
+                        problems.push(missing_env(project, path, name, Some(pos)));
+                    }
+                }
+            }
+            other => problems.push(at(other.range().start, "`env` is not an object".into())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.sort_by_key(|d| d.pos);
+        Err(crate::diag::Error::Invalid(problems))
+    }
+}
+
 fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<String> {
     use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
     let config = &project.config.config;
@@ -236,17 +319,8 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<String> {
         let range = e.range();
         Diagnostic::at_offset(path, text, range.start, e.kind().to_string())
     })?;
+    check_jsonc_shape(project, path, text)?;
     let obj = root.object_value_or_set();
-    if !config.namespaces.is_empty() {
-        if let Some(envs) = obj.object_value("env") {
-            for prop in envs.properties() {
-                let Some(name) = prop.decoded_name() else { continue };
-                if !config.namespaces.values().all(|ns| ns.env.contains_key(&name)) {
-                    return Err(missing_env(project, path, &name, None).into());
-                }
-            }
-        }
-    }
     fn set_entries(obj: &CstObject, want: &[Entry]) {
         if want.is_empty() {
             return;
