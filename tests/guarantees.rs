@@ -367,3 +367,9 @@ fn failed_ttl_write_over_an_unreadable_record_keeps_its_values_held() {
         }
     }
 }
+
+// The derive refuses at compile time the ttls the runtime refuses.
+#[test]
+fn compile_time_and_run_time_ttl_bounds_agree() {
+    assert_eq!(kvgen_codegen::valid::MAX_TTL_SECS, kvgen::limits::MAX_TTL_SECS);
+}

@@ -155,7 +155,8 @@ impl World {
             k.user.id != except
                 && (k.user.email == u.email
                     || (k.user.org_id == u.org_id && k.user.handle == u.handle)
-                    || (!k.readable && entries.iter().any(|e| self.store.raw(e).as_deref() == Some(k.user.id.as_str()))))
+                    || (!k.readable
+                        && entries.iter().any(|e| self.store.raw(e).as_deref() == Some(k.user.id.as_str()))))
         })
     }
 
@@ -347,8 +348,7 @@ impl World {
                 };
                 let mut ids = vec![u.id.clone()];
                 ids.extend(holder_ids.iter().cloned());
-                let candidates: Vec<User> =
-                    ids.iter().map(|id| User { id: id.clone(), ..u.clone() }).collect();
+                let candidates: Vec<User> = ids.iter().map(|id| User { id: id.clone(), ..u.clone() }).collect();
                 if stale {
                     self.raced = true;
                 }
@@ -357,7 +357,8 @@ impl World {
                 // the call left the old state or the new one.
                 match (&outcome, stale || faulted || self.raced) {
                     (Some(Ok(written)), false) => {
-                        let want = predicted.map_err(|kind| fail(format!("{call:?} of {u:?} succeeded, want {kind}")))?;
+                        let want =
+                            predicted.map_err(|kind| fail(format!("{call:?} of {u:?} succeeded, want {kind}")))?;
                         ensure!(want.as_ref() == Some(written), "{call:?} wrote {written:?}, want {want:?}");
                         let old = self.users.get(&written.id).cloned();
                         let expires = self.expiry(ttl, old.as_ref());
@@ -368,7 +369,10 @@ impl World {
                             Some(k) if k.readable && k.expires == expires => k.exact,
                             _ => true,
                         };
-                        self.users.insert(written.id.clone(), Known { user: written.clone(), readable: true, expires, exact });
+                        self.users.insert(
+                            written.id.clone(),
+                            Known { user: written.clone(), readable: true, expires, exact },
+                        );
                         self.last_write = now;
                     }
                     (Some(Err(e)), false) => {
@@ -436,7 +440,8 @@ impl World {
             for k in self.users.values() {
                 let u = &k.user;
                 // 2. Its entries exist, name it, and do not expire before it.
-                let unique = [format!("user.email:{}", u.email), format!("user.org_id_handle:{}:{}", u.org_id, u.handle)];
+                let unique =
+                    [format!("user.email:{}", u.email), format!("user.org_id_handle:{}:{}", u.org_id, u.handle)];
                 for key in &unique {
                     ensure!(self.store.raw(key).as_deref() == Some(u.id.as_str()), "{key} does not name {}", u.id);
                 }
@@ -571,7 +576,8 @@ fn random_histories_keep_every_invariant() {
 #[test]
 fn the_model_catches_a_freed_unique_value() {
     let mut world = World::new();
-    world.apply(&Step::Write { call: Call::Create, user: (0, 0, 0, 0, 0), ttl: Ttl::Keep, fault: None, lagging: false })
+    world
+        .apply(&Step::Write { call: Call::Create, user: (0, 0, 0, 0, 0), ttl: Ttl::Keep, fault: None, lagging: false })
         .unwrap();
     world.check().unwrap();
     block_on(world.store.delete("user.email:e0@x")).unwrap();
