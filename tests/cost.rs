@@ -129,3 +129,40 @@ fn belongs_to_costs_a_bulk_read_per_100_distinct_parents() {
     assert_eq!(s.reset().bulk_keys, 150);
     assert!(posts.iter().zip(&authors).all(|(p, a)| a.as_ref().is_some_and(|a| a.id == p.author_id)));
 }
+
+#[test]
+fn update_keeping_the_expiry_writes_only_the_record_and_changed_entries() {
+    let s = store();
+    let users = User::repo(&s);
+    let mut u = user(1);
+    block_on(users.create_with(&u, kvgen::WriteOptions::ttl(3600))).unwrap();
+    s.reset();
+    // A field in no index and not in the metadata: the record only.
+    u.handle = u.handle.clone();
+    u.name = u.name.clone();
+    block_on(users.update(&u)).unwrap();
+    assert_eq!(counts(s.reset()), ops(0, 1, 1, 0, 0));
+    // The meta field: the record and the secondary entry that carries it.
+    u.name = "renamed".into();
+    block_on(users.update(&u)).unwrap();
+    assert_eq!(counts(s.reset()), ops(0, 1, 2, 0, 0));
+    // A unique value moves: the new entry, the record; then one bulk read
+    // to check the old entry still names it, and its delete.
+    u.email = "moved@example.com".into();
+    block_on(users.update(&u)).unwrap();
+    assert_eq!(counts(s.reset()), ops(0, 2, 2, 1, 0));
+}
+
+#[test]
+fn update_changing_the_expiry_rewrites_every_entry() {
+    let s = store();
+    let users = User::repo(&s);
+    let u = user(1);
+    block_on(users.create(&u)).unwrap();
+    s.reset();
+    // 2 unique + 1 secondary entries, and the record.
+    block_on(users.update_with(&u, kvgen::WriteOptions::ttl(3600))).unwrap();
+    assert_eq!(counts(s.reset()), ops(0, 1, 4, 0, 0));
+    block_on(users.update_with(&u, kvgen::WriteOptions::permanent())).unwrap();
+    assert_eq!(counts(s.reset()), ops(0, 1, 4, 0, 0));
+}
