@@ -17,7 +17,7 @@ pub enum Fault {
     /// The operation never answers: the call stalls there, as when a Worker
     /// is stopped mid-request (out of time, evicted). Drop the stalled call
     /// (see [`Faulty::drive`]) to model the Worker dying between two writes:
-    /// nothing after that point runs, cleanup and compensation included.
+    /// nothing after that point runs, cleanup included.
     Timeout,
 }
 

@@ -1,6 +1,6 @@
 //! The unique-index protocol on an eventually consistent store: violations
 //! detected, stale entries verified on read and healed on write, failed
-//! writes compensated.
+//! writes leaving nothing that blocks a value.
 
 use blog::User;
 use kvgen::{Error, Fault, Faulty, KvStore, MemoryStore, PutOptions};
