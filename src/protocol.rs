@@ -372,14 +372,37 @@ async fn entries_pointing_to<S: KvStore>(
         .collect())
 }
 
-/// One page of a listing, after checking the page size.
+/// One page of a listing, after checking the page size and the cursor.
+///
+/// Every cursor handed out is the store's cursor behind a tag derived from
+/// the full prefix (scope, model, index and value): `{16 hex digits}.{store
+/// cursor}`. A cursor without the tag of this prefix (another scope, model or
+/// index, a malformed or empty one) is refused with `InvalidCursor` before
+/// any KV operation. The tag binds a cursor to its listing; it is not a
+/// secret (the store's cursor is passed through as it is).
 pub(crate) async fn list_page<S: KvStore>(
     store: &S,
     prefix: String,
     page: crate::repo::Page,
 ) -> Result<crate::store::ListResult> {
     limits::check_list_limit(page.limit)?;
-    store.list(&crate::store::ListOptions { prefix, cursor: page.cursor, limit: page.limit }).await
+    let tag = cursor_tag(&prefix);
+    let cursor = match page.cursor {
+        None => None,
+        Some(c) => match c.split_once('.') {
+            Some((t, inner)) if t == tag && !inner.is_empty() => Some(inner.to_string()),
+            _ => return Err(crate::Error::InvalidCursor { cursor: c }),
+        },
+    };
+    let mut listed = store.list(&crate::store::ListOptions { prefix, cursor, limit: page.limit }).await?;
+    listed.cursor = listed.cursor.map(|c| format!("{tag}.{c}"));
+    Ok(listed)
+}
+
+/// The tag of cursors of listings under `prefix`: FNV-1a of its bytes, in hex.
+fn cursor_tag(prefix: &str) -> String {
+    let hash = prefix.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// Where the records of listed keys are.
