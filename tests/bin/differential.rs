@@ -240,9 +240,12 @@ enum Answer {
     Error(String),
     Entry(Option<(String, Option<Value>)>),
     Entries(Vec<Option<(String, Option<Value>)>>),
-    /// Pages of `(name, expiration, metadata)`, and whether each had a cursor.
-    Pages(Vec<(Vec<(String, Option<u64>, Option<Value>)>, bool)>),
+    /// Pages of listed keys, and whether each had a cursor.
+    Pages(Vec<(Vec<Listed>, bool)>),
 }
+
+/// A listed key: name, expiration, metadata.
+type Listed = (String, Option<u64>, Option<Value>);
 
 fn entry(e: Option<Entry>) -> Option<(String, Option<Value>)> {
     e.map(|e| (e.value, e.metadata))
