@@ -7,17 +7,23 @@ use crate::error::{Error, Result};
 pub const MAX_KEY_BYTES: usize = 512;
 /// Largest value, in bytes.
 pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
-/// Largest metadata, in bytes of serialized JSON.
+/// Largest metadata, in bytes of its JSON as JavaScript writes it (see [`metadata_json`]).
 pub const MAX_METADATA_BYTES: usize = 1024;
 /// Shortest `expiration_ttl`, and the least distance of an absolute expiration from now, in seconds.
 pub const MIN_TTL_SECS: u64 = 60;
-/// Longest ttl kvgen accepts, in seconds: a ttl is turned into an absolute
-/// expiration (now + ttl), which must stay at or below [`MAX_EXPIRATION`].
-pub const MAX_TTL_SECS: u64 = 315_360_000_000;
-/// Latest absolute expiration kvgen accepts, seconds since the epoch.
-pub const MAX_EXPIRATION: u64 = 8_640_000_000_000;
+/// Longest `expiration_ttl` Workers KV accepts, in seconds: the binding takes
+/// it as a 32-bit signed integer (2^31 - 1, about 68 years). A raw put may
+/// give an expiration past [`MAX_EXPIRATION`] this way (KV keeps now + ttl);
+/// repositories turn a ttl into an absolute expiration (now + ttl), which must
+/// stay at or below [`MAX_EXPIRATION`].
+pub const MAX_TTL_SECS: u64 = 2_147_483_647;
+/// Latest absolute `expiration` Workers KV accepts, seconds since the epoch:
+/// also a 32-bit signed integer (2038-01-19T03:14:07Z).
+pub const MAX_EXPIRATION: u64 = 2_147_483_647;
 /// Most keys one list page returns.
 pub const MAX_LIST_LIMIT: u32 = 1000;
+/// Most a bulk read may return: the values' total length in UTF-16 code units.
+pub const MAX_BULK_VALUE_UNITS: usize = 25 * 1024 * 1024;
 /// Most keys one bulk read takes.
 pub const MAX_BULK_KEYS: usize = 100;
 
@@ -43,23 +49,137 @@ pub fn check_value(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks serialized metadata's size.
-pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
-    /// Counts bytes instead of keeping them.
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
+/// Metadata as JavaScript's `JSON.stringify` writes it, which is what Workers
+/// KV measures and stores: every number is a double written the shortest way
+/// (`1.0` is `1`, `1e21` is `1e+21`, `-0` is `0`), and strings are escaped as
+/// serde_json escapes them.
+pub fn metadata_json(metadata: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_js_json(&mut out, metadata);
+    out
+}
+
+/// Metadata as Workers KV gives it back: the value of its JavaScript JSON.
+pub fn metadata_as_stored(metadata: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(&metadata_json(metadata)).unwrap_or_else(|_| metadata.clone())
+}
+
+fn write_js_json(out: &mut String, v: &serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&js_number(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => out.push_str(&Value::String(s.clone()).to_string()),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_js_json(out, x);
+            }
+            out.push(']');
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_js_json(out, x);
+            }
+            out.push('}');
         }
     }
-    let mut count = Count(0);
-    let size = serde_json::to_writer(&mut count, metadata).map(|_| count.0).unwrap_or(usize::MAX);
+}
+
+/// A finite double as JavaScript's `Number.prototype.toString` writes it.
+pub fn js_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".into();
+    }
+    // Rust's `{:e}` gives the shortest digits that round-trip, as JavaScript does.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i32;
+    // x = 0.digits * 10^n
+    let n = exp.parse::<i32>().unwrap_or(0) + 1;
+    let mut s = String::from(if x < 0.0 { "-" } else { "" });
+    if k <= n && n <= 21 {
+        s.push_str(&digits);
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        s.push_str(&digits[..n as usize]);
+        s.push('.');
+        s.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        s.push_str("0.");
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(&digits);
+    } else {
+        s.push_str(&digits[..1]);
+        if k > 1 {
+            s.push('.');
+            s.push_str(&digits[1..]);
+        }
+        s.push('e');
+        s.push(if n > 0 { '+' } else { '-' });
+        s.push_str(&(n - 1).abs().to_string());
+    }
+    s
+}
+
+/// Checks metadata's size, measured on [`metadata_json`] as Workers KV does.
+pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
+    let size = metadata_json(metadata).len();
     if size > MAX_METADATA_BYTES {
         return Err(Error::MetadataTooLarge { key: key.into(), size });
+    }
+    Ok(())
+}
+
+/// Checks a raw put as Workers KV does, in its order, and gives the
+/// expiration the key gets: an expiration or ttl outside the 32-bit range
+/// (expiration first), the key (empty, `.`/`..`, then length), the ttl (which
+/// wins over an expiration given with it, whatever that one is), else the
+/// expiration, then the metadata, then the value.
+pub fn check_put(key: &str, value: &str, options: &crate::store::PutOptions, now: u64) -> Result<Option<u64>> {
+    if let Some(at) = options.expiration.filter(|at| *at > MAX_EXPIRATION) {
+        return Err(Error::ExpirationTooLate { key: key.into(), expiration: at });
+    }
+    if let Some(ttl) = options.expiration_ttl.filter(|ttl| *ttl > MAX_TTL_SECS) {
+        return Err(Error::TtlTooLong { key: key.into(), ttl });
+    }
+    check_key(key)?;
+    let expiration = match (options.expiration_ttl, options.expiration) {
+        (Some(ttl), _) => {
+            if ttl < MIN_TTL_SECS {
+                return Err(Error::TtlTooShort { key: key.into(), ttl });
+            }
+            Some(now + ttl)
+        }
+        (None, Some(at)) => {
+            check_expiration(key, at, now)?;
+            Some(at)
+        }
+        (None, None) => None,
+    };
+    if let Some(metadata) = &options.metadata {
+        check_metadata(key, metadata)?;
+    }
+    check_value(key, value)?;
+    Ok(expiration)
+}
+
+/// Checks a list prefix: Workers KV refuses one over 512 bytes as it refuses
+/// such a key.
+pub fn check_prefix(prefix: &str) -> Result<()> {
+    if prefix.len() > MAX_KEY_BYTES {
+        return Err(Error::KeyTooLong { key: prefix.into(), len: prefix.len() });
     }
     Ok(())
 }
@@ -109,6 +229,16 @@ pub fn check_list_limit(limit: u32) -> Result<()> {
 pub fn check_bulk(count: usize) -> Result<()> {
     if count == 0 || count > MAX_BULK_KEYS {
         return Err(Error::BulkLimit { count });
+    }
+    Ok(())
+}
+
+/// Checks a bulk read's answer: its values' total length, in UTF-16 code
+/// units, at most [`MAX_BULK_VALUE_UNITS`].
+pub fn check_bulk_size<'a>(count: usize, values: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let size = values.into_iter().map(|v| v.encode_utf16().count()).sum();
+    if size > MAX_BULK_VALUE_UNITS {
+        return Err(Error::BulkTooLarge { count, size });
     }
     Ok(())
 }

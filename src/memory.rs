@@ -4,7 +4,9 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
+use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -78,6 +80,105 @@ struct Data {
     /// Each key's versions, oldest first; without history, only the latest.
     keys: BTreeMap<String, Vec<Version>>,
     history: bool,
+    /// The namespace's cursor secret and how many cursors it issued.
+    cursors: CursorKey,
+}
+
+/// Cursors are opaque and bound to the prefix they were issued for: the last
+/// key of the page, length-prefixed and padded to the longest key (so not
+/// even its length shows), encrypted with a keystream of a keyed hash under a
+/// secret drawn at random for each namespace, and authenticated with the
+/// same keyed hash over the prefix and the ciphertext. A cursor of another
+/// prefix, another namespace or a forged or altered one is refused with
+/// [`Error::InvalidCursor`]; nothing is kept per cursor, so none ever expires.
+/// (The keyed hash is std's SipHash with its random per-process keys: the
+/// cursors hide keys from whoever holds them; this is an emulator, not a
+/// security boundary.)
+#[derive(Debug, Default)]
+struct CursorKey {
+    secret: RandomState,
+    issued: u64,
+}
+
+/// Plaintext of a cursor: 2 bytes of length, then the key, zero-padded.
+const CURSOR_PLAIN: usize = 2 + limits::MAX_KEY_BYTES;
+/// Nonce (8 bytes), ciphertext, tag (16 bytes).
+const CURSOR_BYTES: usize = 8 + CURSOR_PLAIN + 16;
+
+impl CursorKey {
+    fn keystream(&self, nonce: u64, data: &mut [u8]) {
+        for (i, chunk) in data.chunks_mut(8).enumerate() {
+            let block = self.secret.hash_one((0u8, nonce, i as u64)).to_le_bytes();
+            chunk.iter_mut().zip(block).for_each(|(b, k)| *b ^= k);
+        }
+    }
+
+    fn tag(&self, nonce: u64, prefix: &str, ct: &[u8]) -> [u8; 16] {
+        let mut tag = [0; 16];
+        tag[..8].copy_from_slice(&self.secret.hash_one((1u8, nonce, prefix, ct)).to_le_bytes());
+        tag[8..].copy_from_slice(&self.secret.hash_one((2u8, nonce, prefix, ct)).to_le_bytes());
+        tag
+    }
+
+    fn encode(&mut self, prefix: &str, last: &str) -> String {
+        self.issued += 1;
+        let nonce = self.issued;
+        let mut plain = vec![0u8; CURSOR_PLAIN];
+        plain[..2].copy_from_slice(&(last.len() as u16).to_be_bytes());
+        plain[2..2 + last.len()].copy_from_slice(last.as_bytes());
+        self.keystream(nonce, &mut plain);
+        let mut bytes = Vec::with_capacity(CURSOR_BYTES);
+        bytes.extend_from_slice(&nonce.to_le_bytes());
+        bytes.extend_from_slice(&plain);
+        bytes.extend_from_slice(&self.tag(nonce, prefix, &plain));
+        base64url(&bytes)
+    }
+
+    fn decode(&self, prefix: &str, cursor: &str) -> Option<String> {
+        let bytes = unbase64url(cursor).filter(|b| b.len() == CURSOR_BYTES)?;
+        let nonce = u64::from_le_bytes(bytes[..8].try_into().ok()?);
+        let (ct, tag) = bytes[8..].split_at(CURSOR_PLAIN);
+        if self.tag(nonce, prefix, ct) != tag {
+            return None;
+        }
+        let mut plain = ct.to_vec();
+        self.keystream(nonce, &mut plain);
+        let len = u16::from_be_bytes([plain[0], plain[1]]) as usize;
+        let key = String::from_utf8(plain.get(2..2 + len)?.to_vec()).ok()?;
+        key.starts_with(prefix).then_some(key)
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn unbase64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.as_bytes().chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            let v = B64.iter().position(|b| b == c)? as u32;
+            n |= v << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    // Only the canonical spelling of the bytes is a cursor.
+    (base64url(&out) == s).then_some(out)
 }
 
 impl Data {
@@ -114,10 +215,12 @@ impl Data {
 }
 
 /// An in-memory KV namespace that behaves like Workers KV: it enforces every
-/// limit (key 1..=512 bytes and not `.`/`..`, value 25 MiB, metadata 1024
-/// bytes, ttl >= 60 s, expiration >= now + 60 s, list limit 1..=1000, bulk
-/// reads 1..=100 keys), lists in byte order with opaque cursors, and expires
-/// keys against an injectable [`Clock`].
+/// limit in KV's order (see [`limits::check_put`]: key 1..=512 bytes and not
+/// `.`/`..`, value 25 MiB, metadata 1024 bytes as JavaScript writes it, ttl
+/// 60..=2^31-1 s, expiration now + 60 s..=2^31-1, list prefix 512 bytes, list
+/// limit 0..=1000 with 0 meaning 1000, bulk reads 1..=100 keys), lists in
+/// byte order with opaque cursors bound to their prefix, and expires keys
+/// against an injectable [`Clock`].
 ///
 /// Clones share the same data; [`fork`](MemoryStore::fork) copies it.
 /// [`lagging`](MemoryStore::lagging) gives a view that sees writes only once
@@ -141,8 +244,6 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-const CURSOR_TAG: &str = "mc1.";
-
 impl MemoryStore {
     /// An empty store on the system clock.
     pub fn new() -> Self {
@@ -157,7 +258,8 @@ impl MemoryStore {
     /// An independent copy of this store's data, on the same clock.
     pub fn fork(&self) -> MemoryStore {
         let data = self.data();
-        let copy = Data { keys: data.keys.clone(), history: data.history };
+        // A fresh cursor secret: the copy is another namespace.
+        let copy = Data { keys: data.keys.clone(), history: data.history, cursors: CursorKey::default() };
         MemoryStore { data: Arc::new(Mutex::new(copy)), clock: self.clock.clone(), lag: self.lag }
     }
 
@@ -216,28 +318,6 @@ impl MemoryStore {
         let item = Data::visible(data.keys.get(key)?, self.as_of(now))?;
         item.live(now).then(|| Entry { value: item.value.clone(), metadata: item.metadata.clone() })
     }
-
-    fn encode_cursor(key: &str) -> String {
-        let mut s = String::with_capacity(CURSOR_TAG.len() + key.len() * 2);
-        s.push_str(CURSOR_TAG);
-        for b in key.bytes() {
-            s.push_str(&format!("{b:02x}"));
-        }
-        s
-    }
-
-    fn decode_cursor(cursor: &str) -> Result<String> {
-        let bad = || Error::InvalidCursor { cursor: cursor.to_string() };
-        let hex = cursor.strip_prefix(CURSOR_TAG).ok_or_else(bad)?;
-        if hex.len() % 2 != 0 {
-            return Err(bad());
-        }
-        let bytes = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(hex.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
-            .collect::<Result<Vec<u8>>>()?;
-        String::from_utf8(bytes).map_err(|_| bad())
-    }
 }
 
 impl KvStore for MemoryStore {
@@ -251,26 +331,18 @@ impl KvStore for MemoryStore {
         for key in keys {
             limits::check_key(key)?;
         }
-        Ok(keys.iter().map(|k| self.read(k)).collect())
+        let found: Vec<Option<Entry>> = keys.iter().map(|k| self.read(k)).collect();
+        limits::check_bulk_size(keys.len(), found.iter().flatten().map(|e| e.value.as_str()))?;
+        Ok(found)
     }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
-        limits::check_key(key)?;
-        limits::check_value(key, value)?;
-        if let Some(metadata) = &options.metadata {
-            limits::check_metadata(key, metadata)?;
-        }
         let now = self.now();
-        let expiration = match (options.expiration_ttl, options.expiration) {
-            // KV gives expiration_ttl precedence when both are set.
-            (Some(ttl), _) => Some(limits::ttl_to_expiration(key, ttl, now)?),
-            (None, Some(at)) => {
-                limits::check_expiration(key, at, now)?;
-                Some(at)
-            }
-            (None, None) => None,
-        };
-        let item = Item { value: value.to_string(), metadata: options.metadata.clone(), expiration };
+        let expiration = limits::check_put(key, value, options, now)?;
+        // Stored as KV stores it: the JSON JavaScript writes, read back
+        // (`null` is no metadata).
+        let metadata = options.metadata.as_ref().map(limits::metadata_as_stored).filter(|m| !m.is_null());
+        let item = Item { value: value.to_string(), metadata, expiration };
         self.data().write(key, now, Some(item));
         Ok(())
     }
@@ -283,14 +355,19 @@ impl KvStore for MemoryStore {
     }
 
     async fn list(&self, options: &ListOptions) -> Result<ListResult> {
-        limits::check_list_limit(options.limit)?;
+        // Workers KV lists a page of 1000 when asked for 0.
+        let limit = if options.limit == 0 { limits::MAX_LIST_LIMIT } else { options.limit };
+        limits::check_list_limit(limit)?;
+        limits::check_prefix(&options.prefix)?;
+        let mut data = self.data();
         let start = match &options.cursor {
-            Some(c) => Bound::Excluded(Self::decode_cursor(c)?),
+            Some(c) => Bound::Excluded(
+                data.cursors.decode(&options.prefix, c).ok_or_else(|| Error::InvalidCursor { cursor: c.clone() })?,
+            ),
             None => Bound::Included(options.prefix.clone()),
         };
         let now = self.now();
         let as_of = self.as_of(now);
-        let data = self.data();
         let mut keys = Vec::new();
         let mut more = false;
         for (name, versions) in data.keys.range::<String, _>((start, Bound::Unbounded)) {
@@ -303,13 +380,13 @@ impl KvStore for MemoryStore {
             let Some(item) = Data::visible(versions, as_of).filter(|i| i.live(now)) else {
                 continue;
             };
-            if keys.len() == options.limit as usize {
+            if keys.len() == limit as usize {
                 more = true;
                 break;
             }
             keys.push(ListKey { name: name.clone(), expiration: item.expiration, metadata: item.metadata.clone() });
         }
-        let cursor = if more { keys.last().map(|k| Self::encode_cursor(&k.name)) } else { None };
+        let cursor = if more { keys.last().map(|k| data.cursors.encode(&options.prefix, &k.name)) } else { None };
         Ok(ListResult { keys, cursor })
     }
 

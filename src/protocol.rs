@@ -119,12 +119,51 @@ pub(crate) struct Plan {
 }
 
 /// Reads the entries of any number of keys, in bulk reads of at most 100.
+///
+/// KV refuses a bulk read whose values add up to more than 25 MiB
+/// ([`Error::BulkTooLarge`]): such a batch is read again in halves, down to
+/// single reads, so any records that can be stored can be read back.
 pub(crate) async fn read_entries<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<Entry>>> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(limits::MAX_BULK_KEYS) {
-        out.extend(store.get_many(chunk).await?);
+        match store.get_many(chunk).await {
+            Ok(found) => out.extend(found),
+            Err(Error::BulkTooLarge { .. }) => out.extend(read_in_halves(store, chunk).await?),
+            Err(e) => return Err(e),
+        }
     }
     Ok(out)
+}
+
+/// Reads `keys` in ever smaller bulk reads until each is under KV's 25 MiB.
+async fn read_in_halves<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    let mut found: Vec<Option<Entry>> = vec![None; keys.len()];
+    // The whole batch was just refused: start with its halves.
+    let mid = keys.len() / 2;
+    let mut pending = vec![(mid, keys.len()), (0, mid)];
+    while let Some((from, to)) = pending.pop() {
+        if to == from {
+            continue;
+        }
+        if to - from == 1 {
+            found[from] = store.get(&keys[from]).await?;
+            continue;
+        }
+        match store.get_many(&keys[from..to]).await {
+            Ok(got) => {
+                for (slot, entry) in found[from..to].iter_mut().zip(got) {
+                    *slot = entry;
+                }
+            }
+            Err(Error::BulkTooLarge { .. }) => {
+                let mid = from + (to - from) / 2;
+                pending.push((mid, to));
+                pending.push((from, mid));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
 }
 
 /// [`read_entries`], values only.
@@ -376,14 +415,37 @@ async fn entries_pointing_to<S: KvStore>(
         .collect())
 }
 
-/// One page of a listing, after checking the page size.
+/// One page of a listing, after checking the page size and the cursor.
+///
+/// Every cursor handed out is the store's cursor behind a tag derived from
+/// the full prefix (scope, model, index and value): `{16 hex digits}.{store
+/// cursor}`. A cursor without the tag of this prefix (another scope, model or
+/// index, a malformed or empty one) is refused with `InvalidCursor` before
+/// any KV operation. The tag binds a cursor to its listing; it is not a
+/// secret (the store's cursor is passed through as it is).
 pub(crate) async fn list_page<S: KvStore>(
     store: &S,
     prefix: String,
     page: crate::repo::Page,
 ) -> Result<crate::store::ListResult> {
     limits::check_list_limit(page.limit)?;
-    store.list(&crate::store::ListOptions { prefix, cursor: page.cursor, limit: page.limit }).await
+    let tag = cursor_tag(&prefix);
+    let cursor = match page.cursor {
+        None => None,
+        Some(c) => match c.split_once('.') {
+            Some((t, inner)) if t == tag && !inner.is_empty() => Some(inner.to_string()),
+            _ => return Err(crate::Error::InvalidCursor { cursor: c }),
+        },
+    };
+    let mut listed = store.list(&crate::store::ListOptions { prefix, cursor, limit: page.limit }).await?;
+    listed.cursor = listed.cursor.map(|c| format!("{tag}.{c}"));
+    Ok(listed)
+}
+
+/// The tag of cursors of listings under `prefix`: FNV-1a of its bytes, in hex.
+fn cursor_tag(prefix: &str) -> String {
+    let hash = prefix.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// Where the records of listed keys are.

@@ -329,10 +329,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 })
             })
             .collect();
-        let mut values = Vec::with_capacity(distinct.len());
-        for chunk in distinct.chunks(limits::MAX_BULK_KEYS) {
-            values.extend(self.store.get_many(chunk).await?);
-        }
+        let values = protocol::read_entries(self.store, &distinct).await?;
         if distinct.len() == keys.len() {
             return Ok(values);
         }

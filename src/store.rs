@@ -19,7 +19,7 @@ pub struct PutOptions {
     pub expiration: Option<u64>,
     /// Relative expiry in seconds (at least 60).
     pub expiration_ttl: Option<u64>,
-    /// Metadata, at most 1024 bytes serialized.
+    /// Metadata, at most 1024 bytes as JavaScript's `JSON.stringify` writes it.
     pub metadata: Option<Value>,
 }
 
@@ -28,9 +28,9 @@ pub struct PutOptions {
 pub struct ListOptions {
     /// Only keys starting with this.
     pub prefix: String,
-    /// Where the previous page stopped.
+    /// Where the previous page stopped: a cursor this store issued for this prefix.
     pub cursor: Option<String>,
-    /// At most this many keys (1..=1000).
+    /// At most this many keys (1..=1000; Workers KV takes 0 for 1000).
     pub limit: u32,
 }
 

@@ -34,63 +34,20 @@ impl WorkerKv {
     }
 }
 
-/// The text of a KV error, without the JavaScript wrapping.
-fn message(e: &KvError) -> String {
-    match e {
-        KvError::JavaScript(v) => {
-            if let Some(err) = worker::wasm_bindgen::JsCast::dyn_ref::<worker::js_sys::Error>(v) {
-                String::from(err.message())
-            } else {
-                v.as_string().unwrap_or_else(|| format!("{v:?}"))
-            }
-        }
-        other => other.to_string(),
-    }
-}
-
-/// Maps an error of KV operation `op` on `key` to kvgen's error: limit
-/// violations by the status code and wording KV reports them with.
-fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError) -> Error {
-    let msg = message(&e);
-    let lower = msg.to_ascii_lowercase();
-    let has = |s: &str| lower.contains(s);
-    if has("414") || (has("key") && has("length") && (has("exceed") || has("limit"))) {
-        return Error::KeyTooLong { key: key.to_string(), len: key.len() };
-    }
-    if has("metadata") && (has("413") || has("exceed") || has("length")) {
-        let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| m.to_string().len());
-        return Error::MetadataTooLarge { key: key.to_string(), size };
-    }
-    if has("expiration_ttl") || has("expiration ttl") {
-        let ttl = opts.and_then(|o| o.expiration_ttl).unwrap_or(0);
-        return Error::TtlTooShort { key: key.to_string(), ttl };
-    }
-    if has("expiration") && has("400") {
-        let expiration = opts.and_then(|o| o.expiration).unwrap_or(0);
-        return Error::ExpirationTooSoon { key: key.to_string(), expiration, now: 0 };
-    }
-    if has("413") || (has("value") && has("too large")) {
-        return Error::ValueTooLarge { key: key.to_string(), size: 0 };
-    }
-    if has("illegal") || has("invalid key") || (has("key") && has("empty")) {
-        return Error::InvalidKey { key: key.to_string(), reason: "refused by Workers KV" };
-    }
-    Error::Store { op, key: key.to_string(), message: msg }
-}
-
-impl KvStore for WorkerKv {
-    async fn get(&self, key: &str) -> Result<Option<Entry>> {
-        let (value, metadata) =
-            self.kv.get(key).text_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
-        Ok(value.map(|value| Entry { value, metadata }))
-    }
-
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+impl WorkerKv {
+    /// One bulk read with metadata.
+    async fn bulk_get(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         let fail = |e: JsValue| {
             let e = KvError::JavaScript(e);
             let msg = message(&e);
-            if msg.contains("100") || msg.to_ascii_lowercase().contains("too many") {
+            let lower = msg.to_ascii_lowercase();
+            if lower.contains("total size of request") {
+                Error::BulkTooLarge { count: keys.len(), size: 0 }
+            } else if lower.contains("maximum of 100 keys")
+                || lower.contains("minimum of 1 key")
+                || lower.contains("too many")
+            {
                 Error::BulkLimit { count: keys.len() }
             } else {
                 map_error("get_many", first, None, e)
@@ -126,6 +83,92 @@ impl KvStore for WorkerKv {
             })
             .collect()
     }
+}
+
+/// Whether JavaScript treats `key` as an array index: a canonical decimal
+/// integer below 2^32 - 1.
+fn is_array_index(key: &str) -> bool {
+    let canonical = !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) && (key == "0" || !key.starts_with('0'));
+    canonical && key.len() <= 10 && key.parse::<u64>().is_ok_and(|n| n < u32::MAX as u64)
+}
+
+/// The text of a KV error, without the JavaScript wrapping.
+fn message(e: &KvError) -> String {
+    match e {
+        KvError::JavaScript(v) => {
+            if let Some(err) = worker::wasm_bindgen::JsCast::dyn_ref::<worker::js_sys::Error>(v) {
+                String::from(err.message())
+            } else {
+                v.as_string().unwrap_or_else(|| format!("{v:?}"))
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Maps an error of KV operation `op` on `key` to kvgen's error: limit
+/// violations by the status code and wording KV reports them with.
+fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError) -> Error {
+    let msg = message(&e);
+    let lower = msg.to_ascii_lowercase();
+    let has = |s: &str| lower.contains(s);
+    // The binding takes ttl and expiration as 32-bit integers and checks
+    // them before anything else, in a message naming neither.
+    if has("out of range") {
+        if let Some(at) = opts.and_then(|o| o.expiration).filter(|at| *at > crate::limits::MAX_EXPIRATION) {
+            return Error::ExpirationTooLate { key: key.to_string(), expiration: at };
+        }
+        if let Some(ttl) = opts.and_then(|o| o.expiration_ttl) {
+            return Error::TtlTooLong { key: key.to_string(), ttl };
+        }
+    }
+    if has("414") || (has("key") && has("length") && (has("exceed") || has("limit"))) {
+        return Error::KeyTooLong { key: key.to_string(), len: key.len() };
+    }
+    if has("metadata") && (has("413") || has("exceed") || has("length")) {
+        let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| crate::limits::metadata_json(m).len());
+        return Error::MetadataTooLarge { key: key.to_string(), size };
+    }
+    if has("expiration_ttl") || has("expiration ttl") {
+        let ttl = opts.and_then(|o| o.expiration_ttl).unwrap_or(0);
+        return Error::TtlTooShort { key: key.to_string(), ttl };
+    }
+    if has("expiration") && has("400") {
+        let expiration = opts.and_then(|o| o.expiration).unwrap_or(0);
+        return Error::ExpirationTooSoon { key: key.to_string(), expiration, now: 0 };
+    }
+    if has("413") || (has("value") && has("too large")) {
+        return Error::ValueTooLarge { key: key.to_string(), size: 0 };
+    }
+    if has("illegal") || has("invalid key") || (has("key") && has("empty")) {
+        return Error::InvalidKey { key: key.to_string(), reason: "refused by Workers KV" };
+    }
+    Error::Store { op, key: key.to_string(), message: msg }
+}
+
+impl KvStore for WorkerKv {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        let (value, metadata) =
+            self.kv.get(key).text_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
+        Ok(value.map(|value| Entry { value, metadata }))
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        // KV's bulk read leaves keys that are array indices ("0", "1", not
+        // "01") out of the map it answers with, as if missing: those are read
+        // one by one, the others in one bulk read.
+        if !keys.iter().any(|k| is_array_index(k)) {
+            return self.bulk_get(keys).await;
+        }
+        crate::limits::check_bulk(keys.len())?;
+        let rest: Vec<String> = keys.iter().filter(|k| !is_array_index(k)).cloned().collect();
+        let mut bulk = if rest.is_empty() { Vec::new() } else { self.bulk_get(&rest).await? }.into_iter();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(if is_array_index(k) { self.get(k).await? } else { bulk.next().flatten() });
+        }
+        Ok(out)
+    }
 
     async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
         let fail = |e| map_error("put", key, Some(options), e);
@@ -153,7 +196,10 @@ impl KvStore for WorkerKv {
         }
         let page = list.execute().await.map_err(|e| {
             let msg = message(&e);
-            if msg.to_ascii_lowercase().contains("limit") {
+            if msg.contains("414") {
+                // A prefix over 512 bytes, refused as such a key is.
+                Error::KeyTooLong { key: options.prefix.clone(), len: options.prefix.len() }
+            } else if msg.to_ascii_lowercase().contains("limit") {
                 Error::ListLimit { limit: options.limit }
             } else if msg.to_ascii_lowercase().contains("cursor") {
                 Error::InvalidCursor { cursor: options.cursor.clone().unwrap_or_default() }

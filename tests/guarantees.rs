@@ -373,3 +373,25 @@ fn failed_ttl_write_over_an_unreadable_record_keeps_its_values_held() {
 fn compile_time_and_run_time_ttl_bounds_agree() {
     assert_eq!(kvgen_codegen::valid::MAX_TTL_SECS, kvgen::limits::MAX_TTL_SECS);
 }
+
+// KV refuses a bulk read of values over 25 MiB in all: listings and batch
+// reads of large records read such a batch again in halves.
+#[test]
+fn large_records_are_read_back_in_smaller_batches() {
+    use blog::{Post, PostStatus};
+    let s = Metered::new(MemoryStore::new());
+    let posts = Post::repo(&s);
+    let body = "b".repeat(7 * 1024 * 1024);
+    for id in 0..4u64 {
+        let p = Post { id, author_id: "a".into(), status: PostStatus::Draft, title: "t".into(), body: body.clone() };
+        block_on(posts.create(&p)).unwrap();
+    }
+    s.reset();
+    let page = block_on(posts.list(Page::first(10))).unwrap();
+    assert_eq!(page.items.len(), 4);
+    // 1 list, the refused bulk read of 4, then 2 bulk reads of 2.
+    let ops = s.reset();
+    assert_eq!((ops.lists, ops.bulk_reads), (1, 3), "{ops}");
+    assert_eq!(block_on(posts.get_many(&[0, 1, 2, 3])).unwrap().iter().flatten().count(), 4);
+    assert_eq!(block_on(posts.list_by_author_id("a", Page::first(10))).unwrap().items.len(), 4);
+}

@@ -121,7 +121,7 @@ proptest! {
         let _ = block_on(s.get_many(&keys));
         let listed = block_on(s.list(&ListOptions { prefix: key.clone(), cursor: cursor.clone(), limit }));
         if let Err(e) = listed {
-            prop_assert!(matches!(e, kvgen::Error::ListLimit { .. } | kvgen::Error::InvalidCursor { .. }), "{e}");
+            prop_assert!(matches!(e, kvgen::Error::ListLimit { .. } | kvgen::Error::InvalidCursor { .. } | kvgen::Error::KeyTooLong { .. }), "{e}");
         }
     }
 

@@ -52,6 +52,8 @@ pub const NAMES: &[&str] = &[
     "record_listing",
     "scope_isolation",
     "verify_and_repair",
+    "raw_kv_edges",
+    "cursor_binding",
 ];
 
 /// Runs the scenario called `name`.
@@ -71,6 +73,8 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "record_listing" => record_listing(store, scope).await,
         "scope_isolation" => scope_isolation(store, scope).await,
         "verify_and_repair" => verify_and_repair(store, scope).await,
+        "raw_kv_edges" => raw_kv_edges(store, scope, ctx.now).await,
+        "cursor_binding" => cursor_binding(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -427,5 +431,110 @@ async fn verify_and_repair<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!((fixed.dangling, fixed.missing) == (2, 1), "repair fixed {fixed}");
     check!(ok!(users.verify().await).is_clean(), "clean after repair");
     check!(ok!(users.find_by_email("user1@example.com").await).is_some(), "the missing entry is back");
+    Ok(())
+}
+
+/// Raw KV edges where MemoryStore and Workers KV once differed: bulk reads of
+/// array-index keys, missing and repeated keys with metadata; metadata
+/// measured as JavaScript writes it; the order of limit checks; list limit 0
+/// and long prefixes; the 32-bit ttl and expiration bounds.
+async fn raw_kv_edges<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
+    use serde_json::json;
+    // Raw keys that look like array indices: a bulk read must still find them.
+    let (k0, k1, k01) = ("0".to_string(), "1".to_string(), "01".to_string());
+    let (present, missing) = (format!("{scope}/present"), format!("{scope}/missing"));
+    for k in [&k0, &k1, &k01, &present] {
+        let opts = PutOptions { metadata: Some(json!({"n": 1.0, "k": k})), ..Default::default() };
+        ok!(s.put(k, &format!("v{k}"), &opts).await);
+    }
+    let asked = vec![k0.clone(), missing.clone(), k01.clone(), k1.clone(), present.clone(), k0.clone()];
+    let got = ok!(s.get_many(&asked).await);
+    check!(got.len() == asked.len(), "one answer per key: {got:?}");
+    for (k, e) in asked.iter().zip(&got) {
+        if *k == missing {
+            check!(e.is_none(), "missing key read as {e:?}");
+            continue;
+        }
+        let e = e.as_ref().ok_or(format!("bulk read lost `{k}`"))?;
+        check!(e.value == format!("v{k}"), "value of `{k}`: {}", e.value);
+        // JavaScript writes 1.0 as 1, and KV gives back what it stored.
+        check!(e.metadata == Some(json!({"n": 1, "k": k})), "metadata of `{k}`: {:?}", e.metadata);
+    }
+    // Metadata of 1024 bytes as JavaScript writes it (1.0 as `1`), 1104 as
+    // serde_json writes it: accepted.
+    let near = json!({"p": "p".repeat(1024 - 94), "n": vec![1.0; 40]});
+    check!(kvgen::limits::metadata_json(&near).len() == 1024, "near-limit metadata is 1024 bytes");
+    ok!(s.put(&present, "v", &PutOptions { metadata: Some(near), ..Default::default() }).await);
+    let over = json!({"p": "p".repeat(1025 - 94), "n": vec![1.0; 40]});
+    let err = s.put(&present, "v", &PutOptions { metadata: Some(over.clone()), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "1025 bytes of metadata: {err:?}");
+    // Several faults: KV reports the ttl before the metadata, the key before
+    // the ttl's lower bound, and a ttl or expiration outside 32 bits first.
+    let both = PutOptions { metadata: Some(over.clone()), expiration_ttl: Some(59), ..Default::default() };
+    let err = s.put(&present, "v", &both).await;
+    check!(matches!(err, Err(Error::TtlTooShort { .. })), "metadata and ttl: {err:?}");
+    let soon = PutOptions { metadata: Some(over), expiration: Some(now), ..Default::default() };
+    let err = s.put(&present, "v", &soon).await;
+    check!(matches!(err, Err(Error::ExpirationTooSoon { .. })), "metadata and expiration: {err:?}");
+    let long = "k".repeat(513);
+    let err = s.put(&long, "v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::KeyTooLong { .. })), "long key and ttl: {err:?}");
+    let err = s.put("", "v", &PutOptions { expiration_ttl: Some(1 << 31), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::TtlTooLong { .. })), "empty key and ttl 2^31: {err:?}");
+    let err = s.put(&present, "v", &PutOptions { expiration: Some(1 << 31), ..Default::default() }).await;
+    check!(matches!(err, Err(Error::ExpirationTooLate { .. })), "expiration 2^31: {err:?}");
+    // The largest ttl and expiration are accepted; the ttl may run past 2^31.
+    let max_ttl = kvgen::limits::MAX_TTL_SECS;
+    ok!(s.put(&present, "v", &PutOptions { expiration_ttl: Some(max_ttl), ..Default::default() }).await);
+    let at = kvgen::limits::MAX_EXPIRATION;
+    ok!(s.put(&missing, "v", &PutOptions { expiration: Some(at), ..Default::default() }).await);
+    let listed = ok!(s.list(&ListOptions { prefix: format!("{scope}/"), cursor: None, limit: 0 }).await);
+    check!(listed.keys.len() == 2 && listed.cursor.is_none(), "limit 0 lists a full page: {listed:?}");
+    check!(listed.keys[0].expiration == Some(at), "expiration 2^31-1 kept");
+    let e = listed.keys[1].expiration.unwrap_or(0);
+    check!(e.abs_diff(now + max_ttl) < 600, "ttl 2^31-1 gives now + ttl: {e}");
+    let err = s.list(&ListOptions { prefix: long, cursor: None, limit: 10 }).await;
+    check!(matches!(err, Err(Error::KeyTooLong { .. })), "513-byte prefix: {err:?}");
+    for k in [&k0, &k1, &k01, &present, &missing] {
+        ok!(s.delete(k).await);
+    }
+    Ok(())
+}
+
+/// Repositories bind every cursor to the listing it came from: a cursor of
+/// another scope, model or index, or a malformed one, is `InvalidCursor`.
+async fn cursor_binding<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let a = format!("{scope}-a");
+    let b = format!("{scope}-b");
+    let in_a = ok!(User::repo_scoped(s, &a));
+    let in_b = ok!(User::repo_scoped(s, &b));
+    for n in 0..3 {
+        ok!(in_a.create(&user(n, "acme")).await);
+        ok!(in_b.create(&user(n, "acme")).await);
+    }
+    let first = ok!(in_a.list(Page::first(1)).await);
+    let cursor = first.cursor.clone().ok_or("a first page of 1 of 3 has a cursor")?;
+    let second = ok!(in_a.list(Page::after(cursor.clone(), 1)).await);
+    check!(second.items.len() == 1 && second.items[0].id != first.items[0].id, "the cursor continues the listing");
+    let invalid = |r: kvgen::Result<usize>| matches!(r, Err(Error::InvalidCursor { .. }));
+    let other_scope = in_b.list(Page::after(cursor.clone(), 1)).await.map(|p| p.items.len());
+    check!(invalid(other_scope), "a cursor of another scope");
+    let other_index = in_a.list_by_org_id("acme", Page::after(cursor.clone(), 1)).await.map(|p| p.items.len());
+    check!(invalid(other_index), "a cursor of another index");
+    let meta = in_a.list_meta(Page::after(cursor.clone(), 1)).await.map(|p| p.items.len());
+    check!(meta.is_ok(), "the same listing through list_meta: {meta:?}");
+    let posts = ok!(Post::repo_scoped(s, &a));
+    ok!(posts.create(&post(1, "x", PostStatus::Published)).await);
+    check!(
+        invalid(posts.list(Page::after(cursor.clone(), 1)).await.map(|p| p.items.len())),
+        "a cursor of another model"
+    );
+    let by_org = ok!(in_a.list_by_org_id("acme", Page::first(1)).await);
+    let org_cursor = by_org.cursor.ok_or("a first page of an index has a cursor")?;
+    let other_value = in_a.list_by_org_id("other", Page::after(org_cursor, 1)).await.map(|p| p.items.len());
+    check!(invalid(other_value), "a cursor of another index value");
+    for bad in ["", "garbage", ".", "0000000000000000.", "0000000000000000.x"] {
+        check!(invalid(in_a.list(Page::after(bad, 1)).await.map(|p| p.items.len())), "cursor `{bad}`");
+    }
     Ok(())
 }

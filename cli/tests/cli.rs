@@ -630,9 +630,9 @@ fn bad_input_schema_model_ttl_too_large() {
     bad_input(
         &[(
             "kvgen.toml",
-            "[models.User]\nttl = 315360000001\n[models.User.fields]\nid = { type = \"String\", id = true }\n",
+            "[models.User]\nttl = 2147483648\n[models.User.fields]\nid = { type = \"String\", id = true }\n",
         )],
-        "error: kvgen.toml:1:9: model `User`: ttl must be at most 315360000000 seconds, not 315360000001\n",
+        "error: kvgen.toml:1:9: model `User`: ttl must be at most 2147483647 seconds, not 2147483648\n",
     );
 }
 

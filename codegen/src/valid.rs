@@ -8,10 +8,10 @@ use std::collections::HashMap;
 /// The least ttl Workers KV accepts, in seconds.
 pub const MIN_TTL: u64 = 60;
 
-/// The greatest ttl kvgen accepts, in seconds. A placeholder bound, well
-/// under what makes the runtime's expiration arithmetic overflow; the
-/// runtime crate keeps an equal copy in its limits.
-pub const MAX_TTL_SECS: u64 = 315_360_000_000;
+/// The greatest ttl kvgen accepts, in seconds: 2^31 - 1, the largest
+/// `expirationTtl` Workers KV accepts (measured on local workerd). The
+/// runtime crate keeps an equal copy in its limits (a test checks).
+pub const MAX_TTL_SECS: u64 = 2_147_483_647;
 
 /// Whether `s` is a valid key prefix: `[a-z0-9_-]+`.
 pub fn valid_prefix(s: &str) -> bool {
