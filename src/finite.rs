@@ -31,8 +31,16 @@ pub(crate) fn check<T: Serialize + ?Sized>(value: &T) -> Result<(), NonFinite> {
     value.serialize(&mut Walk { path: Vec::new() })
 }
 
+/// Where the walk is: a field or variant name, or an element's position.
+/// Written out only for the error, so the walk allocates nothing.
+#[derive(Clone, Copy)]
+enum Step {
+    Name(&'static str),
+    Index(usize),
+}
+
 struct Walk {
-    path: Vec<String>,
+    path: Vec<Step>,
 }
 
 impl Walk {
@@ -40,12 +48,20 @@ impl Walk {
         if finite {
             return Ok(());
         }
-        let at = if self.path.is_empty() { "the value".to_string() } else { format!("`{}`", self.path.join(".")) };
+        let path: Vec<String> = self
+            .path
+            .iter()
+            .map(|s| match s {
+                Step::Name(n) => n.to_string(),
+                Step::Index(i) => format!("[{i}]"),
+            })
+            .collect();
+        let at = if path.is_empty() { "the value".to_string() } else { format!("`{}`", path.join(".")) };
         Err(NonFinite(format!("{at} is {v}")))
     }
 
-    fn nested<T: Serialize + ?Sized>(&mut self, name: String, value: &T) -> Result<(), NonFinite> {
-        self.path.push(name);
+    fn nested<T: Serialize + ?Sized>(&mut self, step: Step, value: &T) -> Result<(), NonFinite> {
+        self.path.push(step);
         value.serialize(&mut *self)?;
         self.path.pop();
         Ok(())
@@ -138,7 +154,7 @@ impl<'a> ser::Serializer for &'a mut Walk {
         variant: &'static str,
         value: &T,
     ) -> Done {
-        self.nested(variant.to_string(), value)
+        self.nested(Step::Name(variant), value)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Seq<'a>, NonFinite> {
         Ok(Seq { walk: self, n: 0 })
@@ -178,7 +194,7 @@ struct Seq<'a> {
 impl Seq<'_> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
         self.n += 1;
-        self.walk.nested(format!("[{}]", self.n - 1), value)
+        self.walk.nested(Step::Index(self.n - 1), value)
     }
 }
 
@@ -210,7 +226,7 @@ macro_rules! fields {
             type Ok = ();
             type Error = NonFinite;
             fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Done {
-                self.walk.nested(key.to_string(), value)
+                self.walk.nested(Step::Name(key), value)
             }
             fn end(self) -> Done {
                 Ok(())

@@ -288,18 +288,23 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Parses the stored record at `key`: it must be valid JSON for the
     /// model, and carry the id its key names. Anything else is unreadable.
     pub(crate) fn parse_record(&self, key: &str, json: &str) -> Result<M> {
+        thread_local! {
+            // The id is encoded once per record read: into one reused buffer.
+            static ID: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
         let rec: M = parse(key, json)?;
         let head = self.scope.len() + usize::from(!self.scope.is_empty()) + M::MODEL.len();
-        let mut id = String::with_capacity(key.len().saturating_sub(head + 1));
-        rec.id().write_key(&mut id);
-        if key.len() == head + 1 + id.len() && key.ends_with(id.as_str()) {
-            Ok(rec)
-        } else {
-            Err(Error::Serialization {
-                key: key.to_string(),
-                message: format!("the record's id `{id}` is not its key's"),
-            })
-        }
+        ID.with_borrow_mut(|id| {
+            id.clear();
+            rec.id().write_key(id);
+            if key.len() == head + 1 + id.len() && key.ends_with(id.as_str()) {
+                Ok(())
+            } else {
+                let message = format!("the record's id `{id}` is not its key's");
+                Err(Error::Serialization { key: key.to_string(), message })
+            }
+        })?;
+        Ok(rec)
     }
 
     /// The record key a unique entry's value names, when it is an id of `M`.
