@@ -154,6 +154,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             settled: HashSet::new(),
             holders: HashMap::new(),
             conflicts: HashSet::new(),
+            expirations: HashMap::new(),
         };
         let space = KeySpace::new(self.scope(), M::MODEL);
 
@@ -182,17 +183,33 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
 
     async fn audit_records(&self, chunk: &[ListKey], state: &mut Audit) -> Result<()> {
         let names: Vec<String> = chunk.iter().map(|k| k.name.clone()).collect();
-        let values = self.raw_read(&names).await?;
+        let values = self.read_distinct_entries(&names).await?;
         let prefix_len = KeySpace::new(self.scope(), M::MODEL).record_prefix().len();
         // (record, its encoded id, its expiry), for the readable records still there.
         let mut recs: Vec<(M, String, Option<u64>)> = Vec::new();
         for (k, v) in chunk.iter().zip(values) {
             let Some(v) = v else { continue };
             state.report.records += 1;
-            match self.parse_record(&k.name, &v) {
-                Ok(rec) => recs.push((rec, k.name.get(prefix_len..).unwrap_or("").to_string(), k.expiration)),
-                Err(_) => state.report.add(FindingKind::Unreadable, &k.name),
+            // Its real expiry, as the listing gives it: what its entries must have.
+            state.expirations.insert(k.name.clone(), k.expiration);
+            let rec = match self.parse_record(&k.name, &v.value) {
+                Ok(rec) => rec,
+                Err(_) => {
+                    state.report.add(FindingKind::Unreadable, &k.name);
+                    continue;
+                }
+            };
+            // Its metadata: the projection as KV stores it, and its real expiry.
+            let meta = self.meta_of(&rec)?;
+            let want = protocol::record_metadata(meta.as_ref(), k.expiration);
+            if v.metadata.as_ref() != Some(&want) {
+                state.report.add(FindingKind::Mismatched, &k.name);
+                if state.fix.is_some() && k.expiration.is_none_or(|at| at >= self.store().now() + MIN_TTL_SECS) {
+                    let opts = PutOptions { expiration: k.expiration, expiration_ttl: None, metadata: Some(want) };
+                    self.store().put(&k.name, &v.value, &opts).await?;
+                }
             }
+            recs.push((rec, k.name.get(prefix_len..).unwrap_or("").to_string(), k.expiration));
         }
         // Every entry the records need: (record, index, key).
         let needed: Vec<(usize, usize, String)> = recs
@@ -318,9 +335,12 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             let meta = if secondary { self.meta_of(r)? } else { None };
             // An entry expires with its record (or as soon after it as KV
             // allows: no sooner than a minute from now); its metadata is the
-            // record's projection. The record's expiry is what its metadata
-            // records (unknown when the metadata is not kvgen's).
-            let record_expiration = protocol::stored_expiration(e.metadata.as_ref());
+            // record's projection. The record's expiry is the one its listing
+            // gave (or, for a record written since, the one it records).
+            let record_expiration = match (&target, state.expirations.get(target.as_deref().unwrap_or(""))) {
+                (Some(_), Some(at)) => Some(*at),
+                _ => protocol::stored_expiration(e.metadata.as_ref()),
+            };
             let now = self.store().now();
             let expiry_off = record_expiration.is_some_and(|want| match (k.expiration, want) {
                 (None, None) => false,
@@ -340,10 +360,12 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         Ok(())
     }
 
+    /// The record's projection as KV stores it (numbers as JavaScript writes them).
     fn meta_of(&self, rec: &M) -> Result<Option<Value>> {
         rec.meta()
             .map(|m| {
                 serde_json::to_value(m)
+                    .map(|v| crate::limits::metadata_as_stored(&v))
                     .map_err(|e| Error::Serialization { key: M::MODEL.into(), message: e.to_string() })
             })
             .transpose()
@@ -374,4 +396,6 @@ struct Audit {
     holders: HashMap<String, String>,
     /// Unique entry keys reported as conflicts.
     conflicts: HashSet<String>,
+    /// Each record's expiry, as the walk over the records listed it.
+    expirations: HashMap<String, Option<u64>>,
 }

@@ -49,34 +49,32 @@ pub(crate) enum Expiry {
 pub const EXPIRATION_FIELD: &str = "$exp";
 
 /// A record's metadata: its `#[kv(meta)]` projection (an object, or none),
-/// with its expiration added.
-pub(crate) fn record_metadata(projection: Option<&Value>, expiration: Option<u64>) -> Option<Value> {
-    match (projection, expiration) {
-        (p, None) => p.cloned(),
-        (Some(Value::Object(m)), Some(at)) => {
-            let mut m = m.clone();
-            m.insert(EXPIRATION_FIELD.into(), at.into());
-            Some(Value::Object(m))
-        }
-        (_, Some(at)) => {
-            let mut m = serde_json::Map::with_capacity(1);
-            m.insert(EXPIRATION_FIELD.into(), at.into());
-            Some(Value::Object(m))
-        }
-    }
+/// with its expiration added (`null` for none). Always written, so that a
+/// record without it was not written by this version of kvgen.
+pub(crate) fn record_metadata(projection: Option<&Value>, expiration: Option<u64>) -> Value {
+    let mut m = match projection {
+        Some(Value::Object(m)) => m.clone(),
+        _ => serde_json::Map::with_capacity(1),
+    };
+    m.insert(EXPIRATION_FIELD.into(), expiration.map_or(Value::Null, Value::from));
+    Value::Object(m)
 }
 
 /// What a record's stored metadata says of its expiration: `Some(None)` for
-/// none, `None` when the metadata is not what kvgen writes.
+/// none, `None` when the metadata does not say (not written by kvgen, or
+/// altered).
 pub(crate) fn stored_expiration(metadata: Option<&Value>) -> Option<Option<u64>> {
-    match metadata {
-        None => Some(None),
-        Some(Value::Object(m)) => match m.get(EXPIRATION_FIELD) {
-            None => Some(None),
-            Some(v) => v.as_u64().map(Some),
-        },
-        Some(_) => None,
+    match metadata?.as_object()?.get(EXPIRATION_FIELD)? {
+        Value::Null => Some(None),
+        v => v.as_u64().map(Some),
     }
+}
+
+/// A key's expiration as a listing gives it: 1 list. `None` when it never
+/// expires or is not there.
+pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Result<Option<u64>> {
+    let page = store.list(&crate::store::ListOptions { prefix: key.to_string(), cursor: None, limit: 1 }).await?;
+    Ok(page.keys.into_iter().find(|k| k.name == key).and_then(|k| k.expiration))
 }
 
 /// A record's metadata less its expiration: the `#[kv(meta)]` projection.
@@ -219,9 +217,9 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         Expiry::Never => Some(None),
         Expiry::Keep => None,
     };
-    if let Some(at) = fixed {
-        limits::check_metadata(&rec_key, &record_metadata(projection.as_ref(), at).unwrap_or_default())?;
-    }
+    // The metadata with the largest `$exp` it can have, so a write is never
+    // refused for its metadata after its first KV operation.
+    limits::check_metadata(&rec_key, &record_metadata(projection.as_ref(), Some(limits::MAX_EXPIRATION)))?;
 
     // One bulk read: the record and every unique entry it needs.
     let unique: Vec<&IndexEntry> = entries.iter().filter(|e| kind(e) == IndexKind::Unique).collect();
@@ -237,22 +235,22 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         _ => {}
     }
 
-    // The old record's expiry: `None` when its metadata is not kvgen's.
-    let old_expiration: Option<Option<u64>> = match &old {
-        Some(e) => stored_expiration(e.metadata.as_ref()),
-        None => Some(None),
+    // The old record's expiry, from its metadata; a record whose metadata
+    // does not say (written by other code, or an older kvgen) is listed to
+    // learn it: 1 list, only then.
+    let old_exp: Option<u64> = match &old {
+        Some(e) => match stored_expiration(e.metadata.as_ref()) {
+            Some(at) => at,
+            None => listed_expiration(store, &rec_key).await?,
+        },
+        None => None,
     };
     let expiration = match fixed {
         Some(at) => at,
         // Kept, but at least KV's minimum from now: KV refuses a sooner one.
-        None => old_expiration.flatten().map(|at| at.max(now + limits::MIN_TTL_SECS)),
+        None => old_exp.map(|at| at.max(now + limits::MIN_TTL_SECS)),
     };
     let metadata = record_metadata(projection.as_ref(), expiration);
-    if fixed.is_none() {
-        if let Some(m) = &metadata {
-            limits::check_metadata(&rec_key, m)?;
-        }
-    }
 
     // An entry held by another id is a conflict only if that record still
     // carries the value, or cannot be read (it may carry it).
@@ -298,8 +296,7 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
     // The expiry the old record's entries have: unknown counts as never, so
     // that entries are only ever written before the record when that makes
     // them last at least as long as they did.
-    let old_exp = old_expiration.flatten();
-    let same_expiry = old_expiration.is_some() && old_exp == expiration;
+    let same_expiry = old_exp == expiration;
     let growing = lasts_as_long(expiration, old_exp);
 
     let mut before: Vec<(&IndexEntry, Option<u64>)> = Vec::new();
@@ -345,7 +342,7 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         let (value, opts) = entry_put(e, *at);
         store.put(&e.key, value, &opts).await?;
     }
-    store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata }).await?;
+    store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata: Some(metadata) }).await?;
 
     // The record is committed. What follows is best-effort: an entry left
     // with a later expiry than its record, or an old entry left behind, is
