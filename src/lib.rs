@@ -121,7 +121,7 @@ pub mod __private {
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }
 
-/// Expands to `from_worker` for a generated `Env` when kvgen's `worker`
+/// Expands to `from_worker` for a generated binding struct (`KvEnv`) when kvgen's `worker`
 /// feature is on, and to nothing otherwise. Not public API.
 #[cfg(feature = "worker")]
 #[doc(hidden)]

@@ -9,7 +9,7 @@ use kvgen_codegen::{config, keys, output, wrangler};
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Typed Cloudflare Workers KV for Rust: generate the Env binding struct,
+/// Typed Cloudflare Workers KV for Rust: generate the KvEnv binding struct,
 /// schema-first models, key-layout docs and wrangler KV entries, and check
 /// in CI that none has drifted.
 #[derive(Debug, Parser)]

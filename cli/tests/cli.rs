@@ -86,7 +86,8 @@ fn generate_writes_missing_outputs_then_leaves_them_alone() {
     assert!(out.contains("wrote     src/env.rs"), "{out}");
     assert!(out.contains("wrote     KEYS.md"), "{out}");
     assert!(out.contains("unchanged wrangler.toml"), "{out}");
-    assert_eq!(fs::read_to_string(&env_rs).unwrap(), want_env);
+    // The checked-in file is rustfmt's layout of the same tokens.
+    assert!(kvgen_codegen::same::same_tokens(&fs::read_to_string(&env_rs).unwrap(), &want_env));
     let again = stdout(kvgen().current_dir(dir.path()).arg("generate"));
     assert_eq!(again.matches("unchanged").count(), 3, "{again}");
     // No temp files left behind.

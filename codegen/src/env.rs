@@ -1,5 +1,5 @@
-//! The `Env` binding struct: one typed field per KV binding, a repository
-//! accessor per model.
+//! The binding struct (`KvEnv` unless `output.env_struct` names it): one
+//! typed field per KV binding, a repository accessor per model.
 
 use crate::names;
 use crate::project::Project;
@@ -16,7 +16,11 @@ pub fn accessor(model: &syn::Ident) -> syn::Ident {
     names::ident(&names::plural(&heck::AsSnakeCase(names::text(model)).to_string()), proc_macro2::Span::call_site())
 }
 
-/// The generated `Env` struct named `name`.
+/// The default name of the binding struct. Not `Env`: a crate's own `Env`
+/// would shadow `worker::Env` under the usual `use worker::*;`.
+pub const DEFAULT_NAME: &str = "KvEnv";
+
+/// The generated binding struct named `name`.
 pub fn tokens(project: &Project, name: &str) -> TokenStream {
     let env = format_ident!("{name}");
     let bindings = project.bindings();
@@ -61,6 +65,7 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
     );
     quote! {
         #[doc = #struct_doc]
+        #[derive(Clone)]
         pub struct #env<S> {
             #(#fields)*
             scope: ::std::string::String,
@@ -72,13 +77,13 @@ pub fn tokens(project: &Project, name: &str) -> TokenStream {
             /// Every binding name, in field order.
             pub const BINDINGS: &'static [&'static str] = &[#(#names),*];
 
-            /// An `Env` over the given stores, one per binding.
+            /// The bindings over the given stores, one per binding.
             #[allow(clippy::too_many_arguments)]
             pub fn new(#(#params),*) -> Self {
                 #env { #(#inits,)* scope: ::std::string::String::new() }
             }
 
-            /// An `Env` whose stores `open` returns for each binding name.
+            /// The bindings whose stores `open` returns for each binding name.
             pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
                 ::kvgen::Result::Ok(#env { #(#opens)* scope: ::std::string::String::new() })
             }

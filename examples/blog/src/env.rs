@@ -2,7 +2,8 @@
 // change the models or kvgen.toml and run `kvgen generate`.
 
 ///The KV bindings of this Worker (`APP`, `SESSIONS`), with a typed repository per model.
-pub struct Env<S> {
+#[derive(Clone)]
+pub struct KvEnv<S> {
     ///KV binding `APP`: `User`, `Profile`, `Post`, `Comment`.
     pub app: S,
     ///KV binding `SESSIONS`: `Session`.
@@ -10,23 +11,23 @@ pub struct Env<S> {
     scope: ::std::string::String,
 }
 #[allow(dead_code)]
-impl<S: ::kvgen::KvStore> Env<S> {
+impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// Every binding name, in field order.
     pub const BINDINGS: &'static [&'static str] = &["APP", "SESSIONS"];
-    /// An `Env` over the given stores, one per binding.
+    /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(app: S, sessions: S) -> Self {
-        Env {
+        KvEnv {
             app,
             sessions,
             scope: ::std::string::String::new(),
         }
     }
-    /// An `Env` whose stores `open` returns for each binding name.
+    /// The bindings whose stores `open` returns for each binding name.
     pub fn from_bindings(
         mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
     ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(Env {
+        ::kvgen::Result::Ok(KvEnv {
             app: open("APP")?,
             sessions: open("SESSIONS")?,
             scope: ::std::string::String::new(),
@@ -93,4 +94,4 @@ impl<S: ::kvgen::KvStore> Env<S> {
         )
     }
 }
-::kvgen::__env_from_worker!(Env);
+::kvgen::__env_from_worker!(KvEnv);

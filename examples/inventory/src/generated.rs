@@ -41,28 +41,29 @@ pub struct Warehouse {
     pub code: String,
 }
 ///The KV bindings of this Worker (`INVENTORY`), with a typed repository per model.
-pub struct Env<S> {
+#[derive(Clone)]
+pub struct KvEnv<S> {
     ///KV binding `INVENTORY`: `Item`, `Warehouse`.
     pub inventory: S,
     scope: ::std::string::String,
 }
 #[allow(dead_code)]
-impl<S: ::kvgen::KvStore> Env<S> {
+impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// Every binding name, in field order.
     pub const BINDINGS: &'static [&'static str] = &["INVENTORY"];
-    /// An `Env` over the given stores, one per binding.
+    /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(inventory: S) -> Self {
-        Env {
+        KvEnv {
             inventory,
             scope: ::std::string::String::new(),
         }
     }
-    /// An `Env` whose stores `open` returns for each binding name.
+    /// The bindings whose stores `open` returns for each binding name.
     pub fn from_bindings(
         mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
     ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(Env {
+        ::kvgen::Result::Ok(KvEnv {
             inventory: open("INVENTORY")?,
             scope: ::std::string::String::new(),
         })
@@ -110,4 +111,4 @@ impl<S: ::kvgen::KvStore> Env<S> {
         WarehouseRepo(::kvgen::Repo::with_checked_scope(&self.inventory, &self.scope))
     }
 }
-::kvgen::__env_from_worker!(Env);
+::kvgen::__env_from_worker!(KvEnv);

@@ -1,11 +1,11 @@
-//! Notebooks and tagged notes on MemoryStore, through the Env struct build.rs generated.
+//! Notebooks and tagged notes on MemoryStore, through the KvEnv struct build.rs generated.
 
 use kvgen::{MemoryStore, Page};
 use notes::models::{Note, Notebook};
-use notes::Env;
+use notes::KvEnv;
 
 async fn run() -> kvgen::Result<()> {
-    let env = Env::new(MemoryStore::new());
+    let env = KvEnv::new(MemoryStore::new());
     let (notebooks, notes) = (env.notebooks(), env.notes());
     notebooks.create(&Notebook { id: "nb1".into(), slug: "ideas".into(), title: "Ideas".into() }).await?;
     for (id, tag) in [(1, Some("rust")), (2, None), (3, Some("rust")), (4, Some("kv"))] {

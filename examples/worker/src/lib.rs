@@ -1,9 +1,9 @@
 //! A Rust Worker over the blog models. Its HTTP routes exercise every
-//! repository capability through the generated `Env`; `/__conformance/NAME`
+//! repository capability through the generated `KvEnv`; `/__conformance/NAME`
 //! runs one of kvgen's behaviour scenarios against the real KV binding, so
 //! the same scenarios that pass on MemoryStore are shown passing on Workers KV.
 
-use blog::{Comment, Env as Bindings, Post, Profile, Session, User};
+use blog::{Comment, KvEnv as Bindings, Post, Profile, Session, User};
 use kvgen::{Error as KvError, Page, WorkerKv, WriteOptions};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
