@@ -47,6 +47,7 @@ mod meter;
 mod model;
 mod protocol;
 mod repo;
+mod respond;
 mod store;
 #[cfg(feature = "worker")]
 mod worker;
