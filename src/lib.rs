@@ -64,6 +64,12 @@ pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 #[cfg(feature = "worker")]
 pub use worker::WorkerKv;
 
+/// The README's Rust snippets, compiled by `cargo test --doc` (those marked
+/// `ignore` are built elsewhere: the Worker handler by `scripts/e2e`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Derives [`Model`] and a typed repository for a struct. See the README for the attributes.
 pub use kvgen_macros::KvModel;
 
