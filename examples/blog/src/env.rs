@@ -17,16 +17,10 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(app: S, sessions: S) -> Self {
-        KvEnv {
-            app,
-            sessions,
-            scope: ::std::string::String::new(),
-        }
+        KvEnv { app, sessions, scope: ::std::string::String::new() }
     }
     /// The bindings whose stores `open` returns for each binding name.
-    pub fn from_bindings(
-        mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
         ::kvgen::Result::Ok(KvEnv {
             app: open("APP")?,
             sessions: open("SESSIONS")?,
@@ -34,10 +28,7 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
         })
     }
     /// The same bindings with every key under `{scope}/` (a stage or tenant).
-    pub fn with_scope(
-        mut self,
-        scope: impl ::core::convert::Into<::std::string::String>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
         ::kvgen::check_scope(&scope)?;
         self.scope = scope;
@@ -48,28 +39,24 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
         [("APP", &self.app), ("SESSIONS", &self.sessions)]
     }
     /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
-    pub async fn verify_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().verify(). await ?, self.profiles().verify(). await ?, self
-                .posts().verify(). await ?, self.comments().verify(). await ?, self
-                .sessions().verify(). await ?
-            ],
-        )
+    pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().verify().await?,
+            self.profiles().verify().await?,
+            self.posts().verify().await?,
+            self.comments().verify().await?,
+            self.sessions().verify().await?
+        ])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
-    pub async fn repair_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().repair(). await ?, self.profiles().repair(). await ?, self
-                .posts().repair(). await ?, self.comments().repair(). await ?, self
-                .sessions().repair(). await ?
-            ],
-        )
+    pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().repair().await?,
+            self.profiles().repair().await?,
+            self.posts().repair().await?,
+            self.comments().repair().await?,
+            self.sessions().repair().await?
+        ])
     }
     ///The repository of [`User`] in binding `APP`.
     pub fn users(&self) -> crate::UserRepo<'_, S> {
@@ -89,9 +76,7 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     }
     ///The repository of [`Session`] in binding `SESSIONS`.
     pub fn sessions(&self) -> crate::SessionRepo<'_, S> {
-        crate::SessionRepo(
-            ::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope),
-        )
+        crate::SessionRepo(::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope))
     }
 }
 ::kvgen::__env_from_worker!(KvEnv);

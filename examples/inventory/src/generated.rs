@@ -8,7 +8,7 @@
     ::kvgen::__private::serde::Deserialize,
     ::core::clone::Clone,
     ::core::fmt::Debug,
-    ::core::cmp::PartialEq
+    ::core::cmp::PartialEq,
 )]
 #[serde(crate = "::kvgen::__private::serde")]
 #[kv(binding = "INVENTORY", unique(warehouse_id, sku))]
@@ -30,7 +30,7 @@ pub struct Item {
     ::kvgen::__private::serde::Deserialize,
     ::core::clone::Clone,
     ::core::fmt::Debug,
-    ::core::cmp::PartialEq
+    ::core::cmp::PartialEq,
 )]
 #[serde(crate = "::kvgen::__private::serde")]
 #[kv(binding = "INVENTORY", has_many(Item, by = warehouse_id))]
@@ -54,25 +54,14 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(inventory: S) -> Self {
-        KvEnv {
-            inventory,
-            scope: ::std::string::String::new(),
-        }
+        KvEnv { inventory, scope: ::std::string::String::new() }
     }
     /// The bindings whose stores `open` returns for each binding name.
-    pub fn from_bindings(
-        mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
-    ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(KvEnv {
-            inventory: open("INVENTORY")?,
-            scope: ::std::string::String::new(),
-        })
+    pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
+        ::kvgen::Result::Ok(KvEnv { inventory: open("INVENTORY")?, scope: ::std::string::String::new() })
     }
     /// The same bindings with every key under `{scope}/` (a stage or tenant).
-    pub fn with_scope(
-        mut self,
-        scope: impl ::core::convert::Into<::std::string::String>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
         ::kvgen::check_scope(&scope)?;
         self.scope = scope;
@@ -83,24 +72,12 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
         [("INVENTORY", &self.inventory)]
     }
     /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
-    pub async fn verify_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.items().verify(). await ?, self.warehouses().verify(). await ?
-            ],
-        )
+    pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![self.items().verify().await?, self.warehouses().verify().await?])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
-    pub async fn repair_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.items().repair(). await ?, self.warehouses().repair(). await ?
-            ],
-        )
+    pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![self.items().repair().await?, self.warehouses().repair().await?])
     }
     ///The repository of [`Item`] in binding `INVENTORY`.
     pub fn items(&self) -> ItemRepo<'_, S> {
