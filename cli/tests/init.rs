@@ -125,6 +125,17 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_eq!(err.trim(), "error: ./Cargo.toml: no [package] name: run kvgen init in a crate, not a workspace root");
 
     let dir = hello_world();
+    fs::write(dir.path().join("src/kv.rs"), "// mine\n").unwrap();
+    let assert = kvgen(dir.path()).arg("init").assert().code(2);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        err.trim(),
+        "error: ./src/kv.rs: exists and is not kvgen's: pass another --output, or --force to replace it"
+    );
+    assert!(!dir.path().join("kvgen.toml").exists());
+    assert_eq!(fs::read_to_string(dir.path().join("src/kv.rs")).unwrap(), "// mine\n");
+
+    let dir = hello_world();
     let assert = kvgen(dir.path()).args(["init", "--binding", "app"]).assert().code(2);
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
