@@ -48,6 +48,7 @@ mod meter;
 mod model;
 mod protocol;
 mod repo;
+mod respond;
 mod store;
 #[cfg(feature = "worker")]
 mod worker;
@@ -63,6 +64,12 @@ pub use repo::{check_scope, ListPage, Listed, Page, Repo, WriteOptions};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 #[cfg(feature = "worker")]
 pub use worker::WorkerKv;
+
+/// The README's Rust snippets, compiled by `cargo test --doc` (those marked
+/// `ignore` are built elsewhere: the Worker handler by `scripts/e2e`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Derives [`Model`] and a typed repository for a struct. See the README for the attributes.
 pub use kvgen_macros::KvModel;
@@ -136,7 +143,7 @@ pub mod __private {
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }
 
-/// Expands to `from_worker` for a generated `Env` when kvgen's `worker`
+/// Expands to `from_worker` for a generated binding struct (`KvEnv`) when kvgen's `worker`
 /// feature is on, and to nothing otherwise. Not public API.
 #[cfg(feature = "worker")]
 #[doc(hidden)]

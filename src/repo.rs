@@ -211,7 +211,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// A repository under a scope that was checked with [`check_scope`]
-    /// already (or is empty); used by generated `Env` structs.
+    /// already (or is empty); used by generated binding structs.
     #[doc(hidden)]
     pub fn with_checked_scope(store: &'a S, scope: &'a str) -> Self {
         debug_assert!(scope.is_empty() || check_scope(scope).is_ok());

@@ -293,7 +293,7 @@ fn verify_and_repair_page_through_thousands() {
 #[test]
 fn env_verifies_and_repairs_every_model() {
     let (app, sessions) = (MemoryStore::new(), MemoryStore::new());
-    let env = blog::Env::new(app.clone(), sessions.clone());
+    let env = blog::KvEnv::new(app.clone(), sessions.clone());
     block_on(env.users().create(&user("u1", "a@x", "o1", "a"))).unwrap();
     block_on(app.delete("user.email:a@x")).unwrap();
     block_on(sessions.put("session.user_id:u1:gone", "", &kvgen::PutOptions::default())).unwrap();

@@ -40,7 +40,13 @@ fn env_structs_and_key_docs_of_the_examples() {
     for ((name, rust_path), (_, keys_path)) in rust_out.into_iter().zip(keys_out) {
         let project = example(name);
         let rust = kvgen_codegen::output::rust(&project).expect("the example generates");
-        expectorate::assert_contents(rust_path, &rust);
+        if rust_path.starts_with("../examples") {
+            // Checked in and formatted by `cargo fmt`: the same tokens are current (as `kvgen check` has it).
+            let on_disk = std::fs::read_to_string(rust_path).unwrap();
+            assert!(kvgen_codegen::same::same_tokens(&on_disk, &rust), "{rust_path} is stale: run kvgen generate");
+        } else {
+            expectorate::assert_contents(rust_path, &rust);
+        }
         expectorate::assert_contents(keys_path, &kvgen_codegen::keys::markdown(&project));
         expectorate::assert_contents(format!("snapshots/{name}.keys.mmd"), &kvgen_codegen::keys::mermaid(&project));
     }

@@ -9,7 +9,9 @@ use kvgen_codegen::{config, keys, output, wrangler};
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Typed Cloudflare Workers KV for Rust: generate the Env binding struct,
+pub mod init;
+
+/// Typed Cloudflare Workers KV for Rust: generate the KvEnv binding struct,
 /// schema-first models, key-layout docs and wrangler KV entries, and check
 /// in CI that none has drifted.
 #[derive(Debug, Parser)]
@@ -26,6 +28,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold kvgen into a Worker crate: kvgen.toml, a models file, wrangler.jsonc if none; keeps existing files.
+    Init(init::InitArgs),
     /// Write every output of kvgen.toml (only files that changed).
     Generate,
     /// Compare every output with the disk: exit 0 when current, 1 with a diff when stale, 2 on bad input.
@@ -85,6 +89,7 @@ pub enum Outcome {
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
     let io = |e: std::io::Error| Error::Io { path: "<stdout>".into(), source: e };
     match &cli.command {
+        Command::Init(args) => init::run(args, out).map(|()| Outcome::Clean),
         Command::Schema => {
             out.write_all(config::json_schema().as_bytes()).map_err(io)?;
             Ok(Outcome::Clean)

@@ -58,7 +58,7 @@ impl Builder {
         self
     }
 
-    /// The name of the generated binding struct (default `Env`).
+    /// The name of the generated binding struct (default `KvEnv`).
     ///
     /// ```no_run
     /// kvgen_codegen::Builder::new().source("src/models.rs").env_struct("Bindings").generate().unwrap();

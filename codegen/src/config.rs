@@ -35,9 +35,9 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Output {
-    /// The generated Rust file: the models declared in `[models]`, and the `Env` binding struct.
+    /// The generated Rust file: the models declared in `[models]`, and the binding struct (`KvEnv`).
     pub rust: Option<String>,
-    /// The name of the generated binding struct. Default `Env`.
+    /// The name of the generated binding struct. Default `KvEnv`.
     pub env_struct: Option<String>,
     /// A Markdown file documenting the key layout of every model.
     pub keys: Option<String>,

@@ -1,5 +1,5 @@
-//! The `Env` binding struct: one typed field per KV binding, a repository
-//! accessor per model.
+//! The binding struct (`KvEnv` unless `output.env_struct` names it): one
+//! typed field per KV binding, a repository accessor per model.
 
 use crate::names;
 use crate::project::Project;
@@ -34,16 +34,20 @@ pub fn accessor(model: &syn::Ident) -> Option<syn::Ident> {
     names::try_ident(&accessor_name(model), proc_macro2::Span::call_site())
 }
 
-/// Why `name` cannot name the generated `Env` struct, or `None` when it can.
+/// The default name of the binding struct. Not `Env`: a crate's own `Env`
+/// would shadow `worker::Env` under the usual `use worker::*;`.
+pub const DEFAULT_NAME: &str = "KvEnv";
+
+/// Why `name` cannot name the generated binding struct, or `None` when it can.
 pub fn invalid_env_struct(name: &str) -> Option<String> {
     match syn::parse_str::<syn::Ident>(name) {
         Ok(i) if i == "Self" => Some(format!("`{name}` cannot name a struct")),
         Ok(_) => None,
-        Err(_) => Some(format!("`{name}` is not a Rust identifier; name the struct like `Env` or `Bindings`")),
+        Err(_) => Some(format!("`{name}` is not a Rust identifier; name the struct like `KvEnv` or `Bindings`")),
     }
 }
 
-/// The generated `Env` struct named `name`, or why it cannot be generated
+/// The generated binding struct named `name`, or why it cannot be generated
 /// (the project checks report these with their places first).
 pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
     if let Some(why) = invalid_env_struct(name) {
@@ -111,6 +115,7 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
         #key_check
 
         #[doc = #struct_doc]
+        #[derive(Clone)]
         pub struct #env<S> {
             #(#fields)*
             scope: ::std::string::String,
@@ -122,13 +127,13 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
             /// Every binding name, in field order.
             pub const BINDINGS: &'static [&'static str] = &[#(#names),*];
 
-            /// An `Env` over the given stores, one per binding.
+            /// The bindings over the given stores, one per binding.
             #[allow(clippy::too_many_arguments)]
             pub fn new(#(#params),*) -> Self {
                 #env { #(#inits,)* scope: ::std::string::String::new() }
             }
 
-            /// An `Env` whose stores `open` returns for each binding name.
+            /// The bindings whose stores `open` returns for each binding name.
             pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
                 ::kvgen::Result::Ok(#env { #(#opens)* scope: ::std::string::String::new() })
             }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod names;
 pub mod output;
 pub mod project;
+pub mod same;
 pub mod valid;
 pub mod wrangler;
 

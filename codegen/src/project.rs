@@ -329,14 +329,14 @@ impl Project {
             out.push(self.config.diag(&["output", "env_struct"], format!("env_struct {why}")));
         }
         // The generated file holds the `[models]` structs beside `Env`.
-        let env_name = env_struct.unwrap_or("Env");
+        let env_name = env_struct.unwrap_or(crate::env::DEFAULT_NAME);
         for f in self.models.iter().filter(|f| matches!(f.origin, Origin::Toml { .. })) {
             let m = &f.model;
             let taken = [m.ident.to_string(), m.repo_ident().to_string(), m.meta_ident().to_string()];
             if taken.iter().any(|t| t == env_name) {
                 out.push(self.at_model(
                     f,
-                    format!("model `{}` and the Env struct would both define `{env_name}`; rename the model or set `env_struct`", m.ident),
+                    format!("model `{}` and the binding struct would both define `{env_name}`; rename the model or set `env_struct`", m.ident),
                 ));
             }
         }

@@ -1,4 +1,4 @@
-// Generates the Env binding struct for the models of src/models.rs into
+// Generates the KvEnv binding struct for the models of src/models.rs into
 // OUT_DIR; src/lib.rs includes it. Cargo reruns this when a model changes.
 fn main() {
     if let Err(e) = kvgen_codegen::Builder::new().source("src/models.rs").generate() {

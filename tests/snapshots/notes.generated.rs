@@ -14,32 +14,33 @@ const _: () = {
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
-        "`crate::models::Note` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`crate::models::Note` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
 };
 ///The KV bindings of this Worker (`NOTES`), with a typed repository per model.
-pub struct Env<S> {
+#[derive(Clone)]
+pub struct KvEnv<S> {
     ///KV binding `NOTES`: `Notebook`, `Note`.
     pub notes: S,
     scope: ::std::string::String,
 }
 #[allow(dead_code)]
-impl<S: ::kvgen::KvStore> Env<S> {
+impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// Every binding name, in field order.
     pub const BINDINGS: &'static [&'static str] = &["NOTES"];
-    /// An `Env` over the given stores, one per binding.
+    /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(notes: S) -> Self {
-        Env {
+        KvEnv {
             notes,
             scope: ::std::string::String::new(),
         }
     }
-    /// An `Env` whose stores `open` returns for each binding name.
+    /// The bindings whose stores `open` returns for each binding name.
     pub fn from_bindings(
         mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
     ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(Env {
+        ::kvgen::Result::Ok(KvEnv {
             notes: open("NOTES")?,
             scope: ::std::string::String::new(),
         })
@@ -91,4 +92,4 @@ impl<S: ::kvgen::KvStore> Env<S> {
         )
     }
 }
-::kvgen::__env_from_worker!(Env);
+::kvgen::__env_from_worker!(KvEnv);

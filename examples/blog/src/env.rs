@@ -3,46 +3,32 @@
 
 const _: () = {
     const MODELS: &[(&str, &str)] = &[
-        (
-            <crate::User as ::kvgen::Model>::BINDING,
-            <crate::User as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Profile as ::kvgen::Model>::BINDING,
-            <crate::Profile as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Post as ::kvgen::Model>::BINDING,
-            <crate::Post as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Comment as ::kvgen::Model>::BINDING,
-            <crate::Comment as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Session as ::kvgen::Model>::BINDING,
-            <crate::Session as ::kvgen::Model>::MODEL,
-        ),
+        (<crate::User as ::kvgen::Model>::BINDING, <crate::User as ::kvgen::Model>::MODEL),
+        (<crate::Profile as ::kvgen::Model>::BINDING, <crate::Profile as ::kvgen::Model>::MODEL),
+        (<crate::Post as ::kvgen::Model>::BINDING, <crate::Post as ::kvgen::Model>::MODEL),
+        (<crate::Comment as ::kvgen::Model>::BINDING, <crate::Comment as ::kvgen::Model>::MODEL),
+        (<crate::Session as ::kvgen::Model>::BINDING, <crate::Session as ::kvgen::Model>::MODEL),
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
-        "`crate::Profile` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`crate::Profile` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 2),
-        "`crate::Post` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`crate::Post` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 3),
-        "`crate::Comment` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`crate::Comment` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 4),
-        "`crate::Session` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`crate::Session` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
 };
 ///The KV bindings of this Worker (`APP`, `SESSIONS`), with a typed repository per model.
-pub struct Env<S> {
+#[derive(Clone)]
+pub struct KvEnv<S> {
     ///KV binding `APP`: `User`, `Profile`, `Post`, `Comment`.
     pub app: S,
     ///KV binding `SESSIONS`: `Session`.
@@ -50,33 +36,24 @@ pub struct Env<S> {
     scope: ::std::string::String,
 }
 #[allow(dead_code)]
-impl<S: ::kvgen::KvStore> Env<S> {
+impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// Every binding name, in field order.
     pub const BINDINGS: &'static [&'static str] = &["APP", "SESSIONS"];
-    /// An `Env` over the given stores, one per binding.
+    /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(app: S, sessions: S) -> Self {
-        Env {
-            app,
-            sessions,
-            scope: ::std::string::String::new(),
-        }
+        KvEnv { app, sessions, scope: ::std::string::String::new() }
     }
-    /// An `Env` whose stores `open` returns for each binding name.
-    pub fn from_bindings(
-        mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
-    ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(Env {
+    /// The bindings whose stores `open` returns for each binding name.
+    pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
+        ::kvgen::Result::Ok(KvEnv {
             app: open("APP")?,
             sessions: open("SESSIONS")?,
             scope: ::std::string::String::new(),
         })
     }
     /// The same bindings with every key under `{scope}/` (a stage or tenant).
-    pub fn with_scope(
-        mut self,
-        scope: impl ::core::convert::Into<::std::string::String>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
         ::kvgen::check_scope(&scope)?;
         self.scope = scope;
@@ -87,28 +64,24 @@ impl<S: ::kvgen::KvStore> Env<S> {
         [("APP", &self.app), ("SESSIONS", &self.sessions)]
     }
     /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
-    pub async fn verify_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().verify(). await ?, self.profiles().verify(). await ?, self
-                .posts().verify(). await ?, self.comments().verify(). await ?, self
-                .sessions().verify(). await ?
-            ],
-        )
+    pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().verify().await?,
+            self.profiles().verify().await?,
+            self.posts().verify().await?,
+            self.comments().verify().await?,
+            self.sessions().verify().await?
+        ])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
-    pub async fn repair_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().repair(). await ?, self.profiles().repair(). await ?, self
-                .posts().repair(). await ?, self.comments().repair(). await ?, self
-                .sessions().repair(). await ?
-            ],
-        )
+    pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().repair().await?,
+            self.profiles().repair().await?,
+            self.posts().repair().await?,
+            self.comments().repair().await?,
+            self.sessions().repair().await?
+        ])
     }
     ///The repository of [`User`] in binding `APP`.
     pub fn users(&self) -> crate::UserRepo<'_, S> {
@@ -128,9 +101,7 @@ impl<S: ::kvgen::KvStore> Env<S> {
     }
     ///The repository of [`Session`] in binding `SESSIONS`.
     pub fn sessions(&self) -> crate::SessionRepo<'_, S> {
-        crate::SessionRepo(
-            ::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope),
-        )
+        crate::SessionRepo(::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope))
     }
 }
-::kvgen::__env_from_worker!(Env);
+::kvgen::__env_from_worker!(KvEnv);

@@ -1,10 +1,10 @@
 //! A tour of a kvgen repository on MemoryStore: each step prints what it did
 //! and the KV operations it cost.
 
-use blog::{Comment, Env, Post, PostStatus, Profile, Session, User};
+use blog::{Comment, KvEnv, Post, PostStatus, Profile, Session, User};
 use kvgen::{MemoryStore, Metered, Page, WriteOptions};
 
-/// One metered MemoryStore per KV binding, as the generated `Env` expects.
+/// One metered MemoryStore per KV binding, as the generated `KvEnv` expects.
 struct Tour {
     app: Metered<MemoryStore>,
     sessions: Metered<MemoryStore>,
@@ -29,7 +29,7 @@ fn user(id: &str, org: &str, handle: &str, name: &str) -> User {
 
 async fn run() -> kvgen::Result<()> {
     let tour = Tour { app: Metered::new(MemoryStore::new()), sessions: Metered::new(MemoryStore::new()) };
-    let env = Env::new(&tour.app, &tour.sessions);
+    let env = KvEnv::new(&tour.app, &tour.sessions);
     let (users, posts, comments, profiles) = (env.users(), env.posts(), env.comments(), env.profiles());
 
     println!("== users: unique email, unique (org_id, handle), index on org_id");

@@ -8,7 +8,7 @@
     ::kvgen::__private::serde::Deserialize,
     ::core::clone::Clone,
     ::core::fmt::Debug,
-    ::core::cmp::PartialEq
+    ::core::cmp::PartialEq,
 )]
 #[serde(crate = "::kvgen::__private::serde")]
 #[kv(binding = "INVENTORY", has_many(Item, by = warehouse_id))]
@@ -25,7 +25,7 @@ pub struct Warehouse {
     ::kvgen::__private::serde::Deserialize,
     ::core::clone::Clone,
     ::core::fmt::Debug,
-    ::core::cmp::PartialEq
+    ::core::cmp::PartialEq,
 )]
 #[serde(crate = "::kvgen::__private::serde")]
 #[kv(binding = "INVENTORY", unique(warehouse_id, sku))]
@@ -47,41 +47,31 @@ const _: () = {
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
-        "`Item` has the binding and key prefix of another model of `Env`: their keys would collide; give one a different `prefix`"
+        "`Item` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
 };
 ///The KV bindings of this Worker (`INVENTORY`), with a typed repository per model.
-pub struct Env<S> {
+#[derive(Clone)]
+pub struct KvEnv<S> {
     ///KV binding `INVENTORY`: `Warehouse`, `Item`.
     pub inventory: S,
     scope: ::std::string::String,
 }
 #[allow(dead_code)]
-impl<S: ::kvgen::KvStore> Env<S> {
+impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// Every binding name, in field order.
     pub const BINDINGS: &'static [&'static str] = &["INVENTORY"];
-    /// An `Env` over the given stores, one per binding.
+    /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(inventory: S) -> Self {
-        Env {
-            inventory,
-            scope: ::std::string::String::new(),
-        }
+        KvEnv { inventory, scope: ::std::string::String::new() }
     }
-    /// An `Env` whose stores `open` returns for each binding name.
-    pub fn from_bindings(
-        mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
-    ) -> ::kvgen::Result<Self> {
-        ::kvgen::Result::Ok(Env {
-            inventory: open("INVENTORY")?,
-            scope: ::std::string::String::new(),
-        })
+    /// The bindings whose stores `open` returns for each binding name.
+    pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
+        ::kvgen::Result::Ok(KvEnv { inventory: open("INVENTORY")?, scope: ::std::string::String::new() })
     }
     /// The same bindings with every key under `{scope}/` (a stage or tenant).
-    pub fn with_scope(
-        mut self,
-        scope: impl ::core::convert::Into<::std::string::String>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
         ::kvgen::check_scope(&scope)?;
         self.scope = scope;
@@ -92,24 +82,12 @@ impl<S: ::kvgen::KvStore> Env<S> {
         [("INVENTORY", &self.inventory)]
     }
     /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
-    pub async fn verify_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.warehouses().verify(). await ?, self.items().verify(). await ?
-            ],
-        )
+    pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![self.warehouses().verify().await?, self.items().verify().await?])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
-    pub async fn repair_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.warehouses().repair(). await ?, self.items().repair(). await ?
-            ],
-        )
+    pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![self.warehouses().repair().await?, self.items().repair().await?])
     }
     ///The repository of [`Warehouse`] in binding `INVENTORY`.
     pub fn warehouses(&self) -> WarehouseRepo<'_, S> {
@@ -120,4 +98,4 @@ impl<S: ::kvgen::KvStore> Env<S> {
         ItemRepo(::kvgen::Repo::with_checked_scope(&self.inventory, &self.scope))
     }
 }
-::kvgen::__env_from_worker!(Env);
+::kvgen::__env_from_worker!(KvEnv);

@@ -1,13 +1,12 @@
 //! Stock levels on MemoryStore, with models generated from kvgen.toml.
 
-#[rustfmt::skip]
 mod generated;
 
-use generated::{Env, Item, Warehouse};
+use generated::{Item, KvEnv, Warehouse};
 use kvgen::{MemoryStore, Page};
 
 async fn run() -> kvgen::Result<()> {
-    let env = Env::new(MemoryStore::new());
+    let env = KvEnv::new(MemoryStore::new());
     let (warehouses, items) = (env.warehouses(), env.items());
     warehouses.create(&Warehouse { code: "BER1".into(), city: "Berlin".into() }).await?;
     warehouses.create(&Warehouse { code: "LIS1".into(), city: "Lisbon".into() }).await?;

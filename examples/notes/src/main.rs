@@ -1,11 +1,12 @@
-//! Notebooks and tagged notes on MemoryStore, through the Env struct build.rs generated.
+//! Notebooks and tagged notes on MemoryStore, through the KvEnv struct build.rs generated.
 
 use kvgen::{MemoryStore, Page};
 use notes::models::{Note, Notebook};
-use notes::Env;
+use notes::KvEnv;
 
 async fn run() -> kvgen::Result<()> {
-    let env = Env::new(MemoryStore::new());
+    let store = MemoryStore::new();
+    let env = KvEnv::new(&store);
     let (notebooks, notes) = (env.notebooks(), env.notes());
     notebooks.create(&Notebook { id: "nb1".into(), slug: "ideas".into(), title: "Ideas".into() }).await?;
     for (id, tag) in [(1, Some("rust")), (2, None), (3, Some("rust")), (4, Some("kv"))] {
@@ -21,6 +22,9 @@ async fn run() -> kvgen::Result<()> {
     let parents = notes.load_notebooks(&all.items).await?;
     println!("  every note's notebook loaded: {}", parents.iter().all(|p| p.as_ref() == Some(&nb)));
     println!("  keys: {}", env.notes.keys().join(" "));
+    // KvEnv is Clone when its store is (here a reference): a copy per tenant.
+    let tenant = env.clone().with_scope("tenant-a")?;
+    println!("  tenant-a sees {} notes", tenant.notes().count().await?);
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! A Rust Worker over the blog models. Its HTTP routes exercise every
-//! repository capability through the generated `Env`; `/__conformance/NAME`
+//! repository capability through the generated `KvEnv`; `/__conformance/NAME`
 //! runs one of kvgen's behaviour scenarios against the real KV binding, so
 //! the same scenarios that pass on MemoryStore are shown passing on Workers KV.
 
-use blog::{Comment, Env as Bindings, Post, Profile, Session, User};
-use kvgen::{Error as KvError, Page, WorkerKv, WriteOptions};
+use blog::{Comment, KvEnv as Bindings, Post, Profile, Session, User};
+use kvgen::{Page, WorkerKv, WriteOptions};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
 use worker::{event, Context, Env, Request, Response, Result, Router};
@@ -14,13 +14,7 @@ fn reply<T: Serialize>(result: kvgen::Result<T>) -> Result<Response> {
     match result {
         Ok(v) => Response::from_json(&v),
         Err(e) => {
-            let status = match &e {
-                KvError::NotFound { .. } => 404,
-                KvError::AlreadyExists { .. } | KvError::UniqueViolation { .. } => 409,
-                KvError::Serialization { .. } | KvError::Store { .. } => 500,
-                _ => 400,
-            };
-            Ok(Response::from_json(&json!({ "error": e.to_string(), "kind": e.kind() }))?.with_status(status))
+            Ok(Response::from_json(&json!({ "error": e.to_string(), "kind": e.kind() }))?.with_status(e.http_status()))
         }
     }
 }
@@ -49,7 +43,8 @@ fn query(req: &Request, name: &str) -> Option<String> {
 }
 
 fn bindings(env: &Env) -> Result<Bindings<WorkerKv>> {
-    Bindings::from_worker(env).map_err(|e| worker::Error::RustError(e.to_string()))
+    // `?` on a kvgen error in a `worker::Result` function: kvgen's `worker` feature converts it.
+    Ok(Bindings::from_worker(env)?)
 }
 
 fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
@@ -108,14 +103,14 @@ fn app(router: Router<'_, ()>) -> Router<'_, ()> {
         // ---- relations
         .get_async("/users/:id/posts", |req, ctx| async move {
             let b = bindings(&ctx.env)?;
-            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await.map_err(to_worker)? else {
+            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await? else {
                 return found::<()>(Ok(None));
             };
             reply(b.users().list_posts(&user, page(&req)).await)
         })
         .get_async("/users/:id/profile", |_, ctx| async move {
             let b = bindings(&ctx.env)?;
-            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await.map_err(to_worker)? else {
+            let Some(user) = b.users().get(&param(&ctx, "id").to_string()).await? else {
                 return found::<()>(Ok(None));
             };
             found(b.users().load_profile(&user).await)
@@ -131,21 +126,21 @@ fn app(router: Router<'_, ()>) -> Router<'_, ()> {
         .get_async("/posts/authors", |req, ctx| async move {
             // A page of posts with their authors, loaded in one batch.
             let b = bindings(&ctx.env)?;
-            let posts = b.posts().list(page(&req)).await.map_err(to_worker)?.items;
-            let authors = b.posts().load_authors(&posts).await.map_err(to_worker)?;
+            let posts = b.posts().list(page(&req)).await?.items;
+            let authors = b.posts().load_authors(&posts).await?;
             let rows: Vec<_> = posts.iter().zip(authors).map(|(p, a)| json!({ "post": p.id, "author": a.map(|a| a.handle) })).collect();
             Response::from_json(&rows)
         })
         .get_async("/posts/:id/author", |_, ctx| async move {
             let b = bindings(&ctx.env)?;
             let id: u64 = param(&ctx, "id").parse().unwrap_or(0);
-            let Some(post) = b.posts().get(&id).await.map_err(to_worker)? else { return found::<()>(Ok(None)) };
+            let Some(post) = b.posts().get(&id).await? else { return found::<()>(Ok(None)) };
             found(b.posts().load_author(&post).await)
         })
         .get_async("/posts/:id/comments", |req, ctx| async move {
             let b = bindings(&ctx.env)?;
             let id: u64 = param(&ctx, "id").parse().unwrap_or(0);
-            let Some(post) = b.posts().get(&id).await.map_err(to_worker)? else { return found::<()>(Ok(None)) };
+            let Some(post) = b.posts().get(&id).await? else { return found::<()>(Ok(None)) };
             reply(b.posts().list_comments(&post, page(&req)).await)
         })
         .post_async("/comments", |mut req, ctx| async move {
@@ -178,7 +173,7 @@ fn operations(router: Router<'_, ()>) -> Router<'_, ()> {
             if req.method() != worker::Method::Post {
                 return Response::error("POST only", 405);
             }
-            let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
+            let store = WorkerKv::from_env(&ctx.env, "APP")?;
             let run = query(&req, "run").unwrap_or_else(|| "run".into());
             let now = worker::Date::now().as_millis() / 1000;
             let scenario_ctx = kvgen_tests::scenarios::Ctx { run, now };
@@ -187,16 +182,11 @@ fn operations(router: Router<'_, ()>) -> Router<'_, ()> {
         })
         .get_async("/__keys", |req, ctx| async move {
             // Every key of the APP binding under a prefix (a debugging aid).
-            let store = WorkerKv::from_env(&ctx.env, "APP").map_err(to_worker)?;
+            let store = WorkerKv::from_env(&ctx.env, "APP")?;
             let prefix = query(&req, "prefix").unwrap_or_default();
-            let listed = kvgen::KvStore::list(&store, &kvgen::ListOptions { prefix, cursor: None, limit: 1000 })
-                .await
-                .map_err(to_worker)?;
+            let listed =
+                kvgen::KvStore::list(&store, &kvgen::ListOptions { prefix, cursor: None, limit: 1000 }).await?;
             Response::from_json(&listed.keys.iter().map(|k| &k.name).collect::<Vec<_>>())
         });
     router
-}
-
-fn to_worker(e: KvError) -> worker::Error {
-    worker::Error::RustError(e.to_string())
 }

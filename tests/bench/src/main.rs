@@ -322,12 +322,12 @@ fn codegen_section() {
     println!("## `kvgen generate` on a schema of 1,000 models (release build; median of 5 runs)\n");
     let root = repo_root();
     let status = Command::new("cargo")
-        .args(["build", "--quiet", "--release", "-p", "kvgen-cli"])
+        .args(["build", "--quiet", "--profile", "bench-debug", "-p", "kvgen-cli"])
         .current_dir(&root)
         .status()
         .unwrap();
     assert!(status.success());
-    let kvgen = root.join("target/release/kvgen");
+    let kvgen = root.join("target/bench-debug/kvgen");
     let dir = root.join("target/bench-codegen");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();

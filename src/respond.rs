@@ -1,0 +1,114 @@
+//! kvgen errors at an HTTP boundary: a status code per kind, `?` in a
+//! Worker's `#[event(fetch)]` handler (feature `worker`), and axum's
+//! `IntoResponse` (feature `axum`).
+
+use crate::error::Error;
+
+impl Error {
+    /// The HTTP status that answers this error:
+    ///
+    /// | kind | status |
+    /// |---|---|
+    /// | `NotFound` | 404 |
+    /// | `AlreadyExists`, `UniqueViolation` | 409 |
+    /// | `ValueTooLarge`, `MetadataTooLarge` | 413 |
+    /// | `KeyTooLong` | 414 |
+    /// | other limit and input errors (`InvalidKey`, ttl and expiration, `ListLimit`, `BulkLimit`, `InvalidCursor`, `InvalidScope`) | 400 |
+    /// | `Store`: KV rate-limited the call (429) | 503 |
+    /// | `Store`: the binding is missing | 500 |
+    /// | `Store`: any other failure of the backend | 502 |
+    /// | `Serialization` | 500 |
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            Error::AlreadyExists { .. } | Error::UniqueViolation { .. } => 409,
+            Error::ValueTooLarge { .. } | Error::MetadataTooLarge { .. } | Error::BulkTooLarge { .. } => 413,
+            Error::KeyTooLong { .. } => 414,
+            Error::Store { op: "bind", .. } => 500,
+            Error::Store { message, .. } => {
+                let m = message.to_ascii_lowercase();
+                if m.contains("429") || m.contains("too many requests") {
+                    503
+                } else {
+                    502
+                }
+            }
+            Error::Serialization { .. } => 500,
+            _ => 400,
+        }
+    }
+
+    /// The JSON body that answers this error: `{"kind": "NotFound", "message": "..."}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "kind": self.kind(), "message": self.to_string() })
+    }
+}
+
+/// `?` on a kvgen call in a Worker handler returning `worker::Result`: the
+/// message keeps the kind, as in `kvgen NotFound: user `user:u9` not found`.
+#[cfg(feature = "worker")]
+impl From<Error> for worker::Error {
+    fn from(e: Error) -> Self {
+        worker::Error::RustError(format!("kvgen {}: {e}", e.kind()))
+    }
+}
+
+/// An axum handler may return `Result<_, kvgen::Error>`: the error answers
+/// with [`Error::http_status`] and the [`Error::to_json`] body.
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for Error {
+    fn into_response(self) -> axum_core::response::Response {
+        let status = http::StatusCode::from_u16(self.http_status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = self.to_json().to_string();
+        (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(op: &'static str, message: &str) -> Error {
+        Error::Store { op, key: "k".into(), message: message.into() }
+    }
+
+    #[test]
+    fn statuses() {
+        let cases: Vec<(Error, u16)> = vec![
+            (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
+            (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
+            (Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() }, 409),
+            (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
+            (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
+            (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
+            (Error::TtlTooShort { key: "k".into(), ttl: 1 }, 400),
+            (Error::ListLimit { limit: 1001 }, 400),
+            (Error::BulkLimit { count: 101 }, 400),
+            (Error::InvalidCursor { cursor: "x".into() }, 400),
+            (Error::InvalidScope { scope: "a b".into() }, 400),
+            (store("put", "KV PUT failed: 429 Too Many Requests"), 503),
+            (store("get", "network connection lost"), 502),
+            (store("bind", "no binding"), 500),
+            (Error::Serialization { key: "k".into(), message: "eof".into() }, 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.http_status(), status, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn json_body_names_the_kind() {
+        let e = Error::NotFound { model: "user", key: "user:u9".into() };
+        assert_eq!(e.to_json(), serde_json::json!({ "kind": "NotFound", "message": "user `user:u9` not found" }));
+    }
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn axum_response() {
+        use axum_core::response::IntoResponse;
+        let e = Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() };
+        let r = e.into_response();
+        assert_eq!(r.status(), 409);
+        assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
+    }
+}
