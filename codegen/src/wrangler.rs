@@ -325,7 +325,12 @@ fn update_toml(project: &Project, path: &Path, text: &str) -> Result<Updated> {
                 let anchor = t.position();
                 (t, false, anchor)
             }
-            toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => (t, true, None),
+            toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => {
+                if !entries(config, Some(&env)).is_empty() && !t.contains_key("kv_namespaces") {
+                    inline_insert(t, "kv_namespaces", toml_edit::Array::new().into());
+                }
+                (t, true, None)
+            }
             _ => continue,
         };
         set_toml_entries(table, inline, &entries(config, Some(&env)), &format!("env.{env}."), anchor, &mut kept);
@@ -407,18 +412,36 @@ fn set_toml_entries(
     }
 }
 
-/// Sets the fields of an inline entry; a key added goes before the space before `}`.
+/// Sets the fields of an inline entry, keys added as [`inline_insert`] adds them.
 fn set_inline_fields(t: &mut toml_edit::InlineTable, e: &Entry) {
-    let before = t.len();
-    let last_suffix = t.iter().last().and_then(|(_, v)| v.decor().suffix()).and_then(|s| s.as_str()).map(String::from);
-    set_toml_fields(t, e);
-    if let (true, Some(suffix)) = (before > 0 && t.len() > before, last_suffix) {
-        let mut values: Vec<&mut toml_edit::Value> = t.iter_mut().map(|(_, v)| v).collect();
-        values[before - 1].decor_mut().set_suffix("");
-        if let Some(last) = values.last_mut() {
-            last.decor_mut().set_suffix(suffix);
+    let mut fresh = toml_edit::InlineTable::new();
+    for (key, value) in [
+        ("id", Some(toml_edit::Value::from(e.id))),
+        ("preview_id", e.preview_id.map(toml_edit::Value::from)),
+        ("remote", e.remote.map(toml_edit::Value::from)),
+    ] {
+        let Some(value) = value else { continue };
+        if t.contains_key(key) {
+            set_toml_value(t, key, value);
+        } else {
+            fresh.insert(key, value);
         }
     }
+    for (key, value) in fresh {
+        inline_insert(t, &key, value);
+    }
+}
+
+/// Adds `key` to an inline table before the space before its `}`.
+fn inline_insert(t: &mut toml_edit::InlineTable, key: &str, mut value: toml_edit::Value) {
+    let last_suffix = t.iter().last().and_then(|(_, v)| v.decor().suffix()).and_then(|s| s.as_str()).map(String::from);
+    if let Some(suffix) = last_suffix {
+        if let Some((_, last)) = t.iter_mut().last() {
+            last.decor_mut().set_suffix("");
+        }
+        value.decor_mut().set_suffix(suffix);
+    }
+    t.insert(key, value);
 }
 
 /// Appends `v` to an inline array laid out as it is: on a line of its own with
@@ -535,6 +558,29 @@ fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
                     format!("`{within}kv_namespaces` is not an array of {{ \"binding\": .., \"id\": .. }} objects"),
                 ));
             }
+        }
+        // Each entry an object, and no binding of kvgen's twice (kvgen would update only the first).
+        let (Some(prop), _) = first_of(obj, "kv_namespaces") else { return };
+        let Value::Array(array) = &prop.value else { return };
+        let mut seen: Vec<String> = Vec::new();
+        for element in &array.elements {
+            let Value::Object(entry) = element else {
+                problems.push(at(
+                    element.range().start,
+                    format!("`{within}kv_namespaces` holds something other than a {{ \"binding\": .., \"id\": .. }} object"),
+                ));
+                continue;
+            };
+            let Some(binding) = entry.properties.iter().find(|p| p.name.as_str() == "binding") else { continue };
+            let Value::StringLit(name) = &binding.value else { continue };
+            let name = name.value.to_string();
+            if project.config.config.namespaces.contains_key(&name) && seen.contains(&name) {
+                problems.push(at(
+                    binding.value.range().start,
+                    format!("binding `{name}` is given twice in `{within}kv_namespaces`: keep one entry, kvgen keeps it current"),
+                ));
+            }
+            seen.push(name);
         }
     };
     kv_array(&root, "", &mut problems);
