@@ -130,9 +130,7 @@ fn json_entry(e: Entry) -> serde_json::Value {
 /// The `kv_namespaces` (and `env`) members for wrangler.jsonc.
 pub fn jsonc_fragment(project: &Project) -> String {
     let config = &project.config.config;
-    let list = |env: Option<&str>| -> serde_json::Value {
-        entries(config, env).into_iter().map(json_entry).collect()
-    };
+    let list = |env: Option<&str>| -> serde_json::Value { entries(config, env).into_iter().map(json_entry).collect() };
     let mut root = serde_json::Map::new();
     root.insert("kv_namespaces".into(), list(None));
     let envs = project.environments();
@@ -390,8 +388,7 @@ fn set_toml_entries(
         }
         Item::Value(Value::Array(array)) => {
             for e in want {
-                let found =
-                    array.iter().position(|v| v.as_inline_table().is_some_and(|t| binding_is(t, e.binding)));
+                let found = array.iter().position(|v| v.as_inline_table().is_some_and(|t| binding_is(t, e.binding)));
                 match found.and_then(|i| array.get_mut(i)).and_then(|v| v.as_inline_table_mut()) {
                     Some(t) => {
                         set_inline_fields(t, e);
@@ -462,7 +459,11 @@ fn push_like_the_rest(array: &mut toml_edit::Array, mut v: toml_edit::Value) {
         if let Some(last) = array.get_mut(len.wrapping_sub(1)) {
             let suffix = last.decor().suffix().and_then(|s| s.as_str()).unwrap_or("").to_string();
             last.decor_mut().set_suffix("");
-            let prefix = if suffix.contains('\n') || trailing.contains('\n') { format!("\n{}", indent()) } else { " ".to_string() };
+            let prefix = if suffix.contains('\n') || trailing.contains('\n') {
+                format!("\n{}", indent())
+            } else {
+                " ".to_string()
+            };
             v.decor_mut().set_prefix(prefix);
             v.decor_mut().set_suffix(suffix);
             array.push_formatted(v);
@@ -567,7 +568,9 @@ fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
             let Value::Object(entry) = element else {
                 problems.push(at(
                     element.range().start,
-                    format!("`{within}kv_namespaces` holds something other than a {{ \"binding\": .., \"id\": .. }} object"),
+                    format!(
+                        "`{within}kv_namespaces` holds something other than a {{ \"binding\": .., \"id\": .. }} object"
+                    ),
                 ));
                 continue;
             };
@@ -624,7 +627,6 @@ fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
         Err(crate::diag::Error::Invalid(problems))
     }
 }
-
 
 fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<Updated> {
     use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
@@ -683,8 +685,7 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<Updated> {
                 let current = p.value();
                 let same = match &value {
                     CstInputValue::String(v) => {
-                        current.and_then(|c| c.as_string_lit()).and_then(|s| s.decoded_value().ok()).as_ref()
-                            == Some(v)
+                        current.and_then(|c| c.as_string_lit()).and_then(|s| s.decoded_value().ok()).as_ref() == Some(v)
                     }
                     CstInputValue::Bool(v) => current.and_then(|c| c.as_boolean_lit()).map(|b| b.value()) == Some(*v),
                     _ => false,
@@ -703,7 +704,12 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<Updated> {
     if !envs.is_empty() {
         let env_obj = obj.object_value_or_set("env");
         for env in &envs {
-            set_entries(&env_obj.object_value_or_set(env), &entries(config, Some(env)), &format!("env.{env}."), &mut kept);
+            set_entries(
+                &env_obj.object_value_or_set(env),
+                &entries(config, Some(env)),
+                &format!("env.{env}."),
+                &mut kept,
+            );
         }
     }
     Ok(Updated { text: root.to_string(), kept })
