@@ -191,6 +191,9 @@ fn missing_env(project: &Project, path: &Path, env: &str, pos: Option<(usize, us
     }
 }
 
+/// A 1-based line and column.
+type LineCol = (usize, usize);
+
 /// Where the key `name` of `table` is, else where its value is, else where
 /// `fallback` (the table's own position) is.
 fn toml_pos(
@@ -221,7 +224,7 @@ fn check_toml_shape(project: &Project, path: &Path, text: &str, doc: &toml_edit:
         let Some(item) = table.get("kv_namespaces") else { return };
         let pos = toml_pos(text, table, "kv_namespaces", fallback);
         // The `binding` of each entry, with where it is.
-        let mut bindings: Vec<(Option<String>, Option<(usize, usize)>)> = Vec::new();
+        let mut bindings: Vec<(Option<String>, Option<LineCol>)> = Vec::new();
         match item {
             Item::ArrayOfTables(tables) => {
                 for t in tables.iter() {
