@@ -39,7 +39,7 @@ pub enum Command {
         /// The fragment's format (default: that of the configured wrangler file, else toml).
         #[arg(long, value_enum)]
         format: Option<WranglerFormat>,
-        /// Update the KV entries of this wrangler.toml / wrangler.jsonc in place, leaving the rest as it is.
+        /// Update the KV entries of this wrangler.toml / wrangler.jsonc in place, leaving the rest as it is (created if missing).
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
     },
