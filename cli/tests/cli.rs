@@ -708,6 +708,11 @@ fn real_world(ext: &str) -> (String, String) {
     let dir = real_world_dir(ext);
     let target = dir.path().join(format!("wrangler.{ext}"));
     fs::copy(fixtures.join(format!("before.{ext}")), &target).unwrap();
+    // `check` shows the diff, and what it leaves as it is.
+    let stale = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let stale = String::from_utf8(stale).unwrap();
+    assert!(stale.contains(&format!("kvgen: stale: wrangler.{ext}")), "{stale}");
+    assert!(stale.contains(&format!("kvgen: note: wrangler.{ext}: kept `preview_id` on the APP entry")), "{stale}");
     let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
     assert!(out.contains(&format!("wrote     wrangler.{ext}")), "{out}");
     let after = fs::read_to_string(&target).unwrap();
