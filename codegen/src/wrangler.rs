@@ -196,12 +196,7 @@ type LineCol = (usize, usize);
 
 /// Where the key `name` of `table` is, else where its value is, else where
 /// `fallback` (the table's own position) is.
-fn toml_pos(
-    text: &str,
-    table: &dyn toml_edit::TableLike,
-    name: &str,
-    fallback: Option<(usize, usize)>,
-) -> Option<(usize, usize)> {
+fn toml_pos(text: &str, table: &dyn toml_edit::TableLike, name: &str, fallback: Option<LineCol>) -> Option<LineCol> {
     let (key, item) = table.get_key_value(name)?;
     key.span().or_else(|| item.span()).map(|s| crate::diag::line_col(text, s.start)).or(fallback)
 }
@@ -214,7 +209,7 @@ fn toml_pos(
 fn check_toml_shape(project: &Project, path: &Path, text: &str, doc: &toml_edit::Document<String>) -> Result<()> {
     use toml_edit::{Item, TableLike, Value};
     let namespaces = &project.config.config.namespaces;
-    let at = |pos: Option<(usize, usize)>, message: String| match pos {
+    let at = |pos: Option<LineCol>, message: String| match pos {
         Some(p) => Diagnostic::at(path, p, message),
         None => Diagnostic::file(path, message),
     };
