@@ -39,7 +39,7 @@ pub enum Command {
         /// The fragment's format (default: that of the configured wrangler file, else toml).
         #[arg(long, value_enum)]
         format: Option<WranglerFormat>,
-        /// Update the KV entries of this wrangler.toml / wrangler.jsonc in place, leaving the rest as it is.
+        /// Update the KV entries of this wrangler.toml / wrangler.jsonc in place, leaving the rest as it is (created if missing).
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
     },
@@ -114,6 +114,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 let state = if changed { "wrote" } else { "unchanged" };
                 writeln!(out, "  {state:<9} {} ({} lines)", o.path.display(), o.contents.lines().count())
                     .map_err(io)?;
+                for note in &o.notes {
+                    writeln!(out, "  {:<9} {}: {note}", "note", o.path.display()).map_err(io)?;
+                }
             }
             if outputs.is_empty() {
                 writeln!(out, "  nothing to write: set [output] rust, keys or wrangler in {}", cli.config.display())
@@ -131,6 +134,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
             for d in &drift {
                 write!(out, "{}", d.diff).map_err(io)?;
             }
+            // What the diff of a stale wrangler config leaves as it is, and why.
+            for o in outputs.iter().filter(|o| drift.iter().any(|d| d.path == o.path)) {
+                for note in &o.notes {
+                    writeln!(out, "kvgen: note: {}: {note}", o.path.display()).map_err(io)?;
+                }
+            }
             if drift.is_empty() {
                 let n = outputs.len();
                 writeln!(out, "kvgen: {n} generated {} current", plural(n, "file is", "files are")).map_err(io)?;
@@ -144,11 +153,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Wrangler { format, write } => {
             let project = load(cli)?;
             if let Some(path) = write {
-                let text = kvgen_codegen::diag::read(path)?;
-                let updated = wrangler::update(&project, path, &text)?;
-                let changed = output::write_if_changed(path, &updated)?;
-                let state = if changed { "updated" } else { "unchanged" };
+                let (updated, exists) = output::wrangler_output(&project, path)?;
+                let changed = output::write_if_changed(path, &updated.text)?;
+                let state = match (exists, changed) {
+                    (false, _) => "created",
+                    (true, true) => "updated",
+                    (true, false) => "unchanged",
+                };
                 writeln!(out, "kvgen: {state} {}", path.display()).map_err(io)?;
+                for note in &updated.kept {
+                    writeln!(out, "kvgen: note: {}: {note}", path.display()).map_err(io)?;
+                }
                 return Ok(Outcome::Clean);
             }
             let configured = project

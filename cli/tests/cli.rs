@@ -690,3 +690,210 @@ fn nesting_under_the_limits_is_read() {
     stdout(kvgen().current_dir(dir.path()).arg("generate"));
     stdout(kvgen().current_dir(dir.path()).args(["expand", "src/lib.rs"]));
 }
+
+/// A folder holding the real-world fixture's kvgen.toml, writing the wrangler config `wrangler.{ext}`.
+fn real_world_dir(ext: &str) -> tempfile::TempDir {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-real");
+    let dir = tempfile::tempdir().unwrap();
+    let config = fs::read_to_string(fixtures.join("kvgen.toml")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config.replace("\"wrangler.toml\"", &format!("\"wrangler.{ext}\"")))
+        .unwrap();
+    dir
+}
+
+/// `kvgen generate` on the real-world `before.{ext}`: the result is `after.{ext}`, `kvgen check` then passes,
+/// and generating again changes nothing. Returns what generate printed and the new text.
+fn real_world(ext: &str) -> (String, String) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-real");
+    let dir = real_world_dir(ext);
+    let target = dir.path().join(format!("wrangler.{ext}"));
+    fs::copy(fixtures.join(format!("before.{ext}")), &target).unwrap();
+    // `check` shows the diff, and what it leaves as it is.
+    let stale = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let stale = String::from_utf8(stale).unwrap();
+    assert!(stale.contains(&format!("kvgen: stale: wrangler.{ext}")), "{stale}");
+    assert!(stale.contains(&format!("kvgen: note: wrangler.{ext}: kept `preview_id` on the APP entry")), "{stale}");
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains(&format!("wrote     wrangler.{ext}")), "{out}");
+    let after = fs::read_to_string(&target).unwrap();
+    expectorate::assert_contents(format!("tests/fixtures/wrangler-real/after.{ext}"), &after);
+    let check = stdout(kvgen().current_dir(dir.path()).arg("check"));
+    assert!(check.contains("1 generated file is current"), "{check}");
+    let again = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(again.contains(&format!("unchanged wrangler.{ext}")), "{again}");
+    (out, after)
+}
+
+#[test]
+fn wrangler_keeps_a_hand_set_preview_id_kvgen_toml_does_not_set() {
+    for ext in ["toml", "jsonc"] {
+        let (out, after) = real_world(ext);
+        assert!(after.contains("preview_id") && after.contains("hand-set-preview"), "{after}");
+        assert!(
+            out.contains(&format!("note      wrangler.{ext}: kept `preview_id` on the APP entry of `kv_namespaces`: kvgen.toml does not set it")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn wrangler_keeps_unknown_fields_and_a_hand_set_remote() {
+    let (out, after) = real_world("toml");
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    let sessions = &doc["env"]["production"]["kv_namespaces"][0];
+    assert_eq!(sessions["id"].as_str(), Some("7d8e9f0a1b2c43d4e5f6a7b8c9d0e1f2"));
+    assert_eq!(sessions["owner"].as_str(), Some("auth-team"));
+    assert_eq!(sessions["remote"].as_bool(), Some(true));
+    assert!(after.contains("owner = \"auth-team\" # not a wrangler key; kvgen leaves it"), "{after}");
+    assert!(out.contains("kept `remote`, `owner` on the SESSIONS entry of `env.production.kv_namespaces`"), "{out}");
+    let (out, after) = real_world("jsonc");
+    assert!(after.contains("\"owner\": \"auth-team\" // not a wrangler key; kvgen leaves it"), "{after}");
+    assert!(out.contains("kept `remote`, `owner` on the SESSIONS entry of `env.production.kv_namespaces`"), "{out}");
+    // Everything but the KV entries is as it was: other bindings, vars, routes, build.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-real");
+    let strip = |t: &str| -> toml::Table {
+        let mut doc: toml::Table = toml::from_str(t).unwrap();
+        doc.remove("kv_namespaces");
+        for (_, env) in doc.get_mut("env").and_then(|e| e.as_table_mut()).unwrap().iter_mut() {
+            env.as_table_mut().unwrap().remove("kv_namespaces");
+        }
+        doc
+    };
+    let before = fs::read_to_string(fixtures.join("before.toml")).unwrap();
+    let after = fs::read_to_string(fixtures.join("after.toml")).unwrap();
+    assert_eq!(strip(&before), strip(&after));
+    for comment in before.lines().filter_map(|l| l.split('#').nth(1)) {
+        assert!(after.contains(comment), "comment lost: {comment}");
+    }
+}
+
+#[test]
+fn wrangler_toml_inline_arrays_stay_inline_at_top_level_and_in_environments() {
+    let (_, after) = real_world("toml");
+    assert!(after.contains(
+        "kv_namespaces = [\n  { binding = \"APP\", id = \"0f2ac74b498b48028cb68387c421e279\", preview_id = \"hand-set-preview\", remote = true }, # the app's records\n  { binding = \"SESSIONS\", id = \"5b6c7d8e9f0a41b2c3d4e5f6a7b8c9d0\" },\n]\n"
+    ), "{after}");
+    assert!(after.contains(
+        "kv_namespaces = [{ binding = \"APP\", id = \"1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6\" }, { binding = \"SESSIONS\", id = \"6c7d8e9f0a1b42c3d4e5f6a7b8c9d0e1\" }]\n"
+    ), "{after}");
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    assert_eq!(doc["kv_namespaces"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["env"]["staging"]["kv_namespaces"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn wrangler_remote_is_written_in_toml_and_jsonc() {
+    let (_, after) = real_world("toml");
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    assert_eq!(doc["kv_namespaces"][0]["remote"].as_bool(), Some(true));
+    // Not set for staging in kvgen.toml: nothing written.
+    assert!(doc["env"]["staging"]["kv_namespaces"][0].get("remote").is_none());
+    assert_eq!(doc["env"]["production"]["kv_namespaces"][1]["binding"].as_str(), Some("APP"));
+    assert_eq!(doc["env"]["production"]["kv_namespaces"][1]["remote"].as_bool(), Some(false));
+    let (_, after) = real_world("jsonc");
+    assert!(after.contains("\"preview_id\": \"hand-set-preview\",\n      \"remote\": true\n"), "{after}");
+    assert!(after.contains("\"id\": \"9e8d7c6b5a4f43e2d1c0b9a8f7e6d5c4\",\n          \"remote\": false\n"), "{after}");
+    // The fragments carry it too.
+    let dir = real_world_dir("toml");
+    let toml = stdout(kvgen().current_dir(dir.path()).arg("wrangler"));
+    assert!(toml.contains("binding = \"APP\"\nid = \"0f2ac74b498b48028cb68387c421e279\"\nremote = true\n"), "{toml}");
+    let jsonc = stdout(kvgen().current_dir(dir.path()).args(["wrangler", "--format", "jsonc"]));
+    assert!(jsonc.contains("\"remote\": true"), "{jsonc}");
+}
+
+#[test]
+fn a_missing_wrangler_config_is_drift_then_created() {
+    for ext in ["jsonc", "toml"] {
+        let dir = real_world_dir(ext);
+        let target = dir.path().join(format!("wrangler.{ext}"));
+        let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains(&format!("kvgen: stale: wrangler.{ext}")), "{out}");
+        assert!(!target.exists(), "check wrote the file");
+        let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+        assert!(out.contains(&format!("wrote     wrangler.{ext}")), "{out}");
+        let created = fs::read_to_string(&target).unwrap();
+        expectorate::assert_contents(format!("tests/fixtures/wrangler-real/created.{ext}"), &created);
+        stdout(kvgen().current_dir(dir.path()).arg("check"));
+    }
+    // `kvgen wrangler --write` creates one too.
+    let dir = real_world_dir("jsonc");
+    let out = stdout(kvgen().current_dir(dir.path()).args(["wrangler", "--write", "wrangler.jsonc"]));
+    assert_eq!(out, "kvgen: created wrangler.jsonc\n");
+    let created = fs::read_to_string(dir.path().join("wrangler.jsonc")).unwrap();
+    assert!(created.starts_with("{\n  \"$schema\": \"node_modules/wrangler/config-schema.json\",\n"), "{created}");
+}
+
+const TOML_CONFIG: &str =
+    "sources = [\"src/lib.rs\"]\n[output]\nwrangler = \"wrangler.toml\"\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.APP.env.staging]\nid = \"s\"\n";
+
+#[test]
+fn bad_input_wrangler_environment_kvgen_toml_does_not_know_at_its_line() {
+    let toml = "#:schema node_modules/wrangler/config-schema.json\nname = \"my-worker\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-11-01\"\n\n[vars]\nENVIRONMENT = \"development\"\n\n[[kv_namespaces]]\nbinding = \"APP\"\nid = \"a\"\n\n[env.staging]\nname = \"my-worker-staging\"\n\n# Production, not yet in kvgen.toml.\n[env.production]\nname = \"my-worker-production\"\n\n[[env.production.d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"my-database\"\ndatabase_id = \"c020574a-5623-407b-be0c-cd192bab9545\"\n";
+    bad_input(
+        &[("kvgen.toml", TOML_CONFIG), ("src/lib.rs", MODEL), ("wrangler.toml", toml)],
+        "error: wrangler.toml:17:6: environment `production` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.production]` (wrangler does not inherit bindings)\n",
+    );
+    // Declared only by a table below it, or inline: still at its line.
+    for (toml, pos) in [
+        ("name = \"w\"\n\n[env.production.vars]\nX = \"1\"\n", "3:6"),
+        ("name = \"w\"\nenv = { staging = {}, production = { name = \"w-prod\" } }\n", "2:23"),
+    ] {
+        bad_input(
+            &[("kvgen.toml", TOML_CONFIG), ("src/lib.rs", MODEL), ("wrangler.toml", toml)],
+            &format!("error: wrangler.toml:{pos}: environment `production` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.production]` (wrangler does not inherit bindings)\n"),
+        );
+    }
+    let config = JSONC_CONFIG.replace("id = \"new\"\n", "id = \"new\"\n\n[namespaces.APP.env.staging]\nid = \"s\"\n");
+    let jsonc = "{\n  \"name\": \"my-worker\",\n  \"env\": {\n    \"staging\": { \"name\": \"my-worker-staging\" },\n    \"production\": { \"name\": \"my-worker-production\" }\n  }\n}\n";
+    bad_input(
+        &[("kvgen.toml", &config), ("src/lib.rs", MODEL), ("wrangler.jsonc", jsonc)],
+        "error: wrangler.jsonc:5:5: environment `production` has no KV namespace ids for APP in kvgen.toml: add `[namespaces.APP.env.production]` (wrangler does not inherit bindings)\n",
+    );
+}
+
+#[test]
+fn bad_input_wrangler_toml_shapes_kvgen_would_overwrite_at_their_lines() {
+    for (toml, stderr) in [
+        ("name = \"w\"\nenv = \"oops\"\n", "error: wrangler.toml:2:1: `env` is not a table of environments ([env.NAME])\n"),
+        ("[env]\nstaging = 1\n", "error: wrangler.toml:2:1: `env.staging` is not a table\n"),
+        (
+            "name = \"w\"\nkv_namespaces = \"APP\"\n",
+            "error: wrangler.toml:2:1: `kv_namespaces` is neither [[kv_namespaces]] tables nor an array of { binding = .., id = .. } tables\n",
+        ),
+        (
+            "name = \"w\"\n\n[kv_namespaces]\nbinding = \"APP\"\n",
+            "error: wrangler.toml:3:2: `kv_namespaces` is neither [[kv_namespaces]] tables nor an array of { binding = .., id = .. } tables\n",
+        ),
+        (
+            "kv_namespaces = [\n  \"APP\",\n]\n",
+            "error: wrangler.toml:2:3: `kv_namespaces` holds something other than a { binding = .., id = .. } table\n",
+        ),
+        (
+            "[env.staging]\nkv_namespaces = { binding = \"APP\", id = \"s\" }\n",
+            "error: wrangler.toml:2:1: `env.staging.kv_namespaces` is neither [[env.staging.kv_namespaces]] tables nor an array of { binding = .., id = .. } tables\n",
+        ),
+        (
+            "[[kv_namespaces]]\nbinding = \"APP\"\nid = \"a\"\n\n[[kv_namespaces]]\nbinding = \"APP\"\nid = \"old\"\n",
+            "error: wrangler.toml:6:11: binding `APP` is given twice in `kv_namespaces`: keep one entry, kvgen keeps it current\n",
+        ),
+    ] {
+        bad_input(&[("kvgen.toml", TOML_CONFIG), ("src/lib.rs", MODEL), ("wrangler.toml", toml)], stderr);
+    }
+    bad_input(
+        &[
+            ("kvgen.toml", JSONC_CONFIG),
+            ("src/lib.rs", MODEL),
+            (
+                "wrangler.jsonc",
+                "{\n  \"kv_namespaces\": [\n    \"APP\",\n    { \"binding\": \"APP\", \"id\": \"a\" },\n    { \"binding\": \"APP\", \"id\": \"old\" }\n  ]\n}\n",
+            ),
+        ],
+        "error: wrangler.jsonc:3:5: `kv_namespaces` holds something other than a { \"binding\": .., \"id\": .. } object\nerror: wrangler.jsonc:5:18: binding `APP` is given twice in `kv_namespaces`: keep one entry, kvgen keeps it current\n",
+    );
+    // A wrangler output kvgen cannot edit, at its line in kvgen.toml.
+    bad_input(
+        &[("kvgen.toml", &TOML_CONFIG.replace("wrangler.toml", "wrangler.yaml")), ("src/lib.rs", MODEL)],
+        "error: kvgen.toml:3:1: `output.wrangler` = \"wrangler.yaml\" is not a wrangler config: name a .toml, .json or .jsonc file\n",
+    );
+}

@@ -51,8 +51,10 @@ pub struct Output {
 pub struct Namespace {
     /// The namespace id at the top level of the wrangler config.
     pub id: String,
-    /// The id `wrangler dev --remote` uses.
+    /// The id `wrangler dev --remote` uses. When unset, a hand-set one is kept.
     pub preview_id: Option<String>,
+    /// Wrangler's `remote` at the top level: `wrangler dev` binds the real namespace. When unset, a hand-set one is kept.
+    pub remote: Option<bool>,
     /// Ids per wrangler environment (`[env.NAME]`), which do not inherit bindings.
     #[serde(default)]
     pub env: IndexMap<String, EnvNamespace>,
@@ -64,8 +66,10 @@ pub struct Namespace {
 pub struct EnvNamespace {
     /// The namespace id in this environment.
     pub id: String,
-    /// The preview id in this environment.
+    /// The preview id in this environment. When unset, a hand-set one is kept.
     pub preview_id: Option<String>,
+    /// Wrangler's `remote` in this environment (not inherited from the namespace). When unset, a hand-set one is kept.
+    pub remote: Option<bool>,
 }
 
 /// A model declared in `kvgen.toml`; kvgen generates its struct.

@@ -14,6 +14,8 @@ pub struct Output {
     pub path: PathBuf,
     /// What it should hold.
     pub contents: String,
+    /// What kvgen left as the user had it, one line each (fields of wrangler entries kvgen.toml does not set).
+    pub notes: Vec<String>,
 }
 
 /// The header of generated Rust files.
@@ -49,23 +51,28 @@ pub fn outputs(project: &Project) -> Result<Vec<Output>> {
     let out = &project.config.config.output;
     let mut v = Vec::new();
     if let Some(p) = &out.rust {
-        v.push(Output { path: dir.join(p), contents: rust(project)? });
+        v.push(Output { path: dir.join(p), contents: rust(project)?, notes: Vec::new() });
     }
     if let Some(p) = &out.keys {
-        v.push(Output { path: dir.join(p), contents: keys::markdown(project) });
+        v.push(Output { path: dir.join(p), contents: keys::markdown(project), notes: Vec::new() });
     }
     if let Some(p) = &out.wrangler {
         let path = dir.join(p);
-        let text = crate::diag::read(&path).map_err(|e| match e {
-            Error::Invalid(_) => Error::one(Diagnostic::file(
-                &path,
-                "no such file: create the wrangler config (name, main, compatibility_date); kvgen keeps its KV entries current",
-            )),
-            other => other,
-        })?;
-        v.push(Output { contents: wrangler::update(project, &path, &text)?, path });
+        let (updated, _) = wrangler_output(project, &path)?;
+        v.push(Output { contents: updated.text, notes: updated.kept, path });
     }
     Ok(v)
+}
+
+/// The wrangler config at `path` with its KV entries brought up to date, and
+/// whether the file exists: a missing one is made from [`wrangler::starter`].
+pub fn wrangler_output(project: &Project, path: &Path) -> Result<(wrangler::Updated, bool)> {
+    let (text, exists) = match std::fs::read_to_string(path) {
+        Ok(text) => (text, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (wrangler::starter(path).to_string(), false),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    Ok((wrangler::update_noting(project, path, &text)?, exists))
 }
 
 /// `path` made absolute with every symlink and `..` of its existing part
@@ -133,7 +140,9 @@ pub fn check_paths(project: &Project) -> Result<()> {
                 continue;
             }
         };
-        let problem = if !resolved.starts_with(&root) {
+        let problem = if key == "wrangler" && wrangler::Format::of(&path).is_none() {
+            Some("is not a wrangler config: name a .toml, .json or .jsonc file".to_string())
+        } else if !resolved.starts_with(&root) {
             Some(format!("is outside the folder of {config_name}; outputs must stay inside it"))
         } else if resolved.is_dir() {
             Some("is a folder; name a file".to_string())
