@@ -204,9 +204,6 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         limits::check_key(&e.key)?;
     }
     limits::check_value(&rec_key, &value)?;
-    if let Some(m) = &projection {
-        limits::check_metadata(&rec_key, m)?;
-    }
     let now = store.now();
     let fixed = match expiry {
         Expiry::Ttl(ttl) => Some(Some(limits::ttl_to_expiration(&rec_key, ttl, now)?)),
@@ -301,11 +298,11 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
 
     let mut before: Vec<(&IndexEntry, Option<u64>)> = Vec::new();
     let mut after: Vec<&IndexEntry> = Vec::new();
+    // An unreadable old record may carry any of the values: its entries
+    // are treated as kept, and may be missing.
+    let unknown = old.is_some() && old_entries.is_none();
     for e in &entries {
         let kept = old_entries.as_ref().is_some_and(|old| old.contains(e));
-        // An unreadable old record may carry any of the values: its entries
-        // are treated as kept, and may be missing.
-        let unknown = old.is_some() && old_entries.is_none();
         if !kept && !unknown {
             before.push((e, expiration));
             continue;
