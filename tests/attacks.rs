@@ -10,40 +10,9 @@ use pollster::block_on;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-const T0: u64 = 1_800_000_000;
-
-fn user(id: &str, email: &str) -> User {
-    User { id: id.into(), email: email.into(), org_id: "o1".into(), handle: id.into(), name: id.into() }
-}
-
-fn clocked() -> (MemoryStore, ManualClock) {
-    let clock = ManualClock::new(T0);
-    (MemoryStore::with_clock(clock.clone()), clock)
-}
-
-fn raw_put_with(s: &MemoryStore, key: &str, value: &str, metadata: Option<Value>, expiration: Option<u64>) {
-    block_on(s.put(key, value, &PutOptions { expiration, expiration_ttl: None, metadata })).unwrap();
-}
-
-fn intruder(email: &str) -> User {
-    User { id: "intruder".into(), handle: "intruder".into(), ..user("intruder", email) }
-}
-
-/// Every live user record's email is still held: a create of it is refused.
-fn emails_held<S: KvStore>(s: &S, inner: &MemoryStore, ctx: &str) {
-    let users = User::repo(s);
-    for key in inner.keys().into_iter().filter(|k| k.starts_with("user:")) {
-        let Ok(u) = serde_json::from_str::<User>(&inner.raw(&key).unwrap()) else { continue };
-        let r = block_on(users.create(&intruder(&u.email)));
-        assert!(
-            matches!(r, Err(Error::UniqueViolation { .. })),
-            "{ctx}: live record {key} (expires {:?}) lost its email {}: entry expires {:?}; create -> {r:?}",
-            inner.expiration(&key),
-            u.email,
-            inner.expiration(&format!("user.email:{}", u.email)),
-        );
-    }
-}
+#[path = "support.rs"]
+mod support;
+use support::*;
 
 // ---------------------------------------------------------------------------
 // WAS BROKEN 1. A numeric #[kv(meta)] field: KV stores metadata as JavaScript's
@@ -137,7 +106,7 @@ fn was_broken_ttl_write_over_foreign_metadata_leaves_entries_expiring_first() {
         // What a kvgen from before `$exp` wrote: the projection only.
         json!({"name": "u1"}),
     ] {
-        for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+        for fault in FAULTS {
             for n in 1..=8 {
                 let clock = ManualClock::new(T0);
                 let s = Faulty::new(MemoryStore::with_clock(clock.clone()));
@@ -315,7 +284,7 @@ fn held_option_fields_with_ttls_and_faults() {
     ];
     for (from_n, from_t, from_o) in states {
         for (to_n, to_t, to_o) in states {
-            for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+            for fault in FAULTS {
                 for n in 1..=10 {
                     let clock = ManualClock::new(T0);
                     let s = Faulty::new(MemoryStore::with_clock(clock.clone()));
@@ -389,7 +358,7 @@ fn held_prefix_of_another_prefix_and_scopes() {
 #[test]
 fn held_odd_ids_with_faults() {
     for id in ["", "a:b", "%", "%3A", "\u{0}\u{7f}\n", ":"] {
-        for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+        for fault in FAULTS {
             for n in 1..=8 {
                 let s = Faulty::new(MemoryStore::new());
                 let users = User::repo(&s);
@@ -436,7 +405,7 @@ fn held_expiry_edges() {
     assert!(s.raw("user:u2").is_none());
     block_on(users.create_with(&user("u3", "c@x"), WriteOptions::ttl(100))).unwrap();
     clock.advance(90);
-    for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+    for fault in FAULTS {
         for n in 1..=6 {
             let f = Faulty::new(s.fork());
             f.fail_at(n, fault);

@@ -6,26 +6,15 @@
 
 use blog::{Profile, User};
 use kvgen::{
-    Error, Fault, Faulty, FindingKind, KeyPart, KvModel, KvStore, ManualClock, MemoryStore, Metered, Page, PutOptions,
-    Repo, WriteOptions,
+    Error, Fault, Faulty, FindingKind, KeyPart, KvModel, KvStore, MemoryStore, Metered, Page, PutOptions, Repo,
+    WriteOptions,
 };
 use pollster::block_on;
 use serde::{Deserialize, Serialize};
 
-const T0: u64 = 1_800_000_000;
-
-fn user(id: &str, email: &str) -> User {
-    User { id: id.into(), email: email.into(), org_id: "o1".into(), handle: id.into(), name: id.into() }
-}
-
-fn clocked() -> (MemoryStore, ManualClock) {
-    let clock = ManualClock::new(T0);
-    (MemoryStore::with_clock(clock.clone()), clock)
-}
-
-fn raw_put(s: &MemoryStore, key: &str, value: &str) {
-    block_on(s.put(key, value, &PutOptions::default())).unwrap();
-}
+#[path = "support.rs"]
+mod support;
+use support::*;
 
 /// Every live key of `s` under `user`, with its expiry.
 fn user_keys(s: &MemoryStore) -> Vec<(String, Option<u64>)> {
@@ -35,16 +24,11 @@ fn user_keys(s: &MemoryStore) -> Vec<(String, Option<u64>)> {
 /// For every live user record, each of its unique values is held by an entry
 /// naming it: no other record can take the value.
 fn uniques_held(s: &MemoryStore) {
-    let users = User::repo(s);
     for key in s.keys().into_iter().filter(|k| k.starts_with("user:")) {
         let u: User = serde_json::from_str(&s.raw(&key).unwrap()).unwrap();
         assert_eq!(s.raw(&format!("user.email:{}", u.email)).as_deref(), Some(u.id.as_str()), "{key}: email entry");
-        let other = block_on(users.create(&User { id: "intruder".into(), handle: "intruder".into(), ..u.clone() }));
-        assert!(
-            matches!(other, Err(Error::UniqueViolation { .. })),
-            "{key}: a second record took its email: {other:?}"
-        );
     }
+    emails_held(s, s, "after the fault");
 }
 
 // 1. A plain update after a ttl write keeps the record's expiry, and every
@@ -73,12 +57,10 @@ fn plain_update_after_ttl_write_keeps_the_expiry_of_record_and_entries() {
 //    entries under a permanent record, whatever operation fails and how.
 #[test]
 fn failed_ttl_update_of_a_permanent_record_never_leaves_expiring_entries() {
-    for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+    for fault in FAULTS {
         for n in 1..=8 {
-            let clock = ManualClock::new(T0);
-            let s = Faulty::new(MemoryStore::with_clock(clock.clone()));
+            let (s, clock) = faulty_with_u1();
             let users = User::repo(&s);
-            block_on(users.create(&user("u1", "a@x"))).unwrap();
             s.fail_at(n, fault);
             let _ = Faulty::drive(
                 users.update_with(&User { name: "x".into(), ..user("u1", "a@x") }, WriteOptions::ttl(600)),
@@ -349,19 +331,17 @@ fn awkward_ids_read_back() {
 // before the (still unreadable, permanent) record.
 #[test]
 fn failed_ttl_write_over_an_unreadable_record_keeps_its_values_held() {
-    for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+    for fault in FAULTS {
         for n in 1..=8 {
-            let clock = ManualClock::new(T0);
-            let s = Faulty::new(MemoryStore::with_clock(clock.clone()));
+            let (s, clock) = faulty_with_u1();
             let users = User::repo(&s);
-            block_on(users.create(&user("u1", "a@x"))).unwrap();
             raw_put(s.inner(), "user:u1", r#"{"id":"u1","email":"a@x"}"#);
             s.fail_at(n, fault);
             let _ = Faulty::drive(users.put_with(&user("u1", "a@x"), WriteOptions::ttl(60)));
             s.heal();
             clock.advance(61);
             if s.inner().raw("user:u1").is_some() {
-                let dup = block_on(users.create(&User { id: "u2".into(), handle: "u2".into(), ..user("u2", "a@x") }));
+                let dup = block_on(users.create(&intruder("a@x")));
                 assert!(matches!(dup, Err(Error::UniqueViolation { .. })), "{fault:?} at {n}: {dup:?}");
             }
         }
