@@ -154,6 +154,26 @@ pub enum Error {
         /// The backend's message.
         message: String,
     },
+    /// A model with strict unique values was written through a store with
+    /// no coordinator (see [`KvStore::coordinator`](crate::KvStore::coordinator)).
+    #[error("{model} has strict unique values, and this store has no coordinator")]
+    NoCoordinator {
+        /// The model's key prefix.
+        model: &'static str,
+    },
+    /// A write's claim on a strict value lapsed before the write could use
+    /// it (the write ran longer than the lease). When nothing was written
+    /// (`written` false) the call can be retried; when the record was
+    /// written, the claim may now be another record's: check with `verify`.
+    #[error("the claim of {model} `{key}` on a strict value lapsed ({stage})")]
+    LeaseExpired {
+        /// The model's key prefix.
+        model: &'static str,
+        /// The record key.
+        key: String,
+        /// Where: `before writing` or `after writing`.
+        stage: &'static str,
+    },
 }
 
 impl Error {
@@ -178,6 +198,8 @@ impl Error {
             Error::InvalidScope { .. } => "InvalidScope",
             Error::Serialization { .. } => "Serialization",
             Error::Store { .. } => "Store",
+            Error::NoCoordinator { .. } => "NoCoordinator",
+            Error::LeaseExpired { .. } => "LeaseExpired",
         }
     }
 

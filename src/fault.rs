@@ -1,6 +1,7 @@
 //! `Faulty`: a store wrapper that makes chosen operations fail, to test what
 //! repositories leave behind when a Worker dies between two writes.
 
+use crate::coord::{BoxFuture, Coordinate, Request, Response};
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -115,5 +116,24 @@ impl<S: KvStore> KvStore for Faulty<S> {
     }
     fn now(&self) -> u64 {
         self.inner.now()
+    }
+    /// The inner store's coordinator, its requests counted and failed in the
+    /// same sequence as the KV operations.
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        self.inner.coordinator().map(|_| self as &dyn Coordinate)
+    }
+}
+
+impl<S: KvStore> Coordinate for Faulty<S> {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move {
+            let Some(inner) = self.inner.coordinator() else {
+                return Err(Error::NoCoordinator { model: "" });
+            };
+            faulty_op!(self, "coordinate", name, inner.call(name, request).await)
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
     }
 }

@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+pub mod coord;
 mod error;
 mod fault;
 mod finite;
@@ -50,10 +51,12 @@ mod protocol;
 mod repo;
 mod respond;
 mod store;
+mod strict;
 #[cfg(feature = "worker")]
 mod worker;
 
 pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
+pub use coord::{Coordinate, Lock, MemoryCoordinator, RateDecision, RateLimiter};
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;

@@ -1,5 +1,6 @@
 //! `MemoryStore`: an embedded, faithful emulator of a Workers KV namespace.
 
+use crate::coord::{Coordinate, MemoryCoordinator};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
@@ -230,6 +231,7 @@ pub struct MemoryStore {
     data: Arc<Mutex<Data>>,
     clock: Arc<dyn Clock>,
     lag: u64,
+    coord: MemoryCoordinator,
 }
 
 impl Default for MemoryStore {
@@ -252,15 +254,17 @@ impl MemoryStore {
 
     /// An empty store on the given clock.
     pub fn with_clock(clock: impl Clock + 'static) -> Self {
-        MemoryStore { data: Arc::default(), clock: Arc::new(clock), lag: 0 }
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        MemoryStore { data: Arc::default(), coord: MemoryCoordinator::new(clock.clone()), clock, lag: 0 }
     }
 
-    /// An independent copy of this store's data, on the same clock.
+    /// An independent copy of this store's data and coordinator, on the same clock.
     pub fn fork(&self) -> MemoryStore {
         let data = self.data();
         // A fresh cursor secret: the copy is another namespace.
         let copy = Data { keys: data.keys.clone(), history: data.history, cursors: CursorKey::default() };
-        MemoryStore { data: Arc::new(Mutex::new(copy)), clock: self.clock.clone(), lag: self.lag }
+        let coord = self.coord.fork();
+        MemoryStore { data: Arc::new(Mutex::new(copy)), clock: self.clock.clone(), lag: self.lag, coord }
     }
 
     /// A view of the same namespace from "another location": its reads and
@@ -269,7 +273,12 @@ impl MemoryStore {
     /// included. Writes through it reach the shared data at once.
     pub fn lagging(&self, secs: u64) -> MemoryStore {
         self.data().history = true;
-        MemoryStore { data: self.data.clone(), clock: self.clock.clone(), lag: secs }
+        MemoryStore { data: self.data.clone(), clock: self.clock.clone(), lag: secs, coord: self.coord.clone() }
+    }
+
+    /// The in-process coordinator (strict unique values, locks, rate limits).
+    pub fn coordination(&self) -> &MemoryCoordinator {
+        &self.coord
     }
 
     fn data(&self) -> MutexGuard<'_, Data> {
@@ -392,5 +401,12 @@ impl KvStore for MemoryStore {
 
     fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// An in-process coordinator on the store's clock, shared by its clones
+    /// and lagging views (a Durable Object is strongly consistent); a
+    /// [`fork`](MemoryStore::fork) gets its own.
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        Some(&self.coord)
     }
 }

@@ -1,5 +1,6 @@
 //! `Metered`: counts the KV operations and bytes that pass through any store.
 
+use crate::coord::{BoxFuture, Coordinate, Request, Response};
 use crate::error::Result;
 use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct Ops {
     pub bytes_read: u64,
     /// Bytes of values and metadata written.
     pub bytes_written: u64,
+    /// Requests to the coordinator (Durable Object requests on Workers): not
+    /// KV operations, so not in [`total`](Ops::total).
+    pub coordinations: u64,
 }
 
 impl Ops {
@@ -43,6 +47,7 @@ impl Ops {
             lists: self.lists - earlier.lists,
             bytes_read: self.bytes_read - earlier.bytes_read,
             bytes_written: self.bytes_written - earlier.bytes_written,
+            coordinations: self.coordinations - earlier.coordinations,
         }
     }
 }
@@ -59,6 +64,7 @@ impl std::ops::Add for Ops {
             lists: self.lists + o.lists,
             bytes_read: self.bytes_read + o.bytes_read,
             bytes_written: self.bytes_written + o.bytes_written,
+            coordinations: self.coordinations + o.coordinations,
         }
     }
 }
@@ -76,6 +82,7 @@ impl fmt::Display for Ops {
         add(self.writes, "write", "writes");
         add(self.deletes, "delete", "deletes");
         add(self.lists, "list", "lists");
+        add(self.coordinations, "coordinator request", "coordinator requests");
         if parts.is_empty() {
             return f.write_str("no KV operations");
         }
@@ -98,6 +105,7 @@ struct Counters {
     lists: AtomicU64,
     bytes_read: AtomicU64,
     bytes_written: AtomicU64,
+    coordinations: AtomicU64,
 }
 
 /// Wraps a store and counts every operation and byte that goes through it.
@@ -130,6 +138,7 @@ impl<S> Metered<S> {
             lists: n.lists.load(Relaxed),
             bytes_read: n.bytes_read.load(Relaxed),
             bytes_written: n.bytes_written.load(Relaxed),
+            coordinations: n.coordinations.load(Relaxed),
         }
     }
 
@@ -137,9 +146,17 @@ impl<S> Metered<S> {
     pub fn reset(&self) -> Ops {
         let before = self.ops();
         let n = &self.n;
-        for c in
-            [&n.reads, &n.bulk_reads, &n.bulk_keys, &n.writes, &n.deletes, &n.lists, &n.bytes_read, &n.bytes_written]
-        {
+        for c in [
+            &n.reads,
+            &n.bulk_reads,
+            &n.bulk_keys,
+            &n.writes,
+            &n.deletes,
+            &n.lists,
+            &n.bytes_read,
+            &n.bytes_written,
+            &n.coordinations,
+        ] {
             c.store(0, Relaxed);
         }
         before
@@ -188,5 +205,24 @@ impl<S: KvStore> KvStore for Metered<S> {
 
     fn now(&self) -> u64 {
         self.inner.now()
+    }
+
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        self.inner.coordinator().map(|_| self as &dyn Coordinate)
+    }
+}
+
+impl<S: KvStore> Coordinate for Metered<S> {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move {
+            self.n.coordinations.fetch_add(1, Relaxed);
+            match self.inner.coordinator() {
+                Some(inner) => inner.call(name, request).await,
+                None => Err(crate::Error::NoCoordinator { model: "" }),
+            }
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
     }
 }

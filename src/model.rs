@@ -21,6 +21,9 @@ pub struct IndexDef {
     pub kind: IndexKind,
     /// The fields whose values make the key, in order.
     pub fields: &'static [&'static str],
+    /// A strict unique index: its values are claimed on the store's
+    /// coordinator, so two racing writers never both get one.
+    pub strict: bool,
 }
 
 /// A struct stored in KV. Implemented by `#[derive(KvModel)]`; the runtime

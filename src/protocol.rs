@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::model::{IndexDef, IndexKind};
 use crate::store::{Entry, KvStore, PutOptions};
+use crate::strict::Claims;
 use serde_json::Value;
 
 /// An index entry a record needs: which index, and its key.
@@ -194,7 +195,18 @@ fn lasts_as_long(a: Option<u64>, b: Option<u64>) -> bool {
 /// needs. What a failed call leaves are entries naming a record that does not
 /// carry their value: lookups ignore them, the next write of the value
 /// replaces them, and `repair` removes them.
-pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored) -> Result<()> {
+///
+/// With `claims` (a model with strict unique indexes), the strict values
+/// are claimed on the coordinator after the checks and before the first
+/// write, each write first checks the claims' lease, the claims are
+/// committed once the record is written, and values the record dropped are
+/// released at the end.
+pub(crate) async fn write<S: KvStore>(
+    store: &S,
+    plan: Plan,
+    stored: &dyn Stored,
+    claims: Option<&Claims<'_>>,
+) -> Result<()> {
     let Plan { model, indexes, mode, id, rec_key, value, entries, projection, expiry } = plan;
     let kind = |e: &IndexEntry| indexes[e.index].kind;
 
@@ -265,15 +277,7 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         for ((entry, holder_key, holder_id), holder) in contested.iter().zip(holders) {
             let Some(json) = holder else { continue };
             if stored.carries_entry(holder_key, &json, entry.index, &entry.key) != Some(false) {
-                let def = &indexes[entry.index];
-                let head = &rec_key[..rec_key.len() - id.len() - 1];
-                let prefix = head.len() + 1 + def.name.len() + 1;
-                return Err(Error::UniqueViolation {
-                    model,
-                    index: def.name,
-                    value: entry.key.get(prefix..).unwrap_or_default().to_string(),
-                    holder: holder_id.to_string(),
-                });
+                return Err(violation(model, indexes, &rec_key, &id, entry, holder_id));
             }
         }
     }
@@ -335,11 +339,21 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
         };
         (value, PutOptions { expiration, expiration_ttl: None, metadata })
     };
+    if let Some(claims) = claims {
+        claims.claim(store, stored).await?;
+    }
+    let check = || claims.map_or(Ok(()), |c| c.check());
     for (e, at) in &before {
+        check()?;
         let (value, opts) = entry_put(e, *at);
         store.put(&e.key, value, &opts).await?;
     }
+    check()?;
     store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata: Some(metadata) }).await?;
+    let committed = match claims {
+        Some(c) => c.commit().await,
+        None => Ok(()),
+    };
 
     // The record is committed. What follows is best-effort: an entry left
     // with a later expiry than its record, or an old entry left behind, is
@@ -352,6 +366,9 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
     if let Some(old_entries) = old_entries {
         let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !entries.contains(e)).collect();
         if !dropped.is_empty() {
+            if let (Some(c), Ok(())) = (claims, &committed) {
+                c.release_dropped(&dropped).await;
+            }
             if let Ok(ours) = entries_pointing_to(store, indexes, dropped, &id).await {
                 for e in ours {
                     let _ = store.delete(&e.key).await;
@@ -359,7 +376,27 @@ pub(crate) async fn write<S: KvStore>(store: &S, plan: Plan, stored: &dyn Stored
             }
         }
     }
-    Ok(())
+    committed
+}
+
+/// The error for a unique value held by record `holder` (an encoded id).
+pub(crate) fn violation(
+    model: &'static str,
+    indexes: &'static [IndexDef],
+    rec_key: &str,
+    id: &str,
+    entry: &IndexEntry,
+    holder: &str,
+) -> Error {
+    let def = &indexes[entry.index];
+    let head = &rec_key[..rec_key.len() - id.len() - 1];
+    let prefix = head.len() + 1 + def.name.len() + 1;
+    Error::UniqueViolation {
+        model,
+        index: def.name,
+        value: entry.key.get(prefix..).unwrap_or_default().to_string(),
+        holder: holder.to_string(),
+    }
 }
 
 /// A stored record's `#[kv(meta)]` projection, from its metadata.
@@ -370,8 +407,13 @@ fn projection_of(metadata: Option<&Value>) -> Option<Value> {
 /// Deletes a record, then those of `entries` that point to it. `entries` is
 /// `None` when the record is unreadable: only the record is deleted, and its
 /// entries, now naming no record, are stale until repair removes them.
+///
+/// The strict values of the record are released on the coordinator once the
+/// record is deleted (best effort: a claim left behind settles and is taken
+/// over once KV shows the record gone).
 pub(crate) async fn delete<S: KvStore>(
     store: &S,
+    binding: &'static str,
     indexes: &'static [IndexDef],
     rec_key: &str,
     id: &str,
@@ -380,8 +422,11 @@ pub(crate) async fn delete<S: KvStore>(
     let Some(entries) = entries else {
         return store.delete(rec_key).await;
     };
-    let ours = entries_pointing_to(store, indexes, entries, id).await?;
+    let ours = entries_pointing_to(store, indexes, entries.clone(), id).await?;
     store.delete(rec_key).await?;
+    if let Some(coord) = store.coordinator() {
+        crate::strict::release_all(coord, binding, indexes, id, &entries).await;
+    }
     for e in ours {
         store.delete(&e.key).await?;
     }

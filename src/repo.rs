@@ -9,6 +9,7 @@ use crate::limits;
 use crate::model::{IndexKind, Model};
 use crate::protocol::{self, Expiry, IndexEntry, Mode};
 use crate::store::KvStore;
+use crate::strict::Claims;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -507,7 +508,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             return Ok(false);
         };
         let entries = self.parse_record(&key, &entry.value).ok().map(|rec| self.entries(&rec));
-        protocol::delete(self.store, M::INDEXES, &key, &key::encode(id), entries).await?;
+        protocol::delete(self.store, M::BINDING, M::INDEXES, &key, &key::encode(id), entries).await?;
         Ok(true)
     }
 
@@ -517,18 +518,33 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         check_finite(&rec_key, rec)?;
         let value = to_json(&rec_key, rec)?;
         let projection = stored_projection::<M>(&rec_key, rec)?;
+        let entries = self.entries(rec);
+        // A model with strict unique indexes claims their values on the
+        // store's coordinator; a store without one cannot write them.
+        let claims = match (M::INDEXES.iter().any(|d| d.strict), self.store.coordinator()) {
+            (false, _) => None,
+            (true, Some(coord)) => {
+                Some(Claims::new(coord, M::BINDING, M::MODEL, M::INDEXES, id.clone(), rec_key.clone(), &entries))
+            }
+            (true, None) => {
+                if entries.iter().any(|e| M::INDEXES[e.index].strict) {
+                    return Err(Error::NoCoordinator { model: M::MODEL });
+                }
+                None
+            }
+        };
         let plan = protocol::Plan {
             model: M::MODEL,
             indexes: M::INDEXES,
             mode,
-            entries: self.entries(rec),
+            entries,
             projection,
             expiry: self.expiry(opts),
             id,
             rec_key,
             value,
         };
-        protocol::write(self.store, plan, self).await
+        protocol::write(self.store, plan, self, claims.as_ref()).await
     }
 
     // ---- indexes (called by generated finders) -------------------------------

@@ -17,7 +17,8 @@ impl Error {
     /// | `Store`: KV rate-limited the call (429) | 503 |
     /// | `Store`: the binding is missing | 500 |
     /// | `Store`: any other failure of the backend | 502 |
-    /// | `Serialization` | 500 |
+    /// | `Serialization`, `NoCoordinator` | 500 |
+    /// | `LeaseExpired` | 503 |
     pub fn http_status(&self) -> u16 {
         match self {
             Error::NotFound { .. } => 404,
@@ -33,7 +34,8 @@ impl Error {
                     502
                 }
             }
-            Error::Serialization { .. } => 500,
+            Error::Serialization { .. } | Error::NoCoordinator { .. } => 500,
+            Error::LeaseExpired { .. } => 503,
             _ => 400,
         }
     }

@@ -79,6 +79,13 @@ pub trait KvStore {
     /// with it once per call, so a record and its index entries expire in the
     /// same second.
     fn now(&self) -> u64;
+    /// The coordinator that strict unique indexes claim their values on
+    /// (a Durable Object on Workers), or `None` when the store has none:
+    /// writes of a strict value are then refused with
+    /// [`Error::NoCoordinator`](crate::Error::NoCoordinator).
+    fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+        None
+    }
 }
 
 impl<S: KvStore + ?Sized> KvStore for &S {
@@ -99,5 +106,8 @@ impl<S: KvStore + ?Sized> KvStore for &S {
     }
     fn now(&self) -> u64 {
         (**self).now()
+    }
+    fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+        (**self).coordinator()
     }
 }

@@ -1,9 +1,13 @@
 //! Two creates racing for one unique value, at every interleaving of their
-//! KV operations. KV has no compare-and-set, so what holds is weaker than a
-//! database's unique constraint; this test pins down exactly what.
+//! KV operations (and coordinator requests). KV has no compare-and-set, so
+//! what a plain unique index gives is weaker than a database's unique
+//! constraint; this test pins down exactly what, and that a strict index
+//! (claimed on the coordinator) gives exactly one success every time.
 
 use blog::User;
-use kvgen::{Entry, Error, KvStore, ListOptions, ListResult, MemoryStore, PutOptions, Repo};
+use kvgen::coord::{BoxFuture, Coordinate, Request, Response};
+use kvgen::{Entry, Error, KvModel, KvStore, ListOptions, ListResult, MemoryStore, Model, PutOptions, Repo};
+use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
@@ -52,10 +56,41 @@ impl KvStore for Gated<'_> {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        Some(self)
+    }
+}
+
+impl Coordinate for Gated<'_> {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, kvgen::Result<Response>> {
+        Box::pin(async move {
+            Turn(self.turn).await;
+            self.inner.coordination().call(name, request).await
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        self.inner.coordination().now_ms()
+    }
 }
 
 fn contender(id: &str) -> User {
     User { id: id.into(), email: "same@x".into(), org_id: "o".into(), handle: id.into(), name: id.into() }
+}
+
+/// A member whose email is strict: claimed on the coordinator.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", strict)]
+struct Member {
+    #[kv(id)]
+    id: String,
+    #[kv(unique)]
+    email: String,
+    #[kv(index)]
+    team: String,
+}
+
+fn strict_contender(id: &str) -> Member {
+    Member { id: id.into(), email: "same@x".into(), team: "t".into() }
 }
 
 type Outcome = kvgen::Result<()>;
@@ -66,13 +101,13 @@ type Call<'a> = Option<Pin<Box<dyn Future<Output = Outcome> + 'a>>>;
 /// Runs both creates, stepping them one KV operation at a time in the order
 /// `schedule` gives, then as long as `extend` says; returns the store, each
 /// outcome, and which creates were still running when the schedule ran out.
-fn replay(schedule: &[usize]) -> (MemoryStore, [Option<Outcome>; 2], Vec<usize>) {
+fn replay<M: Model>(schedule: &[usize], contender: fn(&str) -> M) -> (MemoryStore, [Option<Outcome>; 2], Vec<usize>) {
     let store = MemoryStore::new();
     let turns = [Cell::new(false), Cell::new(false)];
     let stores = [Gated { inner: &store, turn: &turns[0] }, Gated { inner: &store, turn: &turns[1] }];
     let (a, b) = (contender("a"), contender("b"));
-    let repo_a = User::repo(&stores[0]);
-    let repo_b = User::repo(&stores[1]);
+    let repo_a = Repo::<M, _>::new(&stores[0]);
+    let repo_b = Repo::<M, _>::new(&stores[1]);
     let mut calls: [Call<'_>; 2] = [Some(Box::pin(repo_a.create(&a))), Some(Box::pin(repo_b.create(&b)))];
     let mut outcomes: [Option<Outcome>; 2] = [None, None];
     let mut cx = Context::from_waker(Waker::noop());
@@ -101,7 +136,7 @@ fn two_creates_race_for_one_unique_value_at_every_interleaving() {
     let mut pending = vec![Vec::new()];
     let (mut interleavings, mut one_wins, mut both_succeed) = (0, 0, 0);
     while let Some(schedule) = pending.pop() {
-        let (store, outcomes, running) = replay(&schedule);
+        let (store, outcomes, running) = replay(&schedule, contender);
         if !running.is_empty() {
             for who in running {
                 let mut next = schedule.clone();
@@ -143,4 +178,52 @@ fn two_creates_race_for_one_unique_value_at_every_interleaving() {
     println!("{interleavings} interleavings: one create wins in {one_wins}, both succeed in {both_succeed}");
     assert!(interleavings >= 100, "{interleavings}");
     assert!(one_wins > 0 && both_succeed > 0);
+}
+
+/// Every schedule of two calls, run to completion: `(schedule, store, outcomes)`.
+fn every_interleaving<M: Model>(contender: fn(&str) -> M) -> Vec<(Vec<usize>, MemoryStore, [Outcome; 2])> {
+    let mut pending = vec![Vec::new()];
+    let mut done = Vec::new();
+    while let Some(schedule) = pending.pop() {
+        let (store, outcomes, running) = replay(&schedule, contender);
+        if running.is_empty() {
+            done.push((schedule, store, outcomes.map(|o| o.expect("finished"))));
+            continue;
+        }
+        for who in running {
+            let mut next = schedule.clone();
+            next.push(who);
+            pending.push(next);
+        }
+    }
+    done
+}
+
+#[test]
+fn two_creates_of_one_strict_value_give_exactly_one_success_at_every_interleaving() {
+    let runs = every_interleaving(strict_contender);
+    for (schedule, store, [a, b]) in &runs {
+        assert!(a.is_ok() != b.is_ok(), "{schedule:?}: {a:?} {b:?}");
+        let loser = if a.is_ok() { b } else { a };
+        assert!(matches!(loser, Err(Error::UniqueViolation { index: "email", .. })), "{schedule:?}: {loser:?}");
+        let winner = if a.is_ok() { "a" } else { "b" };
+        let members = Member::repo(store);
+        let found = pollster::block_on(members.find_by_email("same@x")).unwrap().expect("the winner holds it");
+        assert_eq!(found.id, winner, "{schedule:?}");
+        // The loser wrote nothing, and the coordinator holds the winner's claim, committed.
+        assert_eq!(
+            pollster::block_on(members.get(&(if winner == "a" { "b" } else { "a" }).to_string())).unwrap(),
+            None
+        );
+        let report = pollster::block_on(Repo::<Member, _>::new(store).verify()).unwrap();
+        assert!(report.is_clean(), "{schedule:?}: {report}");
+        let cells = store.coordination().names();
+        assert_eq!(cells, ["APP/member.email:same@x"], "{schedule:?}");
+        match store.coordination().cell(&cells[0]) {
+            Some(kvgen::coord::Cell::Claim { holder, pending_until: None, .. }) => assert_eq!(holder, winner),
+            other => panic!("{schedule:?}: {other:?}"),
+        }
+    }
+    println!("{} interleavings of two strict creates: exactly one success in each", runs.len());
+    assert!(runs.len() >= 50, "{}", runs.len());
 }

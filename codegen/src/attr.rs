@@ -24,13 +24,14 @@ const HAS_MANY: &str = "has_many";
 const HAS_ONE: &str = "has_one";
 const NAME: &str = "name";
 const BY: &str = "by";
-const CONTAINER_KEYS: &str = "binding, prefix, ttl, unique, index, has_many, has_one";
+const STRICT: &str = "strict";
+const CONTAINER_KEYS: &str = "binding, prefix, ttl, strict, unique, index, has_many, has_one";
 
 // Field keys.
 const ID: &str = "id";
 const BELONGS_TO: &str = "belongs_to";
 const META: &str = "meta";
-const FIELD_KEYS: &str = "id, unique, index, belongs_to, meta";
+const FIELD_KEYS: &str = "id, unique, strict, index, belongs_to, meta";
 
 /// The binding a model lives in when it names none.
 pub const DEFAULT_BINDING: &str = "KV";
@@ -39,6 +40,7 @@ struct RawIndex {
     kind: IndexKind,
     fields: Vec<Ident>,
     name: Option<LitStr>,
+    strict: Option<Span>,
     span: Span,
 }
 
@@ -55,6 +57,7 @@ struct RawField {
     id: Option<Span>,
     unique: Option<Span>,
     index: Option<Span>,
+    strict: Option<Span>,
     belongs_to: Option<syn::Path>,
     meta: bool,
 }
@@ -117,6 +120,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     let mut binding: Option<Spanned<String>> = None;
     let mut prefix: Option<Spanned<String>> = None;
     let mut ttl: Option<Spanned<u64>> = None;
+    let mut strict: Option<Span> = None;
     let mut compounds: Vec<RawIndex> = Vec::new();
     let mut has: Vec<RawHas> = Vec::new();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(KV)) {
@@ -134,10 +138,13 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 // #[kv(ttl = 3600)]
                 let lit: LitInt = meta.value()?.parse()?;
                 once(cx, &mut ttl, Spanned::new(lit.base10_parse()?, lit.span()), TTL, span);
+            } else if meta.path.is_ident(STRICT) {
+                // #[kv(strict)]: every unique index of the model is strict.
+                once(cx, &mut strict, span, STRICT, span);
             } else if meta.path.is_ident(UNIQUE) || meta.path.is_ident(INDEX) {
                 // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
                 let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
-                let mut raw = RawIndex { kind, fields: Vec::new(), name: None, span };
+                let mut raw = RawIndex { kind, fields: Vec::new(), name: None, strict: None, span };
                 if empty_parens(&meta) {
                     cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
                     let _ = meta.input.parse::<proc_macro2::Group>();
@@ -147,6 +154,13 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                     if inner.path.is_ident(NAME) {
                         let lit: LitStr = inner.value()?.parse()?;
                         once(cx, &mut raw.name, lit, NAME, inner.path.span());
+                    } else if inner.path.is_ident(STRICT) {
+                        // `unique(a, b, strict)`: a flag, not a field.
+                        let span = inner.path.span();
+                        if kind == IndexKind::Secondary {
+                            cx.error(span, "only a unique index can be `strict`");
+                        }
+                        once(cx, &mut raw.strict, span, STRICT, span);
                     } else if let Some(ident) = inner.path.get_ident() {
                         raw.fields.push(ident.clone());
                     } else {
@@ -234,6 +248,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 } else if meta.path.is_ident(INDEX) {
                     // #[kv(index)]
                     once(cx, &mut raw.index, span, INDEX, span);
+                } else if meta.path.is_ident(STRICT) {
+                    // #[kv(unique, strict)]
+                    once(cx, &mut raw.strict, span, STRICT, span);
                 } else if meta.path.is_ident(BELONGS_TO) {
                     // #[kv(belongs_to = User)]
                     let path: syn::Path = meta.value()?.parse()?;
@@ -298,10 +315,14 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             // A field is either unique or indexed: a unique index answers both kinds of lookup.
             cx.error(span, "a field is either `unique` or `index`, not both");
         }
+        if let (Some(span), None) = (raw.strict, raw.unique) {
+            cx.error(span, "`strict` applies to a unique field: `#[kv(unique, strict)]`");
+        }
         if raw.unique.is_some() {
-            indexes.push(Index { name, named: false, kind: IndexKind::Unique, fields: vec![i] });
+            let strict = raw.strict.is_some() || strict.is_some();
+            indexes.push(Index { name, named: false, kind: IndexKind::Unique, fields: vec![i], strict });
         } else if raw.index.is_some() || (raw.belongs_to.is_some() && raw.id.is_none()) {
-            indexes.push(Index { name, named: false, kind: IndexKind::Secondary, fields: vec![i] });
+            indexes.push(Index { name, named: false, kind: IndexKind::Secondary, fields: vec![i], strict: false });
         }
         if let (Some(target), None) = (&raw.belongs_to, raw.id) {
             let fname = names::text(&field.ident);
@@ -337,7 +358,14 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             }
         };
         if positions.len() == raw.fields.len() {
-            indexes.push(Index { name, named, kind: raw.kind, fields: positions });
+            let strict = raw.kind == IndexKind::Unique && (raw.strict.is_some() || strict.is_some());
+            indexes.push(Index { name, named, kind: raw.kind, fields: positions, strict });
+        }
+    }
+
+    if let Some(span) = strict {
+        if fields.is_some() && !indexes.iter().any(|i| i.kind == IndexKind::Unique) {
+            cx.error(span, "`strict` makes the model's unique indexes strict, and it has none");
         }
     }
 

@@ -84,6 +84,10 @@ pub struct ModelSpec {
     pub prefix: Option<String>,
     /// Default ttl of every write, seconds (at least 60).
     pub ttl: Option<u64>,
+    /// Every unique index of the model is strict: its values are claimed on
+    /// the coordinator (a Durable Object), so racing writers never share one.
+    #[serde(default)]
+    pub strict: bool,
     /// Compound unique indexes: `[["org_id", "handle"]]` or `[{ fields = [...], name = "..." }]`.
     #[serde(default)]
     pub unique: Vec<IndexSpec>,
@@ -106,18 +110,21 @@ pub struct ModelSpec {
 pub enum IndexSpec {
     /// `["org_id", "handle"]`
     Fields(Vec<String>),
-    /// `{ fields = ["org_id", "handle"], name = "handle_in_org" }`
+    /// `{ fields = ["org_id", "handle"], name = "handle_in_org", strict = true }`
     Named(NamedIndex),
 }
 
-/// A named compound index.
+/// A compound index with options.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamedIndex {
     /// The fields, in key order.
     pub fields: Vec<String>,
-    /// The index name.
-    pub name: String,
+    /// The index name. Default: the field names joined with `_`.
+    pub name: Option<String>,
+    /// A strict unique index (unique indexes only).
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// `{ model = "Post", by = "author_id" }`.
@@ -155,6 +162,9 @@ pub struct FieldOptions {
     /// A unique index.
     #[serde(default)]
     pub unique: bool,
+    /// A strict unique index (with `unique`).
+    #[serde(default)]
+    pub strict: bool,
     /// A secondary index.
     #[serde(default)]
     pub index: bool,
@@ -216,11 +226,11 @@ impl<'de> Deserialize<'de> for IndexSpec {
 }
 
 impl IndexSpec {
-    /// `(fields, name)`.
-    pub fn parts(&self) -> (&[String], Option<&str>) {
+    /// `(fields, name, strict)`.
+    pub fn parts(&self) -> (&[String], Option<&str>, bool) {
         match self {
-            IndexSpec::Fields(f) => (f, None),
-            IndexSpec::Named(n) => (&n.fields, Some(&n.name)),
+            IndexSpec::Fields(f) => (f, None, false),
+            IndexSpec::Named(n) => (&n.fields, n.name.as_deref(), n.strict),
         }
     }
 }

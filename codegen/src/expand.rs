@@ -33,7 +33,8 @@ pub fn model(model: &Model) -> TokenStream {
             IndexKind::Secondary => quote!(::kvgen::IndexKind::Secondary),
         };
         let fields = index.fields.iter().map(|&f| names::text(&model.fields[f].ident));
-        quote!(::kvgen::IndexDef { name: #name, kind: #kind, fields: &[#(#fields),*] })
+        let strict = index.strict;
+        quote!(::kvgen::IndexDef { name: #name, kind: #kind, fields: &[#(#fields),*], strict: #strict })
     });
     let index_arms = model.indexes.iter().enumerate().map(|(i, index)| {
         let parts = index.fields.iter().map(|&f| {

@@ -77,6 +77,8 @@ pub struct Index {
     pub kind: IndexKind,
     /// Positions in [`Model::fields`], in key order.
     pub fields: Vec<usize>,
+    /// Strict (unique only): values claimed on a coordinator.
+    pub strict: bool,
 }
 
 /// `#[kv(belongs_to = Parent)]` on a foreign-key field.

@@ -506,6 +506,9 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
     if let Some(t) = spec.ttl {
         container.push(quote!(ttl = #t));
     }
+    if spec.strict {
+        container.push(quote!(strict));
+    }
     let field_ident = |f: &str, at: &[&str], problems: &mut Vec<Diagnostic>| match syn::parse_str::<syn::Ident>(f) {
         Ok(i) => Some(i),
         Err(_) => {
@@ -516,10 +519,11 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
     for (key, list) in [("unique", &spec.unique), ("index", &spec.index)] {
         let kw = format_ident!("{key}");
         for ix in list {
-            let (fields, ixname) = ix.parts();
+            let (fields, ixname, strict) = ix.parts();
             let fields: Vec<_> = fields.iter().filter_map(|f| field_ident(f, &[key], &mut problems)).collect();
             let named = ixname.map(|n| quote!(, name = #n));
-            container.push(quote!(#kw(#(#fields),* #named)));
+            let strict = strict.then(|| quote!(, strict));
+            container.push(quote!(#kw(#(#fields),* #named #strict)));
         }
     }
     for (key, list) in [("has_many", &spec.has_many), ("has_one", &spec.has_one)] {
@@ -550,6 +554,9 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         }
         if o.unique {
             kv.push(quote!(unique));
+        }
+        if o.strict {
+            kv.push(quote!(strict));
         }
         if o.index {
             kv.push(quote!(index));

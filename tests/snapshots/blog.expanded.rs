@@ -38,16 +38,19 @@ impl ::kvgen::Model for User {
             name: "email",
             kind: ::kvgen::IndexKind::Unique,
             fields: &["email"],
+            strict: false,
         },
         ::kvgen::IndexDef {
             name: "org_id",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["org_id"],
+            strict: false,
         },
         ::kvgen::IndexDef {
             name: "org_id_handle",
             kind: ::kvgen::IndexKind::Unique,
             fields: &["org_id", "handle"],
+            strict: false,
         },
     ];
     fn id(&self) -> &String {
@@ -246,6 +249,7 @@ impl ::kvgen::Model for Profile {
             name: "user_id",
             kind: ::kvgen::IndexKind::Unique,
             fields: &["user_id"],
+            strict: false,
         },
     ];
     fn id(&self) -> &String {
@@ -376,11 +380,13 @@ impl ::kvgen::Model for Post {
             name: "author_id",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["author_id"],
+            strict: false,
         },
         ::kvgen::IndexDef {
             name: "author_id_status",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["author_id", "status"],
+            strict: false,
         },
     ];
     fn id(&self) -> &u64 {
@@ -554,11 +560,13 @@ impl ::kvgen::Model for Comment {
             name: "post_id",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["post_id"],
+            strict: false,
         },
         ::kvgen::IndexDef {
             name: "author_id",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["author_id"],
+            strict: false,
         },
     ];
     fn id(&self) -> &String {
@@ -713,6 +721,7 @@ impl ::kvgen::Model for Session {
             name: "user_id",
             kind: ::kvgen::IndexKind::Secondary,
             fields: &["user_id"],
+            strict: false,
         },
     ];
     fn id(&self) -> &String {

@@ -1,0 +1,718 @@
+//! Coordination: what KV cannot do alone.
+//!
+//! KV has no compare-and-set, so a unique index on KV guards against every
+//! writer that finished before a write began, never against one racing it.
+//! A coordinator is one strongly consistent, single-threaded cell per name
+//! (a Durable Object on Workers, [`MemoryCoordinator`] in tests): strict
+//! unique values are claimed there, and the same cells serve [`Lock`] and
+//! [`RateLimiter`].
+//!
+//! Every backend runs one function, [`apply`], on one [`Cell`] per name, so
+//! the in-process coordinator and the Durable Object cannot disagree.
+//!
+//! # Strict unique values
+//!
+//! A write that gives a record a strict value claims it first: the claim is
+//! *pending* for a lease ([`LEASE_MS`]) while the write runs, then
+//! *committed* once the record is written. A record that no longer carries a
+//! value releases it. A claim held by another record is a conflict, except
+//! when it has settled (its lease, or its commit, is more than [`SETTLE_MS`]
+//! old, KV's propagation bound): the writer then reads the holder's record
+//! on KV and takes the claim over if that record does not carry the value
+//! (it was deleted, expired, moved to another value, or its writer died
+//! before writing it). Each change of a cell bumps its generation, so a
+//! take-over only succeeds on the claim that was verified.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::memory::Clock;
+
+/// How long a pending claim, or a [`Lock`] taken without a lease, lasts:
+/// 30 s. A write must write its record within it.
+pub const LEASE_MS: u64 = 30_000;
+
+/// How old a claim must be before a writer may check it against KV: 60 s,
+/// the time KV takes to propagate a write everywhere. A writer that dies
+/// holding a claim blocks its value for at most [`LEASE_MS`] + `SETTLE_MS`.
+pub const SETTLE_MS: u64 = 60_000;
+
+/// A writer stops before its next KV write when its lease has less than
+/// this left: 5 s, for the clock difference between a Worker and a
+/// coordinator and for the write itself.
+pub const MARGIN_MS: u64 = 5_000;
+
+/// The most hits a sliding-window limiter admits per window: it keeps one
+/// timestamp per admitted hit.
+pub const MAX_SLIDING_LIMIT: u32 = 10_000;
+
+/// A request to one cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Claims a strict value for `holder` (an encoded record id), pending
+    /// for `lease_ms`.
+    Claim {
+        /// The claiming record's encoded id.
+        holder: String,
+        /// How long the pending claim lasts.
+        lease_ms: u64,
+    },
+    /// Marks `holder`'s claim committed: its record is written.
+    Commit {
+        /// The holder.
+        holder: String,
+    },
+    /// Gives up `holder`'s claim: its record no longer carries the value.
+    Release {
+        /// The holder.
+        holder: String,
+    },
+    /// Claims for `holder` a value that record `from` held at generation
+    /// `gen`, after checking on KV that `from` does not carry it.
+    TakeOver {
+        /// The new holder.
+        holder: String,
+        /// The holder that was checked.
+        from: String,
+        /// The generation of the claim that was checked.
+        gen: u64,
+        /// How long the new pending claim lasts.
+        lease_ms: u64,
+    },
+    /// Commits `from`'s pending claim at generation `gen` on its behalf,
+    /// after checking on KV that its record carries the value.
+    Confirm {
+        /// The holder whose record was found.
+        from: String,
+        /// The generation of the claim that was checked.
+        gen: u64,
+    },
+    /// Takes a lock for `token` until `lease_ms` from now.
+    Acquire {
+        /// The taker's token.
+        token: String,
+        /// How long the lock lasts unless released.
+        lease_ms: u64,
+    },
+    /// Releases the lock, if `token` holds it.
+    Unlock {
+        /// The holder's token.
+        token: String,
+    },
+    /// Counts `cost` hits against a limit of `limit` per `window_ms`.
+    Hit {
+        /// Hits admitted per window.
+        limit: u32,
+        /// The window's length.
+        window_ms: u64,
+        /// A sliding window (the last `window_ms`), or fixed windows aligned
+        /// to multiples of `window_ms`.
+        sliding: bool,
+        /// How many hits this request counts (0 only reads the state).
+        cost: u32,
+    },
+}
+
+/// A cell's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Response {
+    /// The claim is the caller's, pending until `until` (ms).
+    Granted {
+        /// The claim's generation.
+        gen: u64,
+        /// When the pending claim lapses, ms since the epoch.
+        until: u64,
+    },
+    /// The caller's record holds the value already, committed.
+    Held,
+    /// Another record holds the value.
+    Denied {
+        /// Its encoded id.
+        holder: String,
+        /// The claim's generation, for [`Request::TakeOver`] and [`Request::Confirm`].
+        gen: u64,
+        /// Whether the claim has settled: the caller may check the holder's
+        /// record on KV and take over or confirm.
+        verify: bool,
+    },
+    /// The change was made.
+    Done,
+    /// The caller does not hold what it tried to change (nothing changed).
+    NotHolder,
+    /// The lock is the caller's until `until` (ms).
+    Acquired {
+        /// When the lock lapses unless released, ms since the epoch.
+        until: u64,
+    },
+    /// Another token holds the lock until `until` (ms).
+    Busy {
+        /// When the lock lapses unless released, ms since the epoch.
+        until: u64,
+    },
+    /// A rate limit's answer.
+    Rate {
+        /// Whether the hits were admitted.
+        allowed: bool,
+        /// Hits still admitted in the current window.
+        remaining: u32,
+        /// When the next hit is admitted again (fixed: the window's end;
+        /// sliding: when the oldest counted hit leaves the window), ms.
+        reset_at: u64,
+    },
+    /// The request does not fit the cell (a claim sent to a lock's name, a
+    /// zero window): nothing changed.
+    Refused {
+        /// Why.
+        message: String,
+    },
+}
+
+/// The state of one name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cell", rename_all = "snake_case")]
+pub enum Cell {
+    /// A strict value nobody holds; the generation survives release, so a
+    /// take-over checked against an older claim cannot succeed.
+    Free {
+        /// The generation.
+        gen: u64,
+    },
+    /// A strict value held by a record.
+    Claim {
+        /// The record's encoded id.
+        holder: String,
+        /// Bumped by every change.
+        gen: u64,
+        /// `Some(until)` while pending, `None` once committed.
+        pending_until: Option<u64>,
+        /// When the claim was made or last committed, ms.
+        since: u64,
+    },
+    /// A lock.
+    Lock {
+        /// The holder's token.
+        token: String,
+        /// When it lapses, ms.
+        until: u64,
+    },
+    /// A fixed-window rate limit.
+    Window {
+        /// The current window's start, ms.
+        start: u64,
+        /// Hits admitted in it.
+        count: u32,
+    },
+    /// A sliding-window rate limit: when each admitted hit was made, oldest first.
+    Sliding {
+        /// Timestamps, ms.
+        hits: Vec<u64>,
+    },
+}
+
+fn refused(cell: Option<Cell>, message: &str) -> (Option<Cell>, Response) {
+    (cell, Response::Refused { message: message.to_string() })
+}
+
+/// Whether a claim may be checked against KV at `now`.
+fn settled(pending_until: Option<u64>, since: u64, now: u64) -> bool {
+    match pending_until {
+        Some(until) => now >= until.saturating_add(SETTLE_MS),
+        None => now >= since.saturating_add(SETTLE_MS),
+    }
+}
+
+/// Applies `request` to the cell of one name at time `now` (ms): the new
+/// state (`None` to delete it) and the answer. Deterministic and total.
+pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, Response) {
+    use Request as R;
+    match request {
+        R::Claim { holder, lease_ms } => claim(cell, holder, *lease_ms, now),
+        R::Commit { holder } => match cell {
+            Some(Cell::Claim { holder: h, gen, .. }) if h == *holder => {
+                (Some(Cell::Claim { holder: h, gen: gen + 1, pending_until: None, since: now }), Response::Done)
+            }
+            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
+            other => (other, Response::NotHolder),
+        },
+        R::Release { holder } => match cell {
+            Some(Cell::Claim { holder: h, gen, .. }) if h == *holder => {
+                (Some(Cell::Free { gen: gen + 1 }), Response::Done)
+            }
+            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
+            other => (other, Response::NotHolder),
+        },
+        R::TakeOver { holder, from, gen, lease_ms } => match cell {
+            Some(Cell::Claim { holder: h, gen: g, pending_until, since })
+                if h == *from && g == *gen && settled(pending_until, since, now) =>
+            {
+                let until = now.saturating_add(*lease_ms);
+                let cell = Cell::Claim { holder: holder.clone(), gen: g + 1, pending_until: Some(until), since: now };
+                (Some(cell), Response::Granted { gen: g + 1, until })
+            }
+            // Anything else: the claim changed since it was checked; a new
+            // claim decides.
+            other => claim(other, holder, *lease_ms, now),
+        },
+        R::Confirm { from, gen } => match cell {
+            Some(Cell::Claim { holder: h, gen: g, pending_until: Some(_), .. }) if h == *from && g == *gen => {
+                (Some(Cell::Claim { holder: h, gen: g + 1, pending_until: None, since: now }), Response::Done)
+            }
+            other => (other, Response::NotHolder),
+        },
+        R::Acquire { token, lease_ms } => match cell {
+            None | Some(Cell::Free { .. }) => lock(token, *lease_ms, now),
+            Some(Cell::Lock { token: t, until }) if t == *token || until <= now => lock(token, *lease_ms, now),
+            Some(Cell::Lock { until, token }) => (Some(Cell::Lock { token, until }), Response::Busy { until }),
+            other => refused(other, "not a lock"),
+        },
+        R::Unlock { token } => match cell {
+            Some(Cell::Lock { token: t, until }) if t == *token && until > now => (None, Response::Done),
+            Some(Cell::Lock { until, .. }) if until <= now => (None, Response::NotHolder),
+            c @ (None | Some(Cell::Lock { .. })) => (c, Response::NotHolder),
+            other => refused(other, "not a lock"),
+        },
+        R::Hit { limit, window_ms, sliding, cost } => {
+            if *window_ms == 0 {
+                return refused(cell, "the window must be at least 1 ms");
+            }
+            if *sliding {
+                if *limit > MAX_SLIDING_LIMIT {
+                    return refused(cell, "a sliding window admits at most 10000 hits");
+                }
+                match cell {
+                    None | Some(Cell::Free { .. }) => sliding_hit(Vec::new(), *limit, *window_ms, *cost, now),
+                    Some(Cell::Sliding { hits }) => sliding_hit(hits, *limit, *window_ms, *cost, now),
+                    other => refused(other, "not a sliding rate limit"),
+                }
+            } else {
+                match cell {
+                    None | Some(Cell::Free { .. }) => fixed_hit(None, *limit, *window_ms, *cost, now),
+                    Some(Cell::Window { start, count }) => {
+                        fixed_hit(Some((start, count)), *limit, *window_ms, *cost, now)
+                    }
+                    other => refused(other, "not a fixed-window rate limit"),
+                }
+            }
+        }
+    }
+}
+
+fn claim(cell: Option<Cell>, holder: &str, lease_ms: u64, now: u64) -> (Option<Cell>, Response) {
+    let until = now.saturating_add(lease_ms);
+    match cell {
+        None | Some(Cell::Free { .. }) => {
+            let gen = match cell {
+                Some(Cell::Free { gen }) => gen + 1,
+                _ => 1,
+            };
+            let cell = Cell::Claim { holder: holder.to_string(), gen, pending_until: Some(until), since: now };
+            (Some(cell), Response::Granted { gen, until })
+        }
+        Some(Cell::Claim { holder: h, gen, pending_until, since }) => {
+            if h == holder {
+                match pending_until {
+                    // The same record's writer (a retry, or two writes of
+                    // one record): the claim is extended.
+                    Some(p) => {
+                        let until = until.max(p);
+                        (
+                            Some(Cell::Claim { holder: h, gen, pending_until: Some(until), since }),
+                            Response::Granted { gen, until },
+                        )
+                    }
+                    None => (Some(Cell::Claim { holder: h, gen, pending_until, since }), Response::Held),
+                }
+            } else {
+                let verify = settled(pending_until, since, now);
+                let answer = Response::Denied { holder: h.clone(), gen, verify };
+                (Some(Cell::Claim { holder: h, gen, pending_until, since }), answer)
+            }
+        }
+        other => refused(other, "not a claim"),
+    }
+}
+
+fn lock(token: &str, lease_ms: u64, now: u64) -> (Option<Cell>, Response) {
+    let until = now.saturating_add(lease_ms);
+    (Some(Cell::Lock { token: token.to_string(), until }), Response::Acquired { until })
+}
+
+fn fixed_hit(state: Option<(u64, u32)>, limit: u32, window: u64, cost: u32, now: u64) -> (Option<Cell>, Response) {
+    let current = now - now % window;
+    let count = match state {
+        Some((start, count)) if start == current => count,
+        _ => 0,
+    };
+    let allowed = count.checked_add(cost).is_some_and(|n| n <= limit);
+    let count = if allowed { count + cost } else { count };
+    let reset_at = current.saturating_add(window);
+    let answer = Response::Rate { allowed, remaining: limit.saturating_sub(count), reset_at };
+    (Some(Cell::Window { start: current, count }), answer)
+}
+
+fn sliding_hit(mut hits: Vec<u64>, limit: u32, window: u64, cost: u32, now: u64) -> (Option<Cell>, Response) {
+    // A hit counts while it is less than `window` old.
+    let from = now.saturating_sub(window - 1);
+    hits.retain(|&t| t >= from);
+    let allowed = (hits.len() as u64) + (cost as u64) <= limit as u64;
+    if allowed {
+        hits.extend(std::iter::repeat_n(now, cost as usize));
+    }
+    let remaining = (limit as u64).saturating_sub(hits.len() as u64) as u32;
+    let reset_at = if remaining > 0 || hits.is_empty() {
+        now
+    } else {
+        // Full: the next hit is admitted when the oldest leaves the window.
+        hits[0].saturating_add(window)
+    };
+    let answer = Response::Rate { allowed, remaining, reset_at };
+    (Some(Cell::Sliding { hits }), answer)
+}
+
+/// A boxed future, for the object-safe [`Coordinate`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A coordinator: one strongly consistent cell per name.
+///
+/// Object-safe (stores return it as `&dyn Coordinate`); futures are not
+/// `Send`, as on Workers.
+pub trait Coordinate {
+    /// Sends `request` to the cell `name` and returns its answer.
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>>;
+    /// The caller's clock, ms since the epoch: what leases are checked against.
+    fn now_ms(&self) -> u64;
+}
+
+/// An in-process coordinator with the semantics of the Durable Object one:
+/// [`MemoryStore`](crate::MemoryStore) carries one, shared by its clones and views.
+#[derive(Clone)]
+pub struct MemoryCoordinator {
+    cells: Arc<Mutex<HashMap<String, Cell>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCoordinator").field("cells", &self.lock().len()).finish()
+    }
+}
+
+impl MemoryCoordinator {
+    /// An empty coordinator on `clock` (seconds; cells see it in ms).
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        MemoryCoordinator { cells: Arc::default(), clock }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cell>> {
+        self.cells.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An independent copy of every cell, on the same clock.
+    pub fn fork(&self) -> MemoryCoordinator {
+        MemoryCoordinator { cells: Arc::new(Mutex::new(self.lock().clone())), clock: self.clock.clone() }
+    }
+
+    /// The state of the cell `name` (a test and debugging aid).
+    pub fn cell(&self, name: &str) -> Option<Cell> {
+        self.lock().get(name).cloned()
+    }
+
+    /// Every cell's name, sorted (a test and debugging aid).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Applies `request` to `name` at once.
+    pub fn apply_now(&self, name: &str, request: &Request) -> Response {
+        let now = self.now_ms();
+        let mut cells = self.lock();
+        let (cell, answer) = apply(cells.remove(name), request, now);
+        if let Some(cell) = cell {
+            cells.insert(name.to_string(), cell);
+        }
+        answer
+    }
+}
+
+impl Coordinate for MemoryCoordinator {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move { Ok(self.apply_now(name, request)) })
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now().saturating_mul(1000)
+    }
+}
+
+/// What a coordinator answers when the answer does not fit the request.
+pub(crate) fn unexpected(name: &str, answer: &Response) -> Error {
+    Error::Store { op: "coordinate", key: name.to_string(), message: format!("unexpected answer {answer:?}") }
+}
+
+/// A lock on a coordinator: held by one token at a time, until released
+/// or until its lease lapses.
+///
+/// Costs one coordinator request per [`acquire`](Lock::acquire) attempt and
+/// one per [`release`](Lock::release); no KV operation.
+pub struct Lock<'a> {
+    coord: &'a dyn Coordinate,
+    name: String,
+    token: String,
+    lease_ms: u64,
+}
+
+impl<'a> Lock<'a> {
+    /// The lock `name` on `coord`, for the holder `token` (unique per taker:
+    /// a request id, a random string), with leases of `lease_ms`.
+    pub fn new(coord: &'a dyn Coordinate, name: &str, token: impl Into<String>, lease_ms: u64) -> Self {
+        Lock { coord, name: format!("lock:{name}"), token: token.into(), lease_ms }
+    }
+
+    /// Tries once: `Ok(Some(until))` when the lock is now this token's
+    /// (until `until`, ms), `Ok(None)` when another token holds it.
+    pub async fn try_acquire(&self) -> Result<Option<u64>> {
+        let request = Request::Acquire { token: self.token.clone(), lease_ms: self.lease_ms };
+        match self.coord.call(&self.name, &request).await? {
+            Response::Acquired { until } => Ok(Some(until)),
+            Response::Busy { .. } => Ok(None),
+            other => Err(unexpected(&self.name, &other)),
+        }
+    }
+
+    /// Tries up to `attempts` times, waiting with `wait` between attempts
+    /// (the caller's sleep: `worker::Delay` on Workers). `Ok(Some(until))`
+    /// when acquired.
+    pub async fn acquire<W, F>(&self, attempts: u32, mut wait: W) -> Result<Option<u64>>
+    where
+        W: FnMut(u32) -> F,
+        F: Future<Output = ()>,
+    {
+        for attempt in 0..attempts {
+            if let Some(until) = self.try_acquire().await? {
+                return Ok(Some(until));
+            }
+            if attempt + 1 < attempts {
+                wait(attempt).await;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Releases the lock if this token holds it; `true` when it did.
+    pub async fn release(&self) -> Result<bool> {
+        match self.coord.call(&self.name, &Request::Unlock { token: self.token.clone() }).await? {
+            Response::Done => Ok(true),
+            Response::NotHolder => Ok(false),
+            other => Err(unexpected(&self.name, &other)),
+        }
+    }
+
+    /// Runs `body` holding the lock (acquired as [`acquire`](Lock::acquire)
+    /// does), then releases it: `Ok(None)` when the lock was not acquired
+    /// and `body` did not run. A `body` that outlives the lease may overlap
+    /// with the next holder: keep it shorter than the lease.
+    pub async fn with_lock<W, F, B, T>(&self, attempts: u32, wait: W, body: B) -> Result<Option<T>>
+    where
+        W: FnMut(u32) -> F,
+        F: Future<Output = ()>,
+        B: Future<Output = T>,
+    {
+        if self.acquire(attempts, wait).await?.is_none() {
+            return Ok(None);
+        }
+        let out = body.await;
+        self.release().await?;
+        Ok(Some(out))
+    }
+}
+
+/// A rate limit's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateDecision {
+    /// Whether the hit was admitted.
+    pub allowed: bool,
+    /// Hits still admitted in the current window.
+    pub remaining: u32,
+    /// When a hit is admitted again, ms since the epoch.
+    pub reset_at: u64,
+}
+
+/// An exact rate limit on a coordinator: at most `limit` hits per window,
+/// per key, counted in one cell per key, so concurrent requests never both
+/// take the last slot.
+///
+/// Costs one coordinator request per call; no KV operation.
+pub struct RateLimiter<'a> {
+    coord: &'a dyn Coordinate,
+    name: String,
+    limit: u32,
+    window_ms: u64,
+    sliding: bool,
+}
+
+impl<'a> RateLimiter<'a> {
+    /// Fixed windows: at most `limit` hits in each window of `window_ms`
+    /// aligned to multiples of it.
+    pub fn fixed(coord: &'a dyn Coordinate, name: &str, limit: u32, window_ms: u64) -> Self {
+        RateLimiter { coord, name: name.to_string(), limit, window_ms, sliding: false }
+    }
+
+    /// A sliding window: at most `limit` (up to [`MAX_SLIDING_LIMIT`]) hits
+    /// in any `window_ms`.
+    pub fn sliding(coord: &'a dyn Coordinate, name: &str, limit: u32, window_ms: u64) -> Self {
+        RateLimiter { coord, name: name.to_string(), limit, window_ms, sliding: true }
+    }
+
+    async fn call(&self, key: &str, cost: u32) -> Result<RateDecision> {
+        let name = format!("rate:{}:{key}", self.name);
+        let request = Request::Hit { limit: self.limit, window_ms: self.window_ms, sliding: self.sliding, cost };
+        match self.coord.call(&name, &request).await? {
+            Response::Rate { allowed, remaining, reset_at } => Ok(RateDecision { allowed, remaining, reset_at }),
+            Response::Refused { message } => Err(Error::Store { op: "coordinate", key: name, message }),
+            other => Err(unexpected(&name, &other)),
+        }
+    }
+
+    /// Counts one hit for `key` (a user id, an IP): admitted or not.
+    pub async fn hit(&self, key: &str) -> Result<RateDecision> {
+        self.call(key, 1).await
+    }
+
+    /// Counts `cost` hits for `key` at once: all admitted or none.
+    pub async fn hit_n(&self, key: &str, cost: u32) -> Result<RateDecision> {
+        self.call(key, cost).await
+    }
+
+    /// The state for `key` without counting a hit (`allowed` says whether
+    /// one would be admitted).
+    pub async fn remaining(&self, key: &str) -> Result<RateDecision> {
+        let mut d = self.call(key, 0).await?;
+        d.allowed = d.remaining > 0;
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(cell: &mut Option<Cell>, r: Request, now: u64) -> Response {
+        let (c, a) = apply(cell.take(), &r, now);
+        *cell = c;
+        a
+    }
+    fn claim(h: &str) -> Request {
+        Request::Claim { holder: h.into(), lease_ms: LEASE_MS }
+    }
+
+    #[test]
+    fn a_value_is_claimed_by_one_holder_until_released() {
+        let mut c = None;
+        assert!(matches!(run(&mut c, claim("a"), 0), Response::Granted { gen: 1, until: LEASE_MS }));
+        assert!(matches!(run(&mut c, claim("b"), 1), Response::Denied { verify: false, .. }));
+        assert_eq!(run(&mut c, Request::Commit { holder: "b".into() }, 2), Response::NotHolder);
+        assert_eq!(run(&mut c, Request::Commit { holder: "a".into() }, 2), Response::Done);
+        assert_eq!(run(&mut c, claim("a"), 3), Response::Held);
+        assert_eq!(run(&mut c, Request::Release { holder: "b".into() }, 4), Response::NotHolder);
+        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 4), Response::Done);
+        assert!(matches!(run(&mut c, claim("b"), 5), Response::Granted { gen: 4, .. }));
+    }
+
+    #[test]
+    fn only_a_settled_claim_may_be_checked_and_only_at_its_generation() {
+        let mut c = None;
+        run(&mut c, claim("a"), 0);
+        // Pending: settled only a SETTLE_MS after the lease ends.
+        let at = LEASE_MS + SETTLE_MS;
+        assert!(matches!(run(&mut c, claim("b"), at - 1), Response::Denied { verify: false, .. }));
+        let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("b"), at) else { panic!() };
+        // A stale generation is not taken over.
+        let stale = Request::TakeOver { holder: "b".into(), from: "a".into(), gen: gen - 1, lease_ms: LEASE_MS };
+        assert!(matches!(run(&mut c, stale, at), Response::Denied { .. }));
+        let ok = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
+        assert!(matches!(run(&mut c, ok.clone(), at), Response::Granted { .. }));
+        // Replaying the take-over is a plain claim by the new holder.
+        assert!(matches!(run(&mut c, ok, at), Response::Granted { .. }));
+        // Committed: settled SETTLE_MS after the commit.
+        run(&mut c, Request::Commit { holder: "b".into() }, at + 10);
+        assert!(matches!(run(&mut c, claim("a"), at + 10 + SETTLE_MS - 1), Response::Denied { verify: false, .. }));
+        let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("a"), at + 10 + SETTLE_MS) else { panic!() };
+        // Confirm applies to pending claims only.
+        assert_eq!(run(&mut c, Request::Confirm { from: "b".into(), gen }, at + 10 + SETTLE_MS), Response::NotHolder);
+    }
+
+    #[test]
+    fn a_released_value_keeps_its_generation_rising() {
+        let mut c = None;
+        run(&mut c, claim("a"), 0);
+        let Response::Denied { gen, .. } = run(&mut c, claim("b"), LEASE_MS + SETTLE_MS) else { panic!() };
+        // `a` releases and claims again: `b`'s check of the old claim is void.
+        run(&mut c, Request::Release { holder: "a".into() }, LEASE_MS + SETTLE_MS);
+        run(&mut c, claim("a"), LEASE_MS + SETTLE_MS);
+        let late = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
+        assert!(matches!(run(&mut c, late, LEASE_MS + SETTLE_MS + 1), Response::Denied { verify: false, .. }));
+    }
+
+    #[test]
+    fn locks_exclude_until_release_or_lapse() {
+        let mut c = None;
+        let acq = |t: &str| Request::Acquire { token: t.into(), lease_ms: 1000 };
+        assert_eq!(run(&mut c, acq("a"), 0), Response::Acquired { until: 1000 });
+        assert_eq!(run(&mut c, acq("b"), 999), Response::Busy { until: 1000 });
+        assert_eq!(run(&mut c, Request::Unlock { token: "b".into() }, 999), Response::NotHolder);
+        assert_eq!(run(&mut c, acq("b"), 1000), Response::Acquired { until: 2000 });
+        // The lapsed holder cannot release the new one's lock.
+        assert_eq!(run(&mut c, Request::Unlock { token: "a".into() }, 1001), Response::NotHolder);
+        assert_eq!(run(&mut c, Request::Unlock { token: "b".into() }, 1001), Response::Done);
+        assert_eq!(c, None);
+        assert!(matches!(run(&mut c, claim("x"), 0), Response::Granted { .. }));
+        assert!(matches!(run(&mut c, acq("a"), 0), Response::Refused { .. }));
+    }
+
+    #[test]
+    fn fixed_windows_admit_exactly_the_limit() {
+        let mut c = None;
+        let hit = |cost| Request::Hit { limit: 3, window_ms: 1000, sliding: false, cost };
+        let allowed: Vec<bool> = (0..5)
+            .map(|i| match run(&mut c, hit(1), 2000 + i) {
+                Response::Rate { allowed, .. } => allowed,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(allowed, [true, true, true, false, false]);
+        assert_eq!(run(&mut c, hit(0), 2999), Response::Rate { allowed: true, remaining: 0, reset_at: 3000 });
+        assert_eq!(run(&mut c, hit(2), 3000), Response::Rate { allowed: true, remaining: 1, reset_at: 4000 });
+        assert_eq!(run(&mut c, hit(2), 3001), Response::Rate { allowed: false, remaining: 1, reset_at: 4000 });
+    }
+
+    #[test]
+    fn sliding_windows_count_the_last_window_exactly() {
+        let mut c = None;
+        let hit = Request::Hit { limit: 2, window_ms: 100, sliding: true, cost: 1 };
+        assert!(matches!(run(&mut c, hit.clone(), 0), Response::Rate { allowed: true, remaining: 1, .. }));
+        assert!(matches!(run(&mut c, hit.clone(), 50), Response::Rate { allowed: true, remaining: 0, reset_at: 100 }));
+        assert!(matches!(run(&mut c, hit.clone(), 99), Response::Rate { allowed: false, .. }));
+        // The hit at 0 leaves the window at 100.
+        assert!(matches!(run(&mut c, hit.clone(), 100), Response::Rate { allowed: true, reset_at: 150, .. }));
+        let zero = Request::Hit { limit: 2, window_ms: 0, sliding: true, cost: 1 };
+        assert!(matches!(run(&mut c, zero, 100), Response::Refused { .. }));
+    }
+
+    #[test]
+    fn requests_and_cells_round_trip_through_json() {
+        let r = Request::TakeOver { holder: "a".into(), from: "b".into(), gen: 3, lease_ms: 5 };
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, r#"{"op":"take_over","holder":"a","from":"b","gen":3,"lease_ms":5}"#);
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
+        let cell = Cell::Claim { holder: "a".into(), gen: 2, pending_until: None, since: 9 };
+        let json = serde_json::to_string(&cell).unwrap();
+        assert_eq!(serde_json::from_str::<Cell>(&json).unwrap(), cell);
+    }
+}

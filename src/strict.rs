@@ -1,0 +1,190 @@
+//! Strict unique values: the claims a write makes on the coordinator around
+//! its KV writes (the protocol is described in [`coord`](crate::coord)).
+
+use crate::coord::{self, Coordinate, Request, Response};
+use crate::error::{Error, Result};
+use crate::model::IndexDef;
+use crate::protocol::{IndexEntry, Stored};
+use crate::store::KvStore;
+use std::cell::{Cell, RefCell};
+
+/// The strict values one write claims, and what it was granted.
+pub(crate) struct Claims<'a> {
+    coord: &'a dyn Coordinate,
+    binding: &'static str,
+    model: &'static str,
+    indexes: &'static [IndexDef],
+    /// The record's encoded id: the holder of its claims.
+    holder: String,
+    /// The record key, for errors.
+    rec_key: String,
+    /// The strict entries of the record being written.
+    wanted: Vec<IndexEntry>,
+    /// Cells this call was granted (pending), to commit after the write.
+    granted: RefCell<Vec<String>>,
+    /// When the earliest granted claim lapses, ms.
+    until: Cell<Option<u64>>,
+}
+
+/// The coordinator cell of a strict entry: the binding and the entry's key,
+/// so values of unrelated models, indexes, scopes and namespaces never share one.
+pub(crate) fn cell_name(binding: &str, entry_key: &str) -> String {
+    format!("{binding}/{entry_key}")
+}
+
+impl<'a> Claims<'a> {
+    pub(crate) fn new(
+        coord: &'a dyn Coordinate,
+        binding: &'static str,
+        model: &'static str,
+        indexes: &'static [IndexDef],
+        holder: String,
+        rec_key: String,
+        entries: &[IndexEntry],
+    ) -> Self {
+        let wanted = entries.iter().filter(|e| indexes[e.index].strict).cloned().collect();
+        Claims {
+            coord,
+            binding,
+            model,
+            indexes,
+            holder,
+            rec_key,
+            wanted,
+            granted: RefCell::default(),
+            until: Cell::new(None),
+        }
+    }
+
+    fn name(&self, e: &IndexEntry) -> String {
+        cell_name(self.binding, &e.key)
+    }
+
+    fn grant(&self, name: String, until: u64) {
+        self.granted.borrow_mut().push(name);
+        self.until.set(Some(self.until.get().map_or(until, |u| u.min(until))));
+    }
+
+    /// Claims every strict value of the record, before its first KV write.
+    /// A value another record holds is a [`Error::UniqueViolation`]; the
+    /// claims granted so far are then given back.
+    pub(crate) async fn claim<S: KvStore>(&self, store: &S, stored: &dyn Stored) -> Result<()> {
+        for e in &self.wanted {
+            if let Err(err) = self.claim_one(store, stored, e).await {
+                self.give_back().await;
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    async fn claim_one<S: KvStore>(&self, store: &S, stored: &dyn Stored, e: &IndexEntry) -> Result<()> {
+        let name = self.name(e);
+        let mut request = Request::Claim { holder: self.holder.clone(), lease_ms: coord::LEASE_MS };
+        // A take-over can meet a claim that changed since it was checked: it
+        // is then decided again, a bounded number of times.
+        for _ in 0..3 {
+            match self.coord.call(&name, &request).await? {
+                Response::Granted { until, .. } => {
+                    self.grant(name, until);
+                    return Ok(());
+                }
+                Response::Held => return Ok(()),
+                Response::Denied { holder, gen, verify } => {
+                    if !verify {
+                        return Err(self.violation(e, &holder));
+                    }
+                    // The claim has settled: KV shows its record as it is.
+                    if holder_carries(store, stored, &holder, e).await? {
+                        // Its writer may have died after writing the record:
+                        // the claim is committed on its behalf.
+                        let _ = self.coord.call(&name, &Request::Confirm { from: holder.clone(), gen }).await;
+                        return Err(self.violation(e, &holder));
+                    }
+                    request =
+                        Request::TakeOver { holder: self.holder.clone(), from: holder, gen, lease_ms: coord::LEASE_MS };
+                }
+                other => return Err(coord::unexpected(&name, &other)),
+            }
+        }
+        Err(Error::Store { op: "coordinate", key: name, message: "the claim kept changing".into() })
+    }
+
+    /// Gives back the claims this call was granted, when it writes nothing.
+    async fn give_back(&self) {
+        let granted = std::mem::take(&mut *self.granted.borrow_mut());
+        for name in granted {
+            let _ = self.coord.call(&name, &Request::Release { holder: self.holder.clone() }).await;
+        }
+    }
+
+    /// Refuses the next KV write when the earliest claim has less than
+    /// [`coord::MARGIN_MS`] left (the claims are then left to lapse).
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.until.get() {
+            Some(until) if self.coord.now_ms().saturating_add(coord::MARGIN_MS) > until => {
+                Err(Error::LeaseExpired { model: self.model, key: self.rec_key.clone(), stage: "before writing" })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Commits the granted claims, once the record is written.
+    pub(crate) async fn commit(&self) -> Result<()> {
+        let granted = std::mem::take(&mut *self.granted.borrow_mut());
+        let mut outcome = Ok(());
+        for name in granted {
+            let answer = self.coord.call(&name, &Request::Commit { holder: self.holder.clone() }).await;
+            match answer {
+                Ok(Response::Done) => {}
+                Ok(Response::NotHolder) => {
+                    outcome = Err(Error::LeaseExpired {
+                        model: self.model,
+                        key: self.rec_key.clone(),
+                        stage: "after writing",
+                    })
+                }
+                Ok(other) => outcome = Err(coord::unexpected(&name, &other)),
+                Err(e) => outcome = Err(e),
+            }
+        }
+        outcome
+    }
+
+    /// Releases the strict values of `old` (the record's previous entries)
+    /// that the record no longer carries. Best effort: a claim left behind
+    /// settles and is taken over once KV shows the record without it.
+    pub(crate) async fn release_dropped(&self, old: &[IndexEntry]) {
+        for e in old.iter().filter(|e| self.indexes[e.index].strict && !self.wanted.contains(e)) {
+            let _ = self.coord.call(&self.name(e), &Request::Release { holder: self.holder.clone() }).await;
+        }
+    }
+
+    fn violation(&self, e: &IndexEntry, holder: &str) -> Error {
+        crate::protocol::violation(self.model, self.indexes, &self.rec_key, &self.holder, e, holder)
+    }
+}
+
+/// Releases every strict value of a deleted record. Best effort, as in
+/// [`Claims::release_dropped`].
+pub(crate) async fn release_all(
+    coord: &dyn Coordinate,
+    binding: &str,
+    indexes: &[IndexDef],
+    holder: &str,
+    entries: &[IndexEntry],
+) {
+    for e in entries.iter().filter(|e| indexes[e.index].strict) {
+        let _ = coord.call(&cell_name(binding, &e.key), &Request::Release { holder: holder.to_string() }).await;
+    }
+}
+
+/// Whether the record `holder` (an encoded id) carries entry `e`, as KV
+/// shows it: 1 read. A record that cannot be read may carry it.
+async fn holder_carries<S: KvStore>(store: &S, stored: &dyn Stored, holder: &str, e: &IndexEntry) -> Result<bool> {
+    let Some(key) = stored.holder_key(holder) else { return Ok(false) };
+    Ok(match store.get(&key).await? {
+        None => false,
+        Some(found) => stored.carries_entry(&key, &found.value, e.index, &e.key) != Some(false),
+    })
+}

@@ -1,0 +1,307 @@
+//! Strict unique indexes: values claimed on the coordinator.
+//!
+//! The fault matrix of `faults.rs`, on a model whose email is strict, with
+//! faults at every position of the call's KV operations *and* coordinator
+//! requests (fails before, fails after, stalls forever). After each fault:
+//!
+//! (a) no two live records carry one strict value, and the coordinator's
+//!     holder of each value a live record carries is that record;
+//! (b) once a dead writer's claims have settled (lease + settle time), a
+//!     value no live record carries can be created, and one a live record
+//!     carries cannot;
+//! (c) no committed record is lost;
+//!
+//! and the retry reaches the state asked for.
+
+use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
+use kvgen::{Error, Fault, Faulty, KvModel, KvStore, ManualClock, MemoryStore, Metered, Repo};
+use pollster::block_on;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", strict)]
+struct Member {
+    #[kv(id)]
+    id: String,
+    #[kv(unique)]
+    email: String,
+    #[kv(index)]
+    team: String,
+}
+
+fn member(id: &str, email: &str, team: &str) -> Member {
+    Member { id: id.into(), email: email.into(), team: team.into() }
+}
+
+const EMAILS: [&str; 7] = ["a@x", "a2@x", "b@x", "b2@x", "c@x", "d@x", "e@x"];
+
+fn base(clock: &ManualClock) -> MemoryStore {
+    let s = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&s);
+    for m in [member("m1", "a@x", "t1"), member("m2", "b@x", "t1"), member("m3", "c@x", "t2")] {
+        block_on(members.create(&m)).unwrap();
+    }
+    s
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Create,
+    PutMoving,
+    UpdateMoving,
+    UpsertOntoExisting,
+    PutOntoHeldValue,
+    Delete,
+}
+
+const OPS: [Op; 6] =
+    [Op::Create, Op::PutMoving, Op::UpdateMoving, Op::UpsertOntoExisting, Op::PutOntoHeldValue, Op::Delete];
+
+impl Op {
+    /// The target record's id, its state before, and after success (or
+    /// the refusal expected).
+    fn target(self) -> (&'static str, Option<Member>, Option<Member>) {
+        match self {
+            Op::Create => ("m4", None, Some(member("m4", "d@x", "t2"))),
+            Op::PutMoving => ("m1", Some(member("m1", "a@x", "t1")), Some(member("m1", "a2@x", "t1"))),
+            Op::UpdateMoving => ("m2", Some(member("m2", "b@x", "t1")), Some(member("m2", "b2@x", "t2"))),
+            Op::UpsertOntoExisting => ("m3", Some(member("m3", "c@x", "t2")), Some(member("m3", "c@x", "t3"))),
+            // m5 asks for m2's value: refused, m5 never exists.
+            Op::PutOntoHeldValue => ("m5", None, None),
+            Op::Delete => ("m1", Some(member("m1", "a@x", "t1")), None),
+        }
+    }
+
+    async fn apply<S: KvStore>(self, s: &S) -> kvgen::Result<()> {
+        let members = Member::repo(s);
+        let (_, _, after) = self.target();
+        match self {
+            Op::Create => match members.create(after.as_ref().unwrap()).await {
+                Err(Error::AlreadyExists { .. }) => Ok(()),
+                other => other,
+            },
+            Op::PutMoving => members.put(after.as_ref().unwrap()).await,
+            Op::UpdateMoving => members.update(after.as_ref().unwrap()).await,
+            Op::UpsertOntoExisting => {
+                members.upsert_by_email(Member { id: "fresh".into(), ..after.unwrap() }).await.map(|_| ())
+            }
+            Op::PutOntoHeldValue => match members.put(&member("m5", "b@x", "t1")).await {
+                Err(Error::UniqueViolation { .. }) => Ok(()),
+                Ok(()) => panic!("m5 took m2's strict value"),
+                Err(e) => Err(e),
+            },
+            Op::Delete => members.delete(&"m1".to_string()).await.map(|_| ()),
+        }
+    }
+}
+
+fn records(s: &MemoryStore) -> BTreeMap<String, Member> {
+    s.keys()
+        .into_iter()
+        .filter(|k| k.starts_with("member:"))
+        .map(|k| {
+            let m: Member = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
+            (m.id.clone(), m)
+        })
+        .collect()
+}
+
+fn holder(s: &MemoryStore, email: &str) -> Option<String> {
+    match s.coordination().cell(&format!("APP/member.email:{}", kvgen::key::encode(&email.to_string()))) {
+        Some(Cell::Claim { holder, .. }) => Some(holder),
+        _ => None,
+    }
+}
+
+fn check(s: &MemoryStore, clock: &ManualClock, op: Op, case: &str) {
+    let live = records(s);
+    // (c) No committed record lost: the others as they were, the target old or new.
+    let (target, before, after) = op.target();
+    for (id, m) in records(&base(&ManualClock::new(clock_now(clock)))) {
+        if id != target {
+            assert_eq!(live.get(&id), Some(&m), "{case}: record {id} lost or changed");
+        }
+    }
+    let now = live.get(target);
+    assert!(now == before.as_ref() || now == after.as_ref(), "{case}: target is {now:?}");
+    // (a) One live record per strict value, and it is the coordinator's holder.
+    for email in EMAILS {
+        let carriers: Vec<&String> = live.values().filter(|m| m.email == email).map(|m| &m.id).collect();
+        assert!(carriers.len() <= 1, "{case}: {email} carried by {carriers:?}");
+        if let [id] = carriers[..] {
+            assert_eq!(holder(s, email).as_ref(), Some(id), "{case}: {email}");
+        }
+    }
+    // (b) After the lease and the settle time, every value is free exactly
+    // when no live record carries it (probed on copies).
+    let later = s.fork();
+    clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+    for email in EMAILS {
+        let probe = later.fork();
+        let created = block_on(Member::repo(&probe).create(&member("probe", email, "tp")));
+        let carried = live.values().any(|m| m.email == email);
+        match (carried, &created) {
+            (true, Err(Error::UniqueViolation { .. })) | (false, Ok(())) => {}
+            _ => panic!("{case}: creating {email} (carried: {carried}) gave {created:?}"),
+        }
+    }
+    clock.set(clock_now(clock) - (LEASE_MS + SETTLE_MS) / 1000);
+}
+
+fn clock_now(clock: &ManualClock) -> u64 {
+    kvgen::Clock::now(clock)
+}
+
+#[test]
+fn strict_fault_matrix() {
+    let (mut runs, mut failed, mut stalled) = (0, 0, 0);
+    let mut sizes = Vec::new();
+    for op in OPS {
+        let clock = ManualClock::new(1_800_000_000);
+        let probe = Metered::new(Faulty::new(base(&clock)));
+        block_on(op.apply(&probe)).unwrap();
+        let n = probe.inner().operations();
+        sizes.push(format!("{op:?}={n} ({} coordinator)", probe.ops().coordinations));
+        for position in 1..=n {
+            for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let case = format!("{op:?}, {kind:?} at operation {position} of {n}");
+                let store = base(&clock);
+                let faulty = Faulty::new(store.clone());
+                faulty.fail_at(position, kind);
+                match Faulty::drive(op.apply(&faulty)) {
+                    None => stalled += 1,
+                    Some(Err(_)) => failed += 1,
+                    Some(Ok(())) => {}
+                }
+                check(&store, &clock, op, &format!("{case}, after the fault"));
+                // The retry reaches the state asked for, once a dead
+                // writer's claims have settled at the latest.
+                let retried = match block_on(op.apply(&store)) {
+                    Err(Error::UniqueViolation { .. }) => {
+                        clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+                        block_on(op.apply(&store))
+                    }
+                    other => other,
+                };
+                retried.unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                let (target, _, after) = op.target();
+                assert_eq!(records(&store).get(target), after.as_ref(), "{case}: after the retry");
+                check(&store, &clock, op, &format!("{case}, after the retry"));
+                let report = block_on(Repo::<Member, _>::new(&store).repair()).unwrap();
+                assert_eq!(report.conflicts + report.unreadable, 0, "{case}: {report}");
+                clock.set(1_800_000_000);
+            }
+        }
+    }
+    println!(
+        "strict fault matrix: {} operations ({}) x every position x 3 fault kinds = {runs} runs; {failed} calls failed, {stalled} stalled",
+        OPS.len(),
+        sizes.join(", ")
+    );
+    assert!(runs > 100, "{runs}");
+}
+
+#[test]
+fn a_store_without_a_coordinator_refuses_strict_writes_before_any_operation() {
+    struct Plain(MemoryStore);
+    impl KvStore for Plain {
+        async fn get(&self, key: &str) -> kvgen::Result<Option<kvgen::Entry>> {
+            self.0.get(key).await
+        }
+        async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<kvgen::Entry>>> {
+            self.0.get_many(keys).await
+        }
+        async fn put(&self, key: &str, value: &str, options: &kvgen::PutOptions) -> kvgen::Result<()> {
+            self.0.put(key, value, options).await
+        }
+        async fn delete(&self, key: &str) -> kvgen::Result<()> {
+            self.0.delete(key).await
+        }
+        async fn list(&self, options: &kvgen::ListOptions) -> kvgen::Result<kvgen::ListResult> {
+            self.0.list(options).await
+        }
+        fn now(&self) -> u64 {
+            self.0.now()
+        }
+    }
+    let store = Metered::new(Plain(MemoryStore::new()));
+    let created = block_on(Member::repo(&store).create(&member("m1", "a@x", "t")));
+    assert!(matches!(created, Err(Error::NoCoordinator { model: "member" })), "{created:?}");
+    assert_eq!(store.ops().total(), 0);
+}
+
+#[test]
+fn a_claim_left_by_a_dead_writer_blocks_its_value_for_lease_plus_settle_time_at_most() {
+    let clock = ManualClock::new(1_800_000_000);
+    let store = MemoryStore::with_clock(clock.clone());
+    let faulty = Faulty::new(store.clone());
+    // The writer dies right after its claim is granted (1 bulk read, 1
+    // claim, then its first KV write stalls): nothing on KV.
+    faulty.fail_at(3, Fault::Timeout);
+    assert!(Faulty::drive(Member::repo(&faulty).create(&member("dead", "v@x", "t"))).is_none());
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("dead"));
+    let members = Member::repo(&store);
+    let secs = (LEASE_MS + SETTLE_MS) / 1000;
+    clock.advance(secs - 1);
+    let early = block_on(members.create(&member("next", "v@x", "t")));
+    assert!(matches!(early, Err(Error::UniqueViolation { ref holder, .. }) if holder == "dead"), "{early:?}");
+    clock.advance(1);
+    block_on(members.create(&member("next", "v@x", "t"))).unwrap();
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("next"));
+}
+
+#[test]
+fn a_settled_claim_whose_record_carries_the_value_is_confirmed_not_taken() {
+    let clock = ManualClock::new(1_800_000_000);
+    let store = MemoryStore::with_clock(clock.clone());
+    let faulty = Faulty::new(store.clone());
+    // The writer dies after writing its record, before committing its
+    // claim (the last operation of a create).
+    let probe = Faulty::new(MemoryStore::with_clock(clock.clone()));
+    block_on(Member::repo(&probe).create(&member("w", "w@x", "t"))).unwrap();
+    let commit_at = probe.operations();
+    faulty.fail_at(commit_at, Fault::Timeout);
+    assert!(Faulty::drive(Member::repo(&faulty).create(&member("w", "w@x", "t"))).is_none());
+    assert!(matches!(
+        store.coordination().cell("APP/member.email:w@x"),
+        Some(Cell::Claim { pending_until: Some(_), .. })
+    ));
+    clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+    // Without the unique entry (not visible at this location), KV's own check
+    // passes: the coordinator's settled claim is checked against the record.
+    block_on(store.delete("member.email:w@x")).unwrap();
+    let members = Member::repo(&store);
+    let taken = block_on(members.create(&member("other", "w@x", "t")));
+    assert!(matches!(taken, Err(Error::UniqueViolation { ref holder, .. }) if holder == "w"), "{taken:?}");
+    // Confirmed on the dead writer's behalf.
+    assert!(matches!(store.coordination().cell("APP/member.email:w@x"), Some(Cell::Claim { pending_until: None, .. })));
+}
+
+#[test]
+fn strict_writes_cost_one_or_two_coordinator_requests_per_value() {
+    let store = Metered::new(MemoryStore::new());
+    let members = Member::repo(&store);
+    let count = |f: &dyn Fn()| {
+        store.reset();
+        f();
+        store.ops()
+    };
+    let create = count(&|| block_on(members.create(&member("m1", "a@x", "t"))).unwrap());
+    assert_eq!((create.coordinations, create.writes), (2, 3), "{create}");
+    let keep = count(&|| block_on(members.put(&member("m1", "a@x", "t2"))).unwrap());
+    assert_eq!(keep.coordinations, 1, "{keep}");
+    let moving = count(&|| block_on(members.put(&member("m1", "b@x", "t2"))).unwrap());
+    assert_eq!(moving.coordinations, 3, "claim + commit + release: {moving}");
+    let delete = count(&|| assert!(block_on(members.delete(&"m1".to_string())).unwrap()));
+    assert_eq!(delete.coordinations, 1, "{delete}");
+    let refused = count(&|| {
+        block_on(members.create(&member("m2", "c@x", "t"))).unwrap();
+        let e = block_on(members.create(&member("m3", "c@x", "t")));
+        assert!(matches!(e, Err(Error::UniqueViolation { .. })));
+    });
+    assert_eq!(refused.coordinations, 2, "the refused create is stopped by KV's view first: {refused}");
+    let reads = count(&|| assert!(block_on(members.find_by_email("c@x")).unwrap().is_some()));
+    assert_eq!(reads.coordinations, 0, "reads stay on KV: {reads}");
+}
