@@ -32,6 +32,14 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::memory::Clock;
 
+/// The Durable Object binding a Worker's stores take their coordinator
+/// from (`kvgen wrangler` writes it when a model is strict).
+pub const COORDINATOR_BINDING: &str = "KVGEN_COORDINATOR";
+
+/// The Durable Object class that answers coordinator requests (exported
+/// by kvgen with the `durable` feature).
+pub const COORDINATOR_CLASS: &str = "KvgenCoordinator";
+
 /// How long a pending claim, or a [`Lock`] taken without a lease, lasts:
 /// 30 s. A write must write its record within it.
 pub const LEASE_MS: u64 = 30_000;

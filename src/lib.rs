@@ -39,6 +39,8 @@
 
 mod audit;
 pub mod coord;
+#[cfg(feature = "durable")]
+mod durable;
 mod error;
 mod fault;
 mod finite;
@@ -57,6 +59,8 @@ mod worker;
 
 pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use coord::{Coordinate, Lock, MemoryCoordinator, RateDecision, RateLimiter};
+#[cfg(feature = "durable")]
+pub use durable::KvgenCoordinator;
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
@@ -66,7 +70,7 @@ pub use model::{IndexDef, IndexKind, Model};
 pub use repo::{check_scope, ListPage, Listed, Page, Repo, WriteOptions};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 #[cfg(feature = "worker")]
-pub use worker::WorkerKv;
+pub use worker::{DurableCoordinator, WorkerKv};
 
 /// The README's Rust snippets, compiled by `cargo test --doc` (those marked
 /// `ignore` are built elsewhere: the Worker handler by `scripts/e2e`).

@@ -1,5 +1,6 @@
 //! `WorkerKv`: the real thing — a Workers KV binding, through the `worker` crate.
 
+use crate::coord::{BoxFuture, Coordinate, Request, Response};
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
@@ -17,15 +18,26 @@ pub struct WorkerKv {
     /// The namespace object itself, for the bulk read with metadata, which
     /// the `worker` crate's wrapper cannot make when a key is missing.
     ns: JsValue,
+    /// The coordinator of strict unique values, when the Worker binds one.
+    coord: Option<DurableCoordinator>,
 }
 
 impl WorkerKv {
-    /// The binding `binding` of a Worker's environment.
+    /// The binding `binding` of a Worker's environment, with the
+    /// coordinator bound as [`COORDINATOR_BINDING`](crate::coord::COORDINATOR_BINDING)
+    /// when the Worker has that binding.
     pub fn from_env(env: &worker::Env, binding: &str) -> Result<Self> {
         let bind_error = |message: String| Error::Store { op: "bind", key: binding.to_string(), message };
         let kv = env.kv(binding).map_err(|e| bind_error(e.to_string()))?;
         let ns = Reflect::get(env, &JsValue::from_str(binding)).map_err(|e| bind_error(format!("{e:?}")))?;
-        Ok(WorkerKv { kv, ns })
+        let coord = env.durable_object(crate::coord::COORDINATOR_BINDING).ok().map(|ns| DurableCoordinator { ns });
+        Ok(WorkerKv { kv, ns, coord })
+    }
+
+    /// This store with the coordinator of Durable Object namespace `ns`.
+    pub fn with_coordinator(mut self, ns: worker::ObjectNamespace) -> Self {
+        self.coord = Some(DurableCoordinator { ns });
+        self
     }
 
     /// The wrapped binding.
@@ -218,6 +230,52 @@ impl KvStore for WorkerKv {
 
     fn now(&self) -> u64 {
         worker::Date::now().as_millis() / 1000
+    }
+
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        self.coord.as_ref().map(|c| c as &dyn Coordinate)
+    }
+}
+
+/// The client of the coordinator Durable Object class
+/// ([`KvgenCoordinator`](crate::KvgenCoordinator), feature `durable`): one
+/// object per cell name, each request a `POST` of the JSON request.
+#[derive(Clone, Debug)]
+pub struct DurableCoordinator {
+    ns: worker::ObjectNamespace,
+}
+
+impl DurableCoordinator {
+    /// The coordinator of Durable Object namespace `ns`.
+    pub fn new(ns: worker::ObjectNamespace) -> Self {
+        DurableCoordinator { ns }
+    }
+
+    async fn send(&self, name: &str, request: &Request) -> worker::Result<String> {
+        let stub = self.ns.id_from_name(name)?.get_stub()?;
+        let body = serde_json::to_string(request).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post).with_body(Some(JsValue::from_str(&body)));
+        let req = worker::Request::new_with_init("https://kvgen-coordinator/", &init)?;
+        let mut resp = stub.fetch_with_request(req).await?;
+        let text = resp.text().await?;
+        if resp.status_code() != 200 {
+            return Err(worker::Error::RustError(format!("status {}: {text}", resp.status_code())));
+        }
+        Ok(text)
+    }
+}
+
+impl Coordinate for DurableCoordinator {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move {
+            let fail = |message: String| Error::Store { op: "coordinate", key: name.to_string(), message };
+            let text = self.send(name, request).await.map_err(|e| fail(e.to_string()))?;
+            serde_json::from_str(&text).map_err(|e| fail(format!("{e}: {text}")))
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        worker::Date::now().as_millis()
     }
 }
 
