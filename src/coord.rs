@@ -76,9 +76,22 @@ pub enum Request {
         holder: String,
     },
     /// Gives up `holder`'s claim: its record no longer carries the value.
+    /// A claim made or reaffirmed in the last [`LEASE_MS`] + [`SETTLE_MS`]
+    /// is not freed at once (another writer of the same record may be
+    /// writing the value, or a read may not show it yet): it becomes
+    /// releasing, and is taken over once it settles and KV shows the record
+    /// without the value.
     Release {
         /// The holder.
         holder: String,
+    },
+    /// Frees a claim the caller was granted fresh at generation `gen` and
+    /// wrote nothing with; a no-op if anything happened to it since.
+    Abandon {
+        /// The holder.
+        holder: String,
+        /// The generation of the fresh grant.
+        gen: u64,
     },
     /// Claims for `holder` a value that record `from` held at generation
     /// `gen`, after checking on KV that `from` does not carry it.
@@ -136,9 +149,15 @@ pub enum Response {
         gen: u64,
         /// When the pending claim lapses, ms since the epoch.
         until: u64,
+        /// Whether the value was free (not a claim the same record held).
+        fresh: bool,
     },
-    /// The caller's record holds the value already, committed.
-    Held,
+    /// The caller's record holds the value already, committed; the caller
+    /// writes within `until` (ms).
+    Held {
+        /// Until when the reaffirmed claim covers the caller's write.
+        until: u64,
+    },
     /// Another record holds the value.
     Denied {
         /// Its encoded id.
@@ -249,8 +268,21 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
             other => (other, Response::NotHolder),
         },
         R::Release { holder } => match cell {
-            Some(Cell::Claim { holder: h, gen, .. }) if h == *holder => {
-                (Some(Cell::Free { gen: gen + 1 }), Response::Done)
+            Some(Cell::Claim { holder: h, gen, pending_until, since }) if h == *holder => {
+                let quiet = pending_until.is_none() && now >= since.saturating_add(LEASE_MS + SETTLE_MS);
+                if quiet {
+                    (Some(Cell::Free { gen: gen + 1 }), Response::Done)
+                } else {
+                    let until = pending_until.unwrap_or(0).max(since.saturating_add(LEASE_MS));
+                    (Some(Cell::Claim { holder: h, gen: gen + 1, pending_until: Some(until), since }), Response::Done)
+                }
+            }
+            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
+            other => (other, Response::NotHolder),
+        },
+        R::Abandon { holder, gen } => match cell {
+            Some(Cell::Claim { holder: h, gen: g, pending_until: Some(_), .. }) if h == *holder && g == *gen => {
+                (Some(Cell::Free { gen: g + 1 }), Response::Done)
             }
             Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
             other => (other, Response::NotHolder),
@@ -261,7 +293,7 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
             {
                 let until = now.saturating_add(*lease_ms);
                 let cell = Cell::Claim { holder: holder.clone(), gen: g + 1, pending_until: Some(until), since: now };
-                (Some(cell), Response::Granted { gen: g + 1, until })
+                (Some(cell), Response::Granted { gen: g + 1, until, fresh: true })
             }
             // Anything else: the claim changed since it was checked; a new
             // claim decides.
@@ -320,21 +352,23 @@ fn claim(cell: Option<Cell>, holder: &str, lease_ms: u64, now: u64) -> (Option<C
                 _ => 1,
             };
             let cell = Cell::Claim { holder: holder.to_string(), gen, pending_until: Some(until), since: now };
-            (Some(cell), Response::Granted { gen, until })
+            (Some(cell), Response::Granted { gen, until, fresh: true })
         }
         Some(Cell::Claim { holder: h, gen, pending_until, since }) => {
             if h == holder {
+                // The same record's writer (a retry, or two writes of one
+                // record): the claim is reaffirmed with a new generation, so
+                // a take-over checked before it fails.
                 match pending_until {
-                    // The same record's writer (a retry, or two writes of
-                    // one record): the claim is extended.
                     Some(p) => {
                         let until = until.max(p);
-                        (
-                            Some(Cell::Claim { holder: h, gen, pending_until: Some(until), since }),
-                            Response::Granted { gen, until },
-                        )
+                        let cell = Cell::Claim { holder: h, gen: gen + 1, pending_until: Some(until), since: now };
+                        (Some(cell), Response::Granted { gen: gen + 1, until, fresh: false })
                     }
-                    None => (Some(Cell::Claim { holder: h, gen, pending_until, since }), Response::Held),
+                    None => {
+                        let cell = Cell::Claim { holder: h, gen: gen + 1, pending_until: None, since: now };
+                        (Some(cell), Response::Held { until })
+                    }
                 }
             } else {
                 let verify = settled(pending_until, since, now);
@@ -623,14 +657,46 @@ mod tests {
     #[test]
     fn a_value_is_claimed_by_one_holder_until_released() {
         let mut c = None;
-        assert!(matches!(run(&mut c, claim("a"), 0), Response::Granted { gen: 1, until: LEASE_MS }));
+        assert!(matches!(run(&mut c, claim("a"), 0), Response::Granted { gen: 1, until: LEASE_MS, fresh: true }));
         assert!(matches!(run(&mut c, claim("b"), 1), Response::Denied { verify: false, .. }));
         assert_eq!(run(&mut c, Request::Commit { holder: "b".into() }, 2), Response::NotHolder);
         assert_eq!(run(&mut c, Request::Commit { holder: "a".into() }, 2), Response::Done);
-        assert_eq!(run(&mut c, claim("a"), 3), Response::Held);
+        assert_eq!(run(&mut c, claim("a"), 3), Response::Held { until: 3 + LEASE_MS });
         assert_eq!(run(&mut c, Request::Release { holder: "b".into() }, 4), Response::NotHolder);
-        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 4), Response::Done);
-        assert!(matches!(run(&mut c, claim("b"), 5), Response::Granted { gen: 4, .. }));
+        // Released long after its last write: free at once.
+        let quiet = 3 + LEASE_MS + SETTLE_MS;
+        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, quiet), Response::Done);
+        assert!(matches!(run(&mut c, claim("b"), quiet), Response::Granted { gen: 5, fresh: true, .. }));
+    }
+
+    #[test]
+    fn a_value_released_soon_after_a_write_is_checked_before_it_is_taken() {
+        let mut c = None;
+        run(&mut c, claim("a"), 0);
+        run(&mut c, Request::Commit { holder: "a".into() }, 10);
+        // Released 10 ms after the commit: another writer of `a` may be
+        // writing the value, so it is not free at once.
+        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 20), Response::Done);
+        assert!(matches!(run(&mut c, claim("b"), 21), Response::Denied { verify: false, .. }));
+        // It settles a lease and a settle time after the commit.
+        let settled = 10 + LEASE_MS + SETTLE_MS;
+        assert!(matches!(run(&mut c, claim("b"), settled - 1), Response::Denied { verify: false, .. }));
+        let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("b"), settled) else { panic!() };
+        let take = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
+        assert!(matches!(run(&mut c, take, settled), Response::Granted { .. }));
+    }
+
+    #[test]
+    fn only_a_fresh_untouched_grant_is_abandoned() {
+        let mut c = None;
+        let Response::Granted { gen, fresh: true, .. } = run(&mut c, claim("a"), 0) else { panic!() };
+        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 1), Response::Done);
+        assert!(matches!(c, Some(Cell::Free { .. })));
+        // A second writer of `a` reaffirms the claim: the first's abandon is void.
+        let Response::Granted { gen, .. } = run(&mut c, claim("a"), 2) else { panic!() };
+        assert!(matches!(run(&mut c, claim("a"), 3), Response::Granted { fresh: false, .. }));
+        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 4), Response::NotHolder);
+        assert!(matches!(c, Some(Cell::Claim { .. })));
     }
 
     #[test]
@@ -647,7 +713,7 @@ mod tests {
         let ok = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
         assert!(matches!(run(&mut c, ok.clone(), at), Response::Granted { .. }));
         // Replaying the take-over is a plain claim by the new holder.
-        assert!(matches!(run(&mut c, ok, at), Response::Granted { .. }));
+        assert!(matches!(run(&mut c, ok, at), Response::Granted { fresh: false, .. }));
         // Committed: settled SETTLE_MS after the commit.
         run(&mut c, Request::Commit { holder: "b".into() }, at + 10);
         assert!(matches!(run(&mut c, claim("a"), at + 10 + SETTLE_MS - 1), Response::Denied { verify: false, .. }));
@@ -662,7 +728,7 @@ mod tests {
         run(&mut c, claim("a"), 0);
         let Response::Denied { gen, .. } = run(&mut c, claim("b"), LEASE_MS + SETTLE_MS) else { panic!() };
         // `a` releases and claims again: `b`'s check of the old claim is void.
-        run(&mut c, Request::Release { holder: "a".into() }, LEASE_MS + SETTLE_MS);
+        run(&mut c, Request::Abandon { holder: "a".into(), gen: 1 }, LEASE_MS + SETTLE_MS);
         run(&mut c, claim("a"), LEASE_MS + SETTLE_MS);
         let late = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
         assert!(matches!(run(&mut c, late, LEASE_MS + SETTLE_MS + 1), Response::Denied { verify: false, .. }));

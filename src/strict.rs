@@ -20,9 +20,11 @@ pub(crate) struct Claims<'a> {
     rec_key: String,
     /// The strict entries of the record being written.
     wanted: Vec<IndexEntry>,
-    /// Cells this call was granted (pending), to commit after the write.
-    granted: RefCell<Vec<String>>,
-    /// When the earliest granted claim lapses, ms.
+    /// Cells this call was granted (pending), to commit after the write,
+    /// with the generation of those it was granted fresh (which it may
+    /// abandon if it writes nothing).
+    granted: RefCell<Vec<(String, Option<u64>)>>,
+    /// When the earliest claim (granted or reaffirmed) lapses, ms.
     until: Cell<Option<u64>>,
 }
 
@@ -60,8 +62,7 @@ impl<'a> Claims<'a> {
         cell_name(self.binding, &e.key)
     }
 
-    fn grant(&self, name: String, until: u64) {
-        self.granted.borrow_mut().push(name);
+    fn lapses(&self, until: u64) {
         self.until.set(Some(self.until.get().map_or(until, |u| u.min(until))));
     }
 
@@ -85,11 +86,15 @@ impl<'a> Claims<'a> {
         // is then decided again, a bounded number of times.
         for _ in 0..3 {
             match self.coord.call(&name, &request).await? {
-                Response::Granted { until, .. } => {
-                    self.grant(name, until);
+                Response::Granted { until, gen, fresh } => {
+                    self.granted.borrow_mut().push((name, fresh.then_some(gen)));
+                    self.lapses(until);
                     return Ok(());
                 }
-                Response::Held => return Ok(()),
+                Response::Held { until } => {
+                    self.lapses(until);
+                    return Ok(());
+                }
                 Response::Denied { holder, gen, verify } => {
                     if !verify {
                         return Err(self.violation(e, &holder));
@@ -110,11 +115,14 @@ impl<'a> Claims<'a> {
         Err(Error::Store { op: "coordinate", key: name, message: "the claim kept changing".into() })
     }
 
-    /// Gives back the claims this call was granted, when it writes nothing.
+    /// Gives back the claims this call was granted fresh, when it writes
+    /// nothing (one another writer of the record reaffirmed since stays).
     async fn give_back(&self) {
         let granted = std::mem::take(&mut *self.granted.borrow_mut());
-        for name in granted {
-            let _ = self.coord.call(&name, &Request::Release { holder: self.holder.clone() }).await;
+        for (name, fresh) in granted {
+            if let Some(gen) = fresh {
+                let _ = self.coord.call(&name, &Request::Abandon { holder: self.holder.clone(), gen }).await;
+            }
         }
     }
 
@@ -133,7 +141,7 @@ impl<'a> Claims<'a> {
     pub(crate) async fn commit(&self) -> Result<()> {
         let granted = std::mem::take(&mut *self.granted.borrow_mut());
         let mut outcome = Ok(());
-        for name in granted {
+        for (name, _) in granted {
             let answer = self.coord.call(&name, &Request::Commit { holder: self.holder.clone() }).await;
             match answer {
                 Ok(Response::Done) => {}

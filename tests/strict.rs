@@ -305,3 +305,37 @@ fn strict_writes_cost_one_or_two_coordinator_requests_per_value() {
     let reads = count(&|| assert!(block_on(members.find_by_email("c@x")).unwrap().is_some()));
     assert_eq!(reads.coordinations, 0, "reads stay on KV: {reads}");
 }
+
+#[test]
+fn a_value_released_while_another_writer_of_the_record_writes_it_is_not_taken() {
+    use kvgen::coord::{Request, Response};
+    let clock = ManualClock::new(1_800_000_000);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // Writer A puts x keeping v@x: its claim is reaffirmed, then it is slow.
+    clock.advance(1);
+    let cell = "APP/member.email:v@x";
+    let held = store.coordination().apply_now(cell, &Request::Claim { holder: "x".into(), lease_ms: LEASE_MS });
+    assert!(matches!(held, Response::Held { .. }), "{held:?}");
+    // Writer B moves x to w@x and releases v@x.
+    clock.advance(1);
+    block_on(members.put(&member("x", "w@x", "t"))).unwrap();
+    // A's record lands last: x carries v@x again.
+    let a = serde_json::to_string(&member("x", "v@x", "t")).unwrap();
+    block_on(store.put(
+        "member:x",
+        &a,
+        &kvgen::PutOptions { metadata: Some(serde_json::json!({"$exp": null})), ..Default::default() },
+    ))
+    .unwrap();
+    // Nobody else gets v@x: not at once, nor once the release has settled
+    // (KV shows x carrying it, so the claim is confirmed).
+    clock.advance(1);
+    for wait in [0, (LEASE_MS + SETTLE_MS) / 1000] {
+        clock.advance(wait);
+        let y = block_on(members.create(&member("y", "v@x", "t")));
+        assert!(matches!(y, Err(Error::UniqueViolation { ref holder, .. }) if holder == "x"), "after {wait} s: {y:?}");
+        assert_eq!(holder(&store, "v@x").as_deref(), Some("x"));
+    }
+}

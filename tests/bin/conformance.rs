@@ -42,6 +42,7 @@ impl Worker {
             ("GET", _) => self.agent.get(&url).call(),
             ("DELETE", _) => self.agent.delete(&url).call(),
             ("POST", Some(b)) => self.agent.post(&url).send_json(b),
+            ("POST", None) => self.agent.post(&url).send_empty(),
             ("PUT", Some(b)) => self.agent.put(&url).send_json(b),
             ("PATCH", Some(b)) => self.agent.patch(&url).send_json(b),
             (m, _) => return Err(format!("no body for {m} {path}")),
@@ -173,12 +174,81 @@ fn http_routes(w: &Worker) -> Outcome {
     Ok(())
 }
 
+/// `n` concurrent requests, one thread each: `(status, body)` per request, in order.
+fn burst(
+    w: &Worker,
+    n: usize,
+    request: impl Fn(usize) -> (&'static str, String, Option<Value>) + Sync,
+) -> Vec<(u16, Value)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let request = &request;
+                s.spawn(move || {
+                    let (method, path, body) = request(i);
+                    w.call(method, &path, body).unwrap_or_else(|e| (0, Value::String(e)))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("request thread")).collect()
+    })
+}
+
+/// Racing writers on the coordinator Durable Object: a strict unique index
+/// gives exactly one of 50 concurrent creates; a lock admits one request
+/// at a time; a rate limit of 10 admits exactly 10 of 50.
+fn coordination(w: &Worker, run: &str) -> Outcome {
+    let email = format!("race-{run}@x");
+    let strict = burst(w, 50, |i| {
+        ("POST", "/strict/accounts".into(), Some(json!({ "id": format!("a{i}-{run}"), "email": email })))
+    });
+    let won = strict.iter().filter(|(s, _)| *s == 200).count();
+    let refused = strict.iter().filter(|(s, v)| *s == 409 && v["kind"] == "UniqueViolation").count();
+    let plain = burst(w, 50, |i| {
+        ("POST", "/plain/signups".into(), Some(json!({ "id": format!("s{i}-{run}"), "email": email })))
+    });
+    let plain_won = plain.iter().filter(|(s, _)| *s == 200).count();
+    println!("  50 concurrent creates of one email: strict index {won} created, {refused} refused; plain index {plain_won} created");
+    if (won, refused) != (1, 49) {
+        let other: Vec<_> = strict.iter().filter(|(s, _)| *s != 200 && *s != 409).take(3).collect();
+        return Err(format!("strict creates: {won} created, {refused} refused (want 1 and 49); others: {other:?}"));
+    }
+    let winner = strict.iter().position(|(s, _)| *s == 200).expect("one winner");
+    let found = expect!(w, "GET", format!("/strict/accounts/by-email/{email}"), None, 200);
+    if found["id"] != format!("a{winner}-{run}") {
+        return Err(format!("the email's record is {found}, not the winner a{winner}-{run}"));
+    }
+
+    expect!(w, "GET", "/coord/overlap", None, 200);
+    let locked = burst(w, 20, |i| ("POST", format!("/coord/lock/l-{run}/t{i}"), None));
+    let acquired = locked.iter().filter(|(s, v)| *s == 200 && v["acquired"] == true).count();
+    let most = expect!(w, "GET", "/coord/overlap", None, 200)["most_inside"].as_u64().unwrap_or(0);
+    burst(w, 20, |_| ("POST", "/coord/unlocked".into(), None));
+    let unlocked_most = expect!(w, "GET", "/coord/overlap", None, 200)["most_inside"].as_u64().unwrap_or(0);
+    println!("  20 concurrent requests for one lock: {acquired} ran, at most {most} inside at once (without the lock: {unlocked_most})");
+    if acquired != 20 || most != 1 {
+        let other: Vec<_> = locked.iter().filter(|(s, v)| *s != 200 || v["acquired"] != true).take(3).collect();
+        return Err(format!("lock: {acquired} of 20 ran, {most} inside at once (want 20 and 1); others: {other:?}"));
+    }
+    if unlocked_most < 2 {
+        return Err(format!("without the lock only {unlocked_most} were inside at once: the check cannot see overlap"));
+    }
+
+    let rated = burst(w, 50, |_| ("POST", format!("/coord/rate/k-{run}"), None));
+    let allowed = rated.iter().filter(|(s, v)| *s == 200 && v["allowed"] == true).count();
+    let denied = rated.iter().filter(|(s, v)| *s == 200 && v["allowed"] == false).count();
+    println!("  50 concurrent hits on a limit of 10 per hour: {allowed} allowed, {denied} refused");
+    if (allowed, denied) != (10, 40) {
+        return Err(format!("rate limit: {allowed} allowed, {denied} refused (want 10 and 40)"));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let worker = args.iter().position(|a| a == "--worker").and_then(|i| args.get(i + 1)).map(|u| Worker::new(u));
     let run = format!("r{}", SystemClock.now());
     let memory = MemoryStore::new();
-    let ctx = Ctx { run: run.clone(), now: SystemClock.now() };
     let (mut passed, mut failed) = (0, 0);
     let mut failures = Vec::new();
     let mut tally = |store: &str, name: &str, outcome: &Outcome| match outcome {
@@ -191,6 +261,8 @@ fn main() -> ExitCode {
     let show = |o: &Outcome| if o.is_ok() { "ok" } else { "FAILED" };
     println!("{:<26} {:<8} {}", "scenario", "memory", if worker.is_some() { "workerd" } else { "" });
     for name in scenarios::NAMES {
+        // The clock is read per scenario, as the Worker reads its own.
+        let ctx = Ctx { run: run.clone(), now: SystemClock.now() };
         let on_memory = pollster::block_on(scenarios::run(name, &memory, &ctx));
         tally("memory", name, &on_memory);
         let on_worker = worker.as_ref().map(|w| w.scenario(name, &run));
@@ -203,6 +275,9 @@ fn main() -> ExitCode {
         let routes = http_routes(w);
         tally("workerd", "http_routes", &routes);
         println!("{:<26} {:<8} {}", "http_routes", "-", show(&routes));
+        let coordinated = coordination(w, &run);
+        tally("workerd", "coordination", &coordinated);
+        println!("{:<26} {:<8} {}", "coordination", "-", show(&coordinated));
     }
     for f in &failures {
         println!("  failed: {f}");

@@ -51,9 +51,11 @@ fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
     ctx.param(name).map(String::as_str).unwrap_or("")
 }
 
+mod coordination;
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    operations(app(Router::new())).run(req, env).await
+    coordination::routes(operations(app(Router::new()))).run(req, env).await
 }
 
 /// The application: every repository capability over HTTP.
