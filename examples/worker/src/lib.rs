@@ -51,11 +51,15 @@ fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
     ctx.param(name).map(String::as_str).unwrap_or("")
 }
 
+#[cfg(feature = "coordination")]
 mod coordination;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    coordination::routes(operations(app(Router::new()))).run(req, env).await
+    let router = operations(app(Router::new()));
+    #[cfg(feature = "coordination")]
+    let router = coordination::routes(router);
+    router.run(req, env).await
 }
 
 /// The application: every repository capability over HTTP.
