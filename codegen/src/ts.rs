@@ -99,6 +99,25 @@ export function kvEncoded(v: string): string {
   return v;
 }
 
+/**
+ * `text` parsed for key checks: an integer beyond 2^53 is kept exact, as its decimal text (where the
+ * runtime gives revivers the source text, as V8 does), so that a record's index keys can be rebuilt.
+ */
+export function kvParseExact(text: string): any {
+  const revive = (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?[0-9]+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, revive as (key: string, value: unknown) => unknown);
+}
+
+/** The record at `key` (1 read), and whether `check` holds for it, read with exact integers. */
+export async function kvGetChecked<T>(kv: KVNamespace, key: string, check: (exact: T) => boolean): Promise<T | null> {
+  const text = await kv.get(key, "text");
+  if (text === null) return null;
+  return check(kvParseExact(text) as T) ? (JSON.parse(text) as T) : null;
+}
+
 /** `{scope}/{model}`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]`, as `kvgen::check_scope`. */
 export function kvHead(model: string, scope?: string): string {
   if (scope === undefined || scope === "") return model;
@@ -798,7 +817,7 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
                 );
                 let _ = writeln!(
                     s,
-                    "export async function find{name}{stem}(kv: KVNamespace, {}, scope?: string): Promise<{name} | null> {{\n  const entry = {lower}{stem}Key({}, scope);\n  const id = await kv.get(entry, \"text\");\n  if (id === null) return null;\n  const rec = await kv.get<{name}>({lower}Prefix(scope) + id, \"json\");\n  return rec !== null && {lower}{stem}KeyOf(rec, scope) === entry ? rec : null;\n}}",
+                    "export async function find{name}{stem}(kv: KVNamespace, {}, scope?: string): Promise<{name} | null> {{\n  const entry = {lower}{stem}Key({}, scope);\n  const id = await kv.get(entry, \"text\");\n  if (id === null) return null;\n  return kvGetChecked<{name}>(kv, {lower}Prefix(scope) + id, (exact) => {lower}{stem}KeyOf(exact, scope) === entry);\n}}",
                     params.join(", "),
                     args.join(", ")
                 );
@@ -845,7 +864,7 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
                 );
                 let _ = writeln!(
                     s,
-                    "export async function list{name}{stem}(kv: KVNamespace, {}, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const prefix = {lower}{stem}Prefix({}, scope);\n  const listed = await kv.list<{meta_ty}>({{ prefix, limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    const rec = await kv.get<{name}>({lower}Prefix(scope) + k.name.slice(prefix.length), \"json\");\n    if (rec !== null && {lower}{stem}PrefixOf(rec, scope) === prefix) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}",
+                    "export async function list{name}{stem}(kv: KVNamespace, {}, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const prefix = {lower}{stem}Prefix({}, scope);\n  const listed = await kv.list<{meta_ty}>({{ prefix, limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    const rec = await kvGetChecked<{name}>(kv, {lower}Prefix(scope) + k.name.slice(prefix.length), (exact) => {lower}{stem}PrefixOf(exact, scope) === prefix);\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}",
                     params.join(", "),
                     args.join(", ")
                 );

@@ -83,6 +83,25 @@ export function kvEncoded(v: string): string {
   return v;
 }
 
+/**
+ * `text` parsed for key checks: an integer beyond 2^53 is kept exact, as its decimal text (where the
+ * runtime gives revivers the source text, as V8 does), so that a record's index keys can be rebuilt.
+ */
+export function kvParseExact(text: string): any {
+  const revive = (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?[0-9]+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, revive as (key: string, value: unknown) => unknown);
+}
+
+/** The record at `key` (1 read), and whether `check` holds for it, read with exact integers. */
+export async function kvGetChecked<T>(kv: KVNamespace, key: string, check: (exact: T) => boolean): Promise<T | null> {
+  const text = await kv.get(key, "text");
+  if (text === null) return null;
+  return check(kvParseExact(text) as T) ? (JSON.parse(text) as T) : null;
+}
+
 /** `{scope}/{model}`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]`, as `kvgen::check_scope`. */
 export function kvHead(model: string, scope?: string): string {
   if (scope === undefined || scope === "") return model;
@@ -146,8 +165,8 @@ export async function listWarehouseByCity(kv: KVNamespace, city: string, page: K
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Warehouse[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Warehouse>(warehousePrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && warehouseByCityPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Warehouse>(kv, warehousePrefix(scope) + k.name.slice(prefix.length), (exact) => warehouseByCityPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -228,8 +247,8 @@ export async function listItemByWarehouseId(kv: KVNamespace, warehouseId: string
   const listed = await kv.list<ItemMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Item[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Item>(itemPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && itemByWarehouseIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Item>(kv, itemPrefix(scope) + k.name.slice(prefix.length), (exact) => itemByWarehouseIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -249,8 +268,7 @@ export async function findItemByWarehouseIdAndSku(kv: KVNamespace, warehouseId: 
   const entry = itemByWarehouseIdAndSkuKey(warehouseId, sku, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<Item>(itemPrefix(scope) + id, "json");
-  return rec !== null && itemByWarehouseIdAndSkuKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<Item>(kv, itemPrefix(scope) + id, (exact) => itemByWarehouseIdAndSkuKeyOf(exact, scope) === entry);
 }
 
 /** The `Item` with this id (1 read), or `null`. */

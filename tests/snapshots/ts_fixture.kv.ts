@@ -83,6 +83,25 @@ export function kvEncoded(v: string): string {
   return v;
 }
 
+/**
+ * `text` parsed for key checks: an integer beyond 2^53 is kept exact, as its decimal text (where the
+ * runtime gives revivers the source text, as V8 does), so that a record's index keys can be rebuilt.
+ */
+export function kvParseExact(text: string): any {
+  const revive = (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?[0-9]+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, revive as (key: string, value: unknown) => unknown);
+}
+
+/** The record at `key` (1 read), and whether `check` holds for it, read with exact integers. */
+export async function kvGetChecked<T>(kv: KVNamespace, key: string, check: (exact: T) => boolean): Promise<T | null> {
+  const text = await kv.get(key, "text");
+  if (text === null) return null;
+  return check(kvParseExact(text) as T) ? (JSON.parse(text) as T) : null;
+}
+
 /** `{scope}/{model}`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]`, as `kvgen::check_scope`. */
 export function kvHead(model: string, scope?: string): string {
   if (scope === undefined || scope === "") return model;
@@ -194,8 +213,7 @@ export async function findTrickyByBigCount(kv: KVNamespace, bigCount: KvInt, sco
   const entry = trickyByBigCountKey(bigCount, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<Tricky>(trickyPrefix(scope) + id, "json");
-  return rec !== null && trickyByBigCountKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByBigCountKeyOf(exact, scope) === entry);
 }
 
 /** `{scope/}tricky.signed_count:{signed_count}:` — every entry of `Tricky` index `signed_count` with these values starts with it. */
@@ -219,8 +237,8 @@ export async function listTrickyBySignedCount(kv: KVNamespace, signedCount: KvIn
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Tricky>(trickyPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && trickyBySignedCountPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + k.name.slice(prefix.length), (exact) => trickyBySignedCountPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -240,8 +258,7 @@ export async function findTrickyByNickname(kv: KVNamespace, nickname: string, sc
   const entry = trickyByNicknameKey(nickname, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<Tricky>(trickyPrefix(scope) + id, "json");
-  return rec !== null && trickyByNicknameKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByNicknameKeyOf(exact, scope) === entry);
 }
 
 /** `{scope/}tricky.huge:{huge}:` — every entry of `Tricky` index `huge` with these values starts with it. */
@@ -265,8 +282,8 @@ export async function listTrickyByHuge(kv: KVNamespace, huge: KvInt, page: KvPag
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Tricky>(trickyPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && trickyByHugePrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + k.name.slice(prefix.length), (exact) => trickyByHugePrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -286,8 +303,7 @@ export async function findTrickyByTrait(kv: KVNamespace, flag: boolean, letter: 
   const entry = trickyByTraitKey(flag, letter, shade, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<Tricky>(trickyPrefix(scope) + id, "json");
-  return rec !== null && trickyByTraitKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByTraitKeyOf(exact, scope) === entry);
 }
 
 /** `{scope/}tricky.small_tiny_wide:{small}:{tiny}:{wide}:` — every entry of `Tricky` index `small_tiny_wide` with these values starts with it. */
@@ -311,8 +327,8 @@ export async function listTrickyBySmallAndTinyAndWide(kv: KVNamespace, small: Kv
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Tricky>(trickyPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && trickyBySmallAndTinyAndWidePrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + k.name.slice(prefix.length), (exact) => trickyBySmallAndTinyAndWidePrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -338,8 +354,8 @@ export async function listTrickyByMidAndUmidAndShortAndByte(kv: KVNamespace, mid
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Tricky>(trickyPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && trickyByMidAndUmidAndShortAndBytePrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + k.name.slice(prefix.length), (exact) => trickyByMidAndUmidAndShortAndBytePrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -414,8 +430,8 @@ export async function listSignedByOwner(kv: KVNamespace, owner: string, page: Kv
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Signed[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Signed>(signedPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && signedByOwnerPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Signed>(kv, signedPrefix(scope) + k.name.slice(prefix.length), (exact) => signedByOwnerPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -487,8 +503,8 @@ export async function listLetteredByOn(kv: KVNamespace, on: boolean, page: KvPag
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Lettered[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Lettered>(letteredPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && letteredByOnPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Lettered>(kv, letteredPrefix(scope) + k.name.slice(prefix.length), (exact) => letteredByOnPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -563,8 +579,8 @@ export async function listShadedByCount(kv: KVNamespace, count: KvInt, page: KvP
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Shaded[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Shaded>(shadedPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && shadedByCountPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Shaded>(kv, shadedPrefix(scope) + k.name.slice(prefix.length), (exact) => shadedByCountPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }

@@ -83,6 +83,25 @@ export function kvEncoded(v: string): string {
   return v;
 }
 
+/**
+ * `text` parsed for key checks: an integer beyond 2^53 is kept exact, as its decimal text (where the
+ * runtime gives revivers the source text, as V8 does), so that a record's index keys can be rebuilt.
+ */
+export function kvParseExact(text: string): any {
+  const revive = (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?[0-9]+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, revive as (key: string, value: unknown) => unknown);
+}
+
+/** The record at `key` (1 read), and whether `check` holds for it, read with exact integers. */
+export async function kvGetChecked<T>(kv: KVNamespace, key: string, check: (exact: T) => boolean): Promise<T | null> {
+  const text = await kv.get(key, "text");
+  if (text === null) return null;
+  return check(kvParseExact(text) as T) ? (JSON.parse(text) as T) : null;
+}
+
 /** `{scope}/{model}`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]`, as `kvgen::check_scope`. */
 export function kvHead(model: string, scope?: string): string {
   if (scope === undefined || scope === "") return model;
@@ -158,8 +177,7 @@ export async function findUserByEmail(kv: KVNamespace, email: string, scope?: st
   const entry = userByEmailKey(email, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<User>(userPrefix(scope) + id, "json");
-  return rec !== null && userByEmailKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<User>(kv, userPrefix(scope) + id, (exact) => userByEmailKeyOf(exact, scope) === entry);
 }
 
 /** `{scope/}user.org_id:{org_id}:` — every entry of `User` index `org_id` with these values starts with it. */
@@ -183,8 +201,8 @@ export async function listUserByOrgId(kv: KVNamespace, orgId: string, page: KvPa
   const listed = await kv.list<UserMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: User[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<User>(userPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && userByOrgIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<User>(kv, userPrefix(scope) + k.name.slice(prefix.length), (exact) => userByOrgIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -204,8 +222,7 @@ export async function findUserByOrgIdAndHandle(kv: KVNamespace, orgId: string, h
   const entry = userByOrgIdAndHandleKey(orgId, handle, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<User>(userPrefix(scope) + id, "json");
-  return rec !== null && userByOrgIdAndHandleKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<User>(kv, userPrefix(scope) + id, (exact) => userByOrgIdAndHandleKeyOf(exact, scope) === entry);
 }
 
 /** The `User` with this id (1 read), or `null`. */
@@ -271,8 +288,7 @@ export async function findProfileByUserId(kv: KVNamespace, userId: string, scope
   const entry = profileByUserIdKey(userId, scope);
   const id = await kv.get(entry, "text");
   if (id === null) return null;
-  const rec = await kv.get<Profile>(profilePrefix(scope) + id, "json");
-  return rec !== null && profileByUserIdKeyOf(rec, scope) === entry ? rec : null;
+  return kvGetChecked<Profile>(kv, profilePrefix(scope) + id, (exact) => profileByUserIdKeyOf(exact, scope) === entry);
 }
 
 /** The `Profile` with this id (1 read), or `null`. */
@@ -357,8 +373,8 @@ export async function listPostByAuthorId(kv: KVNamespace, authorId: string, page
   const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Post>(postPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && postByAuthorIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Post>(kv, postPrefix(scope) + k.name.slice(prefix.length), (exact) => postByAuthorIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -384,8 +400,8 @@ export async function listPostByAuthorIdAndStatus(kv: KVNamespace, authorId: str
   const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Post>(postPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && postByAuthorIdAndStatusPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Post>(kv, postPrefix(scope) + k.name.slice(prefix.length), (exact) => postByAuthorIdAndStatusPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -464,8 +480,8 @@ export async function listCommentByPostId(kv: KVNamespace, postId: KvInt, page: 
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Comment[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Comment>(commentPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && commentByPostIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Comment>(kv, commentPrefix(scope) + k.name.slice(prefix.length), (exact) => commentByPostIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -491,8 +507,8 @@ export async function listCommentByAuthorId(kv: KVNamespace, authorId: string, p
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Comment[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Comment>(commentPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && commentByAuthorIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Comment>(kv, commentPrefix(scope) + k.name.slice(prefix.length), (exact) => commentByAuthorIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -564,8 +580,8 @@ export async function listSessionByUserId(kv: KVNamespace, userId: string, page:
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Session[] = [];
   for (const k of listed.keys) {
-    const rec = await kv.get<Session>(sessionPrefix(scope) + k.name.slice(prefix.length), "json");
-    if (rec !== null && sessionByUserIdPrefixOf(rec, scope) === prefix) items.push(rec);
+    const rec = await kvGetChecked<Session>(kv, sessionPrefix(scope) + k.name.slice(prefix.length), (exact) => sessionByUserIdPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
