@@ -16,6 +16,9 @@ import {
   listUserByOrgId,
   postKey,
   type PostStatus,
+  userByEmailKey,
+  userKey,
+  userPrefix,
 } from "../../../examples/worker/ts/kv";
 
 /** What to read: the inputs the Rust Worker was given. Post ids are decimal strings (they may exceed 2^53). */
@@ -25,6 +28,8 @@ interface Query {
   profiles: string[];
   posts: { id: string; author_id: string; status: PostStatus }[];
   sessions: string[];
+  /** A unique entry to write naming a record that does not carry its value: `findUserByEmail` must ignore it. */
+  stale: { email: string; id: string };
 }
 
 export default {
@@ -60,6 +65,9 @@ export default {
     }
     const sessions = [];
     for (const token of q.sessions) sessions.push(await getSessionWithMeta(env.SESSIONS, token));
-    return Response.json({ users, orgs, profiles, posts, sessions });
+    // The entry's value is the holder's encoded id, as kvgen writes it.
+    await env.APP.put(userByEmailKey(q.stale.email), userKey(q.stale.id).slice(userPrefix().length));
+    const stale = { entry: await env.APP.get(userByEmailKey(q.stale.email)), found: await findUserByEmail(env.APP, q.stale.email) };
+    return Response.json({ users, orgs, profiles, posts, sessions, stale });
   },
 } satisfies ExportedHandler<Env>;
