@@ -58,3 +58,11 @@ fn wrangler_fragments_of_the_blog() {
     expectorate::assert_contents("snapshots/blog.wrangler.toml", &kvgen_codegen::wrangler::toml_fragment(&project));
     expectorate::assert_contents("snapshots/blog.wrangler.jsonc", &kvgen_codegen::wrangler::jsonc_fragment(&project));
 }
+
+#[test]
+fn typescript_of_the_examples() {
+    // The Worker example's is checked in (tests/ts-reader imports it); the schema-first one has a snapshot.
+    let worker = kvgen_codegen::ts::typescript(&example("worker"));
+    expectorate::assert_contents("../examples/worker/ts/kv.ts", &worker);
+    expectorate::assert_contents("snapshots/inventory.kv.ts", &kvgen_codegen::ts::typescript(&example("inventory")));
+}

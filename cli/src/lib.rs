@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use kvgen_codegen::diag::{Diagnostic, Error, Result};
 use kvgen_codegen::project::Project;
-use kvgen_codegen::{config, keys, output, wrangler};
+use kvgen_codegen::{config, keys, output, ts, wrangler};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -49,6 +49,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "markdown")]
         format: KeysFormat,
     },
+    /// Print the TypeScript output: interfaces, key builders, bindings and read helpers for TypeScript Workers.
+    Ts,
     /// Print the JSON Schema of kvgen.toml, for editors.
     Schema,
     /// Print the code #[derive(KvModel)] generates for the models of a Rust file.
@@ -119,8 +121,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 }
             }
             if outputs.is_empty() {
-                writeln!(out, "  nothing to write: set [output] rust, keys or wrangler in {}", cli.config.display())
-                    .map_err(io)?;
+                writeln!(
+                    out,
+                    "  nothing to write: set [output] rust, keys, typescript or wrangler in {}",
+                    cli.config.display()
+                )
+                .map_err(io)?;
             }
             Ok(Outcome::Clean)
         }
@@ -181,6 +187,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
                 _ => wrangler::toml_fragment(&project),
             };
             out.write_all(text.as_bytes()).map_err(io)?;
+            Ok(Outcome::Clean)
+        }
+        Command::Ts => {
+            let project = load(cli)?;
+            out.write_all(ts::typescript(&project).as_bytes()).map_err(io)?;
             Ok(Outcome::Clean)
         }
         Command::Keys { format } => {

@@ -28,6 +28,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     out_file: Option<String>,
     env_struct: Option<String>,
+    typescript: Option<PathBuf>,
     emit_rerun: bool,
 }
 
@@ -88,6 +89,17 @@ impl Builder {
         self
     }
 
+    /// Also writes the TypeScript output (interfaces, key builders, bindings, read helpers for
+    /// TypeScript Workers) to this `.ts` file, relative to the crate's manifest folder, when it changed.
+    ///
+    /// ```no_run
+    /// kvgen_codegen::Builder::new().source("src/models.rs").typescript("worker-ts/kv.ts").generate().unwrap();
+    /// ```
+    pub fn typescript(mut self, path: impl Into<PathBuf>) -> Self {
+        self.typescript = Some(path.into());
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed` for every file read (default on).
     pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
         self.emit_rerun = on;
@@ -132,6 +144,9 @@ impl Builder {
         };
         let path = dir.join(self.out_file.as_deref().unwrap_or("kvgen.rs"));
         output::write_if_changed(&path, &output::rust(&project)?)?;
+        if let Some(ts) = &self.typescript {
+            output::write_if_changed(&abs(ts), &crate::ts::typescript(&project))?;
+        }
         Ok(path)
     }
 }

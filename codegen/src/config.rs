@@ -43,6 +43,9 @@ pub struct Output {
     pub keys: Option<String>,
     /// The wrangler config (`wrangler.toml` or `wrangler.jsonc`) whose KV entries kvgen keeps current.
     pub wrangler: Option<String>,
+    /// A TypeScript file (`.ts`) for TypeScript Workers: the models' and metadata's interfaces, key
+    /// builders that encode as the Rust codec, typed bindings, and read helpers.
+    pub typescript: Option<String>,
 }
 
 /// One KV namespace.

@@ -19,6 +19,7 @@ pub mod names;
 pub mod output;
 pub mod project;
 pub mod same;
+pub mod ts;
 pub mod valid;
 pub mod wrangler;
 

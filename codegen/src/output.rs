@@ -3,7 +3,7 @@
 
 use crate::diag::{Diagnostic, Error, Result};
 use crate::project::{Origin, Project};
-use crate::{env, keys, wrangler};
+use crate::{env, keys, ts, wrangler};
 use quote::quote;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +55,9 @@ pub fn outputs(project: &Project) -> Result<Vec<Output>> {
     }
     if let Some(p) = &out.keys {
         v.push(Output { path: dir.join(p), contents: keys::markdown(project), notes: Vec::new() });
+    }
+    if let Some(p) = &out.typescript {
+        v.push(Output { path: dir.join(p), contents: ts::typescript(project), notes: Vec::new() });
     }
     if let Some(p) = &out.wrangler {
         let path = dir.join(p);
@@ -129,7 +132,9 @@ pub fn check_paths(project: &Project) -> Result<()> {
     let out = &config.config.output;
     let mut problems = Vec::new();
     let mut seen: Vec<(&str, PathBuf)> = Vec::new();
-    for (key, value) in [("rust", &out.rust), ("keys", &out.keys), ("wrangler", &out.wrangler)] {
+    for (key, value) in
+        [("rust", &out.rust), ("keys", &out.keys), ("typescript", &out.typescript), ("wrangler", &out.wrangler)]
+    {
         let Some(value) = value else { continue };
         let here = |message: String| config.diag(&["output", key], format!("`output.{key}` = {value:?} {message}"));
         let path = dir.join(value);
@@ -142,6 +147,10 @@ pub fn check_paths(project: &Project) -> Result<()> {
         };
         let problem = if key == "wrangler" && wrangler::Format::of(&path).is_none() {
             Some("is not a wrangler config: name a .toml, .json or .jsonc file".to_string())
+        } else if key == "typescript" && path.extension().is_none_or(|e| e != "ts" && e != "mts") {
+            Some("is not a TypeScript file: name a .ts file (it holds functions, so not a .d.ts)".to_string())
+        } else if key == "typescript" && path.to_string_lossy().ends_with(".d.ts") {
+            Some("is a declaration file: name a .ts file (it holds functions)".to_string())
         } else if !resolved.starts_with(&root) {
             Some(format!("is outside the folder of {config_name}; outputs must stay inside it"))
         } else if resolved.is_dir() {

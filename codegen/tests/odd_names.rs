@@ -50,6 +50,7 @@ fn odd_names_in_kvgen_toml_never_panic() {
                 kvgen_codegen::output::rust(&project)?;
                 kvgen_codegen::keys::markdown(&project);
                 kvgen_codegen::keys::mermaid(&project);
+                kvgen_codegen::ts::typescript(&project);
                 Ok::<(), Error>(())
             }));
             match outcome {

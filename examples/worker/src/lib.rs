@@ -27,7 +27,9 @@ fn found<T: Serialize>(result: kvgen::Result<Option<T>>) -> Result<Response> {
 }
 
 async fn body<T: DeserializeOwned>(req: &mut Request) -> Result<T> {
-    req.json().await
+    // serde_json on the text: `req.json()` goes through JavaScript's JSON.parse, which rounds integers beyond 2^53.
+    let text = req.text().await?;
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("request body: {e}")))
 }
 
 fn page(req: &Request) -> Page {

@@ -1,0 +1,89 @@
+// The TypeScript side of tests/ts_keys.rs: reads cases (JSON) from the file
+// named by its argument and prints, for each, the keys the generated key
+// builders give (or the error they throw). Compiled with tsc beside the
+// generated `kv.ts` of tests/ts_fixture.rs, and run by Node.
+import * as kv from "./kv";
+
+declare const require: (module: string) => { readFileSync(path: string, encoding: string): string };
+declare const process: { argv: string[]; stdout: { write(text: string): void } };
+
+/** An integer as the Rust side sent it: a decimal string, or a number; `big` turns it into a bigint. */
+type Int = string | number;
+
+type Case =
+  | { kind: "uint" | "int"; bits: number; width: number; value: Int; big: boolean }
+  | { kind: "str"; value: string }
+  | { kind: "char"; value: string }
+  | { kind: "model"; model: string; scope: string | null; record: Record<string, unknown>; big: boolean };
+
+const int = (v: Int, big: boolean): kv.KvInt => (big ? BigInt(v) : v);
+
+/** Every key the record needs, as the generated functions build them. */
+function modelKeys(c: Extract<Case, { kind: "model" }>): (string | null)[] {
+  const s = c.scope ?? undefined;
+  const r = c.record;
+  const n = (field: string) => int(r[field] as Int, c.big);
+  /** A record with its integers as the key builders take them (a bigint, a string or a number). */
+  const ints = (fields: string[]) => {
+    const copy: Record<string, unknown> = { ...r };
+    for (const f of fields) copy[f] = n(f);
+    return copy;
+  };
+  switch (c.model) {
+    case "Tricky": {
+      const rec = ints(["bigCount", "signedCount", "small", "tiny", "wide", "mid", "umid", "short", "byte", "huge"]) as unknown as kv.Tricky;
+      const id = kv.trickyKey(rec.id, s).slice(kv.trickyPrefix(s).length);
+      const under = (prefix: string | null) => (prefix === null ? null : prefix + id);
+      return [
+        kv.trickyKey(rec.id, s),
+        kv.trickyByBigCountKeyOf(rec, s),
+        kv.trickyByNicknameKeyOf(rec, s),
+        kv.trickyByTraitKeyOf(rec, s),
+        under(kv.trickyBySignedCountPrefixOf(rec, s)),
+        under(kv.trickyByHugePrefixOf(rec, s)),
+        under(kv.trickyBySmallAndTinyAndWidePrefixOf(rec, s)),
+        under(kv.trickyByMidAndUmidAndShortAndBytePrefixOf(rec, s)),
+        // The same keys through the builders that take values.
+        kv.trickyBySignedCountKey(n("signedCount"), rec.id, s),
+        kv.trickyBySmallAndTinyAndWideKey(n("small"), n("tiny"), n("wide"), rec.id, s),
+      ];
+    }
+    case "Signed": {
+      const rec = ints(["id"]) as unknown as kv.Signed;
+      return [kv.signedKey(n("id"), s), kv.signedByOwnerKey(rec.owner, n("id"), s)];
+    }
+    case "Lettered": {
+      const rec = r as unknown as kv.Lettered;
+      return [kv.letteredKey(rec.id, s), kv.letteredByOnKey(rec.on, rec.id, s)];
+    }
+    case "Shaded": {
+      const rec = ints(["count"]) as unknown as kv.Shaded;
+      return [kv.shadedKey(rec.id, s), kv.shadedByCountKey(n("count"), rec.id, s)];
+    }
+    default:
+      throw new Error(`unknown model ${c.model}`);
+  }
+}
+
+function run(c: Case): string[] | { error: string } {
+  try {
+    switch (c.kind) {
+      case "uint":
+        return [kv.kvEncodeUint(int(c.value, c.big), c.bits, c.width)];
+      case "int":
+        return [kv.kvEncodeInt(int(c.value, c.big), c.bits, c.width)];
+      case "str":
+        return [kv.kvEncodeStr(c.value)];
+      case "char":
+        return [kv.kvEncodeChar(c.value)];
+      case "model":
+        // Absent entries left out; the Rust side sorts and removes duplicates.
+        return modelKeys(c).filter((k): k is string => k !== null);
+    }
+  } catch (e) {
+    return { error: String(e) };
+  }
+}
+
+const cases: Case[] = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+process.stdout.write(JSON.stringify(cases.map(run)));
