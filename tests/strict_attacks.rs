@@ -1,0 +1,256 @@
+//! Adversarial tests of strict unique indexes, `Lock` and `RateLimiter`.
+//!
+//! Each test states a scenario, the guarantee it breaks (RELIABILITY.md,
+//! "Strict unique indexes": (a), (b), (c), under A1 = KV shows a write at
+//! every location within 60 s, A2 = a Worker's clock within 5 s of the
+//! coordinator's), and whether it needs an assumption violated. They are
+//! expected to FAIL on the code they were written against.
+
+use kvgen::coord::{BoxFuture, Coordinate, Request, Response, LEASE_MS, MARGIN_MS, SETTLE_MS};
+use kvgen::{
+    Entry, Error, KvModel, KvStore, ListOptions, ListResult, Lock, ManualClock, MemoryStore, PutOptions, RateLimiter,
+};
+use pollster::block_on;
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", strict)]
+struct Member {
+    #[kv(id)]
+    id: String,
+    #[kv(unique)]
+    email: String,
+    #[kv(index)]
+    team: String,
+}
+
+fn member(id: &str, email: &str, team: &str) -> Member {
+    Member { id: id.into(), email: email.into(), team: team.into() }
+}
+
+const T0: u64 = 1_800_000_000;
+
+/// A store whose every KV operation and coordinator request waits for a turn.
+struct Gated<'a> {
+    inner: &'a MemoryStore,
+    turn: &'a Cell<bool>,
+}
+
+struct Turn<'a>(&'a Cell<bool>);
+
+impl Future for Turn<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0.replace(false) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl KvStore for Gated<'_> {
+    async fn get(&self, key: &str) -> kvgen::Result<Option<Entry>> {
+        Turn(self.turn).await;
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<Entry>>> {
+        Turn(self.turn).await;
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.delete(key).await
+    }
+    async fn list(&self, options: &ListOptions) -> kvgen::Result<ListResult> {
+        Turn(self.turn).await;
+        self.inner.list(options).await
+    }
+    fn now(&self) -> u64 {
+        self.inner.now()
+    }
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
+        Some(self)
+    }
+}
+
+impl Coordinate for Gated<'_> {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, kvgen::Result<Response>> {
+        Box::pin(async move {
+            Turn(self.turn).await;
+            self.inner.coordination().call(name, request).await
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        self.inner.coordination().now_ms()
+    }
+}
+
+/// A call stepped one KV operation / coordinator request at a time.
+struct Stepper<'a, T> {
+    call: Option<Pin<Box<dyn Future<Output = T> + 'a>>>,
+    turn: &'a Cell<bool>,
+    out: Option<T>,
+}
+
+impl<'a, T> Stepper<'a, T> {
+    fn new(turn: &'a Cell<bool>, call: impl Future<Output = T> + 'a) -> Self {
+        let mut s = Stepper { call: Some(Box::pin(call)), turn, out: None };
+        s.poll();
+        s
+    }
+    fn poll(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Some(call) = self.call.as_mut() {
+            if let Poll::Ready(out) = call.as_mut().poll(&mut cx) {
+                self.out = Some(out);
+                self.call = None;
+            }
+        }
+    }
+    /// Lets the call make `n` more operations.
+    fn step(&mut self, n: usize) {
+        for _ in 0..n {
+            assert!(self.call.is_some(), "the call finished early");
+            self.turn.set(true);
+            self.poll();
+        }
+    }
+    fn finish(mut self) -> T {
+        while self.call.is_some() {
+            self.turn.set(true);
+            self.poll();
+        }
+        self.out.take().unwrap()
+    }
+}
+
+/// Every record carrying `email`, as the up-to-date location sees it.
+fn carriers(s: &MemoryStore, email: &str) -> Vec<String> {
+    s.keys()
+        .into_iter()
+        .filter(|k| k.starts_with("member:"))
+        .filter_map(|k| serde_json::from_str::<Member>(&s.raw(&k).unwrap()).ok())
+        .filter(|m| m.email == email)
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Attack 1 — breaks (a), no assumption violated (lag exactly 60 s = A1,
+/// one clock = A2, every KV write inside its lease less MARGIN).
+///
+/// A reaffirmation (`Claim` answered `Held`) resets a committed cell's
+/// `since` to now, and a committed cell settles `SETTLE_MS` after `since`.
+/// But the reaffirmed writer may still write the value until
+/// `since + LEASE_MS - MARGIN_MS` (25 s later), and that write is only
+/// guaranteed visible everywhere at `since + 85 s`. So between
+/// `since + 60 s` and `since + 85 s` a checker may read the holder's record
+/// without the value and take the claim over, and then the slow write lands.
+///
+/// To make the holder's record not carry the value at the check, a second
+/// writer of the same record, at another location whose read of the record
+/// is stale, moves it to another value: it never saw the value, so it does
+/// not release it (no release that would extend the settle time).
+///
+/// t0+0   x = o@x (base)                    t0+100  x moves to p@x (committed)
+/// t0+110 W1 (put x keeping p@x, team t2): reads x, claim -> Held (since = t0+110)
+/// t0+111 W2 at a 60-s-lagging location: reads x as o@x, puts x = q@x; releases o@x only
+/// t0+134 W1 writes x (p@x) — inside its lease (until t0+140, margin 5 s)
+/// t0+175 Y at the lagging location creates y = p@x: the cell settled at
+///        t0+170; Y reads x as q@x (W2's write; W1's is not visible until
+///        t0+194), takes the claim over and writes y.
+/// Then x and y both carry p@x.
+#[test]
+fn a_reaffirmed_claim_settles_before_its_writer_has_finished() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let far = store.lagging(60);
+    let members = kvgen::Repo::<Member, _>::new(&store);
+    block_on(members.create(&member("x", "o@x", "t1"))).unwrap();
+    clock.set(T0 + 100);
+    block_on(members.put(&member("x", "p@x", "t1"))).unwrap();
+
+    // W1: put x keeping p@x, changing its team; stopped after its claim.
+    clock.set(T0 + 110);
+    let turn = Cell::new(false);
+    let gated = Gated { inner: &store, turn: &turn };
+    let w1_repo = kvgen::Repo::<Member, _>::new(&gated);
+    let w1_rec = member("x", "p@x", "t2");
+    let mut w1 = Stepper::new(&turn, w1_repo.put(&w1_rec));
+    w1.step(2); // bulk read, claim (Held)
+
+    // W2 at the lagging location: x looks like it carries o@x; moves it to q@x.
+    clock.set(T0 + 111);
+    block_on(kvgen::Repo::<Member, _>::new(&far).put(&member("x", "q@x", "t1"))).unwrap();
+
+    // W1 writes its record inside its lease (its lease check passes).
+    clock.set(T0 + 134);
+    assert!(T0 * 1000 + 134_000 + MARGIN_MS <= T0 * 1000 + 110_000 + LEASE_MS);
+    w1.finish().unwrap();
+    assert_eq!(carriers(&store, "p@x"), ["x"]);
+
+    // Y at the lagging location, after the cell has settled (t0+110+60).
+    clock.set(T0 + 175);
+    let y = block_on(kvgen::Repo::<Member, _>::new(&far).create(&member("y", "p@x", "t1")));
+
+    // Once everything has propagated: at most one live record per strict value.
+    clock.set(T0 + 300);
+    let both = carriers(&store, "p@x");
+    assert!(both.len() <= 1, "p@x carried by {both:?} (y's create gave {y:?})");
+}
+
+/// Attack 2 — breaks (a), no assumption violated. Same shape as attack 1,
+/// through `Commit` instead of `Held`: two writers of one record claim the
+/// same value; the second's `Claim` extends the pending lease (until
+/// t0+31), but the first's `Commit` (t0+2) turns the cell committed with
+/// `since` = t0+2, so it settles at t0+62 while the second writer may
+/// still write until t0+26 (visible everywhere only at t0+86).
+///
+/// t0+0  W1 put x = p@x: claim granted (until t0+30)
+/// t0+1  W1' put x = p@x (team t2): claim reaffirmed, pending until t0+31
+/// t0+2  W1 writes x and commits: committed, since t0+2
+/// t0+3  W2 at a lagging location (x not visible yet) puts x = q@x: no release of p@x
+/// t0+25 W1' writes x (p@x) inside its lease, and its Worker is stopped
+///       before its own commit (which would have reset `since` again)
+/// t0+70 Y at the lagging location sees x = q@x, takes p@x over, writes y.
+#[test]
+fn a_commit_ends_the_lease_another_writer_of_the_record_still_holds() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let far = store.lagging(60);
+    let (t1, t2) = (Cell::new(false), Cell::new(false));
+    let (g1, g2) = (Gated { inner: &store, turn: &t1 }, Gated { inner: &store, turn: &t2 });
+    let (r1, r2) = (kvgen::Repo::<Member, _>::new(&g1), kvgen::Repo::<Member, _>::new(&g2));
+    let (a, b) = (member("x", "p@x", "t1"), member("x", "p@x", "t2"));
+    let mut w1 = Stepper::new(&t1, r1.put(&a));
+    w1.step(2); // bulk read, claim (granted, fresh)
+    clock.set(T0 + 1);
+    let mut w1b = Stepper::new(&t2, r2.put(&b));
+    w1b.step(2); // bulk read (x absent), claim (reaffirmed, pending until t0+31)
+    clock.set(T0 + 2);
+    w1.finish().unwrap(); // entries, record, commit
+
+    clock.set(T0 + 3);
+    block_on(kvgen::Repo::<Member, _>::new(&far).put(&member("x", "q@x", "t1"))).unwrap();
+
+    // W1' writes its entries and record inside its lease, then its Worker is
+    // stopped before its commit (a Worker stopped at any point).
+    clock.set(T0 + 25);
+    w1b.step(3); // email entry, team entry, record
+    drop(w1b);
+    assert_eq!(carriers(&store, "p@x"), ["x"]);
+
+    clock.set(T0 + 70);
+    let y = block_on(kvgen::Repo::<Member, _>::new(&far).create(&member("y", "p@x", "t1")));
+    clock.set(T0 + 300);
+    let both = carriers(&store, "p@x");
+    assert!(both.len() <= 1, "p@x carried by {both:?} (y's create gave {y:?})");
+}
