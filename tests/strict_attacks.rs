@@ -254,3 +254,63 @@ fn a_commit_ends_the_lease_another_writer_of_the_record_still_holds() {
     let both = carriers(&store, "p@x");
     assert!(both.len() <= 1, "p@x carried by {both:?} (y's create gave {y:?})");
 }
+
+/// Attack 3 — breaks RateLimiter's "at most `limit` hits per window, per
+/// key, counted in one cell per key". No assumption involved.
+///
+/// A limiter's cell is named `rate:{name}:{key}` with no escaping, so the
+/// limiter "login" on key "10.0.0.1:8080" and the limiter "login:10.0.0.1"
+/// on key "8080" (or any IPv6 address as a key) share one cell: each pair's
+/// hits are counted against the other's. Here two fixed windows of
+/// different lengths reset each other's count (a window start that is not
+/// the current one reads as an empty window), so limiter A admits 2 hits
+/// within one of its windows whose limit is 1.
+#[test]
+fn rate_limiters_whose_name_and_key_join_alike_share_a_count() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let coord = store.coordination();
+    // A: 1 hit per hour for key "10.0.0.1:8080"; B: 1 hit per minute for key "8080".
+    let a = RateLimiter::fixed(coord, "login", 1, 3_600_000);
+    let b = RateLimiter::fixed(coord, "login:10.0.0.1", 1, 60_000);
+    let hour_start = T0 - T0 % 3600;
+    let mut admitted_a = 0;
+    for minute in 0..3 {
+        clock.set(hour_start + 60 * minute + 1);
+        if block_on(a.hit("10.0.0.1:8080")).unwrap().allowed {
+            admitted_a += 1;
+        }
+        // B's own hit, a different (limiter, key) pair.
+        let _ = block_on(b.hit("8080")).unwrap();
+    }
+    assert_eq!(admitted_a, 1, "limiter A admitted {admitted_a} hits in one window of limit 1");
+}
+
+/// Attack 3b — the same collision, seen as independence: the first hit of a
+/// fresh (limiter, key) pair is refused because another pair used its slot.
+#[test]
+fn a_fresh_limiter_key_pair_is_refused_by_another_pairs_hit() {
+    let store = MemoryStore::with_clock(ManualClock::new(T0));
+    let coord = store.coordination();
+    let a = RateLimiter::fixed(coord, "api", 1, 60_000);
+    let b = RateLimiter::fixed(coord, "api:user", 1, 60_000);
+    assert!(block_on(a.hit("user:1")).unwrap().allowed);
+    let first_b = block_on(b.hit("1")).unwrap();
+    assert!(first_b.allowed, "the first hit of limiter api:user on key 1 was refused: {first_b:?}");
+}
+
+/// Attack 4 (edge case; arguable) — `Lock::new(.., lease_ms = 0)` is
+/// accepted (a rate limit's zero window is refused), and then every token
+/// "acquires" the lock at the same instant: two holders at once, against
+/// "held by one token at a time". No assumption involved.
+#[test]
+fn a_lock_with_a_zero_lease_is_granted_to_two_tokens_at_once() {
+    let store = MemoryStore::with_clock(ManualClock::new(T0));
+    let coord = store.coordination();
+    let a = Lock::new(coord, "job", "a", 0);
+    let b = Lock::new(coord, "job", "b", 0);
+    let got_a = block_on(a.try_acquire());
+    let got_b = block_on(b.try_acquire());
+    let both = matches!((&got_a, &got_b), (Ok(Some(_)), Ok(Some(_))));
+    assert!(!both, "both tokens hold the lock: a {got_a:?}, b {got_b:?}");
+}
