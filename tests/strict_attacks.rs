@@ -314,3 +314,53 @@ fn a_lock_with_a_zero_lease_is_granted_to_two_tokens_at_once() {
     let both = matches!((&got_a, &got_b), (Ok(Some(_)), Ok(Some(_))));
     assert!(!both, "both tokens hold the lock: a {got_a:?}, b {got_b:?}");
 }
+
+/// Attack 5 — breaks (a), no stated assumption violated (one location, one
+/// clock, every KV write inside its lease); needs one writer to be slow
+/// (>= 65 s) between its record write and its `Release`, which no
+/// assumption bounds (only KV writes are bounded by the lease).
+///
+/// A `Release` of a committed claim whose `since` is 90 s old frees the
+/// value at once ("quiet"), without checking KV. But the releaser's belief
+/// that the record no longer carries the value dates from its record
+/// write, and another writer of the same record (reaffirmed `Held` before
+/// that) may have written the value again afterwards, inside its lease.
+/// The releaser then also deletes the unique entry (it still names the
+/// record), so not even KV's own check stops the next creator.
+///
+/// T     x = v@x committed long ago. W2 (put x keeping v@x, team t2): read, claim -> Held (since T)
+/// T     W (put x moving to w@x): read, claim w@x, entry, record x = w@x, commit; then stalls
+/// T+20  W2 writes x = v@x (team t2), inside its lease (until T+30)
+/// T+95  W resumes: Release v@x -> quiet (since + 90 passed) -> Free; deletes entry v@x -> x
+/// T+96  Z creates z = v@x: no entry, cell free, granted; x and z both carry v@x.
+#[test]
+fn a_late_release_frees_a_value_another_writer_of_the_record_wrote_back() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = kvgen::Repo::<Member, _>::new(&store);
+    block_on(members.create(&member("x", "v@x", "t1"))).unwrap();
+
+    let t = T0 + 1000;
+    clock.set(t);
+    let (t1, t2) = (Cell::new(false), Cell::new(false));
+    let (g1, g2) = (Gated { inner: &store, turn: &t1 }, Gated { inner: &store, turn: &t2 });
+    let (r1, r2) = (kvgen::Repo::<Member, _>::new(&g1), kvgen::Repo::<Member, _>::new(&g2));
+    let (keep, moving) = (member("x", "v@x", "t2"), member("x", "w@x", "t1"));
+    let mut w2 = Stepper::new(&t2, r2.put(&keep));
+    w2.step(2); // bulk read (x = v@x), claim v@x -> Held
+    let mut w = Stepper::new(&t1, r1.put(&moving));
+    w.step(5); // bulk read, claim w@x, entry w@x, record, commit w@x
+    assert_eq!(carriers(&store, "w@x"), ["x"]);
+
+    clock.set(t + 20);
+    w2.finish().unwrap();
+    assert_eq!(carriers(&store, "v@x"), ["x"]);
+
+    clock.set(t + 95);
+    w.finish().unwrap(); // release v@x, drop its entry
+
+    clock.set(t + 96);
+    let z = block_on(members.create(&member("z", "v@x", "t1")));
+    let both = carriers(&store, "v@x");
+    assert!(both.len() <= 1, "v@x carried by {both:?} (z's create gave {z:?})");
+}
