@@ -6,9 +6,9 @@
 //! coordinator's), and whether it needs an assumption violated. They are
 //! expected to FAIL on the code they were written against.
 
-use kvgen::coord::{BoxFuture, Coordinate, Request, Response, LEASE_MS, MARGIN_MS, SETTLE_MS};
+use kvgen::coord::{BoxFuture, Coordinate, Request, Response, LEASE_MS, MARGIN_MS};
 use kvgen::{
-    Entry, Error, KvModel, KvStore, ListOptions, ListResult, Lock, ManualClock, MemoryStore, PutOptions, RateLimiter,
+    Entry, KvModel, KvStore, ListOptions, ListResult, Lock, ManualClock, MemoryStore, PutOptions, RateLimiter,
 };
 use pollster::block_on;
 use serde::{Deserialize, Serialize};
