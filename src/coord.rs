@@ -16,8 +16,9 @@
 //! *pending* for a lease ([`LEASE_MS`]) while the write runs, then
 //! *committed* once the record is written. A record that no longer carries a
 //! value releases it. A claim held by another record is a conflict, except
-//! when it has settled (its lease, or its commit, is more than [`SETTLE_MS`]
-//! old, KV's propagation bound): the writer then reads the holder's record
+//! when it has settled (the last lease of any writer of its holder ended
+//! more than [`SETTLE_MS`] ago, KV's propagation bound): the writer then
+//! reads the holder's record
 //! on KV and takes the claim over if that record does not carry the value
 //! (it was deleted, expired, moved to another value, or its writer died
 //! before writing it). Each change of a cell bumps its generation, so a
@@ -76,11 +77,10 @@ pub enum Request {
         holder: String,
     },
     /// Gives up `holder`'s claim: its record no longer carries the value.
-    /// A claim made or reaffirmed in the last [`LEASE_MS`] + [`SETTLE_MS`]
-    /// is not freed at once (another writer of the same record may be
-    /// writing the value, or a read may not show it yet): it becomes
-    /// releasing, and is taken over once it settles and KV shows the record
-    /// without the value.
+    /// The value is not freed by this alone (another writer of the same
+    /// record may have written it back, which only KV shows): the claim
+    /// becomes uncommitted, and the next claimant takes it over once it has
+    /// settled and KV shows the record without the value.
     Release {
         /// The holder.
         holder: String,
@@ -216,10 +216,13 @@ pub enum Cell {
         holder: String,
         /// Bumped by every change.
         gen: u64,
-        /// `Some(until)` while pending, `None` once committed.
-        pending_until: Option<u64>,
-        /// When the claim was made or last committed, ms.
-        since: u64,
+        /// Whether a writer committed it (its record was written) and no
+        /// release came since; an uncommitted claim is pending or releasing.
+        committed: bool,
+        /// The latest lease end granted to any writer of the holder, ms:
+        /// every KV write carrying the value by the holder's writers lands
+        /// before it. A commit does not shorten it.
+        until: u64,
     },
     /// A lock.
     Lock {
@@ -246,12 +249,10 @@ fn refused(cell: Option<Cell>, message: &str) -> (Option<Cell>, Response) {
     (cell, Response::Refused { message: message.to_string() })
 }
 
-/// Whether a claim may be checked against KV at `now`.
-fn settled(pending_until: Option<u64>, since: u64, now: u64) -> bool {
-    match pending_until {
-        Some(until) => now >= until.saturating_add(SETTLE_MS),
-        None => now >= since.saturating_add(SETTLE_MS),
-    }
+/// Whether a claim may be checked against KV at `now`: KV's propagation
+/// time after the last lease of any of the holder's writers ended.
+fn settled(until: u64, now: u64) -> bool {
+    now >= until.saturating_add(SETTLE_MS)
 }
 
 /// Applies `request` to the cell of one name at time `now` (ms): the new
@@ -261,38 +262,34 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
     match request {
         R::Claim { holder, lease_ms } => claim(cell, holder, *lease_ms, now),
         R::Commit { holder } => match cell {
-            Some(Cell::Claim { holder: h, gen, .. }) if h == *holder => {
-                (Some(Cell::Claim { holder: h, gen: gen + 1, pending_until: None, since: now }), Response::Done)
+            Some(Cell::Claim { holder: h, gen, until, .. }) if h == *holder => {
+                (Some(Cell::Claim { holder: h, gen: gen + 1, committed: true, until }), Response::Done)
             }
             Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
             other => (other, Response::NotHolder),
         },
+        // A release never frees the value by itself: another writer of the
+        // same record may have written it back, which only KV can tell. The
+        // claim becomes uncommitted, and the next claimant checks KV once it
+        // has settled (at once when the holder's last lease is long over).
         R::Release { holder } => match cell {
-            Some(Cell::Claim { holder: h, gen, pending_until, since }) if h == *holder => {
-                let quiet = pending_until.is_none() && now >= since.saturating_add(LEASE_MS + SETTLE_MS);
-                if quiet {
-                    (Some(Cell::Free { gen: gen + 1 }), Response::Done)
-                } else {
-                    let until = pending_until.unwrap_or(0).max(since.saturating_add(LEASE_MS));
-                    (Some(Cell::Claim { holder: h, gen: gen + 1, pending_until: Some(until), since }), Response::Done)
-                }
+            Some(Cell::Claim { holder: h, gen, until, .. }) if h == *holder => {
+                (Some(Cell::Claim { holder: h, gen: gen + 1, committed: false, until }), Response::Done)
             }
             Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
             other => (other, Response::NotHolder),
         },
         R::Abandon { holder, gen } => match cell {
-            Some(Cell::Claim { holder: h, gen: g, pending_until: Some(_), .. }) if h == *holder && g == *gen => {
+            Some(Cell::Claim { holder: h, gen: g, committed: false, .. }) if h == *holder && g == *gen => {
                 (Some(Cell::Free { gen: g + 1 }), Response::Done)
             }
             Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
             other => (other, Response::NotHolder),
         },
         R::TakeOver { holder, from, gen, lease_ms } => match cell {
-            Some(Cell::Claim { holder: h, gen: g, pending_until, since })
-                if h == *from && g == *gen && settled(pending_until, since, now) =>
-            {
+            Some(Cell::Claim { holder: h, gen: g, until, .. }) if h == *from && g == *gen && settled(until, now) => {
                 let until = now.saturating_add(*lease_ms);
-                let cell = Cell::Claim { holder: holder.clone(), gen: g + 1, pending_until: Some(until), since: now };
+                let cell = Cell::Claim { holder: holder.clone(), gen: g + 1, committed: false, until };
                 (Some(cell), Response::Granted { gen: g + 1, until, fresh: true })
             }
             // Anything else: the claim changed since it was checked; a new
@@ -300,11 +297,12 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
             other => claim(other, holder, *lease_ms, now),
         },
         R::Confirm { from, gen } => match cell {
-            Some(Cell::Claim { holder: h, gen: g, pending_until: Some(_), .. }) if h == *from && g == *gen => {
-                (Some(Cell::Claim { holder: h, gen: g + 1, pending_until: None, since: now }), Response::Done)
+            Some(Cell::Claim { holder: h, gen: g, committed: false, until }) if h == *from && g == *gen => {
+                (Some(Cell::Claim { holder: h, gen: g + 1, committed: true, until }), Response::Done)
             }
             other => (other, Response::NotHolder),
         },
+        R::Acquire { lease_ms: 0, .. } => refused(cell, "a lock's lease must be at least 1 ms"),
         R::Acquire { token, lease_ms } => match cell {
             None | Some(Cell::Free { .. }) => lock(token, *lease_ms, now),
             Some(Cell::Lock { token: t, until }) if t == *token || until <= now => lock(token, *lease_ms, now),
@@ -344,36 +342,32 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
 }
 
 fn claim(cell: Option<Cell>, holder: &str, lease_ms: u64, now: u64) -> (Option<Cell>, Response) {
-    let until = now.saturating_add(lease_ms);
+    let lease = now.saturating_add(lease_ms);
     match cell {
         None | Some(Cell::Free { .. }) => {
             let gen = match cell {
                 Some(Cell::Free { gen }) => gen + 1,
                 _ => 1,
             };
-            let cell = Cell::Claim { holder: holder.to_string(), gen, pending_until: Some(until), since: now };
-            (Some(cell), Response::Granted { gen, until, fresh: true })
+            let cell = Cell::Claim { holder: holder.to_string(), gen, committed: false, until: lease };
+            (Some(cell), Response::Granted { gen, until: lease, fresh: true })
         }
-        Some(Cell::Claim { holder: h, gen, pending_until, since }) => {
+        Some(Cell::Claim { holder: h, gen, committed, until }) => {
             if h == holder {
                 // The same record's writer (a retry, or two writes of one
                 // record): the claim is reaffirmed with a new generation, so
-                // a take-over checked before it fails.
-                match pending_until {
-                    Some(p) => {
-                        let until = until.max(p);
-                        let cell = Cell::Claim { holder: h, gen: gen + 1, pending_until: Some(until), since: now };
-                        (Some(cell), Response::Granted { gen: gen + 1, until, fresh: false })
-                    }
-                    None => {
-                        let cell = Cell::Claim { holder: h, gen: gen + 1, pending_until: None, since: now };
-                        (Some(cell), Response::Held { until })
-                    }
-                }
+                // a take-over checked before it fails, and its lease end
+                // covers this writer too.
+                let cell = Cell::Claim { holder: h, gen: gen + 1, committed, until: until.max(lease) };
+                let answer = if committed {
+                    Response::Held { until: lease }
+                } else {
+                    Response::Granted { gen: gen + 1, until: lease, fresh: false }
+                };
+                (Some(cell), answer)
             } else {
-                let verify = settled(pending_until, since, now);
-                let answer = Response::Denied { holder: h.clone(), gen, verify };
-                (Some(Cell::Claim { holder: h, gen, pending_until, since }), answer)
+                let answer = Response::Denied { holder: h.clone(), gen, verify: settled(until, now) };
+                (Some(Cell::Claim { holder: h, gen, committed, until }), answer)
             }
         }
         other => refused(other, "not a claim"),
@@ -613,7 +607,8 @@ impl<'a> RateLimiter<'a> {
     }
 
     async fn call(&self, key: &str, cost: u32) -> Result<RateDecision> {
-        let name = format!("rate:{}:{key}", self.name);
+        // The name's length first, so no name and key join like another pair.
+        let name = format!("rate:{}:{}:{key}", self.name.len(), self.name);
         let request = Request::Hit { limit: self.limit, window_ms: self.window_ms, sliding: self.sliding, cost };
         match self.coord.call(&name, &request).await? {
             Response::Rate { allowed, remaining, reset_at } => Ok(RateDecision { allowed, remaining, reset_at }),
@@ -655,7 +650,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_is_claimed_by_one_holder_until_released() {
+    fn a_value_is_claimed_by_one_holder_and_released_values_are_checked_before_they_are_taken() {
         let mut c = None;
         assert!(matches!(run(&mut c, claim("a"), 0), Response::Granted { gen: 1, until: LEASE_MS, fresh: true }));
         assert!(matches!(run(&mut c, claim("b"), 1), Response::Denied { verify: false, .. }));
@@ -663,40 +658,16 @@ mod tests {
         assert_eq!(run(&mut c, Request::Commit { holder: "a".into() }, 2), Response::Done);
         assert_eq!(run(&mut c, claim("a"), 3), Response::Held { until: 3 + LEASE_MS });
         assert_eq!(run(&mut c, Request::Release { holder: "b".into() }, 4), Response::NotHolder);
-        // Released long after its last write: free at once.
-        let quiet = 3 + LEASE_MS + SETTLE_MS;
-        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, quiet), Response::Done);
-        assert!(matches!(run(&mut c, claim("b"), quiet), Response::Granted { gen: 5, fresh: true, .. }));
-    }
-
-    #[test]
-    fn a_value_released_soon_after_a_write_is_checked_before_it_is_taken() {
-        let mut c = None;
-        run(&mut c, claim("a"), 0);
-        run(&mut c, Request::Commit { holder: "a".into() }, 10);
-        // Released 10 ms after the commit: another writer of `a` may be
-        // writing the value, so it is not free at once.
-        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 20), Response::Done);
-        assert!(matches!(run(&mut c, claim("b"), 21), Response::Denied { verify: false, .. }));
-        // It settles a lease and a settle time after the commit.
-        let settled = 10 + LEASE_MS + SETTLE_MS;
+        // A release never frees by itself: another writer of `a` may have
+        // written the value back. Once `a`'s last lease has settled, the next
+        // claimant checks KV and takes it over.
+        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 4), Response::Done);
+        assert!(matches!(run(&mut c, claim("b"), 5), Response::Denied { verify: false, .. }));
+        let settled = 3 + LEASE_MS + SETTLE_MS;
         assert!(matches!(run(&mut c, claim("b"), settled - 1), Response::Denied { verify: false, .. }));
         let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("b"), settled) else { panic!() };
         let take = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
-        assert!(matches!(run(&mut c, take, settled), Response::Granted { .. }));
-    }
-
-    #[test]
-    fn only_a_fresh_untouched_grant_is_abandoned() {
-        let mut c = None;
-        let Response::Granted { gen, fresh: true, .. } = run(&mut c, claim("a"), 0) else { panic!() };
-        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 1), Response::Done);
-        assert!(matches!(c, Some(Cell::Free { .. })));
-        // A second writer of `a` reaffirms the claim: the first's abandon is void.
-        let Response::Granted { gen, .. } = run(&mut c, claim("a"), 2) else { panic!() };
-        assert!(matches!(run(&mut c, claim("a"), 3), Response::Granted { fresh: false, .. }));
-        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 4), Response::NotHolder);
-        assert!(matches!(c, Some(Cell::Claim { .. })));
+        assert!(matches!(run(&mut c, take, settled), Response::Granted { fresh: true, .. }));
     }
 
     #[test]
@@ -714,12 +685,25 @@ mod tests {
         assert!(matches!(run(&mut c, ok.clone(), at), Response::Granted { .. }));
         // Replaying the take-over is a plain claim by the new holder.
         assert!(matches!(run(&mut c, ok, at), Response::Granted { fresh: false, .. }));
-        // Committed: settled SETTLE_MS after the commit.
+        // Committed: settled SETTLE_MS after the holder's last lease.
         run(&mut c, Request::Commit { holder: "b".into() }, at + 10);
-        assert!(matches!(run(&mut c, claim("a"), at + 10 + SETTLE_MS - 1), Response::Denied { verify: false, .. }));
-        let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("a"), at + 10 + SETTLE_MS) else { panic!() };
-        // Confirm applies to pending claims only.
-        assert_eq!(run(&mut c, Request::Confirm { from: "b".into(), gen }, at + 10 + SETTLE_MS), Response::NotHolder);
+        let settled = at + LEASE_MS + SETTLE_MS;
+        assert!(matches!(run(&mut c, claim("a"), settled - 1), Response::Denied { verify: false, .. }));
+        let Response::Denied { gen, verify: true, .. } = run(&mut c, claim("a"), settled) else { panic!() };
+        // Confirm applies to uncommitted claims only.
+        assert_eq!(run(&mut c, Request::Confirm { from: "b".into(), gen }, settled), Response::NotHolder);
+    }
+
+    #[test]
+    fn a_commit_keeps_the_lease_of_every_writer_of_the_holder() {
+        let mut c = None;
+        run(&mut c, claim("a"), 0);
+        // A second writer of `a` claims a ms later, then the first commits.
+        run(&mut c, claim("a"), 1);
+        run(&mut c, Request::Commit { holder: "a".into() }, 2);
+        // The second writer may write until LEASE_MS + 1: settled only after that.
+        assert!(matches!(run(&mut c, claim("b"), LEASE_MS + SETTLE_MS), Response::Denied { verify: false, .. }));
+        assert!(matches!(run(&mut c, claim("b"), LEASE_MS + 1 + SETTLE_MS), Response::Denied { verify: true, .. }));
     }
 
     #[test]
@@ -727,11 +711,24 @@ mod tests {
         let mut c = None;
         run(&mut c, claim("a"), 0);
         let Response::Denied { gen, .. } = run(&mut c, claim("b"), LEASE_MS + SETTLE_MS) else { panic!() };
-        // `a` releases and claims again: `b`'s check of the old claim is void.
+        // `a` abandons and claims again: `b`'s check of the old claim is void.
         run(&mut c, Request::Abandon { holder: "a".into(), gen: 1 }, LEASE_MS + SETTLE_MS);
         run(&mut c, claim("a"), LEASE_MS + SETTLE_MS);
         let late = Request::TakeOver { holder: "b".into(), from: "a".into(), gen, lease_ms: LEASE_MS };
         assert!(matches!(run(&mut c, late, LEASE_MS + SETTLE_MS + 1), Response::Denied { verify: false, .. }));
+    }
+
+    #[test]
+    fn only_a_fresh_untouched_grant_is_abandoned() {
+        let mut c = None;
+        let Response::Granted { gen, fresh: true, .. } = run(&mut c, claim("a"), 0) else { panic!() };
+        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 1), Response::Done);
+        assert!(matches!(c, Some(Cell::Free { .. })));
+        // A second writer of `a` reaffirms the claim: the first's abandon is void.
+        let Response::Granted { gen, .. } = run(&mut c, claim("a"), 2) else { panic!() };
+        assert!(matches!(run(&mut c, claim("a"), 3), Response::Granted { fresh: false, .. }));
+        assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 4), Response::NotHolder);
+        assert!(matches!(c, Some(Cell::Claim { .. })));
     }
 
     #[test]
@@ -748,6 +745,11 @@ mod tests {
         assert_eq!(c, None);
         assert!(matches!(run(&mut c, claim("x"), 0), Response::Granted { .. }));
         assert!(matches!(run(&mut c, acq("a"), 0), Response::Refused { .. }));
+        // A lock with no lease would be everyone's at once.
+        let mut c = None;
+        let zero = Request::Acquire { token: "a".into(), lease_ms: 0 };
+        assert!(matches!(run(&mut c, zero, 0), Response::Refused { .. }));
+        assert_eq!(c, None);
     }
 
     #[test]
@@ -785,7 +787,7 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(json, r#"{"op":"take_over","holder":"a","from":"b","gen":3,"lease_ms":5}"#);
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
-        let cell = Cell::Claim { holder: "a".into(), gen: 2, pending_until: None, since: 9 };
+        let cell = Cell::Claim { holder: "a".into(), gen: 2, committed: true, until: 9 };
         let json = serde_json::to_string(&cell).unwrap();
         assert_eq!(serde_json::from_str::<Cell>(&json).unwrap(), cell);
     }

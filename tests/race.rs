@@ -220,7 +220,7 @@ fn two_creates_of_one_strict_value_give_exactly_one_success_at_every_interleavin
         let cells = store.coordination().names();
         assert_eq!(cells, ["APP/member.email:same@x"], "{schedule:?}");
         match store.coordination().cell(&cells[0]) {
-            Some(kvgen::coord::Cell::Claim { holder, pending_until: None, .. }) => assert_eq!(holder, winner),
+            Some(kvgen::coord::Cell::Claim { holder, committed: true, .. }) => assert_eq!(holder, winner),
             other => panic!("{schedule:?}: {other:?}"),
         }
     }

@@ -264,10 +264,7 @@ fn a_settled_claim_whose_record_carries_the_value_is_confirmed_not_taken() {
     let commit_at = probe.operations();
     faulty.fail_at(commit_at, Fault::Timeout);
     assert!(Faulty::drive(Member::repo(&faulty).create(&member("w", "w@x", "t"))).is_none());
-    assert!(matches!(
-        store.coordination().cell("APP/member.email:w@x"),
-        Some(Cell::Claim { pending_until: Some(_), .. })
-    ));
+    assert!(matches!(store.coordination().cell("APP/member.email:w@x"), Some(Cell::Claim { committed: false, .. })));
     clock.advance((LEASE_MS + SETTLE_MS) / 1000);
     // Without the unique entry (not visible at this location), KV's own check
     // passes: the coordinator's settled claim is checked against the record.
@@ -276,7 +273,7 @@ fn a_settled_claim_whose_record_carries_the_value_is_confirmed_not_taken() {
     let taken = block_on(members.create(&member("other", "w@x", "t")));
     assert!(matches!(taken, Err(Error::UniqueViolation { ref holder, .. }) if holder == "w"), "{taken:?}");
     // Confirmed on the dead writer's behalf.
-    assert!(matches!(store.coordination().cell("APP/member.email:w@x"), Some(Cell::Claim { pending_until: None, .. })));
+    assert!(matches!(store.coordination().cell("APP/member.email:w@x"), Some(Cell::Claim { committed: true, .. })));
 }
 
 #[test]
