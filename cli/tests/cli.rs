@@ -1064,3 +1064,38 @@ fn bad_input_coordinator_false_with_a_strict_model() {
         "error: kvgen.toml:1:1: `coordinator = false`, but model `User` (src/lib.rs:4:12) has a strict unique index, claimed on the coordinator Durable Object: remove `coordinator = false` or the `strict`\n",
     );
 }
+
+#[test]
+fn bad_input_durable_objects_or_migrations_kvgen_would_overwrite() {
+    let config = format!("coordinator = true\n{COORDINATOR_ONLY}");
+    let ids = "[[kv_namespaces]]\nbinding = \"APP\"\nid = \"a\"\n";
+    for (toml, stderr) in [
+        (
+            format!("durable_objects = \"rooms\"\n{ids}"),
+            "error: wrangler.toml:1:1: `durable_objects` is not a table: kvgen adds the coordinator's binding to its `bindings`\n",
+        ),
+        (
+            format!("migrations = \"v1\"\n{ids}\n[env.staging]\ndurable_objects.bindings = 1\n"),
+            "error: wrangler.toml:1:1: `migrations` is not a list of { tag = .., new_sqlite_classes = [..] } tables: kvgen adds the coordinator's there\nerror: wrangler.toml:7:17: `env.staging.durable_objects.bindings` is not a list of { name = .., class_name = .. } tables: kvgen adds the coordinator's there\n",
+        ),
+    ] {
+        bad_input(&[("kvgen.toml", &config), ("wrangler.toml", &toml)], stderr);
+    }
+    let config = config.replace("wrangler.toml", "wrangler.jsonc");
+    bad_input(
+        &[
+            ("kvgen.toml", &config),
+            (
+                "wrangler.jsonc",
+                "{\n  \"durable_objects\": [],\n  \"env\": {\n    \"staging\": { \"migrations\": {} },\n    \"production\": { \"durable_objects\": { \"bindings\": [\"ROOMS\"] } }\n  }\n}\n",
+            ),
+        ],
+        "error: wrangler.jsonc:2:22: `durable_objects` is not an object: kvgen adds the coordinator's binding to its `bindings`\nerror: wrangler.jsonc:4:32: `env.staging.migrations` is not an array of objects: kvgen adds the coordinator's there\nerror: wrangler.jsonc:5:54: `env.production.durable_objects.bindings` is not an array of objects: kvgen adds the coordinator's there\n",
+    );
+    // Without the coordinator, kvgen leaves these alone.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kvgen.toml"), COORDINATOR_ONLY).unwrap();
+    let toml = format!("durable_objects = \"rooms\"\n{ids}\n[env.staging]\n\n[env.production]\n");
+    fs::write(dir.path().join("wrangler.toml"), &toml).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+}

@@ -332,7 +332,40 @@ fn check_toml_shape(project: &Project, path: &Path, text: &str, doc: &toml_edit:
         }
     };
     let root = doc.as_table();
+    // What kvgen edits for the coordinator: `durable_objects` a table, its `bindings` and
+    // `migrations` lists of tables (else kvgen would have to drop them to add its own).
+    let coordinator = project.needs_coordinator();
+    let coordinator_shape = |table: &dyn TableLike, within: &str, fallback, problems: &mut Vec<Diagnostic>| {
+        if !coordinator {
+            return;
+        }
+        let list = |table: &dyn TableLike, within: &str, key: &str, what: &str, problems: &mut Vec<Diagnostic>| {
+            let Some(item) = table.get(key) else { return };
+            let tables = match item {
+                Item::ArrayOfTables(_) => true,
+                Item::Value(Value::Array(a)) => a.iter().all(|v| v.is_inline_table()),
+                _ => false,
+            };
+            if !tables {
+                problems.push(at(
+                    toml_pos(text, table, key, fallback),
+                    format!("`{within}{key}` is not a list of {{ {what} }} tables: kvgen adds the coordinator's there"),
+                ));
+            }
+        };
+        if let Some(item) = table.get("durable_objects") {
+            match item.as_table_like() {
+                Some(d) => list(d, &format!("{within}durable_objects."), "bindings", "name = .., class_name = ..", problems),
+                None => problems.push(at(
+                    toml_pos(text, table, "durable_objects", fallback),
+                    format!("`{within}durable_objects` is not a table: kvgen adds the coordinator's binding to its `bindings`"),
+                )),
+            }
+        }
+        list(table, within, "migrations", "tag = .., new_sqlite_classes = [..]", problems);
+    };
     kv_shape(root, "", None, &mut problems);
+    coordinator_shape(root, "", None, &mut problems);
     if let Some(envs) = root.get("env") {
         let env_pos = toml_pos(text, root, "env", None);
         match envs.as_table_like() {
@@ -342,7 +375,10 @@ fn check_toml_shape(project: &Project, path: &Path, text: &str, doc: &toml_edit:
                     let pos = toml_pos(text, envs, name, env_pos);
                     match item.as_table_like() {
                         None => problems.push(at(pos, format!("`env.{name}` is not a table"))),
-                        Some(t) => kv_shape(t, &format!("env.{name}."), pos, &mut problems),
+                        Some(t) => {
+                            kv_shape(t, &format!("env.{name}."), pos, &mut problems);
+                            coordinator_shape(t, &format!("env.{name}."), pos, &mut problems);
+                        }
                     }
                     // Every environment of the wrangler config must have ids for every binding.
                     if !namespaces.is_empty() && !namespaces.values().all(|ns| ns.env.contains_key(name)) {
@@ -787,7 +823,52 @@ fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
             seen.push(name);
         }
     };
+    // What kvgen edits for the coordinator (see `check_toml_shape`).
+    let coordinator = project.needs_coordinator();
+    let coordinator_shape = |obj: &Object, within: &str, problems: &mut Vec<Diagnostic>| {
+        if !coordinator {
+            return;
+        }
+        let list = |obj: &Object, key: &str, within: &str, problems: &mut Vec<Diagnostic>| {
+            let (first, second) = first_of(obj, key);
+            if let Some(offset) = second {
+                problems.push(at(
+                    offset,
+                    format!("`{within}{key}` is given twice; a reader keeps the last one: merge them into one"),
+                ));
+            }
+            let Some(prop) = first else { return };
+            let objects = match &prop.value {
+                Value::Array(a) => a.elements.iter().all(|e| matches!(e, Value::Object(_))),
+                _ => false,
+            };
+            if !objects {
+                problems.push(at(
+                    prop.value.range().start,
+                    format!("`{within}{key}` is not an array of objects: kvgen adds the coordinator's there"),
+                ));
+            }
+        };
+        let (durable, second) = first_of(obj, "durable_objects");
+        if let Some(offset) = second {
+            problems.push(at(
+                offset,
+                format!("`{within}durable_objects` is given twice; a reader keeps the last one: merge them into one"),
+            ));
+        }
+        if let Some(durable) = durable {
+            match &durable.value {
+                Value::Object(d) => list(d, "bindings", &format!("{within}durable_objects."), problems),
+                other => problems.push(at(
+                    other.range().start,
+                    format!("`{within}durable_objects` is not an object: kvgen adds the coordinator's binding to its `bindings`"),
+                )),
+            }
+        }
+        list(obj, "migrations", within, problems);
+    };
     kv_array(&root, "", &mut problems);
+    coordinator_shape(&root, "", &mut problems);
     let (env, second_env) = first_of(&root, "env");
     if let Some(offset) = second_env {
         problems.push(at(offset, "`env` is given twice; a reader keeps the last one: merge them into one".into()));
@@ -807,7 +888,10 @@ fn check_jsonc_shape(project: &Project, path: &Path, text: &str) -> Result<()> {
                     }
                     seen.push(name);
                     match &prop.value {
-                        Value::Object(inner) => kv_array(inner, &format!("env.{name}."), &mut problems),
+                        Value::Object(inner) => {
+                            kv_array(inner, &format!("env.{name}."), &mut problems);
+                            coordinator_shape(inner, &format!("env.{name}."), &mut problems);
+                        }
                         other => problems.push(at(other.range().start, format!("`env.{name}` is not an object"))),
                     }
                     // Every environment of the wrangler config must have ids for every binding.
