@@ -1099,3 +1099,43 @@ fn bad_input_durable_objects_or_migrations_kvgen_would_overwrite() {
     fs::write(dir.path().join("wrangler.toml"), &toml).unwrap();
     stdout(kvgen().current_dir(dir.path()).arg("generate"));
 }
+
+#[test]
+fn the_coordinator_names_are_those_of_the_runtime() {
+    let coord = fs::read_to_string(repo().join("src/coord.rs")).unwrap();
+    for (name, value) in [
+        ("COORDINATOR_BINDING", kvgen_codegen::wrangler::COORDINATOR_BINDING),
+        ("COORDINATOR_CLASS", kvgen_codegen::wrangler::COORDINATOR_CLASS),
+    ] {
+        assert!(
+            coord.contains(&format!("pub const {name}: &str = {value:?};")),
+            "{name} is not {value:?} in src/coord.rs"
+        );
+    }
+}
+
+#[test]
+fn wrangler_toml_inline_lists_and_environments_get_the_coordinator_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kvgen.toml"), format!("coordinator = true\n{COORDINATOR_ONLY}")).unwrap();
+    let toml = "name = \"w\"\nmigrations = [{ tag = \"v1\", new_classes = [\"Rooms\"] }]\nkv_namespaces = [{ binding = \"APP\", id = \"a\" }]\n\n[durable_objects]\nbindings = [{ name = \"ROOMS\", class_name = \"Rooms\" }]\n\n[env]\nstaging = { name = \"w-staging\" }\nproduction = { name = \"w-production\", migrations = [] }\n";
+    fs::write(dir.path().join("wrangler.toml"), toml).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let after = fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    assert!(
+        after.contains("migrations = [{ tag = \"v1\", new_classes = [\"Rooms\"] }, { tag = \"kvgen-coordinator-v1\", new_sqlite_classes = [\"KvgenCoordinator\"] }]\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("bindings = [{ name = \"ROOMS\", class_name = \"Rooms\" }, { name = \"KVGEN_COORDINATOR\", class_name = \"KvgenCoordinator\" }]\n"),
+        "{after}"
+    );
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    for env in ["staging", "production"] {
+        assert_eq!(names(&doc["env"][env]["durable_objects"]["bindings"], "name"), ["KVGEN_COORDINATOR"], "{after}");
+    }
+    // Production lists migrations of its own, which wrangler reads instead of the top-level ones.
+    assert!(doc["env"]["staging"].get("migrations").is_none(), "{after}");
+    assert_eq!(names(&doc["env"]["production"]["migrations"], "tag"), ["kvgen-coordinator-v1"]);
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+}
