@@ -1006,6 +1006,31 @@ fn check_reports_an_altered_or_missing_coordinator_as_drift() {
         stdout(kvgen().current_dir(dir.path()).arg("generate"));
         assert_eq!(fs::read_to_string(dir.path().join("wrangler.toml")).unwrap(), after);
     }
+    // Kvgen's migration creating other classes only: it gets the class, the others kept.
+    let dir = coordinator_dir("toml");
+    let others = after.replace("new_sqlite_classes = [\"KvgenCoordinator\"]", "new_sqlite_classes = [\"Other\"]");
+    fs::write(dir.path().join("wrangler.toml"), &others).unwrap();
+    kvgen().current_dir(dir.path()).arg("check").assert().code(1);
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let fixed = fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    assert!(fixed.contains("new_sqlite_classes = [\"Other\", \"KvgenCoordinator\"]"), "{fixed}");
+    // In JSONC too: another class behind the binding, and kvgen's migration creating nothing.
+    let after_jsonc = fs::read_to_string(fixtures.join("after.jsonc")).unwrap();
+    let altered = after_jsonc
+        .replacen("\"class_name\": \"KvgenCoordinator\"", "\"class_name\": \"Other\"", 1)
+        .replacen("\"new_sqlite_classes\": [\"KvgenCoordinator\"]", "\"new_sqlite_classes\": []", 1);
+    assert_ne!(altered, after_jsonc);
+    let dir = coordinator_dir("jsonc");
+    fs::write(dir.path().join("wrangler.jsonc"), &altered).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("kvgen: stale: wrangler.jsonc") && out.contains("\"class_name\": \"Other\""), "{out}");
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let fixed = fs::read_to_string(dir.path().join("wrangler.jsonc")).unwrap();
+    assert_eq!(fixed.matches("\"class_name\": \"KvgenCoordinator\"").count(), 3, "{fixed}");
+    assert_eq!(fixed.matches("\"tag\": \"kvgen-coordinator-v1\"").count(), 2, "{fixed}");
+    assert_eq!(fixed.matches("[\"KvgenCoordinator\"]").count(), 2, "{fixed}");
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
     // A migration of the user's that creates the class (in `new_classes`) is enough.
     let theirs = after
         .replace(migration, "")

@@ -593,7 +593,11 @@ fn set_toml_coordinator(table: &mut dyn toml_edit::TableLike, inline: bool, anch
         anchor,
         toml_creates_coordinator,
         |t| t.get("tag").and_then(|v| v.as_str()) == Some(COORDINATOR_MIGRATION),
-        |t| set_toml_value(t, "new_sqlite_classes", classes()),
+        // Kvgen's migration no longer creating the class: it gets the class again, other classes kept.
+        |t| match t.get_mut("new_sqlite_classes").and_then(|i| i.as_array_mut()) {
+            Some(list) => list.push(COORDINATOR_CLASS),
+            None => set_toml_value(t, "new_sqlite_classes", classes()),
+        },
         vec![("tag", COORDINATOR_MIGRATION.into()), ("new_sqlite_classes", classes())],
     );
 }
@@ -1021,9 +1025,13 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<Updated> {
         }
         let classes = || CstInputValue::Array(vec![COORDINATOR_CLASS.into()]);
         match list.into_iter().find(|o| string(o, "tag").as_deref() == Some(COORDINATOR_MIGRATION)) {
-            Some(o) => match o.get("new_sqlite_classes") {
-                Some(p) => p.set_value(classes()),
-                None => {
+            // Kvgen's migration no longer creating the class: it gets the class again, other classes kept.
+            Some(o) => match (o.array_value("new_sqlite_classes"), o.get("new_sqlite_classes")) {
+                (Some(list), _) => {
+                    list.append(COORDINATOR_CLASS.into());
+                }
+                (None, Some(p)) => p.set_value(classes()),
+                (None, None) => {
                     o.append("new_sqlite_classes", classes());
                 }
             },
