@@ -1,6 +1,7 @@
 //! Wrangler config: the `[[kv_namespaces]]` entries of every binding, at the
 //! top level and in every `[env.NAME]` (wrangler does not inherit bindings
-//! into environments), as fragments or updated in place.
+//! into environments), as fragments or updated in place; and, when a strict
+//! unique index needs it, the coordinator Durable Object's binding and migration.
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Result};
