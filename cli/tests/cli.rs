@@ -258,7 +258,7 @@ fn bad_input_toml_syntax() {
 fn bad_input_unknown_config_key() {
     bad_input(
         &[("kvgen.toml", "sourcez = [\"src/lib.rs\"]\n")],
-        "error: kvgen.toml:1:1: unknown field `sourcez`, expected one of `sources`, `crate_src`, `output`, `namespaces`, `models`\n",
+        "error: kvgen.toml:1:1: unknown field `sourcez`, expected one of `sources`, `crate_src`, `output`, `namespaces`, `models`, `coordinator`\n",
     );
 }
 
@@ -963,4 +963,271 @@ fn bad_input_typescript_output_not_a_ts_file() {
             &format!("error: kvgen.toml:3:1: `output.typescript` = \"{value}\" {problem}\n"),
         );
     }
+}
+
+/// A folder holding the coordinator fixture's kvgen.toml (a strict model), writing `wrangler.{ext}`.
+fn coordinator_dir(ext: &str) -> tempfile::TempDir {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-coordinator");
+    let dir = tempfile::tempdir().unwrap();
+    let config = fs::read_to_string(fixtures.join("kvgen.toml")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config.replace("\"wrangler.toml\"", &format!("\"wrangler.{ext}\"")))
+        .unwrap();
+    dir
+}
+
+/// `kvgen generate` on the coordinator fixture's `before.{ext}`: stale first, then `after.{ext}`,
+/// current, and unchanged by a second run. Returns the new text.
+fn coordinator_fixture(ext: &str) -> String {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-coordinator");
+    let dir = coordinator_dir(ext);
+    let target = dir.path().join(format!("wrangler.{ext}"));
+    fs::copy(fixtures.join(format!("before.{ext}")), &target).unwrap();
+    let stale = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let stale = String::from_utf8(stale).unwrap();
+    assert!(stale.contains(&format!("kvgen: stale: wrangler.{ext}")), "{stale}");
+    assert!(stale.contains("KVGEN_COORDINATOR"), "{stale}");
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains(&format!("wrote     wrangler.{ext}")), "{out}");
+    let after = fs::read_to_string(&target).unwrap();
+    expectorate::assert_contents(format!("tests/fixtures/wrangler-coordinator/after.{ext}"), &after);
+    let check = stdout(kvgen().current_dir(dir.path()).arg("check"));
+    assert!(check.contains("1 generated file is current"), "{check}");
+    let again = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(again.contains(&format!("unchanged wrangler.{ext}")), "{again}");
+    // `kvgen wrangler --write` agrees with generate.
+    let out = stdout(kvgen().current_dir(dir.path()).args(["wrangler", "--write", &format!("wrangler.{ext}")]));
+    assert_eq!(out, format!("kvgen: unchanged wrangler.{ext}\n"));
+    after
+}
+
+fn names(list: &toml::Value, key: &str) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|t| t[key].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn wrangler_toml_gets_the_coordinator_in_every_environment_keeping_other_durable_objects() {
+    let after = coordinator_fixture("toml");
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    assert_eq!(names(&doc["durable_objects"]["bindings"], "name"), ["ROOMS", "KVGEN_COORDINATOR"]);
+    assert_eq!(doc["durable_objects"]["bindings"][1]["class_name"].as_str(), Some("KvgenCoordinator"));
+    assert_eq!(names(&doc["migrations"], "tag"), ["v1", "kvgen-coordinator-v1"]);
+    assert_eq!(doc["migrations"][1]["new_sqlite_classes"].as_array().unwrap()[0].as_str(), Some("KvgenCoordinator"));
+    let staging = &doc["env"]["staging"];
+    assert_eq!(names(&staging["durable_objects"]["bindings"], "name"), ["ROOMS", "KVGEN_COORDINATOR"]);
+    // The hand-written binding in production, with its script_name, is the one there is.
+    let production = &doc["env"]["production"]["durable_objects"]["bindings"];
+    assert_eq!(names(production, "name"), ["KVGEN_COORDINATOR"]);
+    assert_eq!(production[0]["script_name"].as_str(), Some("my-worker"));
+    // Environments inherit the top-level migrations: none written into them.
+    assert!(staging.get("migrations").is_none() && doc["env"]["production"].get("migrations").is_none());
+    // Comments and everything else are as they were.
+    let before = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-coordinator/before.toml"),
+    )
+    .unwrap();
+    for comment in before.lines().filter_map(|l| l.split('#').nth(1)) {
+        assert!(after.contains(comment), "comment lost: {comment}");
+    }
+}
+
+#[test]
+fn wrangler_jsonc_gets_the_coordinator_in_every_environment_and_its_own_migrations() {
+    let after = coordinator_fixture("jsonc");
+    assert_eq!(after.matches("\"name\": \"KVGEN_COORDINATOR\"").count(), 3, "{after}");
+    assert_eq!(after.matches("\"script_name\": \"my-worker\"").count(), 1, "{after}");
+    // At the top level, and in production, which lists migrations of its own.
+    assert_eq!(after.matches("\"tag\": \"kvgen-coordinator-v1\"").count(), 2, "{after}");
+    assert_eq!(after.matches("\"tag\": \"v1\"").count(), 2, "{after}");
+    assert!(after.contains("// the rooms' storage"), "{after}");
+}
+
+#[test]
+fn check_reports_an_altered_or_missing_coordinator_as_drift() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler-coordinator");
+    let after = fs::read_to_string(fixtures.join("after.toml")).unwrap();
+    let migration = "\n[[migrations]]\ntag = \"kvgen-coordinator-v1\"\nnew_sqlite_classes = [\"KvgenCoordinator\"]\n";
+    assert!(after.contains(migration), "{after}");
+    for (altered, removed, added) in [
+        // Another class behind the binding.
+        (
+            after.replacen("class_name = \"KvgenCoordinator\"", "class_name = \"Other\"", 1),
+            "-class_name = \"Other\"",
+            "+class_name = \"KvgenCoordinator\"",
+        ),
+        // kvgen's migration no longer creating the class.
+        (
+            after.replace("new_sqlite_classes = [\"KvgenCoordinator\"]", "new_sqlite_classes = []"),
+            "-new_sqlite_classes = []",
+            "+new_sqlite_classes = [\"KvgenCoordinator\"]",
+        ),
+        // The migration gone.
+        (after.replace(migration, ""), "", "+tag = \"kvgen-coordinator-v1\""),
+    ] {
+        assert_ne!(altered, after);
+        let dir = coordinator_dir("toml");
+        fs::write(dir.path().join("wrangler.toml"), &altered).unwrap();
+        let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("kvgen: stale: wrangler.toml"), "{out}");
+        assert!(out.contains(removed) && out.contains(added), "{out}");
+        stdout(kvgen().current_dir(dir.path()).arg("generate"));
+        assert_eq!(fs::read_to_string(dir.path().join("wrangler.toml")).unwrap(), after);
+    }
+    // Kvgen's migration creating other classes only: it gets the class, the others kept.
+    let dir = coordinator_dir("toml");
+    let others = after.replace("new_sqlite_classes = [\"KvgenCoordinator\"]", "new_sqlite_classes = [\"Other\"]");
+    fs::write(dir.path().join("wrangler.toml"), &others).unwrap();
+    kvgen().current_dir(dir.path()).arg("check").assert().code(1);
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let fixed = fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    assert!(fixed.contains("new_sqlite_classes = [\"Other\", \"KvgenCoordinator\"]"), "{fixed}");
+    // In JSONC too: another class behind the binding, and kvgen's migration creating nothing.
+    let after_jsonc = fs::read_to_string(fixtures.join("after.jsonc")).unwrap();
+    let altered = after_jsonc
+        .replacen("\"class_name\": \"KvgenCoordinator\"", "\"class_name\": \"Other\"", 1)
+        .replacen("\"new_sqlite_classes\": [\"KvgenCoordinator\"]", "\"new_sqlite_classes\": []", 1);
+    assert_ne!(altered, after_jsonc);
+    let dir = coordinator_dir("jsonc");
+    fs::write(dir.path().join("wrangler.jsonc"), &altered).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("kvgen: stale: wrangler.jsonc") && out.contains("\"class_name\": \"Other\""), "{out}");
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let fixed = fs::read_to_string(dir.path().join("wrangler.jsonc")).unwrap();
+    assert_eq!(fixed.matches("\"class_name\": \"KvgenCoordinator\"").count(), 3, "{fixed}");
+    assert_eq!(fixed.matches("\"tag\": \"kvgen-coordinator-v1\"").count(), 2, "{fixed}");
+    assert_eq!(fixed.matches("[\"KvgenCoordinator\"]").count(), 2, "{fixed}");
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+    // A migration of the user's that creates the class (in `new_classes`) is enough.
+    let theirs = after
+        .replace(migration, "")
+        .replace("new_sqlite_classes = [\"ChatRoom\"]", "new_classes = [\"ChatRoom\", \"KvgenCoordinator\"]");
+    let dir = coordinator_dir("toml");
+    fs::write(dir.path().join("wrangler.toml"), &theirs).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+}
+
+const COORDINATOR_ONLY: &str = "[output]\nwrangler = \"wrangler.toml\"\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.APP.env.staging]\nid = \"s\"\n\n[namespaces.APP.env.production]\nid = \"p\"\n";
+
+#[test]
+fn coordinator_true_without_a_strict_model_writes_it_and_without_either_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kvgen.toml"), COORDINATOR_ONLY).unwrap();
+    let plain = stdout(kvgen().current_dir(dir.path()).arg("wrangler"));
+    assert!(!plain.contains("durable_objects") && !plain.contains("migrations"), "{plain}");
+    let plain = stdout(kvgen().current_dir(dir.path()).args(["wrangler", "--format", "jsonc"]));
+    assert!(!plain.contains("durable_objects") && !plain.contains("migrations"), "{plain}");
+    fs::write(dir.path().join("kvgen.toml"), format!("coordinator = true\n{COORDINATOR_ONLY}")).unwrap();
+    let toml = stdout(kvgen().current_dir(dir.path()).arg("wrangler"));
+    let doc: toml::Table = toml::from_str(&toml).unwrap();
+    assert_eq!(names(&doc["durable_objects"]["bindings"], "class_name"), ["KvgenCoordinator"]);
+    assert_eq!(names(&doc["migrations"], "tag"), ["kvgen-coordinator-v1"]);
+    for env in ["staging", "production"] {
+        assert_eq!(names(&doc["env"][env]["durable_objects"]["bindings"], "name"), ["KVGEN_COORDINATOR"]);
+        assert!(doc["env"][env].get("migrations").is_none(), "{toml}");
+    }
+    let jsonc = stdout(kvgen().current_dir(dir.path()).args(["wrangler", "--format", "jsonc"]));
+    let body: serde_json::Value = serde_json::from_str(jsonc.split_once('\n').unwrap().1).unwrap();
+    assert_eq!(body["durable_objects"]["bindings"][0]["name"], "KVGEN_COORDINATOR");
+    assert_eq!(body["migrations"][0]["new_sqlite_classes"][0], "KvgenCoordinator");
+    assert_eq!(body["env"]["production"]["durable_objects"]["bindings"][0]["class_name"], "KvgenCoordinator");
+    // generate creates a wrangler config holding it, and check then passes.
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let created = fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&created).unwrap();
+    assert_eq!(names(&doc["env"]["staging"]["durable_objects"]["bindings"], "name"), ["KVGEN_COORDINATOR"]);
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+}
+
+#[test]
+fn bad_input_coordinator_false_with_a_strict_model() {
+    let config = format!(
+        "coordinator = false\n{COORDINATOR_ONLY}\n[models.Account]\nbinding = \"APP\"\n\n[models.Account.fields]\nid = {{ type = \"String\", id = true }}\nemail = {{ type = \"String\", unique = true, strict = true }}\n"
+    );
+    bad_input(
+        &[("kvgen.toml", &config)],
+        "error: kvgen.toml:1:1: `coordinator = false`, but model `Account` (kvgen.toml:14:9) has a strict unique index, claimed on the coordinator Durable Object: remove `coordinator = false` or the `strict`\n",
+    );
+    // Rust models too.
+    let model = MODEL
+        .replace("    pub id: String,\n", "    pub id: String,\n    #[kv(unique, strict)]\n    pub email: String,\n");
+    bad_input(
+        &[("kvgen.toml", &format!("coordinator = false\nsources = [\"src/lib.rs\"]\n{COORDINATOR_ONLY}")), ("src/lib.rs", &model)],
+        "error: kvgen.toml:1:1: `coordinator = false`, but model `User` (src/lib.rs:4:12) has a strict unique index, claimed on the coordinator Durable Object: remove `coordinator = false` or the `strict`\n",
+    );
+}
+
+#[test]
+fn bad_input_durable_objects_or_migrations_kvgen_would_overwrite() {
+    let config = format!("coordinator = true\n{COORDINATOR_ONLY}");
+    let ids = "[[kv_namespaces]]\nbinding = \"APP\"\nid = \"a\"\n";
+    for (toml, stderr) in [
+        (
+            format!("durable_objects = \"rooms\"\n{ids}"),
+            "error: wrangler.toml:1:1: `durable_objects` is not a table: kvgen adds the coordinator's binding to its `bindings`\n",
+        ),
+        (
+            format!("migrations = \"v1\"\n{ids}\n[env.staging]\ndurable_objects.bindings = 1\n"),
+            "error: wrangler.toml:1:1: `migrations` is not a list of { tag = .., new_sqlite_classes = [..] } tables: kvgen adds the coordinator's there\nerror: wrangler.toml:7:17: `env.staging.durable_objects.bindings` is not a list of { name = .., class_name = .. } tables: kvgen adds the coordinator's there\n",
+        ),
+    ] {
+        bad_input(&[("kvgen.toml", &config), ("wrangler.toml", &toml)], stderr);
+    }
+    let config = config.replace("wrangler.toml", "wrangler.jsonc");
+    bad_input(
+        &[
+            ("kvgen.toml", &config),
+            (
+                "wrangler.jsonc",
+                "{\n  \"durable_objects\": [],\n  \"env\": {\n    \"staging\": { \"migrations\": {} },\n    \"production\": { \"durable_objects\": { \"bindings\": [\"ROOMS\"] } }\n  }\n}\n",
+            ),
+        ],
+        "error: wrangler.jsonc:2:22: `durable_objects` is not an object: kvgen adds the coordinator's binding to its `bindings`\nerror: wrangler.jsonc:4:32: `env.staging.migrations` is not an array of objects: kvgen adds the coordinator's there\nerror: wrangler.jsonc:5:54: `env.production.durable_objects.bindings` is not an array of objects: kvgen adds the coordinator's there\n",
+    );
+    // Without the coordinator, kvgen leaves these alone.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kvgen.toml"), COORDINATOR_ONLY).unwrap();
+    let toml = format!("durable_objects = \"rooms\"\n{ids}\n[env.staging]\n\n[env.production]\n");
+    fs::write(dir.path().join("wrangler.toml"), &toml).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+}
+
+#[test]
+fn the_coordinator_names_are_those_of_the_runtime() {
+    let coord = fs::read_to_string(repo().join("src/coord.rs")).unwrap();
+    for (name, value) in [
+        ("COORDINATOR_BINDING", kvgen_codegen::wrangler::COORDINATOR_BINDING),
+        ("COORDINATOR_CLASS", kvgen_codegen::wrangler::COORDINATOR_CLASS),
+    ] {
+        assert!(
+            coord.contains(&format!("pub const {name}: &str = {value:?};")),
+            "{name} is not {value:?} in src/coord.rs"
+        );
+    }
+}
+
+#[test]
+fn wrangler_toml_inline_lists_and_environments_get_the_coordinator_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kvgen.toml"), format!("coordinator = true\n{COORDINATOR_ONLY}")).unwrap();
+    let toml = "name = \"w\"\nmigrations = [{ tag = \"v1\", new_classes = [\"Rooms\"] }]\nkv_namespaces = [{ binding = \"APP\", id = \"a\" }]\n\n[durable_objects]\nbindings = [{ name = \"ROOMS\", class_name = \"Rooms\" }]\n\n[env]\nstaging = { name = \"w-staging\" }\nproduction = { name = \"w-production\", migrations = [] }\n";
+    fs::write(dir.path().join("wrangler.toml"), toml).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let after = fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    assert!(
+        after.contains("migrations = [{ tag = \"v1\", new_classes = [\"Rooms\"] }, { tag = \"kvgen-coordinator-v1\", new_sqlite_classes = [\"KvgenCoordinator\"] }]\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("bindings = [{ name = \"ROOMS\", class_name = \"Rooms\" }, { name = \"KVGEN_COORDINATOR\", class_name = \"KvgenCoordinator\" }]\n"),
+        "{after}"
+    );
+    let doc: toml::Table = toml::from_str(&after).unwrap();
+    for env in ["staging", "production"] {
+        assert_eq!(names(&doc["env"][env]["durable_objects"]["bindings"], "name"), ["KVGEN_COORDINATOR"], "{after}");
+    }
+    // Production lists migrations of its own, which wrangler reads instead of the top-level ones.
+    assert!(doc["env"]["staging"].get("migrations").is_none(), "{after}");
+    assert_eq!(names(&doc["env"]["production"]["migrations"], "tag"), ["kvgen-coordinator-v1"]);
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
 }

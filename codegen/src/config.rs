@@ -29,6 +29,11 @@ pub struct Config {
     /// Models declared here rather than in Rust (schema-first), by type name.
     #[serde(default)]
     pub models: IndexMap<String, ModelSpec>,
+    /// Whether the Worker binds the coordinator Durable Object (`KVGEN_COORDINATOR`,
+    /// class `KvgenCoordinator`) that strict unique indexes claim their values on:
+    /// kvgen then writes its binding and migration into the wrangler config.
+    /// Default: when a model has a strict index. `false` with a strict model is an error.
+    pub coordinator: Option<bool>,
 }
 
 /// Output paths, relative to `kvgen.toml`. Each is optional.

@@ -317,7 +317,34 @@ impl Project {
                 }
             }
         }
+        // Strict indexes claim their values on the coordinator: it cannot be switched off under them.
+        if self.config.config.coordinator == Some(false) {
+            if let Some(f) = self.strict_model() {
+                out.push(self.config.diag(
+                    &["coordinator"],
+                    format!(
+                        "`coordinator = false`, but model `{}` ({}) has a strict unique index, claimed on the coordinator Durable Object: remove `coordinator = false` or the `strict`",
+                        f.model.ident,
+                        self.describe(f)
+                    ),
+                ));
+            }
+        }
         out
+    }
+
+    /// The first model with a strict unique index.
+    pub fn strict_model(&self) -> Option<&Found> {
+        self.models.iter().find(|f| f.model.indexes.iter().any(|ix| ix.strict))
+    }
+
+    /// Whether the Worker needs the coordinator Durable Object: `coordinator = true`
+    /// in kvgen.toml, or (unless it says `false`) a model with a strict unique index.
+    pub fn needs_coordinator(&self) -> bool {
+        match self.config.config.coordinator {
+            Some(set) => set,
+            None => self.strict_model().is_some(),
+        }
     }
 
     /// The names the generated `Env` gives its struct, binding fields and
