@@ -54,6 +54,7 @@ pub const NAMES: &[&str] = &[
     "verify_and_repair",
     "raw_kv_edges",
     "cursor_binding",
+    "strict_claims",
 ];
 
 /// Runs the scenario called `name`.
@@ -75,6 +76,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "verify_and_repair" => verify_and_repair(store, scope).await,
         "raw_kv_edges" => raw_kv_edges(store, scope, ctx.now).await,
         "cursor_binding" => cursor_binding(store, scope).await,
+        "strict_claims" => strict_claims(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -536,5 +538,51 @@ async fn cursor_binding<S: KvStore>(s: &S, scope: &str) -> Outcome {
     for bad in ["", "garbage", ".", "0000000000000000.", "0000000000000000.x"] {
         check!(invalid(in_a.list(Page::after(bad, 1)).await.map(|p| p.items.len())), "cursor `{bad}`");
     }
+    Ok(())
+}
+
+/// An account whose email is a strict unique value (claimed on the store's
+/// coordinator: the Durable Object on Workers).
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "strict_account", strict)]
+pub struct StrictAccount {
+    /// The id.
+    #[kv(id)]
+    pub id: String,
+    /// One account per email, even against racing writers.
+    #[kv(unique)]
+    pub email: String,
+}
+
+/// Strict claims on the store's coordinator: a duplicate is refused by the
+/// coordinator even where KV shows no index entry (as at a location that
+/// has not seen it yet), a kept value stays the record's, and a released
+/// value is not free to others until the holder's lease has settled.
+async fn strict_claims<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let accounts = ok!(StrictAccount::repo_scoped(s, scope));
+    let repo = ok!(Repo::<StrictAccount, _>::scoped(s, scope));
+    let account = |id: &str, email: &str| StrictAccount { id: id.into(), email: email.into() };
+    check!(s.coordinator().is_some(), "the store has no coordinator");
+    ok!(accounts.create(&account("a1", "e1@x")).await);
+    let err = accounts.create(&account("a2", "e1@x")).await;
+    check!(matches!(&err, Err(Error::UniqueViolation { index: "email", .. })), "duplicate: {err:?}");
+    // Without the index entry KV's own check passes: the coordinator refuses.
+    let entry = repo.index_key(&account("a1", "e1@x"), 0).expect("an entry key");
+    ok!(s.delete(&entry).await);
+    let err = accounts.create(&account("a2", "e1@x")).await;
+    check!(
+        matches!(&err, Err(Error::UniqueViolation { ref holder, .. }) if holder == "a1"),
+        "duplicate without an entry: {err:?}"
+    );
+    check!(ok!(accounts.get(&"a2".into()).await).is_none(), "the refused create wrote nothing");
+    // A put keeping the value reaffirms it; a move releases it, and the
+    // released value is not free until the holder's lease has settled.
+    ok!(accounts.put(&account("a1", "e1@x")).await);
+    ok!(accounts.put(&account("a1", "e2@x")).await);
+    let err = accounts.create(&account("a3", "e1@x")).await;
+    check!(matches!(&err, Err(Error::UniqueViolation { .. })), "a value released a moment ago: {err:?}");
+    check!(ok!(accounts.find_by_email("e2@x").await).map(|a| a.id) == Some("a1".into()), "the moved value");
+    ok!(accounts.create(&account("a4", "e4@x")).await);
+    check!(ok!(accounts.delete(&"a4".into()).await), "delete");
     Ok(())
 }

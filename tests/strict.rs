@@ -488,3 +488,29 @@ fn random_concurrent_histories_keep_strict_values_single() {
     );
     assert!(succeeded > calls / 4, "{succeeded} of {calls}");
 }
+
+#[test]
+fn locks_limits_and_settled_claims_cost_what_the_readme_says() {
+    let clock = ManualClock::new(1_800_000_000);
+    let store = Metered::new(MemoryStore::with_clock(clock.clone()));
+    let lock = kvgen::Lock::new(&store, "job", "t1", 10_000);
+    assert!(block_on(lock.try_acquire()).unwrap().is_some());
+    assert!(block_on(lock.release()).unwrap());
+    let limiter = kvgen::RateLimiter::fixed(&store, "api", 5, 60_000);
+    assert!(block_on(limiter.hit("u1")).unwrap().allowed);
+    let ops = store.reset();
+    assert_eq!((ops.coordinations, ops.total()), (3, 0), "1 request per acquire, release and hit: {ops}");
+    // A value released by another record, claimed once the holder's lease
+    // has settled: 1 more request and 1 read (the holder's record) than a create.
+    let members = Member::repo(&store);
+    block_on(members.create(&member("m1", "a@x", "t"))).unwrap();
+    block_on(members.put(&member("m1", "b@x", "t"))).unwrap();
+    clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+    store.reset();
+    block_on(members.create(&member("m2", "a@x", "t"))).unwrap();
+    let taken = store.reset();
+    block_on(members.create(&member("m3", "c@x", "t"))).unwrap();
+    let fresh = store.reset();
+    assert_eq!(taken.coordinations, fresh.coordinations + 1, "taken {taken}, fresh {fresh}");
+    assert_eq!(taken.reads, fresh.reads + 1, "taken {taken}, fresh {fresh}");
+}
