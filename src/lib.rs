@@ -41,6 +41,7 @@ mod audit;
 mod error;
 mod fault;
 mod finite;
+pub mod id;
 pub mod key;
 pub mod limits;
 mod memory;
