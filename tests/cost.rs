@@ -37,6 +37,16 @@ struct Setting {
     value: String,
 }
 
+/// A model whose id the repository generates, with one unique index.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Order {
+    #[kv(id, generate = "ulid")]
+    id: String,
+    #[kv(unique)]
+    reference: String,
+}
+
 fn setting(i: usize) -> Setting {
     Setting { name: format!("s{i}"), value: format!("v{i}") }
 }
@@ -150,6 +160,15 @@ fn create_costs_one_bulk_read_and_one_write_per_key() {
     // A put of a new record costs the same.
     block_on(User::repo(&s).put(&user(2))).unwrap();
     assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
+}
+
+#[test]
+fn create_new_costs_what_create_costs() {
+    let s = store();
+    // u = 1, s = 0: 1 bulk read of 2 keys, 2 writes.
+    let mut draft = Order { id: String::new(), reference: "r1".into() };
+    block_on(Order::repo(&s).create_new(&mut draft)).unwrap();
+    assert_cost(&s, ops(0, 1, 2, 0, 0), cost(3, 2, 2, 0, 0));
 }
 
 #[test]
