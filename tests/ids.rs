@@ -94,3 +94,32 @@ fn time_ordered_ids_sort_by_their_time() {
     assert!(is_uuid(&id::new(IdKind::UuidV7).unwrap(), '7'));
     assert!(is_uuid(&id::new(IdKind::UuidV4).unwrap(), '4'));
 }
+
+#[test]
+fn schema_first_models_take_generate_too() {
+    let path = std::path::Path::new("kvgen.toml");
+    let toml = r#"
+[models.Order]
+binding = "APP"
+
+[models.Order.fields]
+id = { type = "String", id = true, generate = "uuid_v7" }
+total = "u32"
+
+[models.Bad]
+binding = "APP"
+
+[models.Bad.fields]
+id = { type = "u64", id = true, generate = "ulid" }
+"#;
+    let config = kvgen_codegen::config::ConfigFile::parse(path, toml.into()).unwrap();
+    let Err(err) = kvgen_codegen::project::Project::build(config, &[], &[]) else { panic!("Bad is refused") };
+    let err = err.to_string();
+    assert!(err.contains("model `Bad`: a generated id is a `String`; this id is `u64`"), "{err}");
+    assert!(!err.contains("Order"), "{err}");
+    let good = toml.split("[models.Bad]").next().unwrap();
+    let config = kvgen_codegen::config::ConfigFile::parse(path, good.into()).unwrap();
+    let project = kvgen_codegen::project::Project::build(config, &[], &[]).unwrap();
+    let rust = kvgen_codegen::output::rust(&project).unwrap();
+    assert!(rust.contains("generate = \"uuid_v7\""), "{rust}");
+}
