@@ -47,6 +47,23 @@ struct Order {
     reference: String,
 }
 
+/// A has-one through a secondary index.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", has_one(Avatar, by = owner_id))]
+struct Owner {
+    #[kv(id)]
+    id: String,
+}
+
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Avatar {
+    #[kv(id)]
+    id: String,
+    #[kv(index)]
+    owner_id: String,
+}
+
 fn setting(i: usize) -> Setting {
     Setting { name: format!("s{i}"), value: format!("v{i}") }
 }
@@ -294,6 +311,24 @@ fn has_one_costs_two_reads_or_two_bulk_reads_per_100_parents() {
     let profiles = block_on(User::repo(&s).load_profiles(&users)).unwrap();
     assert_eq!(profiles.iter().filter(|p| p.is_some()).count(), 75);
     assert_cost(&s, ops(0, 3, 0, 0, 0), cost(3, 150 + 75, 0, 0, 0));
+}
+
+#[test]
+fn has_one_through_a_secondary_index_costs_a_list_and_a_bulk_read_per_10_entries() {
+    let s = store();
+    let owner = Owner { id: "o1".into() };
+    block_on(Owner::repo(&s).create(&owner)).unwrap();
+    block_on(Avatar::repo(&s).create(&Avatar { id: "a1".into(), owner_id: "o1".into() })).unwrap();
+    s.reset();
+    assert!(block_on(Owner::repo(&s).load_avatar(&owner)).unwrap().is_some());
+    assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 1, 0, 0, 1));
+    // 12 stale entries before the live one: a page of 10, then one of 3.
+    for i in 0..12 {
+        block_on(s.inner().put(&format!("avatar.owner_id:o1:a0{i:02}"), "", &Default::default())).unwrap();
+    }
+    s.reset();
+    assert!(block_on(Owner::repo(&s).load_avatar(&owner)).unwrap().is_some());
+    assert_cost(&s, ops(0, 2, 0, 0, 2), cost(4, 13, 0, 0, 2));
 }
 
 #[test]
