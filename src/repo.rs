@@ -475,7 +475,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// Writes the record whether or not it exists (upsert by id), moving its
-    /// index entries when indexed values changed.
+    /// index entries when indexed values changed. Costs 1 bulk read and the
+    /// writes of the README's cost table; for a model with no index whose
+    /// expiry is decided (the model's ttl, or [`put_with`](Repo::put_with)
+    /// a ttl, an expiration or `permanent`), exactly 1 write and no read.
     pub async fn put(&self, rec: &M) -> Result<()> {
         self.write(rec, Mode::Put, &WriteOptions::default()).await
     }
