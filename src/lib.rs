@@ -44,6 +44,7 @@ mod durable;
 mod error;
 mod fault;
 mod finite;
+pub mod id;
 pub mod key;
 pub mod limits;
 mod memory;

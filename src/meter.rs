@@ -36,6 +36,13 @@ impl Ops {
         self.reads + self.bulk_reads + self.writes + self.deletes + self.lists
     }
 
+    /// Reads as KV bills them: one per key, whether read alone or in bulk
+    /// (a bulk read is one operation toward the 1000 per request, but is
+    /// billed per key).
+    pub fn billed_reads(&self) -> u64 {
+        self.reads + self.bulk_keys
+    }
+
     /// The difference `self - earlier`, field by field.
     pub fn since(&self, earlier: &Ops) -> Ops {
         Ops {

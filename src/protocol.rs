@@ -179,6 +179,65 @@ fn lasts_as_long(a: Option<u64>, b: Option<u64>) -> bool {
     }
 }
 
+/// A write whose checks passed, its reads not yet made.
+pub(crate) struct Prepared {
+    plan: Plan,
+    /// The expiration the call decided (`Some(None)`: never), or `None`
+    /// when it keeps the stored one.
+    fixed: Option<Option<u64>>,
+    now: u64,
+    /// What the write reads first: the record key, then its unique entries;
+    /// empty for a blind write (see [`prepare`]).
+    keys: Vec<String>,
+}
+
+impl Prepared {
+    /// The record key.
+    pub(crate) fn rec_key(&self) -> &str {
+        &self.plan.rec_key
+    }
+}
+
+/// Checks every limit of a write before its first KV operation, turns its
+/// ttl into an expiration with the clock reading `now`, and works out what
+/// it must read.
+///
+/// A put of a model with no index whose expiry the call decides (a ttl, an
+/// expiration, `permanent`, or the model's ttl) is blind: it reads nothing.
+/// With no index there is nothing to check or move, and the old record's
+/// expiry is not needed; only keeping the stored expiry needs the old record
+/// (and create's `AlreadyExists`, update's `NotFound` need to know whether
+/// there is one).
+pub(crate) fn prepare(now: u64, plan: Plan) -> Result<Prepared> {
+    let rec_key = &plan.rec_key;
+    // Every limit is checked before the first write of the operation.
+    limits::check_key(rec_key)?;
+    for e in &plan.entries {
+        limits::check_key(&e.key)?;
+    }
+    limits::check_value(rec_key, &plan.value)?;
+    let fixed = match plan.expiry {
+        Expiry::Ttl(ttl) => Some(Some(limits::ttl_to_expiration(rec_key, ttl, now)?)),
+        Expiry::At(at) => {
+            limits::check_expiration(rec_key, at, now)?;
+            Some(Some(at))
+        }
+        Expiry::Never => Some(None),
+        Expiry::Keep => None,
+    };
+    // The metadata with the largest `$exp` it can have, so a write is never
+    // refused for its metadata after its first KV operation.
+    limits::check_metadata(rec_key, &record_metadata(plan.projection.as_ref(), Some(limits::MAX_EXPIRATION)))?;
+    let blind = plan.indexes.is_empty() && plan.mode == Mode::Put && fixed.is_some();
+    let keys = if blind {
+        Vec::new()
+    } else {
+        let unique = plan.entries.iter().filter(|e| plan.indexes[e.index].kind == IndexKind::Unique);
+        std::iter::once(rec_key.clone()).chain(unique.map(|e| e.key.clone())).collect()
+    };
+    Ok(Prepared { plan, fixed, now, keys })
+}
+
 /// Create, update or put.
 ///
 /// One bulk read of the record and its unique entries; a conflict only when
@@ -207,35 +266,85 @@ pub(crate) async fn write<S: KvStore>(
     stored: &dyn Stored,
     claims: Option<&Claims<'_>>,
 ) -> Result<()> {
-    let Plan { model, indexes, mode, id, rec_key, value, entries, projection, expiry } = plan;
-    let kind = |e: &IndexEntry| indexes[e.index].kind;
+    let prepared = prepare(store.now(), plan)?;
+    let got = read_entries(store, &prepared.keys).await?;
+    apply(store, prepared, got, stored, claims).await
+}
 
-    // Every limit is checked before the first write of the operation.
-    limits::check_key(&rec_key)?;
-    for e in &entries {
-        limits::check_key(&e.key)?;
-    }
-    limits::check_value(&rec_key, &value)?;
+/// Many writes, each with the protocol of [`write`], their first reads
+/// shared: the keys of every write go into bulk reads of up to 100 keys,
+/// made before the first write. A write that reads a key an earlier write
+/// of the batch reads or writes (the same id, or a unique value an earlier
+/// record takes) reads again just before it is made, so that it sees the
+/// earlier write, as it would one call after the other.
+///
+/// `Err` when a shared read fails: nothing was written. Otherwise one
+/// outcome per write, in order; every write is attempted, whatever became
+/// of the others.
+///
+/// `claims` holds each write's strict claims (see [`write`]), in the order
+/// of `plans`.
+pub(crate) async fn write_many<S: KvStore>(
+    store: &S,
+    plans: Vec<Plan>,
+    stored: &dyn Stored,
+    claims: Vec<Option<Claims<'_>>>,
+) -> Result<Vec<Result<()>>> {
     let now = store.now();
-    let fixed = match expiry {
-        Expiry::Ttl(ttl) => Some(Some(limits::ttl_to_expiration(&rec_key, ttl, now)?)),
-        Expiry::At(at) => {
-            limits::check_expiration(&rec_key, at, now)?;
-            Some(Some(at))
+    let prepared: Vec<Result<Prepared>> = plans.into_iter().map(|p| prepare(now, p)).collect();
+    let mut touched: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut shared = vec![false; prepared.len()];
+    let mut keys: Vec<String> = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let Ok(p) = p else { continue };
+        let mine = p.keys.iter().map(String::as_str).chain(std::iter::once(p.rec_key()));
+        let mine = mine.chain(p.plan.entries.iter().map(|e| e.key.as_str()));
+        let mine: Vec<&str> = mine.collect();
+        if !mine.iter().any(|k| touched.contains(k)) {
+            shared[i] = true;
+            keys.extend(p.keys.iter().cloned());
         }
-        Expiry::Never => Some(None),
-        Expiry::Keep => None,
-    };
-    // The metadata with the largest `$exp` it can have, so a write is never
-    // refused for its metadata after its first KV operation.
-    limits::check_metadata(&rec_key, &record_metadata(projection.as_ref(), Some(limits::MAX_EXPIRATION)))?;
-
-    // One bulk read: the record and every unique entry it needs.
-    let unique: Vec<&IndexEntry> = entries.iter().filter(|e| kind(e) == IndexKind::Unique).collect();
-    let mut keys = Vec::with_capacity(1 + unique.len());
-    keys.push(rec_key.clone());
-    keys.extend(unique.iter().map(|e| e.key.clone()));
+        touched.extend(mine);
+    }
     let mut got = read_entries(store, &keys).await?.into_iter();
+    let mut out = Vec::with_capacity(prepared.len());
+    for ((p, shared), claims) in prepared.into_iter().zip(shared).zip(claims) {
+        let outcome = match p {
+            Err(e) => Err(e),
+            Ok(p) if shared => {
+                let mine: Vec<Option<Entry>> = got.by_ref().take(p.keys.len()).collect();
+                apply(store, p, mine, stored, claims.as_ref()).await
+            }
+            Ok(p) => match read_entries(store, &p.keys).await {
+                Ok(mine) => apply(store, p, mine, stored, claims.as_ref()).await,
+                Err(e) => Err(e),
+            },
+        };
+        out.push(outcome);
+    }
+    Ok(out)
+}
+
+/// The rest of [`write`], given what its reads found (`got`, in the order
+/// of `prepared.keys`).
+async fn apply<S: KvStore>(
+    store: &S,
+    prepared: Prepared,
+    got: Vec<Option<Entry>>,
+    stored: &dyn Stored,
+    claims: Option<&Claims<'_>>,
+) -> Result<()> {
+    let Prepared { plan, fixed, now, keys } = prepared;
+    let Plan { model, indexes, mode, id, rec_key, value, entries, projection, expiry: _ } = plan;
+    let kind = |e: &IndexEntry| indexes[e.index].kind;
+    if keys.is_empty() {
+        // Blind: no index, the expiry decided by the call.
+        let metadata = record_metadata(projection.as_ref(), fixed.flatten());
+        let opts = PutOptions { expiration: fixed.flatten(), expiration_ttl: None, metadata: Some(metadata) };
+        return store.put(&rec_key, &value, &opts).await;
+    }
+    let unique: Vec<&IndexEntry> = entries.iter().filter(|e| kind(e) == IndexKind::Unique).collect();
+    let mut got = got.into_iter();
     let old: Option<Entry> = got.next().flatten();
     let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
     match (mode, &old) {
@@ -423,9 +532,59 @@ pub(crate) async fn delete<S: KvStore>(
         return store.delete(rec_key).await;
     };
     let ours = entries_pointing_to(store, indexes, entries.clone(), id).await?;
+    delete_then(store, binding, indexes, rec_key, id, &entries, ours).await
+}
+
+/// One record of [`delete_many`]: its key, encoded id, and entries (`None`
+/// when it is unreadable).
+pub(crate) struct Doomed {
+    pub rec_key: String,
+    pub id: String,
+    pub entries: Option<Vec<IndexEntry>>,
+}
+
+/// [`delete`] of many records, the reads of their unique entries shared (bulk
+/// reads of up to 100 keys, made before the first delete). The records must
+/// be distinct. `Err` when the shared read fails: nothing was deleted.
+/// Otherwise one outcome per record, in order; every record is attempted.
+pub(crate) async fn delete_many<S: KvStore>(
+    store: &S,
+    binding: &'static str,
+    indexes: &'static [IndexDef],
+    doomed: Vec<Doomed>,
+) -> Result<Vec<Result<()>>> {
+    let is_unique = |e: &&IndexEntry| indexes[e.index].kind == IndexKind::Unique;
+    let keys: Vec<String> =
+        doomed.iter().flat_map(|d| d.entries.iter().flatten().filter(is_unique).map(|e| e.key.clone())).collect();
+    let mut held = read_keys(store, &keys).await?.into_iter();
+    let mut out = Vec::with_capacity(doomed.len());
+    for d in doomed {
+        let Some(entries) = d.entries else {
+            out.push(store.delete(&d.rec_key).await);
+            continue;
+        };
+        let n = entries.iter().filter(is_unique).count();
+        let mine: Vec<Option<String>> = held.by_ref().take(n).collect();
+        let ours = pointing_to(indexes, entries.clone(), &d.id, &mine);
+        out.push(delete_then(store, binding, indexes, &d.rec_key, &d.id, &entries, ours).await);
+    }
+    Ok(out)
+}
+
+/// The record first, then its strict values released (of `entries`), then
+/// its entries that point to it (`ours`).
+async fn delete_then<S: KvStore>(
+    store: &S,
+    binding: &str,
+    indexes: &[IndexDef],
+    rec_key: &str,
+    id: &str,
+    entries: &[IndexEntry],
+    ours: Vec<IndexEntry>,
+) -> Result<()> {
     store.delete(rec_key).await?;
     if let Some(coord) = store.coordinator() {
-        crate::strict::release_all(coord, binding, indexes, id, &entries).await;
+        crate::strict::release_all(coord, binding, indexes, id, entries).await;
     }
     for e in ours {
         store.delete(&e.key).await?;
@@ -445,13 +604,20 @@ async fn entries_pointing_to<S: KvStore>(
     let unique: Vec<String> =
         entries.iter().filter(|e| indexes[e.index].kind == IndexKind::Unique).map(|e| e.key.clone()).collect();
     let held = read_keys(store, &unique).await?;
-    Ok(entries
+    Ok(pointing_to(indexes, entries, id, &held))
+}
+
+/// [`entries_pointing_to`], given what the unique entries of `entries` hold,
+/// in order.
+fn pointing_to(indexes: &[IndexDef], entries: Vec<IndexEntry>, id: &str, held: &[Option<String>]) -> Vec<IndexEntry> {
+    let mut held = held.iter();
+    entries
         .into_iter()
-        .filter(|e| match unique.iter().position(|k| *k == e.key) {
-            Some(i) => held[i].as_deref() == Some(id),
-            None => true,
+        .filter(|e| match indexes[e.index].kind {
+            IndexKind::Unique => held.next().and_then(|h| h.as_deref()) == Some(id),
+            IndexKind::Secondary => true,
         })
-        .collect())
+        .collect()
 }
 
 /// One page of a listing, after checking the page size and the cursor.

@@ -476,7 +476,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// Writes the record whether or not it exists (upsert by id), moving its
-    /// index entries when indexed values changed.
+    /// index entries when indexed values changed. Costs 1 bulk read and the
+    /// writes of the README's cost table; for a model with no index whose
+    /// expiry is decided (the model's ttl, or [`put_with`](Repo::put_with)
+    /// a ttl, an expiration or `permanent`), exactly 1 write and no read.
     pub async fn put(&self, rec: &M) -> Result<()> {
         self.write(rec, Mode::Put, &WriteOptions::default()).await
     }
@@ -512,28 +515,15 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(true)
     }
 
-    async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
+    /// The write of `rec`, checked as far as it can be without the store.
+    fn plan(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<protocol::Plan> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
         check_finite(&rec_key, rec)?;
         let value = to_json(&rec_key, rec)?;
         let projection = stored_projection::<M>(&rec_key, rec)?;
         let entries = self.entries(rec);
-        // A model with strict unique indexes claims their values on the
-        // store's coordinator; a store without one cannot write them.
-        let claims = match (M::INDEXES.iter().any(|d| d.strict), self.store.coordinator()) {
-            (false, _) => None,
-            (true, Some(coord)) => {
-                Some(Claims::new(coord, M::BINDING, M::MODEL, M::INDEXES, id.clone(), rec_key.clone(), &entries))
-            }
-            (true, None) => {
-                if entries.iter().any(|e| M::INDEXES[e.index].strict) {
-                    return Err(Error::NoCoordinator { model: M::MODEL });
-                }
-                None
-            }
-        };
-        let plan = protocol::Plan {
+        Ok(protocol::Plan {
             model: M::MODEL,
             indexes: M::INDEXES,
             mode,
@@ -543,8 +533,143 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             id,
             rec_key,
             value,
-        };
+        })
+    }
+
+    /// The strict claims of the write of `plan`: `None` for a model without
+    /// strict indexes; refused when the store has no coordinator and the
+    /// record has a strict value.
+    fn claims(&self, plan: &protocol::Plan) -> Result<Option<Claims<'a>>> {
+        if !M::INDEXES.iter().any(|d| d.strict) {
+            return Ok(None);
+        }
+        match self.store.coordinator() {
+            Some(coord) => Ok(Some(Claims::new(
+                coord,
+                M::BINDING,
+                M::MODEL,
+                M::INDEXES,
+                plan.id.clone(),
+                plan.rec_key.clone(),
+                &plan.entries,
+            ))),
+            None if plan.entries.iter().any(|e| M::INDEXES[e.index].strict) => {
+                Err(Error::NoCoordinator { model: M::MODEL })
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
+        let plan = self.plan(rec, mode, opts)?;
+        let claims = self.claims(&plan)?;
         protocol::write(self.store, plan, self, claims.as_ref()).await
+    }
+
+    async fn write_many(&self, recs: &[M], mode: Mode, opts: &WriteOptions) -> Result<Vec<Result<()>>> {
+        let mut plans = Vec::with_capacity(recs.len());
+        let mut refused: Vec<Option<Error>> = Vec::with_capacity(recs.len());
+        let mut claims = Vec::with_capacity(recs.len());
+        for rec in recs {
+            match self.plan(rec, mode, opts).and_then(|plan| Ok((self.claims(&plan)?, plan))) {
+                Ok((claim, plan)) => {
+                    plans.push(plan);
+                    claims.push(claim);
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(e)),
+            }
+        }
+        let mut written = protocol::write_many(self.store, plans, self, claims).await?.into_iter();
+        Ok(refused.into_iter().map(|r| r.map_or_else(|| written.next().unwrap_or(Ok(())), Err)).collect())
+    }
+
+    // ---- batches -------------------------------------------------------------
+
+    /// [`create`](Repo::create) of each record, their first reads shared:
+    /// ceil(n(1 + u)/100) bulk reads for n records with u unique indexes,
+    /// then each record's writes, as `create` makes them.
+    ///
+    /// Not a transaction: each record is created with the protocol of
+    /// `create`, in order, and has its guarantees; a record refused
+    /// (`AlreadyExists`, `UniqueViolation`, a limit) or failed does not stop
+    /// the others. A record whose id or unique value an earlier record of
+    /// the batch has reads again before it is written, so it is refused as
+    /// it would be one call after the other. `Err` when a shared read fails
+    /// (nothing was written); otherwise one outcome per record, in order.
+    /// A failure mid-batch leaves the records before it written, the ones
+    /// after it attempted, and the failed one as a failed `create` leaves it.
+    pub async fn create_many(&self, recs: &[M]) -> Result<Vec<Result<()>>> {
+        self.write_many(recs, Mode::Create, &WriteOptions::default()).await
+    }
+
+    /// [`create_many`](Repo::create_many) with a ttl or expiration.
+    pub async fn create_many_with(&self, recs: &[M], opts: WriteOptions) -> Result<Vec<Result<()>>> {
+        self.write_many(recs, Mode::Create, &opts).await
+    }
+
+    /// [`put`](Repo::put) of each record, their first reads shared, as
+    /// [`create_many`](Repo::create_many) describes (the same guarantees,
+    /// per record). A model with no index whose expiry the call decides
+    /// reads nothing: n writes.
+    pub async fn put_many(&self, recs: &[M]) -> Result<Vec<Result<()>>> {
+        self.write_many(recs, Mode::Put, &WriteOptions::default()).await
+    }
+
+    /// [`put_many`](Repo::put_many) with a ttl or expiration.
+    pub async fn put_many_with(&self, recs: &[M], opts: WriteOptions) -> Result<Vec<Result<()>>> {
+        self.write_many(recs, Mode::Put, &opts).await
+    }
+
+    /// [`delete`](Repo::delete) of each id, the reads shared: ceil(n/100)
+    /// bulk reads of the records, ceil(n·u/100) of their unique entries,
+    /// then each record's deletes, as `delete` makes them. One outcome per
+    /// id, in order (`Ok(false)`: there was none; an id given twice is
+    /// deleted once, and is `false` the second time). Not a transaction:
+    /// every record is attempted, each with the guarantees of `delete`.
+    /// `Err` when a shared read fails: nothing was deleted.
+    pub async fn delete_many(&self, ids: &[M::Id]) -> Result<Vec<Result<bool>>> {
+        let keys: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| {
+                let id = key::encode(id);
+                (self.space().record_key(&id), id)
+            })
+            .collect();
+        // The first of each distinct valid key is read; the rest are answered from it.
+        let mut first: std::collections::HashSet<&str> = std::collections::HashSet::with_capacity(keys.len());
+        let mut read: Vec<String> = Vec::new();
+        let slots: Vec<Result<Option<usize>>> = keys
+            .iter()
+            .map(|(k, _)| {
+                limits::check_key(k)?;
+                if !first.insert(k.as_str()) {
+                    return Ok(None);
+                }
+                read.push(k.clone());
+                Ok(Some(read.len() - 1))
+            })
+            .collect();
+        let found = protocol::read_entries(self.store, &read).await?;
+        let encoded: HashMap<&str, &str> = keys.iter().map(|(k, id)| (k.as_str(), id.as_str())).collect();
+        let mut doomed = Vec::new();
+        let mut at = vec![None; read.len()];
+        for (i, (key, entry)) in read.iter().zip(&found).enumerate() {
+            let Some(entry) = entry else { continue };
+            let entries = self.parse_record(key, &entry.value).ok().map(|rec| self.entries(&rec));
+            let id = encoded[key.as_str()].to_string();
+            at[i] = Some(doomed.len());
+            doomed.push(protocol::Doomed { rec_key: key.clone(), id, entries });
+        }
+        let mut outcomes: Vec<Option<Result<()>>> =
+            protocol::delete_many(self.store, M::BINDING, M::INDEXES, doomed).await?.into_iter().map(Some).collect();
+        Ok(slots
+            .into_iter()
+            .map(|slot| match slot?.and_then(|i| at[i]) {
+                Some(d) => outcomes[d].take().unwrap_or(Ok(())).map(|()| true),
+                None => Ok(false),
+            })
+            .collect())
     }
 
     // ---- indexes (called by generated finders) -------------------------------

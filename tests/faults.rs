@@ -107,19 +107,23 @@ fn entries(s: &MemoryStore) -> BTreeSet<String> {
     s.keys().into_iter().filter(|k| k.starts_with("user.")).collect()
 }
 
-fn check_invariants(s: &MemoryStore, op: Op, case: &str) {
+/// A record a call writes: its id, before, and after success.
+type Target = (&'static str, Option<User>, Option<User>);
+
+fn check_invariants(s: &MemoryStore, targets: &[Target], case: &str) {
     let repo = Repo::<User, _>::new(s);
     let users = User::repo(s);
     let live = records(s);
-    // (1) No committed record lost: the others as they were, the target old or new.
-    let (target, before, after) = op.target();
+    // (1) No committed record lost: the others as they were, each target old or new.
     for (id, u) in records(&base()) {
-        if id != target {
+        if !targets.iter().any(|(t, ..)| *t == id) {
             assert_eq!(live.get(&id), Some(&u), "{case}: record {id} lost or changed");
         }
     }
-    let now = live.get(target);
-    assert!(now == before.as_ref() || now == after.as_ref(), "{case}: target is {now:?}");
+    for (target, before, after) in targets {
+        let now = live.get(*target);
+        assert!(now == before.as_ref() || now == after.as_ref(), "{case}: {target} is {now:?}");
+    }
     // (2) No entry blocks a value no live record holds: creating it succeeds.
     for key in entries(s) {
         let probe = if let Some(email) = key.strip_prefix("user.email:") {
@@ -221,12 +225,12 @@ fn fault_matrix() {
                     Some(Err(_)) => failed += 1,
                     Some(Ok(())) => {}
                 }
-                check_invariants(&store, op, &format!("{case}, after the fault"));
+                check_invariants(&store, &[op.target()], &format!("{case}, after the fault"));
                 // The retry (a client retrying the request) reaches the state asked for.
                 block_on(op.apply(&store)).unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
                 let (target, _, after) = op.target();
                 assert_eq!(records(&store).get(target), after.as_ref(), "{case}: after the retry");
-                check_invariants(&store, op, &format!("{case}, after the retry"));
+                check_invariants(&store, &[op.target()], &format!("{case}, after the retry"));
                 repair_and_check(&store, &case, &mut fixed);
             }
         }
@@ -237,6 +241,87 @@ fn fault_matrix() {
         sizes.join(", ")
     );
     assert!(runs > 100, "the matrix ran {runs} cases");
+}
+
+/// Batches (`put_many`, `create_many`, `delete_many`): each record with the protocol of its single call.
+#[derive(Debug, Clone, Copy)]
+enum BatchOp {
+    /// u1 moves off a@x, u2 then takes it, u4 is new.
+    Put,
+    /// Two new users.
+    Create,
+    /// Two users.
+    Delete,
+}
+
+impl BatchOp {
+    fn targets(self) -> Vec<Target> {
+        match self {
+            BatchOp::Put => vec![
+                ("u1", Some(user("u1", "a@x", "o1", "a")), Some(user("u1", "a2@x", "o3", "a"))),
+                ("u2", Some(user("u2", "b@x", "o1", "b")), Some(user("u2", "a@x", "o2", "b"))),
+                ("u4", None, Some(user("u4", "d@x", "o1", "d"))),
+            ],
+            BatchOp::Create => {
+                vec![("u4", None, Some(user("u4", "d@x", "o2", "d"))), ("u5", None, Some(user("u5", "e@x", "o1", "e")))]
+            }
+            BatchOp::Delete => {
+                vec![("u1", Some(user("u1", "a@x", "o1", "a")), None), ("u3", Some(user("u3", "c@x", "o2", "c")), None)]
+            }
+        }
+    }
+
+    /// Runs the batch; `Ok` when every record reached its state (a retried
+    /// create that did commit answers AlreadyExists).
+    async fn apply<S: KvStore>(self, s: &S) -> kvgen::Result<()> {
+        let users = User::repo(s);
+        let after: Vec<User> = self.targets().into_iter().filter_map(|(_, _, a)| a).collect();
+        let outcomes = match self {
+            BatchOp::Put => users.put_many(&after).await?,
+            BatchOp::Create => users.create_many(&after).await?,
+            BatchOp::Delete => {
+                let ids: Vec<String> = self.targets().iter().map(|(id, ..)| id.to_string()).collect();
+                users.delete_many(&ids).await?.into_iter().map(|o| o.map(|_| ())).collect()
+            }
+        };
+        for o in outcomes {
+            match o {
+                Err(kvgen::Error::AlreadyExists { .. }) if matches!(self, BatchOp::Create) => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn batch_fault_matrix() {
+    let mut runs = 0;
+    for op in [BatchOp::Put, BatchOp::Create, BatchOp::Delete] {
+        let probe = Faulty::new(base());
+        block_on(op.apply(&probe)).unwrap();
+        let n = probe.operations();
+        for position in 1..=n {
+            for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let case = format!("{op:?}, {kind:?} at operation {position} of {n}");
+                let store = base();
+                let faulty = Faulty::new(store.clone());
+                faulty.fail_at(position, kind);
+                let _ = Faulty::drive(op.apply(&faulty));
+                check_invariants(&store, &op.targets(), &format!("{case}, after the fault"));
+                block_on(op.apply(&store)).unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                let live = records(&store);
+                for (target, _, after) in op.targets() {
+                    assert_eq!(live.get(target), after.as_ref(), "{case}: {target} after the retry");
+                }
+                check_invariants(&store, &op.targets(), &format!("{case}, after the retry"));
+                repair_and_check(&store, &case, &mut BTreeMap::new());
+            }
+        }
+    }
+    println!("batch fault matrix: {runs} runs");
+    assert!(runs > 60, "the matrix ran {runs} cases");
 }
 
 #[test]

@@ -584,3 +584,159 @@ fn the_model_catches_a_freed_unique_value() {
     assert!(world.check().is_err(), "a lost unique entry must be seen");
     let _ = Repo::<User, _>::new(&world.store);
 }
+
+// ---- a model with no index ----------------------------------------------------
+
+/// No index: a put whose expiry the call decides is one blind write.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Setting {
+    #[kv(id)]
+    name: String,
+    value: u8,
+}
+
+#[derive(Debug, Clone)]
+enum Plain {
+    Write { call: Call, id: u8, value: u8, ttl: Ttl, fault: Option<(u64, Fault)>, batch: bool },
+    Delete { id: u8, fault: Option<(u64, Fault)> },
+    Advance(u64),
+}
+
+fn plain_step() -> impl Strategy<Value = Plain> {
+    let fault = prop_oneof![
+        2 => Just(None),
+        1 => (1u64..=3, prop_oneof![Just(Fault::Before), Just(Fault::After), Just(Fault::Timeout)]).prop_map(Some),
+    ];
+    let ttl = prop_oneof![2 => Just(Ttl::Keep), 1 => prop_oneof![Just(60u64), Just(600)].prop_map(Ttl::Secs), 1 => Just(Ttl::Permanent)];
+    let call = prop_oneof![Just(Call::Create), Just(Call::Put), Just(Call::Update)];
+    prop_oneof![
+        6 => (call, 0u8..3, 0u8..4, ttl, fault.clone(), any::<bool>())
+            .prop_map(|(call, id, value, ttl, fault, batch)| Plain::Write { call, id, value, ttl, fault, batch }),
+        2 => (0u8..3, fault).prop_map(|(id, fault)| Plain::Delete { id, fault }),
+        2 => prop_oneof![Just(30u64), Just(61), Just(700)].prop_map(Plain::Advance),
+    ]
+}
+
+/// The records `setting:*`: value and expiry.
+fn settings(store: &MemoryStore) -> BTreeMap<String, (Setting, Option<u64>)> {
+    store
+        .keys()
+        .into_iter()
+        .filter_map(|k| {
+            let id = k.strip_prefix("setting:")?.to_string();
+            let s: Setting = serde_json::from_str(&store.raw(&k)?).ok()?;
+            Some((id, (s, store.expiration(&k))))
+        })
+        .collect()
+}
+
+fn run_plain(steps: &[Plain]) -> Check {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let mut model: BTreeMap<String, (Setting, Option<u64>)> = BTreeMap::new();
+    for (i, step) in steps.iter().enumerate() {
+        let now = {
+            use kvgen::Clock;
+            clock.now()
+        };
+        match step {
+            Plain::Advance(secs) => clock.advance(*secs),
+            Plain::Write { call, id, value, ttl, fault, batch } => {
+                let rec = Setting { name: format!("s{id}"), value: *value };
+                let faulty = Faulty::new(store.clone());
+                if let Some((n, f)) = fault {
+                    faulty.fail_at(*n, *f);
+                }
+                let opts = match ttl {
+                    Ttl::Keep => WriteOptions::default(),
+                    Ttl::Secs(t) => WriteOptions::ttl(*t),
+                    Ttl::Permanent => WriteOptions::permanent(),
+                };
+                let repo = Setting::repo(&faulty);
+                let outcome = Faulty::drive(async {
+                    match (call, batch) {
+                        (Call::Create, false) => repo.create_with(&rec, opts).await,
+                        (Call::Create, true) => {
+                            repo.create_many_with(std::slice::from_ref(&rec), opts).await?.remove(0)
+                        }
+                        (Call::Put, false) => repo.put_with(&rec, opts).await,
+                        (Call::Put, true) => repo.put_many_with(std::slice::from_ref(&rec), opts).await?.remove(0),
+                        _ => repo.update_with(&rec, opts).await,
+                    }
+                });
+                let old = model.get(&rec.name).cloned();
+                let want = match (call, &old) {
+                    (Call::Create, Some(_)) => Err("AlreadyExists"),
+                    (Call::Update, None) => Err("NotFound"),
+                    _ => Ok(match ttl {
+                        Ttl::Secs(t) => Some(now + t),
+                        Ttl::Permanent => None,
+                        Ttl::Keep => old.as_ref().and_then(|(_, e)| *e).map(|e| e.max(now + 60)),
+                    }),
+                };
+                let faulted = faulty.operations() >= fault.map_or(u64::MAX, |(n, _)| n);
+                match (outcome, faulted) {
+                    (Some(Ok(())), false) => {
+                        let expires = want.map_err(|k| fail(format!("step {i}: {step:?} succeeded, want {k}")))?;
+                        model.insert(rec.name.clone(), (rec, expires));
+                    }
+                    (Some(Err(e)), false) => {
+                        ensure!(want == Err(e.kind()), "step {i}: {step:?}: {e}, want {want:?}");
+                    }
+                    _ => {
+                        // Faulted: the record is as it was, or as the call writes it.
+                        let actual = settings(&store).get(&rec.name).cloned();
+                        let new = want.ok().map(|e| (rec.clone(), e));
+                        ensure!(actual == old || actual == new, "step {i}: {step:?} left {actual:?}");
+                        match actual {
+                            Some(a) => model.insert(rec.name.clone(), a),
+                            None => model.remove(&rec.name),
+                        };
+                    }
+                }
+            }
+            Plain::Delete { id, fault } => {
+                let name = format!("s{id}");
+                let faulty = Faulty::new(store.clone());
+                if let Some((n, f)) = fault {
+                    faulty.fail_at(*n, *f);
+                }
+                let outcome = Faulty::drive(Setting::repo(&faulty).delete(&name));
+                let faulted = faulty.operations() >= fault.map_or(u64::MAX, |(n, _)| n);
+                match (outcome, faulted) {
+                    (Some(Ok(had)), false) => {
+                        ensure!(had == model.remove(&name).is_some(), "step {i}: delete said {had}")
+                    }
+                    (Some(Err(e)), false) => return Err(fail(format!("step {i}: delete: {e}"))),
+                    _ => {
+                        if !settings(&store).contains_key(&name) {
+                            model.remove(&name);
+                        }
+                    }
+                }
+            }
+        }
+        let now = {
+            use kvgen::Clock;
+            clock.now()
+        };
+        model.retain(|_, (_, e)| e.is_none_or(|e| e > now));
+        ensure!(settings(&store) == model, "after step {i} ({step:?}): {:?}, model {model:?}", settings(&store));
+    }
+    Ok(())
+}
+
+#[test]
+fn no_index_histories_keep_every_record_and_expiry() {
+    let cases: u32 = std::env::var("KVGEN_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    match runner.run(&prop::collection::vec(plain_step(), 1..25), |steps| run_plain(&steps)) {
+        Ok(()) => println!("no-index model test: {cases} histories passed"),
+        Err(TestError::Fail(why, history)) => {
+            panic!("no-index model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
+        }
+        Err(e) => panic!("no-index model test: {e}"),
+    }
+}

@@ -55,6 +55,7 @@ pub const NAMES: &[&str] = &[
     "raw_kv_edges",
     "cursor_binding",
     "strict_claims",
+    "batches_and_generated_ids",
 ];
 
 /// Runs the scenario called `name`.
@@ -77,6 +78,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "raw_kv_edges" => raw_kv_edges(store, scope, ctx.now).await,
         "cursor_binding" => cursor_binding(store, scope).await,
         "strict_claims" => strict_claims(store, scope).await,
+        "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -584,5 +586,49 @@ async fn strict_claims<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(ok!(accounts.find_by_email("e2@x").await).map(|a| a.id) == Some("a1".into()), "the moved value");
     ok!(accounts.create(&account("a4", "e4@x")).await);
     check!(ok!(accounts.delete(&"a4".into()).await), "delete");
+    Ok(())
+}
+
+/// A model whose id the repository generates (a ULID), and which has no
+/// index, so that its puts with a ttl are blind writes.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "draft")]
+pub struct Draft {
+    /// Filled by `create_new`.
+    #[kv(id, generate = "ulid")]
+    pub id: String,
+    /// The text.
+    pub text: String,
+}
+
+async fn batches_and_generated_ids<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let batch: Vec<User> = (0..120).map(|n| user(n, "acme")).collect();
+    let mut clash = user(500, "acme");
+    clash.email = batch[3].email.clone();
+    let mut all = batch.clone();
+    all.push(clash);
+    let done = ok!(users.create_many(&all).await);
+    check!(done[..120].iter().all(Result::is_ok), "create_many: {:?}", done.iter().find(|d| d.is_err()));
+    check!(matches!(done[120], Err(Error::UniqueViolation { .. })), "a taken email in the batch: {:?}", done[120]);
+    check!(ok!(users.count().await) == 120, "120 created");
+    let renamed: Vec<User> =
+        batch.iter().map(|u| User { name: format!("{} (renamed)", u.name), ..u.clone() }).collect();
+    check!(ok!(users.put_many(&renamed).await).iter().all(Result::is_ok), "put_many");
+    check!(ok!(users.get(&batch[7].id).await) == Some(renamed[7].clone()), "put_many wrote");
+    let ids: Vec<String> = batch.iter().map(|u| u.id.clone()).chain(["nobody".to_string()]).collect();
+    let gone = ok!(users.delete_many(&ids).await);
+    check!(gone[..120].iter().all(|g| matches!(g, Ok(true))) && matches!(gone[120], Ok(false)), "delete_many");
+    check!(ok!(users.count().await) == 0, "all deleted");
+    check!(ok!(users.verify().await).is_clean(), "clean after the batches");
+
+    let drafts = ok!(Draft::repo_scoped(s, scope));
+    let mut d = Draft { id: String::new(), text: "hello".into() };
+    let id = ok!(drafts.create_new(&mut d).await);
+    check!(id.len() == 26 && d.id == id, "a ULID: {id}");
+    check!(ok!(drafts.get(&id).await) == Some(d.clone()), "create_new stored it");
+    let many: Vec<Draft> = (0..3).map(|i| Draft { id: format!("d{i}"), text: "t".into() }).collect();
+    check!(ok!(drafts.put_many_with(&many, WriteOptions::ttl(3600)).await).iter().all(Result::is_ok), "blind puts");
+    check!(matches!(ok!(drafts.expiration(&"d1".to_string()).await), Some(Some(_))), "a blind put's ttl");
     Ok(())
 }

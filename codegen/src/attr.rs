@@ -4,7 +4,7 @@
 //! same thing in every front end.
 
 use crate::ctxt::Ctxt;
-use crate::ir::{BelongsTo, Field, Has, HasKind, Index, IndexKind, Model, Spanned};
+use crate::ir::{BelongsTo, Field, Has, HasKind, IdGen, Index, IndexKind, Model, Spanned};
 use crate::names;
 use crate::valid;
 use proc_macro2::{Ident, Span};
@@ -31,7 +31,8 @@ const CONTAINER_KEYS: &str = "binding, prefix, ttl, strict, unique, index, has_m
 const ID: &str = "id";
 const BELONGS_TO: &str = "belongs_to";
 const META: &str = "meta";
-const FIELD_KEYS: &str = "id, unique, strict, index, belongs_to, meta";
+const GENERATE: &str = "generate";
+const FIELD_KEYS: &str = "id, generate, unique, strict, index, belongs_to, meta";
 
 /// The binding a model lives in when it names none.
 pub const DEFAULT_BINDING: &str = "KV";
@@ -60,6 +61,7 @@ struct RawField {
     strict: Option<Span>,
     belongs_to: Option<syn::Path>,
     meta: bool,
+    generate: Option<LitStr>,
 }
 
 /// A key seen once already is reported as a duplicate.
@@ -255,6 +257,10 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                     // #[kv(belongs_to = User)]
                     let path: syn::Path = meta.value()?.parse()?;
                     once(cx, &mut raw.belongs_to, path, BELONGS_TO, span);
+                } else if meta.path.is_ident(GENERATE) {
+                    // #[kv(id, generate = "ulid")]
+                    let lit: LitStr = meta.value()?.parse()?;
+                    once(cx, &mut raw.generate, lit, GENERATE, span);
                 } else if meta.path.is_ident(META) {
                     // #[kv(meta)]
                     if raw.meta {
@@ -293,6 +299,33 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     }
     for (_, span) in ids.iter().skip(1) {
         cx.error(*span, "a model has exactly one `#[kv(id)]` field; this is the second");
+    }
+
+    // A generated id: on the id field, a String, a known generator.
+    let mut generate = None;
+    for (raw, field) in raws.iter().zip(&ir_fields) {
+        let Some(lit) = &raw.generate else { continue };
+        if raw.id.is_none() {
+            cx.error(lit.span(), "`generate` fills the id: put it on the `#[kv(id)]` field");
+            continue;
+        }
+        match IdGen::ALL.iter().find(|(name, _)| *name == lit.value()) {
+            Some((_, g)) => generate = Some(*g),
+            None => cx.error(
+                lit.span(),
+                format!("unknown id generator `{}`; expected one of: ulid, uuid_v7, uuid_v4", lit.value()),
+            ),
+        }
+        let is_string = matches!(&field.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("String"));
+        if !is_string {
+            cx.error_spanned(
+                &field.ty,
+                format!(
+                    "a generated id is a `String`; this id is `{}`",
+                    quote::ToTokens::to_token_stream(&field.ty).to_string().replace(' ', "")
+                ),
+            );
+        }
     }
 
     // Field-level indexes: `unique`, `index`, and the index `belongs_to` implies.
@@ -424,6 +457,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         indexes,
         belongs_to,
         has: has_ir,
+        generate,
     };
     valid::check_container(cx, &model);
     if fields.is_some() && !ids.is_empty() {

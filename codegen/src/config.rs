@@ -167,6 +167,8 @@ pub struct FieldOptions {
     /// The record id.
     #[serde(default)]
     pub id: bool,
+    /// With `id`: the generator `create_new` fills a `String` id with: `ulid`, `uuid_v7` or `uuid_v4`.
+    pub generate: Option<String>,
     /// A unique index.
     #[serde(default)]
     pub unique: bool,

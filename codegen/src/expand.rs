@@ -221,6 +221,25 @@ fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
 fn repo_methods(model: &Model) -> Vec<TokenStream> {
     let ident = &model.ident;
     let mut out = Vec::new();
+    if let Some(generate) = model.generate {
+        let (kind, what) = match generate {
+            crate::ir::IdGen::Ulid => (quote!(Ulid), "a new ULID"),
+            crate::ir::IdGen::UuidV7 => (quote!(UuidV7), "a new UUID v7"),
+            crate::ir::IdGen::UuidV4 => (quote!(UuidV4), "a new UUID v4"),
+        };
+        let idf = &model.id_field().ident;
+        let doc = format!(
+            "Creates `draft` under {what}, which it fills into `draft.{idf}` and returns. Costs what `create` costs."
+        );
+        out.push(quote! {
+            #[doc = #doc]
+            pub async fn create_new(&self, draft: &mut #ident) -> ::kvgen::Result<::std::string::String> {
+                draft.#idf = ::kvgen::id::new(::kvgen::id::IdKind::#kind)?;
+                self.0.create(draft).await?;
+                ::core::result::Result::Ok(::core::clone::Clone::clone(&draft.#idf))
+            }
+        });
+    }
     for (i, index) in model.indexes.iter().enumerate() {
         let stem = names::index_stem(model, index);
         let params: Vec<_> = index

@@ -44,6 +44,25 @@ pub struct Model {
     pub belongs_to: Vec<BelongsTo>,
     /// Parent-side relations.
     pub has: Vec<Has>,
+    /// How `create_new` fills the id (`#[kv(id, generate = "..")]`), if it does.
+    pub generate: Option<IdGen>,
+}
+
+/// An id generator: `#[kv(id, generate = "ulid")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdGen {
+    /// `"ulid"`.
+    Ulid,
+    /// `"uuid_v7"`.
+    UuidV7,
+    /// `"uuid_v4"`.
+    UuidV4,
+}
+
+impl IdGen {
+    /// Every generator, by the name `generate = ".."` takes.
+    pub const ALL: [(&'static str, IdGen); 3] =
+        [("ulid", IdGen::Ulid), ("uuid_v7", IdGen::UuidV7), ("uuid_v4", IdGen::UuidV4)];
 }
 
 /// A field of a model.

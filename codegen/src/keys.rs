@@ -48,6 +48,7 @@ pub fn markdown(project: &Project) -> String {
             }
         }
     }
+    writes(&mut s, project);
     let rels: Vec<String> = project
         .models
         .iter()
@@ -76,6 +77,101 @@ pub fn markdown(project: &Project) -> String {
         }
     }
     s
+}
+
+/// The KV writes and deletes a call makes for one record of `m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteCost {
+    /// Unique indexes.
+    pub unique: usize,
+    /// Secondary indexes.
+    pub secondary: usize,
+    /// Writes of a create, or of a put of a new record: the record and one
+    /// entry per index (none for an index over an `Option` that is `None`).
+    pub create: usize,
+    /// Writes of an update or put of an existing record that keeps its
+    /// expiry and changes no indexed value and no meta field; `None` when
+    /// the model has a ttl (each write renews it: a new expiry).
+    pub update_same_expiry: Option<usize>,
+    /// Writes of an update or put that changes the record's expiry.
+    pub update_new_expiry: usize,
+    /// Deletes of a delete.
+    pub delete: usize,
+}
+
+/// What one record of `m` costs in writes and deletes.
+pub fn write_cost(m: &Model) -> WriteCost {
+    let unique = m.indexes.iter().filter(|ix| ix.kind == IndexKind::Unique).count();
+    let secondary = m.indexes.len() - unique;
+    let all = 1 + unique + secondary;
+    WriteCost {
+        unique,
+        secondary,
+        create: all,
+        update_same_expiry: m.ttl.is_none().then_some(1),
+        update_new_expiry: all,
+        delete: all,
+    }
+}
+
+/// The free tier's daily writes.
+pub const FREE_WRITES_A_DAY: usize = 1000;
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How many creates of `per` writes the free tier's daily writes buy.
+fn creates_a_day(per: usize) -> String {
+    let n = FREE_WRITES_A_DAY / per;
+    let n = if n >= 1000 { format!("{},{:03}", n / 1000, n % 1000) } else { n.to_string() };
+    if FREE_WRITES_A_DAY.is_multiple_of(per) {
+        n
+    } else {
+        format!("about {n}")
+    }
+}
+
+/// The table of writes and deletes per call, for every model.
+fn writes(s: &mut String, project: &Project) {
+    s.push_str("\n## Writes per call\n\n");
+    s.push_str("KV bills every write and every delete; its free tier allows 1,000 writes and 1,000 deletes a day.\n");
+    s.push_str("Per record (an index over an `Option` field that is `None` has no entry, and costs none); reads\n");
+    s.push_str("are in the README's cost table. A put of a model with no index whose expiry the call decides (a\n");
+    s.push_str("ttl, an expiration, `permanent`, or the model's ttl) reads nothing: it is 1 write and no read.\n\n");
+    s.push_str("| model | indexes | create, or put of a new record | update or put, same expiry | update or put, new expiry | delete | 1,000 writes a day buy |\n");
+    s.push_str("|---|---|---|---|---|---|---|\n");
+    for found in &project.models {
+        let m = &found.model;
+        let c = write_cost(m);
+        let indexes = match (c.unique, c.secondary) {
+            (0, 0) => "none".to_string(),
+            (u, 0) => format!("{u} unique"),
+            (0, n) => format!("{n} secondary"),
+            (u, n) => format!("{u} unique, {n} secondary"),
+        };
+        let same = match c.update_same_expiry {
+            None => "— (the model's ttl renews the expiry on every write)".to_string(),
+            Some(n) if m.indexes.is_empty() => plural(n, "write", "writes"),
+            Some(n) => {
+                let mut t =
+                    format!("{}, + 1 write and 1 delete per index whose value changed", plural(n, "write", "writes"));
+                if m.has_meta() && c.secondary > 0 {
+                    let _ = write!(t, ", + {} if a `meta` field changed", plural(c.secondary, "write", "writes"));
+                }
+                t
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {indexes} | {} | {same} | {} | {} | {} creates |",
+            m.ident,
+            plural(c.create, "write", "writes"),
+            plural(c.update_new_expiry, "write", "writes"),
+            plural(c.delete, "delete", "deletes"),
+            creates_a_day(c.create),
+        );
+    }
 }
 
 /// A Mermaid flowchart: models grouped by binding, labelled with their key

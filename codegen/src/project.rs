@@ -579,6 +579,9 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         if o.id {
             kv.push(quote!(id));
         }
+        if let Some(generator) = &o.generate {
+            kv.push(quote!(generate = #generator));
+        }
         if o.unique {
             kv.push(quote!(unique));
         }

@@ -11,16 +11,24 @@ const _: () = {
             <crate::models::Note as ::kvgen::Model>::BINDING,
             <crate::models::Note as ::kvgen::Model>::MODEL,
         ),
+        (
+            <crate::models::Preview as ::kvgen::Model>::BINDING,
+            <crate::models::Preview as ::kvgen::Model>::MODEL,
+        ),
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
         "`crate::models::Note` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
+    ::core::assert!(
+        ::kvgen::__private::key_space_unique(MODELS, 2),
+        "`crate::models::Preview` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
+    );
 };
 ///The KV bindings of this Worker (`NOTES`), with a typed repository per model.
 #[derive(Clone)]
 pub struct KvEnv<S> {
-    ///KV binding `NOTES`: `Notebook`, `Note`.
+    ///KV binding `NOTES`: `Notebook`, `Note`, `Preview`.
     pub notes: S,
     scope: ::std::string::String,
 }
@@ -65,7 +73,8 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
         ::kvgen::Result::Ok(
             ::std::vec![
-                self.notebooks().verify(). await ?, self.notes().verify(). await ?
+                self.notebooks().verify(). await ?, self.notes().verify(). await ?, self
+                .previews().verify(). await ?
             ],
         )
     }
@@ -75,7 +84,8 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
         ::kvgen::Result::Ok(
             ::std::vec![
-                self.notebooks().repair(). await ?, self.notes().repair(). await ?
+                self.notebooks().repair(). await ?, self.notes().repair(). await ?, self
+                .previews().repair(). await ?
             ],
         )
     }
@@ -88,6 +98,12 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     ///The repository of [`Note`] in binding `NOTES`.
     pub fn notes(&self) -> crate::models::NoteRepo<'_, S> {
         crate::models::NoteRepo(
+            ::kvgen::Repo::with_checked_scope(&self.notes, &self.scope),
+        )
+    }
+    ///The repository of [`Preview`] in binding `NOTES`.
+    pub fn previews(&self) -> crate::models::PreviewRepo<'_, S> {
+        crate::models::PreviewRepo(
             ::kvgen::Repo::with_checked_scope(&self.notes, &self.scope),
         )
     }

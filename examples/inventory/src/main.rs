@@ -1,8 +1,6 @@
 //! Stock levels on MemoryStore, with models generated from kvgen.toml.
 
-mod generated;
-
-use generated::{Item, KvEnv, Warehouse};
+use inventory::{Item, KvEnv, Warehouse};
 use kvgen::{MemoryStore, Page};
 
 async fn run() -> kvgen::Result<()> {

@@ -1,7 +1,7 @@
 //! Notebooks and tagged notes on MemoryStore, through the KvEnv struct build.rs generated.
 
 use kvgen::{MemoryStore, Page};
-use notes::models::{Note, Notebook};
+use notes::models::{Note, Notebook, Preview};
 use notes::KvEnv;
 
 async fn run() -> kvgen::Result<()> {
@@ -21,6 +21,12 @@ async fn run() -> kvgen::Result<()> {
     println!("  tagged rust: {:?}", rust.items.iter().map(|n| n.id).collect::<Vec<_>>());
     let parents = notes.load_notebooks(&all.items).await?;
     println!("  every note's notebook loaded: {}", parents.iter().all(|p| p.as_ref() == Some(&nb)));
+    // No index and a ttl: each put is one blind write.
+    env.previews()
+        .put_many(&[Preview { note_id: 1, html: "<p>note 1</p>".into() }])
+        .await?
+        .into_iter()
+        .collect::<kvgen::Result<()>>()?;
     println!("  keys: {}", env.notes.keys().join(" "));
     // KvEnv is Clone when its store is (here a reference): a copy per tenant.
     let tenant = env.clone().with_scope("tenant-a")?;

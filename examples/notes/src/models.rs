@@ -34,3 +34,15 @@ pub struct Note {
     /// The text.
     pub body: String,
 }
+
+/// A note's rendered preview, cached for ten minutes. It has no index, so a
+/// put (its expiry decided by the model's ttl) is 1 KV write and no read.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "NOTES", ttl = 600)]
+pub struct Preview {
+    /// The note it renders.
+    #[kv(id)]
+    pub note_id: u32,
+    /// The rendered text.
+    pub html: String,
+}

@@ -1,0 +1,5 @@
+//! The inventory models, generated from kvgen.toml by `kvgen generate`.
+
+mod generated;
+
+pub use generated::{Item, ItemMeta, KvEnv, Warehouse};

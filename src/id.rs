@@ -1,0 +1,91 @@
+//! Generated ids: ULID, UUID v7 and UUID v4, as strings.
+//!
+//! `#[kv(id, generate = "ulid")]` (or `"uuid_v7"`, `"uuid_v4"`) on a `String`
+//! id gives the repository `create_new`, which fills the id with one of these.
+//! Randomness comes from the platform (`getrandom`: the OS natively,
+//! `crypto.getRandomValues` on wasm32 in a Worker), time from the system
+//! clock (`Date.now()` on wasm32).
+
+use crate::error::{Error, Result};
+
+/// Which generator fills an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// A ULID: 26 characters of Crockford base32, sorted by creation time (to the millisecond).
+    Ulid,
+    /// A UUID v7 (RFC 9562): sorted by creation time (to the millisecond).
+    UuidV7,
+    /// A UUID v4 (RFC 9562): random.
+    UuidV4,
+}
+
+/// A new id of `kind`; [`Error::Store`] when the platform has no randomness to give.
+pub fn new(kind: IdKind) -> Result<String> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| Error::Store {
+        op: "generate id",
+        key: String::new(),
+        message: format!("no randomness from the platform: {e}"),
+    })?;
+    Ok(match kind {
+        IdKind::Ulid => {
+            let mut r = [0u8; 10];
+            r.copy_from_slice(&random[..10]);
+            ulid_from(now_ms(), r)
+        }
+        IdKind::UuidV7 => uuid_v7_from(now_ms(), random),
+        IdKind::UuidV4 => uuid_v4_from(random),
+    })
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The ULID of time `ms` (its low 48 bits) and 80 random bits.
+pub fn ulid_from(ms: u64, random: [u8; 10]) -> String {
+    let mut value = u128::from(ms & 0xFFFF_FFFF_FFFF) << 80;
+    for (i, b) in random.iter().enumerate() {
+        value |= u128::from(*b) << (72 - 8 * i);
+    }
+    (0..26).map(|i| CROCKFORD[((value >> (125 - 5 * i)) & 31) as usize] as char).collect()
+}
+
+/// The UUID v7 of time `ms` (its low 48 bits), its other bits from `random`.
+pub fn uuid_v7_from(ms: u64, random: [u8; 16]) -> String {
+    let mut b = random;
+    b[..6].copy_from_slice(&(ms & 0xFFFF_FFFF_FFFF).to_be_bytes()[2..]);
+    b[6] = 0x70 | (b[6] & 0x0F);
+    b[8] = 0x80 | (b[8] & 0x3F);
+    hyphenated(b)
+}
+
+/// The UUID v4 of `random` (less its version and variant bits).
+pub fn uuid_v4_from(random: [u8; 16]) -> String {
+    let mut b = random;
+    b[6] = 0x40 | (b[6] & 0x0F);
+    b[8] = 0x80 | (b[8] & 0x3F);
+    hyphenated(b)
+}
+
+fn hyphenated(b: [u8; 16]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        let _ = write!(s, "{byte:02x}");
+    }
+    s
+}
