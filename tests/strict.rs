@@ -514,3 +514,26 @@ fn locks_limits_and_settled_claims_cost_what_the_readme_says() {
     assert_eq!(taken.coordinations, fresh.coordinations + 1, "taken {taken}, fresh {fresh}");
     assert_eq!(taken.reads, fresh.reads + 1, "taken {taken}, fresh {fresh}");
 }
+
+#[test]
+fn batches_claim_and_release_strict_values_per_record() {
+    let store = MemoryStore::new();
+    let members = Member::repo(&store);
+    let out =
+        block_on(members.create_many(&[member("m1", "a@x", "t"), member("m2", "a@x", "t"), member("m3", "c@x", "t")]))
+            .unwrap();
+    assert!(out[0].is_ok() && out[2].is_ok(), "{out:?}");
+    assert!(matches!(out[1], Err(Error::UniqueViolation { .. })), "{out:?}");
+    assert_eq!(holder(&store, "a@x").as_deref(), Some("m1"));
+    assert_eq!(holder(&store, "c@x").as_deref(), Some("m3"));
+    // Without the index entries, only the coordinator stands in the way.
+    block_on(store.delete("member.email:a@x")).unwrap();
+    let out = block_on(members.put_many(&[member("m4", "a@x", "t")])).unwrap();
+    assert!(matches!(out[0], Err(Error::UniqueViolation { ref holder, .. }) if holder == "m1"), "{out:?}");
+    let deleted = block_on(members.delete_many(&["m1".to_string(), "m3".to_string()])).unwrap();
+    assert!(deleted.iter().all(|d| matches!(d, Ok(true))), "{deleted:?}");
+    for email in ["a@x", "c@x"] {
+        let cell = store.coordination().cell(&format!("APP/member.email:{email}"));
+        assert!(matches!(cell, Some(Cell::Claim { committed: false, .. })), "{email}: released, {cell:?}");
+    }
+}
