@@ -308,6 +308,19 @@ fn bad_input_has_many_without_child_index() {
 }
 
 #[test]
+fn bad_input_relations_in_kvgen_toml_point_at_their_keys() {
+    // An unknown belongs_to target at the field's `belongs_to` key, an unknown
+    // has_many child at its `model` key, a child without the index at `by`.
+    let config = "[models.Post]\nbinding = \"APP\"\nhas_many = [{ model = \"Comment\", by = \"post_id\" }, { model = \"Tag\", by = \"post_id\" }]\n\n[models.Post.fields]\nid = { type = \"String\", id = true }\nauthor_id = { type = \"String\", belongs_to = \"Usr\" }\n\n[models.Comment]\nbinding = \"APP\"\n\n[models.Comment.fields]\nid = { type = \"String\", id = true }\npost_id = \"String\"\n\n[namespaces.APP]\nid = \"x\"\n";
+    bad_input(
+        &[("kvgen.toml", config)],
+        "error: kvgen.toml:3:34: `has_many(Comment, by = post_id)`: `Comment` has no index on `post_id`; add `#[kv(index)]` or `#[kv(belongs_to = Post)]` to it (kvgen.toml:9:9)\n\
+         error: kvgen.toml:3:54: `has_many(Tag, ..)`: no model named `Tag`\n\
+         error: kvgen.toml:7:32: `belongs_to = Usr`: no model named `Usr`\n",
+    );
+}
+
+#[test]
 fn bad_input_relation_across_bindings() {
     let src = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"USERS\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n}\n#[derive(KvModel)]\n#[kv(binding = \"POSTS\")]\npub struct Post {\n    #[kv(id)]\n    pub id: u64,\n    #[kv(belongs_to = User)]\n    pub author_id: String,\n}\n";
     bad_input(

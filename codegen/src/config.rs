@@ -290,25 +290,46 @@ impl ConfigFile {
     /// Line and column of the key at `path` (`["namespaces", "APP", "env"]`),
     /// or of the nearest table above it that exists.
     pub fn locate(&self, path: &[&str]) -> Option<(usize, usize)> {
+        /// Where the walk is: a table item, or a value inside an array or inline table.
+        enum Node<'a> {
+            Item(&'a toml_edit::Item),
+            Value(&'a toml_edit::Value),
+        }
         let doc = self.doc.as_ref()?;
         let mut best = None;
-        let mut item: &toml_edit::Item = doc.as_item();
+        let mut node = Node::Item(doc.as_item());
         for key in path {
-            // An index into an array: the element's own span.
-            if let (Some(array), Ok(i)) = (item.as_array(), key.parse::<usize>()) {
-                if let Some(span) = array.get(i).and_then(|v| v.span()) {
+            let array = match &node {
+                Node::Item(item) => item.as_array(),
+                Node::Value(value) => value.as_array(),
+            };
+            // An index into an array: the element's own span, then into it.
+            if let (Some(array), Ok(i)) = (array, key.parse::<usize>()) {
+                let Some(element) = array.get(i) else { break };
+                if let Some(span) = element.span() {
                     best = Some(line_col(&self.text, span.start));
                 }
-                break;
+                node = Node::Value(element);
+                continue;
             }
-            let table = item.as_table_like()?;
-            if let Some((k, _)) = table.get_key_value(key) {
-                if let Some(span) = k.span() {
-                    best = Some(line_col(&self.text, span.start));
+            let next = match &node {
+                Node::Item(item) => {
+                    let Some(table) = item.as_table_like() else { break };
+                    if let Some(span) = table.get_key_value(key).and_then(|(k, _)| k.span()) {
+                        best = Some(line_col(&self.text, span.start));
+                    }
+                    table.get(key).map(Node::Item)
                 }
-            }
-            match table.get(key) {
-                Some(next) => item = next,
+                Node::Value(value) => {
+                    let Some(table) = value.as_inline_table() else { break };
+                    if let Some(span) = table.get_key_value(key).and_then(|(k, _)| k.span()) {
+                        best = Some(line_col(&self.text, span.start));
+                    }
+                    table.get(key).map(Node::Value)
+                }
+            };
+            match next {
+                Some(next) => node = next,
                 None => break,
             }
         }

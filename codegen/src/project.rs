@@ -216,22 +216,26 @@ impl Project {
             for rel in &f.model.belongs_to {
                 let target = last_segment(&rel.target);
                 if self.model(&target).is_none() {
+                    // In kvgen.toml: the field's `belongs_to` key.
+                    let field = f.model.fields[rel.field].ident.to_string();
                     out.push(self.at_span(
                         f,
                         rel.name.span(),
-                        &["fields"],
+                        &["fields", &field, "belongs_to"],
                         format!("`belongs_to = {target}`: no model named `{target}`"),
                     ));
                 }
             }
-            for rel in &f.model.has {
+            for (i, rel) in f.model.has.iter().enumerate() {
                 let kind = if rel.kind == HasKind::Many { "has_many" } else { "has_one" };
+                // In kvgen.toml: this relation's table in the `has_many` or `has_one` list.
+                let nth = f.model.has[..i].iter().filter(|r| r.kind == rel.kind).count().to_string();
                 let target = last_segment(&rel.target);
                 let Some(child) = self.model(&target) else {
                     out.push(self.at_span(
                         f,
-                        rel.by.span(),
-                        &[kind],
+                        syn::spanned::Spanned::span(&rel.target),
+                        &[kind, &nth, "model"],
                         format!("`{kind}({target}, ..)`: no model named `{target}`"),
                     ));
                     continue;
@@ -245,7 +249,7 @@ impl Project {
                     out.push(self.at_span(
                         f,
                         rel.by.span(),
-                        &[kind],
+                        &[kind, &nth, "by"],
                         format!(
                             "`{kind}({target}, by = {})`: `{target}` has no index on `{}`; add `#[kv(index)]` or `#[kv(belongs_to = {})]` to it ({})",
                             rel.by,
