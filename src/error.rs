@@ -32,7 +32,8 @@ pub enum Error {
         index: &'static str,
         /// The encoded value, components joined by `:`.
         value: String,
-        /// The encoded id of the record that holds it.
+        /// The id of the record holding the value, as written (`42`, not its
+        /// key form `00000000000000000042`).
         holder: String,
     },
     /// A key is longer than the 512 bytes KV accepts.

@@ -42,6 +42,25 @@ pub trait KeyPart {
     fn is_absent(&self) -> bool {
         false
     }
+
+    /// A component as a person wrote the value, for error fields: an integer
+    /// without its padding or sign offset, text without its escapes. The
+    /// default undoes [`encode_str`]'s escapes.
+    fn display_key(part: &str) -> String
+    where
+        Self: Sized,
+    {
+        decode_str(part).unwrap_or_else(|| part.to_string())
+    }
+}
+
+/// [`KeyPart::display_key`] of types that print as they parse.
+macro_rules! display_as_parsed {
+    () => {
+        fn display_key(part: &str) -> String {
+            Self::read_key(part).map_or_else(|| part.to_string(), |v| v.to_string())
+        }
+    };
 }
 
 /// Percent-encodes `%`, `:` and control bytes of `s` onto `out`.
@@ -173,6 +192,7 @@ macro_rules! unsigned_key_part {
             fn read_key(part: &str) -> Option<Self> {
                 read_padded(part, $width).and_then(|v| <$t>::try_from(v).ok())
             }
+            display_as_parsed!();
         }
     )*};
 }
@@ -189,6 +209,7 @@ macro_rules! signed_key_part {
                 let shifted = <$u>::try_from(read_padded(part, $width)?).ok()?;
                 Some((shifted ^ (1 << (<$u>::BITS - 1))) as $t)
             }
+            display_as_parsed!();
         }
     )*};
 }
@@ -203,6 +224,7 @@ impl KeyPart for usize {
     fn read_key(part: &str) -> Option<Self> {
         u64::read_key(part).and_then(|v| usize::try_from(v).ok())
     }
+    display_as_parsed!();
 }
 
 impl KeyPart for isize {
@@ -212,6 +234,7 @@ impl KeyPart for isize {
     fn read_key(part: &str) -> Option<Self> {
         i64::read_key(part).and_then(|v| isize::try_from(v).ok())
     }
+    display_as_parsed!();
 }
 
 impl KeyPart for bool {
@@ -225,6 +248,7 @@ impl KeyPart for bool {
             _ => None,
         }
     }
+    display_as_parsed!();
 }
 
 impl KeyPart for char {

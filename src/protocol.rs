@@ -100,6 +100,8 @@ pub(crate) trait Stored {
     /// The record key a unique entry's value names, or `None` when the value
     /// is not an id of the model (a garbage entry, ignored as stale).
     fn holder_key(&self, encoded_id: &str) -> Option<String>;
+    /// An encoded id as the user wrote the id (for error fields).
+    fn display_id(&self, encoded_id: &str) -> String;
 }
 
 /// One write, with everything model-specific worked out.
@@ -386,7 +388,7 @@ async fn apply<S: KvStore>(
         for ((entry, holder_key, holder_id), holder) in contested.iter().zip(holders) {
             let Some(json) = holder else { continue };
             if stored.carries_entry(holder_key, &json, entry.index, &entry.key) != Some(false) {
-                return Err(violation(model, indexes, &rec_key, &id, entry, holder_id));
+                return Err(violation(model, indexes, &rec_key, &id, entry, &stored.display_id(holder_id)));
             }
         }
     }
@@ -488,7 +490,7 @@ async fn apply<S: KvStore>(
     committed
 }
 
-/// The error for a unique value held by record `holder` (an encoded id).
+/// The error for a unique value held by record `holder` (its id as written).
 pub(crate) fn violation(
     model: &'static str,
     indexes: &'static [IndexDef],

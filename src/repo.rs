@@ -928,6 +928,9 @@ impl<M: Model, S: KvStore> protocol::Stored for Repo<'_, M, S> {
         Some(self.carries(&rec, index, entry, &mut String::new()))
     }
 
+    fn display_id(&self, encoded_id: &str) -> String {
+        M::Id::display_key(encoded_id)
+    }
     fn holder_key(&self, encoded_id: &str) -> Option<String> {
         Repo::holder_key(self, encoded_id)
     }

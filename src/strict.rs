@@ -97,14 +97,14 @@ impl<'a> Claims<'a> {
                 }
                 Response::Denied { holder, gen, verify } => {
                     if !verify {
-                        return Err(self.violation(e, &holder));
+                        return Err(self.violation(e, &stored.display_id(&holder)));
                     }
                     // The claim has settled: KV shows its record as it is.
                     if holder_carries(store, stored, &holder, e).await? {
                         // Its writer may have died after writing the record:
                         // the claim is committed on its behalf.
                         let _ = self.coord.call(&name, &Request::Confirm { from: holder.clone(), gen }).await;
-                        return Err(self.violation(e, &holder));
+                        return Err(self.violation(e, &stored.display_id(&holder)));
                     }
                     request =
                         Request::TakeOver { holder: self.holder.clone(), from: holder, gen, lease_ms: coord::LEASE_MS };

@@ -161,3 +161,33 @@ fn upsert_by_unique_keeps_the_holders_id() {
     assert_eq!(block_on(users.find_by_org_id_and_handle("o1", "renamed")).unwrap().unwrap().id, "u1");
     assert_eq!(block_on(users.find_by_org_id_and_handle("o1", "a")).unwrap(), None);
 }
+
+/// Error fields name the holder by its id as written, not its key form.
+#[test]
+fn a_violation_names_the_holder_as_its_id_was_written() {
+    #[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize)]
+    #[kv(binding = "APP", prefix = "ticket")]
+    struct Ticket {
+        #[kv(id)]
+        id: i64,
+        #[kv(unique)]
+        code: String,
+    }
+    #[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize)]
+    #[kv(binding = "APP", prefix = "seat", strict)]
+    struct Seat {
+        #[kv(id)]
+        id: u64,
+        #[kv(unique)]
+        code: String,
+    }
+    let s = MemoryStore::new();
+    pollster::block_on(Ticket::repo(&s).create(&Ticket { id: -42, code: "a:b".into() })).unwrap();
+    let err = pollster::block_on(Ticket::repo(&s).create(&Ticket { id: 7, code: "a:b".into() }));
+    assert!(matches!(&err, Err(Error::UniqueViolation { holder, .. }) if holder == "-42"), "{err:?}");
+    // The same through the coordinator (the entry gone, as at a location not showing it yet).
+    pollster::block_on(Seat::repo(&s).create(&Seat { id: 42, code: "x%y".into() })).unwrap();
+    pollster::block_on(s.delete("seat.code:x%25y")).unwrap();
+    let err = pollster::block_on(Seat::repo(&s).create(&Seat { id: 7, code: "x%y".into() }));
+    assert!(matches!(&err, Err(Error::UniqueViolation { holder, .. }) if holder == "42"), "{err:?}");
+}
