@@ -3,7 +3,7 @@
 //! KV has no compare-and-set, so a unique index on KV guards against every
 //! writer that finished before a write began, never against one racing it.
 //! A coordinator is one strongly consistent, single-threaded cell per name
-//! (a Durable Object on Workers, [`MemoryCoordinator`] in tests): strict
+//! (a Durable Object on Workers, [`MemoryCoordinator`](crate::MemoryCoordinator) in tests): strict
 //! unique values are claimed there, and the same cells serve [`Lock`] and
 //! [`RateLimiter`].
 //!
@@ -25,13 +25,10 @@
 //! take-over only succeeds on the claim that was verified.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::memory::Clock;
 
 /// The Durable Object binding a Worker's stores take their coordinator
 /// from (`kvgen wrangler` writes it when a model is strict).
@@ -423,68 +420,6 @@ pub trait Coordinate {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>>;
     /// The caller's clock, ms since the epoch: what leases are checked against.
     fn now_ms(&self) -> u64;
-}
-
-/// An in-process coordinator with the semantics of the Durable Object one:
-/// [`MemoryStore`](crate::MemoryStore) carries one, shared by its clones and views.
-#[derive(Clone)]
-pub struct MemoryCoordinator {
-    cells: Arc<Mutex<HashMap<String, Cell>>>,
-    clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for MemoryCoordinator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryCoordinator").field("cells", &self.lock().len()).finish()
-    }
-}
-
-impl MemoryCoordinator {
-    /// An empty coordinator on `clock` (seconds; cells see it in ms).
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
-        MemoryCoordinator { cells: Arc::default(), clock }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cell>> {
-        self.cells.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// An independent copy of every cell, on the same clock.
-    pub fn fork(&self) -> MemoryCoordinator {
-        MemoryCoordinator { cells: Arc::new(Mutex::new(self.lock().clone())), clock: self.clock.clone() }
-    }
-
-    /// The state of the cell `name` (a test and debugging aid).
-    pub fn cell(&self, name: &str) -> Option<Cell> {
-        self.lock().get(name).cloned()
-    }
-
-    /// Every cell's name, sorted (a test and debugging aid).
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.lock().keys().cloned().collect();
-        names.sort();
-        names
-    }
-
-    /// Applies `request` to `name` at once.
-    pub fn apply_now(&self, name: &str, request: &Request) -> Response {
-        let now = self.now_ms();
-        let mut cells = self.lock();
-        let (cell, answer) = apply(cells.remove(name), request, now);
-        if let Some(cell) = cell {
-            cells.insert(name.to_string(), cell);
-        }
-        answer
-    }
-}
-
-impl Coordinate for MemoryCoordinator {
-    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
-        Box::pin(async move { Ok(self.apply_now(name, request)) })
-    }
-    fn now_ms(&self) -> u64 {
-        self.clock.now().saturating_mul(1000)
-    }
 }
 
 /// What a coordinator answers when the answer does not fit the request.

@@ -78,7 +78,9 @@ pub enum Error {
     },
     /// `expiration_ttl` so long that the expiration it gives (now + ttl) is
     /// past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
-    #[error("expiration_ttl {ttl}s for `{key}` is over the maximum ({max} s)", max = crate::limits::MAX_TTL_SECS)]
+    // The bound is KV's 32-bit integer, as `limits::MAX_TTL_SECS` defines it
+    // (named here by its value, so errors do not depend on the checks).
+    #[error("expiration_ttl {ttl}s for `{key}` is over the maximum ({max} s)", max = i32::MAX)]
     TtlTooLong {
         /// The key written.
         key: String,
@@ -86,7 +88,7 @@ pub enum Error {
         ttl: u64,
     },
     /// An absolute expiration past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
-    #[error("expiration {expiration} for `{key}` is past the latest kvgen accepts ({max})", max = crate::limits::MAX_EXPIRATION)]
+    #[error("expiration {expiration} for `{key}` is past the latest kvgen accepts ({max})", max = i32::MAX)]
     ExpirationTooLate {
         /// The key written.
         key: String,

@@ -41,6 +41,7 @@ mod audit;
 pub mod coord;
 #[cfg(feature = "durable")]
 mod durable;
+mod entry;
 mod error;
 mod fault;
 mod finite;
@@ -59,17 +60,17 @@ mod strict;
 mod worker;
 
 pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
-pub use coord::{Coordinate, Lock, MemoryCoordinator, RateDecision, RateLimiter};
+pub use coord::{Coordinate, Lock, RateDecision, RateLimiter};
 #[cfg(feature = "durable")]
 pub use durable::KvgenCoordinator;
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
-pub use memory::{Clock, ManualClock, MemoryStore, SystemClock};
+pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model};
-pub use repo::{check_scope, ListPage, Listed, Page, Repo, WriteOptions};
-pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
+pub use repo::{check_scope, ListPage, Listed, Repo, WriteOptions};
+pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};
 #[cfg(feature = "worker")]
 pub use worker::{DurableCoordinator, WorkerKv};
 

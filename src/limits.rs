@@ -16,10 +16,10 @@ pub const MIN_TTL_SECS: u64 = 60;
 /// give an expiration past [`MAX_EXPIRATION`] this way (KV keeps now + ttl);
 /// repositories turn a ttl into an absolute expiration (now + ttl), which must
 /// stay at or below [`MAX_EXPIRATION`].
-pub const MAX_TTL_SECS: u64 = 2_147_483_647;
+pub const MAX_TTL_SECS: u64 = i32::MAX as u64;
 /// Latest absolute `expiration` Workers KV accepts, seconds since the epoch:
 /// also a 32-bit signed integer (2038-01-19T03:14:07Z).
-pub const MAX_EXPIRATION: u64 = 2_147_483_647;
+pub const MAX_EXPIRATION: u64 = i32::MAX as u64;
 /// Most keys one list page returns.
 pub const MAX_LIST_LIMIT: u32 = 1000;
 /// Most a bulk read may return: the values' total length in UTF-16 code units.

@@ -1,12 +1,13 @@
 //! `MemoryStore`: an embedded, faithful emulator of a Workers KV namespace.
 
-use crate::coord::{Coordinate, MemoryCoordinator};
+use crate::coord::{apply, BoxFuture, Cell, Coordinate, Request, Response};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -408,5 +409,67 @@ impl KvStore for MemoryStore {
     /// [`fork`](MemoryStore::fork) gets its own.
     fn coordinator(&self) -> Option<&dyn Coordinate> {
         Some(&self.coord)
+    }
+}
+
+/// An in-process coordinator with the semantics of the Durable Object one:
+/// [`MemoryStore`](crate::MemoryStore) carries one, shared by its clones and views.
+#[derive(Clone)]
+pub struct MemoryCoordinator {
+    cells: Arc<Mutex<HashMap<String, Cell>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCoordinator").field("cells", &self.lock().len()).finish()
+    }
+}
+
+impl MemoryCoordinator {
+    /// An empty coordinator on `clock` (seconds; cells see it in ms).
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        MemoryCoordinator { cells: Arc::default(), clock }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cell>> {
+        self.cells.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An independent copy of every cell, on the same clock.
+    pub fn fork(&self) -> MemoryCoordinator {
+        MemoryCoordinator { cells: Arc::new(Mutex::new(self.lock().clone())), clock: self.clock.clone() }
+    }
+
+    /// The state of the cell `name` (a test and debugging aid).
+    pub fn cell(&self, name: &str) -> Option<Cell> {
+        self.lock().get(name).cloned()
+    }
+
+    /// Every cell's name, sorted (a test and debugging aid).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Applies `request` to `name` at once.
+    pub fn apply_now(&self, name: &str, request: &Request) -> Response {
+        let now = self.now_ms();
+        let mut cells = self.lock();
+        let (cell, answer) = apply(cells.remove(name), request, now);
+        if let Some(cell) = cell {
+            cells.insert(name.to_string(), cell);
+        }
+        answer
+    }
+}
+
+impl Coordinate for MemoryCoordinator {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move { Ok(self.apply_now(name, request)) })
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock.now().saturating_mul(1000)
     }
 }

@@ -6,19 +6,13 @@
 //! model — parsing a stored record into its index entries — go through the
 //! object-safe [`Stored`].
 
+use crate::entry::{violation, IndexEntry, Stored};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::model::{IndexDef, IndexKind};
 use crate::store::{Entry, KvStore, PutOptions};
 use crate::strict::Claims;
 use serde_json::Value;
-
-/// An index entry a record needs: which index, and its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IndexEntry {
-    pub index: usize,
-    pub key: String,
-}
 
 /// What a write must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,21 +81,6 @@ pub(crate) fn projection(metadata: Option<Value>) -> Option<Value> {
         }
         other => other,
     }
-}
-
-/// The model-specific steps of the protocol, on stored JSON.
-pub(crate) trait Stored {
-    /// The index entries of the stored record `json` at `key`; `None` when it
-    /// is unreadable (does not parse as the model, or its id is not its key's).
-    fn entries_of(&self, key: &str, json: &str) -> Option<Vec<IndexEntry>>;
-    /// Whether the stored record `json` at `key` carries the entry `entry` of
-    /// index `index`; `None` when the record is unreadable.
-    fn carries_entry(&self, key: &str, json: &str, index: usize, entry: &str) -> Option<bool>;
-    /// The record key a unique entry's value names, or `None` when the value
-    /// is not an id of the model (a garbage entry, ignored as stale).
-    fn holder_key(&self, encoded_id: &str) -> Option<String>;
-    /// An encoded id as the user wrote the id (for error fields).
-    fn display_id(&self, encoded_id: &str) -> String;
 }
 
 /// One write, with everything model-specific worked out.
@@ -490,26 +469,6 @@ async fn apply<S: KvStore>(
     committed
 }
 
-/// The error for a unique value held by record `holder` (its id as written).
-pub(crate) fn violation(
-    model: &'static str,
-    indexes: &'static [IndexDef],
-    rec_key: &str,
-    id: &str,
-    entry: &IndexEntry,
-    holder: &str,
-) -> Error {
-    let def = &indexes[entry.index];
-    let head = &rec_key[..rec_key.len() - id.len() - 1];
-    let prefix = head.len() + 1 + def.name.len() + 1;
-    Error::UniqueViolation {
-        model,
-        index: def.name,
-        value: entry.key.get(prefix..).unwrap_or_default().to_string(),
-        holder: holder.to_string(),
-    }
-}
-
 /// A stored record's `#[kv(meta)]` projection, from its metadata.
 fn projection_of(metadata: Option<&Value>) -> Option<Value> {
     projection(metadata.cloned())
@@ -633,7 +592,7 @@ fn pointing_to(indexes: &[IndexDef], entries: Vec<IndexEntry>, id: &str, held: &
 pub(crate) async fn list_page<S: KvStore>(
     store: &S,
     prefix: String,
-    page: crate::repo::Page,
+    page: crate::store::Page,
 ) -> Result<crate::store::ListResult> {
     limits::check_list_limit(page.limit)?;
     let tag = cursor_tag(&prefix);
@@ -670,7 +629,7 @@ pub(crate) enum Records<'a> {
 pub(crate) async fn list_records<S: KvStore>(
     store: &S,
     prefix: String,
-    page: crate::repo::Page,
+    page: crate::store::Page,
     records: Records<'_>,
 ) -> Result<(Vec<(String, String, String)>, Option<String>)> {
     let listed = list_page(store, prefix, page).await?;
@@ -707,13 +666,13 @@ pub(crate) async fn follow_unique<S: KvStore>(
 
 /// How many keys there are under `prefix`. Costs 1 list per 1000.
 pub(crate) async fn count<S: KvStore>(store: &S, prefix: String) -> Result<u64> {
-    let mut page = crate::repo::Page::first(limits::MAX_LIST_LIMIT);
+    let mut page = crate::store::Page::first(limits::MAX_LIST_LIMIT);
     let mut n = 0;
     loop {
         let listed = list_page(store, prefix.clone(), page).await?;
         n += listed.keys.len() as u64;
         match listed.cursor {
-            Some(c) => page = crate::repo::Page::after(c, limits::MAX_LIST_LIMIT),
+            Some(c) => page = crate::store::Page::after(c, limits::MAX_LIST_LIMIT),
             None => return Ok(n),
         }
     }

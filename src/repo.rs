@@ -3,43 +3,17 @@
 //! Generated repositories (`UserRepo`, ...) dereference to a `Repo` and add only
 //! the model-specific finders and loaders, each a call into this file.
 
+use crate::entry::{IndexEntry, Stored};
 use crate::error::{Error, Result};
 use crate::key::{self, KeyPart, KeySpace};
 use crate::limits;
 use crate::model::{IndexKind, Model};
-use crate::protocol::{self, Expiry, IndexEntry, Mode};
-use crate::store::KvStore;
+use crate::protocol::{self, Expiry, Mode};
+use crate::store::{KvStore, Page};
 use crate::strict::Claims;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
-
-/// One page request: how many items, and where the previous page stopped.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Page {
-    /// At most this many items (1..=1000).
-    pub limit: u32,
-    /// The cursor of the previous page, `None` for the first.
-    pub cursor: Option<String>,
-}
-
-impl Page {
-    /// The first page of at most `limit` items.
-    pub fn first(limit: u32) -> Self {
-        Page { limit, cursor: None }
-    }
-    /// The page after `cursor`.
-    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
-        Page { limit, cursor: Some(cursor.into()) }
-    }
-}
-
-impl Default for Page {
-    /// The first page of 100.
-    fn default() -> Self {
-        Page::first(100)
-    }
-}
 
 /// One page of results; serializes as `{"items": [...], "cursor": ...}`, with
 /// `"unreadable": [...]` when the page met records it could not read.
@@ -918,7 +892,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 }
 
-impl<M: Model, S: KvStore> protocol::Stored for Repo<'_, M, S> {
+impl<M: Model, S: KvStore> Stored for Repo<'_, M, S> {
     fn entries_of(&self, key: &str, json: &str) -> Option<Vec<IndexEntry>> {
         self.parse_record(key, json).ok().map(|rec| self.entries(&rec))
     }

@@ -34,6 +34,33 @@ pub struct ListOptions {
     pub limit: u32,
 }
 
+/// One page request: how many items, and where the previous page stopped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Page {
+    /// At most this many items (1..=1000).
+    pub limit: u32,
+    /// The cursor of the previous page, `None` for the first.
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    /// The first page of at most `limit` items.
+    pub fn first(limit: u32) -> Self {
+        Page { limit, cursor: None }
+    }
+    /// The page after `cursor`.
+    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
+        Page { limit, cursor: Some(cursor.into()) }
+    }
+}
+
+impl Default for Page {
+    /// The first page of 100.
+    fn default() -> Self {
+        Page::first(100)
+    }
+}
+
 /// A key as a listing returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListKey {

@@ -2,9 +2,9 @@
 //! its KV writes (the protocol is described in [`coord`](crate::coord)).
 
 use crate::coord::{self, Coordinate, Request, Response};
+use crate::entry::{IndexEntry, Stored};
 use crate::error::{Error, Result};
 use crate::model::IndexDef;
-use crate::protocol::{IndexEntry, Stored};
 use crate::store::KvStore;
 use std::cell::{Cell, RefCell};
 
@@ -169,7 +169,7 @@ impl<'a> Claims<'a> {
     }
 
     fn violation(&self, e: &IndexEntry, holder: &str) -> Error {
-        crate::protocol::violation(self.model, self.indexes, &self.rec_key, &self.holder, e, holder)
+        crate::entry::violation(self.model, self.indexes, &self.rec_key, &self.holder, e, holder)
     }
 }
 

@@ -1,51 +1,16 @@
 //! The binding struct (`KvEnv` unless `output.env_struct` names it): one
 //! typed field per KV binding, a repository accessor per model.
 
-use crate::names;
 use crate::project::Project;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// Fields the generated `Env` has besides its bindings'.
-pub const RESERVED_FIELDS: &[&str] = &["scope"];
-
-/// Methods the generated `Env` has besides its models' accessors.
-pub const RESERVED_METHODS: &[&str] =
-    &["new", "from_bindings", "with_scope", "stores", "verify_all", "repair_all", "from_worker"];
-
-/// The snake_case a binding's field is named after (`APP` -> `app`).
-pub fn binding_field_name(binding: &str) -> String {
-    names::snake(binding)
-}
-
-/// The field name of a binding: its snake_case (`APP` -> `app`); `None`
-/// when that is no identifier (`_1` gives `1`).
-pub fn binding_field(binding: &str) -> Option<syn::Ident> {
-    names::try_ident(&binding_field_name(binding), proc_macro2::Span::call_site())
-}
-
-/// The snake_case plural a model's accessor is named after (`User` -> `users`).
-pub fn accessor_name(model: &syn::Ident) -> String {
-    names::plural(&names::snake(&names::text(model)))
-}
-
-/// The accessor name of a model: its plural snake_case (`User` -> `users`).
-pub fn accessor(model: &syn::Ident) -> Option<syn::Ident> {
-    names::try_ident(&accessor_name(model), proc_macro2::Span::call_site())
-}
-
-/// The default name of the binding struct. Not `Env`: a crate's own `Env`
-/// would shadow `worker::Env` under the usual `use worker::*;`.
-pub const DEFAULT_NAME: &str = "KvEnv";
-
-/// Why `name` cannot name the generated binding struct, or `None` when it can.
-pub fn invalid_env_struct(name: &str) -> Option<String> {
-    match syn::parse_str::<syn::Ident>(name) {
-        Ok(i) if i == "Self" => Some(format!("`{name}` cannot name a struct")),
-        Ok(_) => None,
-        Err(_) => Some(format!("`{name}` is not a Rust identifier; name the struct like `KvEnv` or `Bindings`")),
-    }
-}
+// The names of the binding struct and its members, decided in `names` (the
+// project's checks use them too).
+pub use crate::names::{
+    accessor, accessor_name, binding_field, binding_field_name, invalid_env_struct, DEFAULT_NAME, RESERVED_FIELDS,
+    RESERVED_METHODS,
+};
 
 /// The generated binding struct named `name`, or why it cannot be generated
 /// (the project checks report these with their places first).

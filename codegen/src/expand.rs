@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 pub fn model(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let vis = &model.vis;
-    let repo = model.repo_ident();
+    let repo = names::repo_ident(model);
     let id = &model.id_field().ident;
     let id_ty = &model.id_field().ty;
     let prefix = &model.prefix.value;
@@ -126,7 +126,7 @@ fn meta(model: &Model) -> (TokenStream, TokenStream, TokenStream) {
         );
     }
     let vis = &model.vis;
-    let name = model.meta_ident();
+    let name = names::meta_ident(model);
     let doc = format!(
         "The metadata of a [`{}`]: its `#[kv(meta)]` fields, carried by listings without reading records.",
         model.ident

@@ -139,16 +139,6 @@ impl Model {
         &self.fields[self.id]
     }
 
-    /// The generated repository type's name: `{Model}Repo`.
-    pub fn repo_ident(&self) -> Ident {
-        crate::names::joined(&crate::names::text(&self.ident), "Repo", self.ident.span())
-    }
-
-    /// The generated metadata type's name: `{Model}Meta`.
-    pub fn meta_ident(&self) -> Ident {
-        crate::names::joined(&crate::names::text(&self.ident), "Meta", self.ident.span())
-    }
-
     /// Whether any field is copied into metadata.
     pub fn has_meta(&self) -> bool {
         self.fields.iter().any(|f| f.meta)

@@ -55,6 +55,16 @@ pub fn plural(word: &str) -> String {
     }
 }
 
+/// The generated repository type's name: `{Model}Repo`.
+pub fn repo_ident(model: &Model) -> Ident {
+    joined(&text(&model.ident), "Repo", model.ident.span())
+}
+
+/// The generated metadata type's name: `{Model}Meta`.
+pub fn meta_ident(model: &Model) -> Ident {
+    joined(&text(&model.ident), "Meta", model.ident.span())
+}
+
 /// The stem of an index's finder: its name when named, else its fields
 /// joined by `_and_` (`org_id_and_handle`).
 pub fn index_stem(model: &Model, index: &Index) -> String {
@@ -99,6 +109,49 @@ pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
         }
     }
     out
+}
+
+// ---- the binding struct (`KvEnv`) and its members
+
+/// Fields the generated `Env` has besides its bindings'.
+pub const RESERVED_FIELDS: &[&str] = &["scope"];
+
+/// Methods the generated `Env` has besides its models' accessors.
+pub const RESERVED_METHODS: &[&str] =
+    &["new", "from_bindings", "with_scope", "stores", "verify_all", "repair_all", "from_worker"];
+
+/// The snake_case a binding's field is named after (`APP` -> `app`).
+pub fn binding_field_name(binding: &str) -> String {
+    snake(binding)
+}
+
+/// The field name of a binding: its snake_case (`APP` -> `app`); `None`
+/// when that is no identifier (`_1` gives `1`).
+pub fn binding_field(binding: &str) -> Option<syn::Ident> {
+    try_ident(&binding_field_name(binding), proc_macro2::Span::call_site())
+}
+
+/// The snake_case plural a model's accessor is named after (`User` -> `users`).
+pub fn accessor_name(model: &syn::Ident) -> String {
+    plural(&snake(&text(model)))
+}
+
+/// The accessor name of a model: its plural snake_case (`User` -> `users`).
+pub fn accessor(model: &syn::Ident) -> Option<syn::Ident> {
+    try_ident(&accessor_name(model), proc_macro2::Span::call_site())
+}
+
+/// The default name of the binding struct. Not `Env`: a crate's own `Env`
+/// would shadow `worker::Env` under the usual `use worker::*;`.
+pub const DEFAULT_NAME: &str = "KvEnv";
+
+/// Why `name` cannot name the generated binding struct, or `None` when it can.
+pub fn invalid_env_struct(name: &str) -> Option<String> {
+    match syn::parse_str::<syn::Ident>(name) {
+        Ok(i) if i == "Self" => Some(format!("`{name}` cannot name a struct")),
+        Ok(_) => None,
+        Err(_) => Some(format!("`{name}` is not a Rust identifier; name the struct like `KvEnv` or `Bindings`")),
+    }
 }
 
 #[cfg(test)]

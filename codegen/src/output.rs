@@ -27,7 +27,7 @@ pub fn rust(project: &Project) -> Result<String> {
         Origin::Toml { item } => Some(quote!(#item)),
         Origin::Rust { .. } => None,
     });
-    let name = project.config.config.output.env_struct.as_deref().unwrap_or(crate::env::DEFAULT_NAME);
+    let name = project.config.config.output.env_struct.as_deref().unwrap_or(crate::names::DEFAULT_NAME);
     let env = env::tokens(project, name).map_err(|m| Error::one(Diagnostic::file(&project.config.path, m)))?;
     let tokens = quote! {
         #(#items)*

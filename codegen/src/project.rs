@@ -51,7 +51,7 @@ impl Found {
 
     /// The path of the model's generated repository type.
     pub fn repo_path(&self) -> TokenStream {
-        let repo = self.model.repo_ident();
+        let repo = crate::names::repo_ident(&self.model);
         match &self.origin {
             Origin::Rust { module, .. } => quote!(#module::#repo),
             Origin::Toml { .. } => quote!(#repo),
@@ -356,14 +356,15 @@ impl Project {
     fn env_names(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let env_struct = self.config.config.output.env_struct.as_deref();
-        if let Some(why) = env_struct.and_then(crate::env::invalid_env_struct) {
+        if let Some(why) = env_struct.and_then(crate::names::invalid_env_struct) {
             out.push(self.config.diag(&["output", "env_struct"], format!("env_struct {why}")));
         }
         // The generated file holds the `[models]` structs beside `Env`.
-        let env_name = env_struct.unwrap_or(crate::env::DEFAULT_NAME);
+        let env_name = env_struct.unwrap_or(crate::names::DEFAULT_NAME);
         for f in self.models.iter().filter(|f| matches!(f.origin, Origin::Toml { .. })) {
             let m = &f.model;
-            let taken = [m.ident.to_string(), m.repo_ident().to_string(), m.meta_ident().to_string()];
+            let taken =
+                [m.ident.to_string(), crate::names::repo_ident(m).to_string(), crate::names::meta_ident(m).to_string()];
             if taken.iter().any(|t| t == env_name) {
                 out.push(self.at_model(
                     f,
@@ -374,13 +375,13 @@ impl Project {
         let mut fields: Vec<(String, &str)> = Vec::new();
         for (binding, models) in self.bindings() {
             let first = models[0];
-            let field = crate::env::binding_field_name(&binding);
+            let field = crate::names::binding_field_name(&binding);
             let at = |message: String| self.at_span(first, first.model.binding.span, &["binding"], message);
-            if crate::env::binding_field(&binding).is_none() {
+            if crate::names::binding_field(&binding).is_none() {
                 out.push(at(format!(
                     "binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding"
                 )));
-            } else if crate::env::RESERVED_FIELDS.contains(&field.as_str()) {
+            } else if crate::names::RESERVED_FIELDS.contains(&field.as_str()) {
                 out.push(at(format!(
                     "binding `{binding}` gives the Env field `{field}`, which Env has already; rename the binding"
                 )));
@@ -393,12 +394,12 @@ impl Project {
         }
         let mut accessors: Vec<(String, &Found)> = Vec::new();
         for f in &self.models {
-            let name = crate::env::accessor_name(&f.model.ident);
+            let name = crate::names::accessor_name(&f.model.ident);
             // A name that is no identifier is reported by the model's own checks.
-            if crate::env::accessor(&f.model.ident).is_none() {
+            if crate::names::accessor(&f.model.ident).is_none() {
                 continue;
             }
-            if crate::env::RESERVED_METHODS.contains(&name.as_str()) {
+            if crate::names::RESERVED_METHODS.contains(&name.as_str()) {
                 out.push(self.at_model(
                     f,
                     format!(
