@@ -4,74 +4,17 @@
 //! constraint; this test pins down exactly what, and that a strict index
 //! (claimed on the coordinator) gives exactly one success every time.
 
+#[path = "support.rs"]
+mod support;
+
 use blog::User;
-use kvgen::coord::{BoxFuture, Coordinate, Request, Response};
-use kvgen::{Entry, Error, KvModel, KvStore, ListOptions, ListResult, MemoryStore, Model, PutOptions, Repo};
+use kvgen::{Error, KvModel, MemoryStore, Model, Repo};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-
-/// A store whose every operation waits for its turn.
-struct Gated<'a> {
-    inner: &'a MemoryStore,
-    turn: &'a Cell<bool>,
-}
-
-struct Turn<'a>(&'a Cell<bool>);
-
-impl Future for Turn<'_> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.0.replace(false) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl KvStore for Gated<'_> {
-    async fn get(&self, key: &str) -> kvgen::Result<Option<Entry>> {
-        Turn(self.turn).await;
-        self.inner.get(key).await
-    }
-    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<Entry>>> {
-        Turn(self.turn).await;
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.put(key, value, options).await
-    }
-    async fn delete(&self, key: &str) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.delete(key).await
-    }
-    async fn list(&self, options: &ListOptions) -> kvgen::Result<ListResult> {
-        Turn(self.turn).await;
-        self.inner.list(options).await
-    }
-    fn now(&self) -> u64 {
-        self.inner.now()
-    }
-    fn coordinator(&self) -> Option<&dyn Coordinate> {
-        Some(self)
-    }
-}
-
-impl Coordinate for Gated<'_> {
-    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, kvgen::Result<Response>> {
-        Box::pin(async move {
-            Turn(self.turn).await;
-            self.inner.coordination().call(name, request).await
-        })
-    }
-    fn now_ms(&self) -> u64 {
-        self.inner.coordination().now_ms()
-    }
-}
+use support::Gated;
 
 fn contender(id: &str) -> User {
     User { id: id.into(), email: "same@x".into(), org_id: "o".into(), handle: id.into(), name: id.into() }

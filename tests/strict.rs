@@ -13,11 +13,15 @@
 //!
 //! and the retry reaches the state asked for.
 
+#[path = "support.rs"]
+mod support;
+
 use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
 use kvgen::{Error, Fault, Faulty, KvModel, KvStore, ManualClock, MemoryStore, Metered, Repo};
 use pollster::block_on;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use support::Gated;
 
 #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kv(binding = "APP", strict)]
@@ -337,71 +341,6 @@ fn a_value_released_while_another_writer_of_the_record_writes_it_is_not_taken() 
     }
 }
 
-/// A store whose every KV operation and coordinator request waits for its
-/// writer's turn, so a test can interleave writers at random.
-struct Stepped<'a> {
-    inner: &'a MemoryStore,
-    turn: &'a std::cell::Cell<bool>,
-}
-
-struct Turn<'a>(&'a std::cell::Cell<bool>);
-
-impl std::future::Future for Turn<'_> {
-    type Output = ();
-    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        if self.0.replace(false) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    }
-}
-
-impl KvStore for Stepped<'_> {
-    async fn get(&self, key: &str) -> kvgen::Result<Option<kvgen::Entry>> {
-        Turn(self.turn).await;
-        self.inner.get(key).await
-    }
-    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<kvgen::Entry>>> {
-        Turn(self.turn).await;
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, key: &str, value: &str, options: &kvgen::PutOptions) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.put(key, value, options).await
-    }
-    async fn delete(&self, key: &str) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.delete(key).await
-    }
-    async fn list(&self, options: &kvgen::ListOptions) -> kvgen::Result<kvgen::ListResult> {
-        Turn(self.turn).await;
-        self.inner.list(options).await
-    }
-    fn now(&self) -> u64 {
-        self.inner.now()
-    }
-    fn coordinator(&self) -> Option<&dyn kvgen::Coordinate> {
-        Some(self)
-    }
-}
-
-impl kvgen::Coordinate for Stepped<'_> {
-    fn call<'a>(
-        &'a self,
-        name: &'a str,
-        request: &'a kvgen::coord::Request,
-    ) -> kvgen::coord::BoxFuture<'a, kvgen::Result<kvgen::coord::Response>> {
-        Box::pin(async move {
-            Turn(self.turn).await;
-            kvgen::Coordinate::call(self.inner.coordination(), name, request).await
-        })
-    }
-    fn now_ms(&self) -> u64 {
-        kvgen::Coordinate::now_ms(self.inner.coordination())
-    }
-}
-
 /// Random histories of concurrent writers (creates, puts, updates and
 /// deletes of three records over three emails, three writers in flight at
 /// a time, stepped one operation at a time in a seeded random order, writers
@@ -426,7 +365,7 @@ fn random_concurrent_histories_keep_strict_values_single() {
         let clock = ManualClock::new(1_800_000_000);
         let store = MemoryStore::with_clock(clock.clone());
         let turns: Vec<std::cell::Cell<bool>> = (0..3).map(|_| std::cell::Cell::new(false)).collect();
-        let stores: Vec<Stepped<'_>> = turns.iter().map(|t| Stepped { inner: &store, turn: t }).collect();
+        let stores: Vec<Gated<'_>> = turns.iter().map(|t| Gated { inner: &store, turn: t }).collect();
         type Call<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = kvgen::Result<()>> + 'a>>;
         let mut flying: Vec<Option<Call<'_>>> = vec![None, None, None];
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

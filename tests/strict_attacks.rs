@@ -10,16 +10,18 @@
 //! itself, rate-limit cells name the limiter's length first, and a lock
 //! needs a lease.
 
-use kvgen::coord::{BoxFuture, Coordinate, Request, Response, LEASE_MS, MARGIN_MS};
-use kvgen::{
-    Entry, KvModel, KvStore, ListOptions, ListResult, Lock, ManualClock, MemoryStore, PutOptions, RateLimiter,
-};
+#[path = "support.rs"]
+mod support;
+
+use kvgen::coord::{LEASE_MS, MARGIN_MS};
+use kvgen::{KvModel, Lock, ManualClock, MemoryStore, RateLimiter};
 use pollster::block_on;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use support::{Gated, T0};
 
 #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kv(binding = "APP", strict)]
@@ -34,68 +36,6 @@ struct Member {
 
 fn member(id: &str, email: &str, team: &str) -> Member {
     Member { id: id.into(), email: email.into(), team: team.into() }
-}
-
-const T0: u64 = 1_800_000_000;
-
-/// A store whose every KV operation and coordinator request waits for a turn.
-struct Gated<'a> {
-    inner: &'a MemoryStore,
-    turn: &'a Cell<bool>,
-}
-
-struct Turn<'a>(&'a Cell<bool>);
-
-impl Future for Turn<'_> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.0.replace(false) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl KvStore for Gated<'_> {
-    async fn get(&self, key: &str) -> kvgen::Result<Option<Entry>> {
-        Turn(self.turn).await;
-        self.inner.get(key).await
-    }
-    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<Entry>>> {
-        Turn(self.turn).await;
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.put(key, value, options).await
-    }
-    async fn delete(&self, key: &str) -> kvgen::Result<()> {
-        Turn(self.turn).await;
-        self.inner.delete(key).await
-    }
-    async fn list(&self, options: &ListOptions) -> kvgen::Result<ListResult> {
-        Turn(self.turn).await;
-        self.inner.list(options).await
-    }
-    fn now(&self) -> u64 {
-        self.inner.now()
-    }
-    fn coordinator(&self) -> Option<&dyn Coordinate> {
-        Some(self)
-    }
-}
-
-impl Coordinate for Gated<'_> {
-    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, kvgen::Result<Response>> {
-        Box::pin(async move {
-            Turn(self.turn).await;
-            self.inner.coordination().call(name, request).await
-        })
-    }
-    fn now_ms(&self) -> u64 {
-        self.inner.coordination().now_ms()
-    }
 }
 
 /// A call stepped one KV operation / coordinator request at a time.

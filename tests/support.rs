@@ -1,5 +1,6 @@
 //! Helpers shared by the regression tests of the guarantees
-//! (`guarantees.rs`, `attacks.rs`).
+//! (`guarantees.rs`, `attacks.rs`) and the interleaving tests (`race.rs`,
+//! `strict.rs`, `strict_attacks.rs`).
 #![allow(dead_code)] // each test file uses its own part of them
 
 use blog::User;
@@ -61,5 +62,72 @@ pub fn emails_held<S: KvStore>(s: &S, inner: &MemoryStore, ctx: &str) {
             u.email,
             inner.expiration(&format!("user.email:{}", u.email)),
         );
+    }
+}
+
+/// A store whose every KV operation and coordinator request waits for its
+/// writer's turn (`turn` set to `true`), so a test can step writers through
+/// any interleaving.
+pub struct Gated<'a> {
+    pub inner: &'a MemoryStore,
+    pub turn: &'a std::cell::Cell<bool>,
+}
+
+/// Ready once, when the turn is given; the turn is then taken back.
+struct Turn<'a>(&'a std::cell::Cell<bool>);
+
+impl std::future::Future for Turn<'_> {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0.replace(false) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl KvStore for Gated<'_> {
+    async fn get(&self, key: &str) -> kvgen::Result<Option<kvgen::Entry>> {
+        Turn(self.turn).await;
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<kvgen::Entry>>> {
+        Turn(self.turn).await;
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> kvgen::Result<()> {
+        Turn(self.turn).await;
+        self.inner.delete(key).await
+    }
+    async fn list(&self, options: &kvgen::ListOptions) -> kvgen::Result<kvgen::ListResult> {
+        Turn(self.turn).await;
+        self.inner.list(options).await
+    }
+    fn now(&self) -> u64 {
+        self.inner.now()
+    }
+    fn coordinator(&self) -> Option<&dyn kvgen::Coordinate> {
+        Some(self)
+    }
+}
+
+impl kvgen::Coordinate for Gated<'_> {
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        request: &'a kvgen::coord::Request,
+    ) -> kvgen::coord::BoxFuture<'a, kvgen::Result<kvgen::coord::Response>> {
+        Box::pin(async move {
+            Turn(self.turn).await;
+            kvgen::Coordinate::call(self.inner.coordination(), name, request).await
+        })
+    }
+    fn now_ms(&self) -> u64 {
+        kvgen::Coordinate::now_ms(self.inner.coordination())
     }
 }
