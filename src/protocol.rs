@@ -492,8 +492,9 @@ pub(crate) async fn delete<S: KvStore>(
     let Some(entries) = entries else {
         return store.delete(rec_key).await;
     };
-    let ours = entries_pointing_to(store, indexes, entries.clone(), id).await?;
-    delete_then(store, binding, indexes, rec_key, id, &entries, ours).await
+    let strict = strict_entries(indexes, &entries);
+    let ours = entries_pointing_to(store, indexes, entries, id).await?;
+    delete_then(store, binding, indexes, rec_key, id, &strict, ours).await
 }
 
 /// One record of [`delete_many`]: its key, encoded id, and entries (`None`
@@ -526,26 +527,32 @@ pub(crate) async fn delete_many<S: KvStore>(
         };
         let n = entries.iter().filter(is_unique).count();
         let mine: Vec<Option<String>> = held.by_ref().take(n).collect();
-        let ours = pointing_to(indexes, entries.clone(), &d.id, &mine);
-        out.push(delete_then(store, binding, indexes, &d.rec_key, &d.id, &entries, ours).await);
+        let strict = strict_entries(indexes, &entries);
+        let ours = pointing_to(indexes, entries, &d.id, &mine);
+        out.push(delete_then(store, binding, indexes, &d.rec_key, &d.id, &strict, ours).await);
     }
     Ok(out)
 }
 
-/// The record first, then its strict values released (of `entries`), then
-/// its entries that point to it (`ours`).
+/// The entries of strict indexes (none, and no allocation, for most models).
+fn strict_entries(indexes: &[IndexDef], entries: &[IndexEntry]) -> Vec<IndexEntry> {
+    entries.iter().filter(|e| indexes[e.index].strict).cloned().collect()
+}
+
+/// The record first, then its strict values released (`strict`), then its
+/// entries that point to it (`ours`).
 async fn delete_then<S: KvStore>(
     store: &S,
     binding: &str,
     indexes: &[IndexDef],
     rec_key: &str,
     id: &str,
-    entries: &[IndexEntry],
+    strict: &[IndexEntry],
     ours: Vec<IndexEntry>,
 ) -> Result<()> {
     store.delete(rec_key).await?;
-    if let Some(coord) = store.coordinator() {
-        crate::strict::release_all(coord, binding, indexes, id, entries).await;
+    if let (Some(coord), false) = (store.coordinator(), strict.is_empty()) {
+        crate::strict::release_all(coord, binding, indexes, id, strict).await;
     }
     for e in ours {
         store.delete(&e.key).await?;
