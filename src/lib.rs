@@ -48,14 +48,18 @@ mod finite;
 pub mod id;
 pub mod key;
 pub mod limits;
+mod memo;
 mod memory;
 mod meter;
 mod model;
 mod protocol;
+mod recipes;
 mod repo;
 mod respond;
+pub mod rollout;
 mod store;
 mod strict;
+pub mod swr;
 #[cfg(feature = "worker")]
 mod worker;
 
@@ -66,6 +70,7 @@ pub use durable::KvgenCoordinator;
 pub use error::{Error, Result};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
+pub use memo::Memo;
 pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model};

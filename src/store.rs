@@ -138,3 +138,35 @@ impl<S: KvStore + ?Sized> KvStore for &S {
         (**self).coordinator()
     }
 }
+
+/// A store shared by owner: what a task that outlives the request's
+/// borrows holds (a revalidation handed to `wait_until`, say).
+macro_rules! shared_store {
+    ($($ptr:ident)::+) => {
+        impl<S: KvStore + ?Sized> KvStore for $($ptr)::+<S> {
+            async fn get(&self, key: &str) -> Result<Option<Entry>> {
+                (**self).get(key).await
+            }
+            async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+                (**self).get_many(keys).await
+            }
+            async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+                (**self).put(key, value, options).await
+            }
+            async fn delete(&self, key: &str) -> Result<()> {
+                (**self).delete(key).await
+            }
+            async fn list(&self, options: &ListOptions) -> Result<ListResult> {
+                (**self).list(options).await
+            }
+            fn now(&self) -> u64 {
+                (**self).now()
+            }
+            fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+                (**self).coordinator()
+            }
+        }
+    };
+}
+shared_store!(std::rc::Rc);
+shared_store!(std::sync::Arc);

@@ -3,4 +3,5 @@
 #![deny(warnings)]
 #![deny(missing_docs)]
 
+mod pattern_scenarios;
 pub mod scenarios;

@@ -3,6 +3,7 @@
 //! Workers KV in local workerd. Each runs under a scope of its own, so they
 //! share a namespace without seeing each other.
 
+use crate::pattern_scenarios as patterns;
 use blog::{Comment, Post, PostStatus, Profile, Session, User};
 use kvgen::{Error, KvStore, ListOptions, Page, PutOptions, Repo, WriteOptions};
 
@@ -56,6 +57,11 @@ pub const NAMES: &[&str] = &[
     "cursor_binding",
     "strict_claims",
     "batches_and_generated_ids",
+    "pattern_sessions",
+    "pattern_swr_cache",
+    "pattern_flags",
+    "pattern_config",
+    "pattern_cache_warming",
 ];
 
 /// Runs the scenario called `name`.
@@ -78,6 +84,11 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "raw_kv_edges" => raw_kv_edges(store, scope, ctx.now).await,
         "cursor_binding" => cursor_binding(store, scope).await,
         "strict_claims" => strict_claims(store, scope).await,
+        "pattern_sessions" => patterns::sessions(store, scope).await,
+        "pattern_swr_cache" => patterns::swr_cache(store, scope).await,
+        "pattern_flags" => patterns::flags(store, scope).await,
+        "pattern_config" => patterns::config(store, scope).await,
+        "pattern_cache_warming" => patterns::cache_warming(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }

@@ -1,0 +1,94 @@
+//! Read-modify-write helpers that session, configuration and cache code is
+//! written with: [`Repo::modify`], [`Repo::touch`] and
+//! [`Repo::get_many_or_fetch`]. Each is a composition of the repository's
+//! own calls, so it keeps every guarantee of the calls it makes, and no more:
+//! KV has no compare-and-set, so a read-modify-write is last-writer-wins.
+
+use std::future::Future;
+
+use crate::{Error, KvStore, Model, Repo, Result, WriteOptions};
+
+impl<M: Model, S: KvStore> Repo<'_, M, S> {
+    /// Reads the record with this id, lets `change` edit it, and writes it
+    /// back as [`update`](Repo::update) does, moving index entries whose
+    /// values changed. `None` when there is no such record (nothing is
+    /// written). Costs 1 read plus the cost of `update`.
+    ///
+    /// Not atomic: a write by someone else between the read and the write
+    /// is overwritten (last writer wins). `change` may not change the id
+    /// ([`Error::InvalidKey`]).
+    pub async fn modify(&self, id: &M::Id, change: impl FnOnce(&mut M)) -> Result<Option<M>> {
+        self.modify_with(id, WriteOptions::default(), change).await
+    }
+
+    /// [`modify`](Repo::modify) with a ttl or expiration for the write.
+    pub async fn modify_with(&self, id: &M::Id, opts: WriteOptions, change: impl FnOnce(&mut M)) -> Result<Option<M>> {
+        let Some(mut rec) = self.get(id).await? else { return Ok(None) };
+        let key = self.record_key(id);
+        change(&mut rec);
+        if self.record_key(rec.id()) != key {
+            return Err(Error::InvalidKey { key, reason: "the change passed to `modify` changed the record's id" });
+        }
+        match self.update_with(&rec, opts).await {
+            Ok(()) => Ok(Some(rec)),
+            // Deleted between the read and the write: as if it had been first.
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sliding expiry: writes the record again, unchanged, to expire `ttl`
+    /// seconds from now, with its index entries. KV cannot change an
+    /// expiry without writing the value, so this costs what
+    /// [`modify`](Repo::modify) costs. `None` when there is no such record.
+    pub async fn touch(&self, id: &M::Id, ttl: u64) -> Result<Option<M>> {
+        self.modify_with(id, WriteOptions::ttl(ttl), |_| {}).await
+    }
+
+    /// Cache warming: the records with these ids, in the same order, where
+    /// the ones not stored are asked of `fetch` in one call (given the
+    /// missing ids) and written with [`put_many_with`](Repo::put_many_with)
+    /// and `opts`. `fetch` returns the records it could find, in any order;
+    /// an id it does not return stays `None`. Costs ceil(n/100) bulk reads,
+    /// then the puts of the fetched records (1 write each for a model with
+    /// no index and a decided expiry). A fetched record whose put fails is
+    /// still returned, and the first failure is the error only when every
+    /// put failed.
+    pub async fn get_many_or_fetch<F, Fut>(&self, ids: &[M::Id], opts: WriteOptions, fetch: F) -> Result<Vec<Option<M>>>
+    where
+        M: Clone,
+        F: FnOnce(Vec<&M::Id>) -> Fut,
+        Fut: Future<Output = Result<Vec<M>>>,
+    {
+        let mut found = self.get_many(ids).await?;
+        let missing: Vec<&M::Id> = ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| id).collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let fetched = fetch(missing).await?;
+        // Only records that were asked for: anything else would be a write
+        // the caller did not ask for.
+        let fetched: Vec<M> = fetched
+            .into_iter()
+            .filter(|rec| ids.iter().zip(&found).any(|(id, f)| f.is_none() && self.same_id(id, rec.id())))
+            .collect();
+        if fetched.is_empty() {
+            return Ok(found);
+        }
+        let results = self.put_many_with(&fetched, opts).await?;
+        if results.iter().all(|r| r.is_err()) {
+            // Every put failed: say why rather than hide it.
+            return Err(results.into_iter().find_map(|r| r.err()).expect("fetched is not empty"));
+        }
+        for (slot, id) in found.iter_mut().zip(ids) {
+            if slot.is_none() {
+                *slot = fetched.iter().find(|rec| self.same_id(id, rec.id())).cloned();
+            }
+        }
+        Ok(found)
+    }
+
+    fn same_id(&self, a: &M::Id, b: &M::Id) -> bool {
+        self.record_key(a) == self.record_key(b)
+    }
+}

@@ -1,0 +1,142 @@
+//! Stale-while-revalidate caching of any model: a cached record is served
+//! while fresh, served *and* fetched again in the background while stale,
+//! and fetched before answering once it is older than both windows (KV has
+//! expired it by then).
+//!
+//! A cached model implements [`Stamped`]: it carries the time its value was
+//! fetched, which kvgen sets when it writes the fetched record.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::{KvStore, Model, Repo, Result, WriteOptions};
+
+/// A model that carries when its value was fetched.
+pub trait Stamped {
+    /// When the value was fetched, seconds since the epoch.
+    fn stamped_at(&self) -> u64;
+    /// Sets when the value was fetched.
+    fn stamp(&mut self, at: u64);
+}
+
+/// How long a cached value is fresh, and how long after that it may still
+/// be served while it is fetched again, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swr {
+    /// Served as it is for this long after it was fetched.
+    pub fresh: u64,
+    /// Then served and revalidated for this much longer.
+    pub stale: u64,
+}
+
+impl Swr {
+    /// The ttl a fetched value is written with: both windows, and at
+    /// least KV's 60 s minimum.
+    pub fn ttl(&self) -> u64 {
+        self.fresh.saturating_add(self.stale).max(crate::limits::MIN_TTL_SECS)
+    }
+
+    /// What a value fetched at `stamped_at` is at `now`.
+    pub fn state(&self, stamped_at: u64, now: u64) -> Freshness {
+        let age = now.saturating_sub(stamped_at);
+        if age < self.fresh {
+            Freshness::Fresh
+        } else if age < self.fresh.saturating_add(self.stale) {
+            Freshness::Stale
+        } else {
+            Freshness::Expired
+        }
+    }
+}
+
+/// Where a cached value is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Within the fresh window: served as it is.
+    Fresh,
+    /// Within the stale window: served, and fetched again in the background.
+    Stale,
+    /// Older than both windows: fetched before answering.
+    Expired,
+}
+
+/// What [`get_or_fetch`] answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// The cached value, fresh.
+    Fresh,
+    /// The cached value, stale; a revalidation was handed to `spawn`.
+    Stale,
+    /// Fetched now: there was no value, or it was too old.
+    Fetched,
+}
+
+/// A revalidation to run after the response, e.g. by the Worker's
+/// `Context::wait_until`.
+pub type Revalidation = Pin<Box<dyn Future<Output = Result<()>>>>;
+
+impl<M: Model + Stamped, S: KvStore> Repo<'_, M, S> {
+    /// The cached record with this id and what it is now, without fetching:
+    /// `None` when there is none or it is older than both windows. Costs 1 read.
+    pub async fn get_cached(&self, id: &M::Id, policy: Swr) -> Result<Option<(M, Freshness)>> {
+        let Some(rec) = self.get(id).await? else { return Ok(None) };
+        match policy.state(rec.stamped_at(), self.store().now()) {
+            Freshness::Expired => Ok(None),
+            state => Ok(Some((rec, state))),
+        }
+    }
+
+    /// Stamps `rec` with the store's time and writes it with the policy's
+    /// ttl. Costs what [`put_with`](Repo::put_with) costs: 1 write for a
+    /// model with no index.
+    pub async fn put_fetched(&self, rec: &mut M, policy: Swr) -> Result<()> {
+        rec.stamp(self.store().now());
+        self.put_with(rec, WriteOptions::ttl(policy.ttl())).await
+    }
+}
+
+/// Stale-while-revalidate: the record with this id from the cache in
+/// `store` (under `scope`), fetched by `fetch` when missing or too old;
+/// when stale, the cached record is answered and its revalidation (fetch,
+/// then write) is handed to `spawn`, which a Worker passes to
+/// `Context::wait_until`. The store is taken by value so the revalidation
+/// can outlive the request's borrows.
+///
+/// Costs 1 read when fresh or stale, plus a fetch and a write (1 write for
+/// a model with no index) when fetched, now or in the background. Each
+/// stale read starts its own revalidation: KV offers nothing to elect one
+/// among concurrent readers, so a hot key revalidates once per read in the
+/// stale window, each writing the value it fetched (last writer wins).
+pub async fn get_or_fetch<M, S, F, Fut>(
+    store: S,
+    scope: &str,
+    id: M::Id,
+    policy: Swr,
+    fetch: F,
+    spawn: impl FnOnce(Revalidation),
+) -> Result<(M, Served)>
+where
+    M: Model + Stamped + 'static,
+    S: KvStore + Clone + 'static,
+    F: FnOnce() -> Fut + 'static,
+    Fut: Future<Output = Result<M>> + 'static,
+{
+    if !scope.is_empty() {
+        crate::check_scope(scope)?;
+    }
+    let repo = Repo::<M, S>::with_checked_scope(&store, scope);
+    if let Some((rec, state)) = repo.get_cached(&id, policy).await? {
+        if state == Freshness::Fresh {
+            return Ok((rec, Served::Fresh));
+        }
+        let (store, scope) = (store.clone(), scope.to_string());
+        spawn(Box::pin(async move {
+            let mut fresh = fetch().await?;
+            Repo::<M, S>::with_checked_scope(&store, &scope).put_fetched(&mut fresh, policy).await
+        }));
+        return Ok((rec, Served::Stale));
+    }
+    let mut rec = fetch().await?;
+    repo.put_fetched(&mut rec, policy).await?;
+    Ok((rec, Served::Fetched))
+}
