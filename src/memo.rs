@@ -1,12 +1,17 @@
 //! An in-isolate cache: one value kept in memory for a while, so a hot,
 //! rarely changed record (a configuration, a flag set) costs a KV read per
 //! isolate per `max_age` instead of one per request. A Worker isolate
-//! serves many requests; keep a `Memo` in a `thread_local!` (Workers run
-//! one thread per isolate). Other isolates keep their own copy, so a change
-//! reaches them within `max_age` (plus KV's own propagation).
+//! serves many requests, and a `static` lives as long as its isolate:
+//!
+//! ```
+//! static CONFIG: kvgen::Memo<String> = kvgen::Memo::new(30);
+//! ```
+//!
+//! Other isolates keep their own copy, so a change reaches them within
+//! `max_age` (plus KV's own propagation).
 
-use std::cell::RefCell;
 use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::Result;
 
@@ -14,18 +19,18 @@ use crate::Result;
 #[derive(Debug)]
 pub struct Memo<T> {
     max_age: u64,
-    slot: RefCell<Option<(T, u64)>>,
+    slot: Mutex<Option<(T, u64)>>,
 }
 
 impl<T: Clone> Memo<T> {
     /// Keeps a loaded value for `max_age` seconds.
     pub const fn new(max_age: u64) -> Self {
-        Memo { max_age, slot: RefCell::new(None) }
+        Memo { max_age, slot: Mutex::new(None) }
     }
 
     /// The kept value, if it was loaded less than `max_age` before `now`.
     pub fn get(&self, now: u64) -> Option<T> {
-        match &*self.slot.borrow() {
+        match &*self.slot() {
             Some((v, at)) if now.saturating_sub(*at) < self.max_age => Some(v.clone()),
             _ => None,
         }
@@ -33,12 +38,12 @@ impl<T: Clone> Memo<T> {
 
     /// Keeps `value`, loaded at `now`.
     pub fn set(&self, value: T, now: u64) {
-        *self.slot.borrow_mut() = Some((value, now));
+        *self.slot() = Some((value, now));
     }
 
     /// Forgets the kept value: the next read loads.
     pub fn clear(&self) {
-        *self.slot.borrow_mut() = None;
+        *self.slot() = None;
     }
 
     /// The kept value, or the one `load` gives, kept from `now` on. A
@@ -50,12 +55,18 @@ impl<T: Clone> Memo<T> {
         if let Some(v) = self.get(now) {
             return Ok(Some(v));
         }
-        // No borrow is held across the await: a request interleaved with
+        // No lock is held across the await: a request interleaved with
         // this one at the await finds the slot free.
         let loaded = load().await?;
         if let Some(v) = &loaded {
             self.set(v.clone(), now);
         }
         Ok(loaded)
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<(T, u64)>> {
+        // Nothing panics while the lock is held, but a poisoned slot still
+        // holds a whole value.
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -555,3 +555,55 @@ fn the_writes_table_of_every_example_agrees_with_the_meter() {
     }
     assert_eq!(checked, 10, "every model of every example");
 }
+
+#[test]
+fn modify_costs_a_read_and_an_update() {
+    let s = store();
+    let settings = Setting::repo(&s);
+    block_on(settings.put(&setting(1))).unwrap();
+    s.reset();
+    let changed = block_on(settings.modify(&"s1".into(), |r| r.value = "new".into())).unwrap();
+    assert_eq!(changed.map(|r| r.value), Some("new".into()));
+    // No index: 1 read, then the update's 1 bulk read + 1 write.
+    assert_cost(&s, ops(1, 1, 1, 0, 0), cost(3, 2, 1, 0, 0));
+    let users = User::repo(&s);
+    block_on(users.create(&user(1))).unwrap();
+    s.reset();
+    block_on(users.modify(&"u0001".into(), |_| {})).unwrap();
+    // u = 2: the update's bulk read is of the record and its 2 unique entries.
+    assert_cost(&s, ops(1, 1, 1, 0, 0), cost(3, 4, 1, 0, 0));
+    assert!(block_on(users.modify(&"missing".into(), |_| {})).unwrap().is_none());
+    assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
+}
+
+#[test]
+fn touch_costs_a_read_and_an_update_changing_the_expiry() {
+    let s = store();
+    let sessions = Session::repo(&s);
+    block_on(sessions.create(&Session { token: "t1".into(), user_id: "u1".into() })).unwrap();
+    s.reset();
+    assert!(block_on(sessions.touch(&"t1".into(), 7200)).unwrap().is_some());
+    // u = 0, s = 1: 1 read, then 1 bulk read + (1 + u + s) writes.
+    assert_cost(&s, ops(1, 1, 2, 0, 0), cost(4, 2, 2, 0, 0));
+}
+
+#[test]
+fn get_many_or_fetch_costs_the_bulk_reads_and_the_puts_of_what_was_fetched() {
+    let s = store();
+    let settings = Setting::repo(&s);
+    for i in 0..120 {
+        block_on(settings.put(&setting(i))).unwrap();
+    }
+    s.reset();
+    let ids: Vec<String> = (0..150).map(|i| setting(i).name).collect();
+    let fetch = |missing: Vec<&String>| {
+        let found = missing.into_iter().map(|n| Setting { name: n.clone(), value: "fetched".into() });
+        std::future::ready(Ok(found.collect()))
+    };
+    let got = block_on(settings.get_many_or_fetch(&ids, WriteOptions::ttl(3600), fetch)).unwrap();
+    assert!(got.iter().all(Option::is_some));
+    // ceil(150/100) bulk reads, then 30 blind puts (no index, a decided expiry).
+    assert_cost(&s, ops(0, 2, 30, 0, 0), cost(32, 150, 30, 0, 0));
+    block_on(settings.get_many_or_fetch(&ids, WriteOptions::ttl(3600), fetch)).unwrap();
+    assert_cost(&s, ops(0, 2, 0, 0, 0), cost(2, 150, 0, 0, 0));
+}

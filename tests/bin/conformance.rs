@@ -244,6 +244,82 @@ fn coordination(w: &Worker, run: &str) -> Outcome {
     Ok(())
 }
 
+/// The pattern routes (examples/patterns in the Worker): a session's life, a
+/// stale read revalidated after its response by `wait_until`, a flag, the
+/// configuration kept per isolate, and cache warming.
+fn pattern_routes(w: &Worker, run: &str) -> Outcome {
+    let user = format!("pu-{run}");
+    let s = expect!(w, "POST", "/patterns/sessions", Some(json!({ "user_id": user })), 200);
+    let token = s["token"].as_str().ok_or(format!("a session has a token: {s}"))?.to_string();
+    expect!(w, "GET", format!("/patterns/sessions/{token}"), None, 200);
+    let v = expect!(w, "PATCH", format!("/patterns/sessions/{token}"), Some(json!({ "theme": "dark" })), 200);
+    if v["data"]["theme"] != "dark" {
+        return Err(format!("merge: {v}"));
+    }
+    let v = expect!(w, "GET", format!("/patterns/users/{user}/sessions"), None, 200);
+    if v.as_array().map(Vec::len) != Some(1) {
+        return Err(format!("a user's sessions: {v}"));
+    }
+    let v = expect!(w, "DELETE", format!("/patterns/users/{user}/sessions"), None, 200);
+    if v != json!(1) {
+        return Err(format!("sign out everywhere: {v}"));
+    }
+    expect!(w, "GET", format!("/patterns/sessions/{token}"), None, 404);
+
+    // fresh=0: every read after the first is stale, answered from the cache
+    // and revalidated after the response.
+    let path = format!("/patterns/rates/P-{run}?fresh=0");
+    let first = expect!(w, "GET", path, None, 200);
+    let m1 = first["rate"]["micros"].as_u64().ok_or(format!("a rate: {first}"))?;
+    if first["served"] != "Fetched" {
+        return Err(format!("the first read fetches: {first}"));
+    }
+    let stale = expect!(w, "GET", path, None, 200);
+    if stale["served"] != "Stale" || stale["rate"]["micros"] != m1 {
+        return Err(format!("a stale read answers the cached rate {m1}: {stale}"));
+    }
+    let mut revalidated = None;
+    for _ in 0..50 {
+        let v = expect!(w, "GET", path, None, 200);
+        if v["rate"]["micros"].as_u64().is_some_and(|m| m > m1) {
+            revalidated = Some(v);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let v = revalidated.ok_or("the stale read's revalidation never wrote a newer rate")?;
+    println!(
+        "  stale-while-revalidate: fetched {m1}, served stale, revalidated after the response to {}",
+        v["rate"]["micros"]
+    );
+
+    let flag = format!("/patterns/flags/f-{run}");
+    expect!(w, "PUT", flag, Some(json!({ "enabled": true, "percent": 0.0, "allow": ["ada"] })), 200);
+    let (ada, bob) =
+        (expect!(w, "GET", format!("{flag}/ada"), None, 200), expect!(w, "GET", format!("{flag}/bob"), None, 200));
+    if ada["on"] != true || bob["on"] != false {
+        return Err(format!("flag at 0 % with ada allowed: ada {ada}, bob {bob}"));
+    }
+
+    let banner = format!("b-{run}");
+    expect!(w, "PATCH", "/patterns/config", Some(json!({ "banner": banner })), 200);
+    let v = expect!(w, "GET", "/patterns/config", None, 200);
+    if v["config"]["banner"] != banner.as_str() || v["from"] != "isolate" {
+        return Err(format!("the changed configuration, from the isolate's memo: {v}"));
+    }
+
+    let skus: Vec<String> = (1..=20).map(|i| format!("w{run}-{i:02}")).collect();
+    let v = expect!(w, "POST", "/patterns/warm", Some(json!(skus)), 200);
+    if v != json!({ "found": 18, "asked_origin": 20 }) {
+        return Err(format!("warming 20 SKUs, 2 unknown to the origin: {v}"));
+    }
+    let v = expect!(w, "POST", "/patterns/warm", Some(json!(skus)), 200);
+    if v != json!({ "found": 18, "asked_origin": 2 }) {
+        return Err(format!("warming again asks only for the unknown: {v}"));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let worker = args.iter().position(|a| a == "--worker").and_then(|i| args.get(i + 1)).map(|u| Worker::new(u));
@@ -275,6 +351,9 @@ fn main() -> ExitCode {
         let routes = http_routes(w);
         tally("workerd", "http_routes", &routes);
         println!("{:<26} {:<8} {}", "http_routes", "-", show(&routes));
+        let patterns = pattern_routes(w, &run);
+        tally("workerd", "pattern_routes", &patterns);
+        println!("{:<26} {:<8} {}", "pattern_routes", "-", show(&patterns));
         let coordinated = coordination(w, &run);
         tally("workerd", "coordination", &coordinated);
         println!("{:<26} {:<8} {}", "coordination", "-", show(&coordinated));

@@ -56,9 +56,22 @@ fn param<'a>(ctx: &'a worker::RouteContext<()>, name: &str) -> &'a str {
 #[cfg(feature = "coordination")]
 mod coordination;
 
+#[cfg(feature = "patterns")]
+mod patterns;
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    // The one route that needs the request's `Context` (for `wait_until`),
+    // which the router does not carry.
+    #[cfg(feature = "patterns")]
+    if let Some(pair) = req.path().strip_prefix("/patterns/rates/") {
+        return patterns::rate(&req, &env, &ctx, pair).await;
+    }
+    #[cfg(not(feature = "patterns"))]
+    let _ = ctx;
     let router = operations(app(Router::new()));
+    #[cfg(feature = "patterns")]
+    let router = patterns::routes(router);
     #[cfg(feature = "coordination")]
     let router = coordination::routes(router);
     router.run(req, env).await
