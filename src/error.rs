@@ -150,7 +150,8 @@ pub enum Error {
     /// The backend failed for a reason of its own (network, runtime, injected fault).
     #[error("store {op} of `{key}` failed: {message}")]
     Store {
-        /// The operation: get, get_many, put, delete, list.
+        /// The operation: get, get_many, put, delete, list; `bind` for a
+        /// missing binding, `var` for a missing var.
         op: &'static str,
         /// The key or prefix involved.
         key: String,

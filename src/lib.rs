@@ -153,6 +153,19 @@ pub mod __private {
         true
     }
 
+    /// The value of the Worker's var `var` (for `from_worker_scoped_by`).
+    #[cfg(feature = "worker")]
+    pub fn worker_var(env: &worker::Env, var: &str) -> crate::Result<String> {
+        match env.var(var) {
+            Ok(v) => Ok(v.to_string()),
+            Err(_) => Err(crate::Error::Store {
+                op: "var",
+                key: var.to_string(),
+                message: "the Worker has no such var (wrangler `[vars]`)".into(),
+            }),
+        }
+    }
+
     /// Compile-time check that `F` can refer to a record with id `Id`.
     pub const fn assert_foreign_key<F: ForeignKey<Id>, Id>() {}
 }
@@ -168,6 +181,22 @@ macro_rules! __env_from_worker {
             /// The KV bindings of a Worker's environment.
             pub fn from_worker(env: &$crate::__private::worker::Env) -> $crate::Result<Self> {
                 Self::from_bindings(|binding| $crate::WorkerKv::from_env(env, binding))
+            }
+
+            /// The KV bindings of a Worker's environment, every key under the
+            /// scope its var `var` holds: with `STAGE = "staging"` in an
+            /// environment's `[vars]`, keys are `staging/{model}:{id}`. An
+            /// empty var means no scope. A var the Worker does not have is an
+            /// error (`Store`, op `var`), so a stage that forgot its var never
+            /// reads or writes another stage's keys.
+            pub fn from_worker_scoped_by(env: &$crate::__private::worker::Env, var: &str) -> $crate::Result<Self> {
+                let scope = $crate::__private::worker_var(env, var)?;
+                let this = Self::from_worker(env)?;
+                if scope.is_empty() {
+                    $crate::Result::Ok(this)
+                } else {
+                    this.with_scope(scope)
+                }
             }
         }
     };

@@ -15,7 +15,7 @@ impl Error {
     /// | `KeyTooLong` | 414 |
     /// | other limit and input errors (`InvalidKey`, ttl and expiration, `ListLimit`, `BulkLimit`, `InvalidCursor`, `InvalidScope`) | 400 |
     /// | `Store`: KV rate-limited the call (429) | 503 |
-    /// | `Store`: the binding is missing | 500 |
+    /// | `Store`: the binding or the var is missing | 500 |
     /// | `Store`: any other failure of the backend | 502 |
     /// | `Serialization`, `NoCoordinator` | 500 |
     /// | `LeaseExpired` | 503 |
@@ -25,7 +25,7 @@ impl Error {
             Error::AlreadyExists { .. } | Error::UniqueViolation { .. } => 409,
             Error::ValueTooLarge { .. } | Error::MetadataTooLarge { .. } | Error::BulkTooLarge { .. } => 413,
             Error::KeyTooLong { .. } => 414,
-            Error::Store { op: "bind", .. } => 500,
+            Error::Store { op: "bind" | "var", .. } => 500,
             Error::Store { message, .. } => {
                 let m = message.to_ascii_lowercase();
                 if m.contains("429") || m.contains("too many requests") {

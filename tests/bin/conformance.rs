@@ -248,6 +248,18 @@ fn coordination(w: &Worker, run: &str) -> Outcome {
 /// stale read revalidated after its response by `wait_until`, a flag, the
 /// configuration kept per isolate, and cache warming.
 fn pattern_routes(w: &Worker, run: &str) -> Outcome {
+    // A scope from the Worker's STAGE var ("e2e"), and a var it does not have.
+    let comment = json!({ "id": format!("c-{run}"), "post_id": 1, "author_id": "u1", "body": "staged" });
+    expect!(w, "POST", "/stage/comments", Some(comment.clone()), 200);
+    let keys = expect!(w, "GET", format!("/__keys?prefix=e2e/comment:c-{run}"), None, 200);
+    if keys != json!([format!("e2e/comment:c-{run}")]) {
+        return Err(format!("the STAGE var scopes the keys: {keys}"));
+    }
+    let v = expect!(w, "POST", "/stage/comments?var=NO_SUCH_VAR", Some(comment), 500);
+    if v["kind"] != "Store" || !v["error"].as_str().unwrap_or("").contains("NO_SUCH_VAR") {
+        return Err(format!("a missing var is an error naming it: {v}"));
+    }
+
     let user = format!("pu-{run}");
     let s = expect!(w, "POST", "/patterns/sessions", Some(json!({ "user_id": user })), 200);
     let token = s["token"].as_str().ok_or(format!("a session has a token: {s}"))?.to_string();

@@ -168,6 +168,15 @@ fn app(router: Router<'_, ()>) -> Router<'_, ()> {
             let comment: Comment = body(&mut req).await?;
             reply(bindings(&ctx.env)?.comments().create(&comment).await.map(|_| comment))
         })
+        // ---- every key under the scope the Worker's STAGE var names (`?var=` names another)
+        .post_async("/stage/comments", |mut req, ctx| async move {
+            let comment: Comment = body(&mut req).await?;
+            let var = query(&req, "var").unwrap_or_else(|| "STAGE".into());
+            match Bindings::from_worker_scoped_by(&ctx.env, &var) {
+                Ok(staged) => reply(staged.comments().create(&comment).await.map(|_| comment)),
+                Err(e) => reply::<()>(Err(e)),
+            }
+        })
         // ---- ttl, expiration and metadata
         .post_async("/sessions", |mut req, ctx| async move {
             let session: Session = body(&mut req).await?;
