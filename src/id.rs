@@ -61,6 +61,21 @@ pub fn ulid_from(ms: u64, random: [u8; 10]) -> String {
     (0..26).map(|i| CROCKFORD[((value >> (125 - 5 * i)) & 31) as usize] as char).collect()
 }
 
+/// The time a ULID was made, milliseconds since the epoch (its first 10
+/// characters); `None` for a string that is not a ULID.
+pub fn ulid_millis(id: &str) -> Option<u64> {
+    let b = id.as_bytes();
+    if b.len() != 26 || !matches!(b[0], b'0'..=b'7') {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for &c in b {
+        let digit = CROCKFORD.iter().position(|&d| d == c.to_ascii_uppercase())?;
+        value = value << 5 | digit as u128;
+    }
+    Some((value >> 80) as u64)
+}
+
 /// The UUID v7 of time `ms` (its low 48 bits), its other bits from `random`.
 pub fn uuid_v7_from(ms: u64, random: [u8; 16]) -> String {
     let mut b = random;
