@@ -81,9 +81,20 @@ pub async fn destroy<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Resu
     repo.delete(&token.to_string()).await
 }
 
-/// A user's sessions (up to 1000). Costs 1 list + 1 bulk read per 100.
+/// A user's sessions, every page of them. Costs 1 list + 1 bulk read per
+/// 100 sessions (a list page holds up to 1,000 entries; pages of 100 keep
+/// each bulk read whole).
 pub async fn of_user<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Result<Vec<Session>> {
-    Ok(repo.list_by_user_id(user_id, kvgen::Page::first(1000)).await?.items)
+    let mut out = Vec::new();
+    let mut page = kvgen::Page::first(100);
+    loop {
+        let got = repo.list_by_user_id(user_id, page).await?;
+        out.extend(got.items);
+        match got.cursor {
+            Some(cursor) => page = kvgen::Page::after(cursor, 100),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// Signs a user out everywhere: deletes each of their sessions. Returns how
