@@ -134,10 +134,12 @@ pub enum Error {
         cursor: String,
     },
     /// A runtime scope that could not be put in front of keys.
-    #[error("invalid scope `{scope}`: use 1..=64 characters of [A-Za-z0-9_-]")]
+    #[error("invalid scope `{scope}`: {reason}")]
     InvalidScope {
         /// The scope passed in.
         scope: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// A value or metadata could not be (de)serialized.
     #[error("serialization of `{key}` failed: {message}")]

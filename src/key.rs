@@ -331,6 +331,29 @@ impl KeyWriter {
     }
 }
 
+/// The separator after a scope: its own trailing `:` when it has one
+/// (`prod:` gives `prod:user:u1`, a layout many projects already have), `/`
+/// otherwise (`prod` gives `prod/user:u1`). None for no scope.
+pub fn scope_head(scope: &str) -> (&str, &'static str) {
+    match scope {
+        "" => ("", ""),
+        s if s.ends_with(':') => (s, ""),
+        s => (s, "/"),
+    }
+}
+
+/// How many bytes the scope and its separator take at the head of a key.
+pub fn scope_head_len(scope: &str) -> usize {
+    let (s, sep) = scope_head(scope);
+    s.len() + sep.len()
+}
+
+fn push_scope(buf: &mut String, scope: &str) {
+    let (s, sep) = scope_head(scope);
+    buf.push_str(s);
+    buf.push_str(sep);
+}
+
 /// Where one model's keys live: `{scope/}{model}`.
 #[derive(Debug, Clone, Copy)]
 pub struct KeySpace<'a> {
@@ -347,10 +370,7 @@ impl<'a> KeySpace<'a> {
     fn head_with(&self, cap: usize) -> String {
         // Room for the components too, so that writing them does not reallocate.
         let mut s = String::with_capacity(self.scope.len() + self.model.len() + cap + 48);
-        if !self.scope.is_empty() {
-            s.push_str(self.scope);
-            s.push('/');
-        }
+        push_scope(&mut s, self.scope);
         s.push_str(self.model);
         s
     }
@@ -399,10 +419,7 @@ impl<'a> KeySpace<'a> {
     /// A writer that reuses `buf` (cleared) for the key of an entry of `index`.
     pub(crate) fn index_writer_in(&self, index: &str, mut buf: String) -> KeyWriter {
         buf.clear();
-        if !self.scope.is_empty() {
-            buf.push_str(self.scope);
-            buf.push('/');
-        }
+        push_scope(&mut buf, self.scope);
         buf.push_str(self.model);
         buf.push('.');
         buf.push_str(index);

@@ -153,6 +153,19 @@ pub mod __private {
         true
     }
 
+    /// [`check_scope`](crate::check_scope), and a scope ending in `:` must
+    /// not be one of `prefixes` (for generated binding structs).
+    pub fn check_env_scope(scope: &str, prefixes: &[&str]) -> crate::Result<()> {
+        crate::check_scope(scope)?;
+        match scope.strip_suffix(':') {
+            Some(name) if prefixes.contains(&name) => Err(crate::Error::InvalidScope {
+                scope: scope.to_string(),
+                reason: "it is a model's key prefix: that model's unscoped listings would take in the scope's keys",
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The value of the Worker's var `var` (for `from_worker_scoped_by`).
     #[cfg(feature = "worker")]
     pub fn worker_var(env: &worker::Env, var: &str) -> crate::Result<String> {

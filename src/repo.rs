@@ -110,14 +110,23 @@ impl<M, S> std::fmt::Debug for Repo<'_, M, S> {
     }
 }
 
-/// Checks a runtime scope: 1..=64 characters of `[A-Za-z0-9_-]`.
+/// Checks a runtime scope: 1..=64 characters of `[A-Za-z0-9_-]`, then
+/// optionally a `:`. Keys are `{scope}/{model}:..`, or `{scope}{model}:..`
+/// when the scope ends in `:` (`prod:user:u1`, for a layout that exists
+/// already). A `:` scope must not be the prefix of a model kept in the same
+/// namespace without a scope: that model's listings would take in the
+/// scope's keys (generated binding structs refuse such a scope).
 pub fn check_scope(scope: &str) -> Result<()> {
+    let name = scope.strip_suffix(':').unwrap_or(scope);
     let ok =
-        (1..=64).contains(&scope.len()) && scope.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidScope { scope: scope.to_string() })
+        Err(Error::InvalidScope {
+            scope: scope.to_string(),
+            reason: "use 1..=64 characters of [A-Za-z0-9_-], then optionally `:`",
+        })
     }
 }
 
@@ -285,7 +294,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             static ID: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         let rec: M = parse(key, json)?;
-        let head = self.scope.len() + usize::from(!self.scope.is_empty()) + M::MODEL.len();
+        let head = crate::key::scope_head_len(self.scope) + M::MODEL.len();
         ID.with_borrow_mut(|id| {
             id.clear();
             rec.id().write_key(id);

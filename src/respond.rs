@@ -87,7 +87,7 @@ mod tests {
             (Error::ListLimit { limit: 1001 }, 400),
             (Error::BulkLimit { count: 101 }, 400),
             (Error::InvalidCursor { cursor: "x".into() }, 400),
-            (Error::InvalidScope { scope: "a b".into() }, 400),
+            (Error::InvalidScope { scope: "a b".into(), reason: "r" }, 400),
             (store("put", "KV PUT failed: 429 Too Many Requests"), 503),
             (store("get", "network connection lost"), 502),
             (store("bind", "no binding"), 500),

@@ -223,3 +223,22 @@ pub(crate) async fn cache_warming<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(asked.get() == 15 && again == got, "the cached ones read, the unknown ones asked again");
     Ok(())
 }
+
+/// Keys laid out as `{stage}:{model}:{id}` by code that came before kvgen:
+/// a scope ending in `:` reads and writes them as they are.
+pub(crate) async fn existing_stage_layout<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let stage = format!("{scope}:");
+    let legacy = Product { sku: "p1".into(), name: "Kept".into(), cents: 100 };
+    let json = ok!(serde_json::to_string(&legacy));
+    ok!(s.put(&format!("{stage}product:p1"), &json, &kvgen::PutOptions::default()).await);
+    let repo = ok!(Product::repo_scoped(s, &stage));
+    check!(ok!(repo.get(&"p1".to_string()).await) == Some(legacy.clone()), "the existing record reads");
+    ok!(repo.create(&Product { sku: "p2".into(), name: "New".into(), cents: 5 }).await);
+    let listed = ok!(s.list(&kvgen::ListOptions { prefix: stage.clone(), cursor: None, limit: 10 }).await);
+    let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
+    check!(names == [format!("{stage}product:p1"), format!("{stage}product:p2")], "the same layout: {names:?}");
+    check!(ok!(repo.count().await) == 2, "both listed");
+    let slash = ok!(Product::repo_scoped(s, scope));
+    check!(ok!(slash.count().await) == 0, "the `/` scope of the same name sees none of them");
+    Ok(())
+}

@@ -62,6 +62,7 @@ pub const NAMES: &[&str] = &[
     "pattern_flags",
     "pattern_config",
     "pattern_cache_warming",
+    "existing_stage_layout",
 ];
 
 /// Runs the scenario called `name`.
@@ -89,6 +90,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "pattern_flags" => patterns::flags(store, scope).await,
         "pattern_config" => patterns::config(store, scope).await,
         "pattern_cache_warming" => patterns::cache_warming(store, scope).await,
+        "existing_stage_layout" => patterns::existing_stage_layout(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }

@@ -189,7 +189,14 @@ fn width(bits: u32) -> u32 {
 
 fn any_scope(rng: &mut Rng) -> Option<String> {
     const SCOPE: &[u8] = b"abcXYZ019_-";
-    rng.chance().then(|| (0..1 + rng.below(64)).map(|_| *rng.pick(SCOPE) as char).collect())
+    rng.chance().then(|| {
+        let mut scope: String = (0..1 + rng.below(64)).map(|_| *rng.pick(SCOPE) as char).collect();
+        // Half of them carry their own separator.
+        if rng.chance() {
+            scope.push(':');
+        }
+        scope
+    })
 }
 
 fn shade(rng: &mut Rng) -> Shade {

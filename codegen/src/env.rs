@@ -70,6 +70,10 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
         quote!((#b, &self.#f))
     });
     let audits: Vec<_> = project.models.iter().map(|f| acc(&f.model.ident)).collect();
+    let prefixes = project.models.iter().map(|f| {
+        let ty = f.type_path();
+        quote!(<#ty as ::kvgen::Model>::MODEL)
+    });
     let n = bindings.len();
     let struct_doc = format!(
         "The KV bindings of this Worker ({}), with a typed repository per model.",
@@ -103,10 +107,15 @@ pub fn tokens(project: &Project, name: &str) -> Result<TokenStream, String> {
                 ::kvgen::Result::Ok(#env { #(#opens)* scope: ::std::string::String::new() })
             }
 
-            /// The same bindings with every key under `{scope}/` (a stage or tenant).
+            /// Every model's key prefix.
+            pub const MODEL_PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
+
+            /// The same bindings with every key under `{scope}/` (a stage or
+            /// tenant), or `{scope}` for a scope ending in `:` (`prod:`), which
+            /// may not be one of the models' prefixes.
             pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
                 let scope = scope.into();
-                ::kvgen::check_scope(&scope)?;
+                ::kvgen::__private::check_env_scope(&scope, Self::MODEL_PREFIXES)?;
                 self.scope = scope;
                 ::kvgen::Result::Ok(self)
             }

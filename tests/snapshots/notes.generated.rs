@@ -53,13 +53,21 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
             scope: ::std::string::String::new(),
         })
     }
-    /// The same bindings with every key under `{scope}/` (a stage or tenant).
+    /// Every model's key prefix.
+    pub const MODEL_PREFIXES: &'static [&'static str] = &[
+        <crate::models::Notebook as ::kvgen::Model>::MODEL,
+        <crate::models::Note as ::kvgen::Model>::MODEL,
+        <crate::models::Preview as ::kvgen::Model>::MODEL,
+    ];
+    /// The same bindings with every key under `{scope}/` (a stage or
+    /// tenant), or `{scope}` for a scope ending in `:` (`prod:`), which
+    /// may not be one of the models' prefixes.
     pub fn with_scope(
         mut self,
         scope: impl ::core::convert::Into<::std::string::String>,
     ) -> ::kvgen::Result<Self> {
         let scope = scope.into();
-        ::kvgen::check_scope(&scope)?;
+        ::kvgen::__private::check_env_scope(&scope, Self::MODEL_PREFIXES)?;
         self.scope = scope;
         ::kvgen::Result::Ok(self)
     }

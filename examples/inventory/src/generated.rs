@@ -70,10 +70,15 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
         ::kvgen::Result::Ok(KvEnv { inventory: open("INVENTORY")?, scope: ::std::string::String::new() })
     }
-    /// The same bindings with every key under `{scope}/` (a stage or tenant).
+    /// Every model's key prefix.
+    pub const MODEL_PREFIXES: &'static [&'static str] =
+        &[<Warehouse as ::kvgen::Model>::MODEL, <Item as ::kvgen::Model>::MODEL];
+    /// The same bindings with every key under `{scope}/` (a stage or
+    /// tenant), or `{scope}` for a scope ending in `:` (`prod:`), which
+    /// may not be one of the models' prefixes.
     pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
-        ::kvgen::check_scope(&scope)?;
+        ::kvgen::__private::check_env_scope(&scope, Self::MODEL_PREFIXES)?;
         self.scope = scope;
         ::kvgen::Result::Ok(self)
     }

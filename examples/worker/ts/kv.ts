@@ -102,11 +102,11 @@ export async function kvGetChecked<T>(kv: KVNamespace, key: string, check: (exac
   return check(kvParseExact(text) as T) ? (JSON.parse(text) as T) : null;
 }
 
-/** `{scope}/{model}`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]`, as `kvgen::check_scope`. */
+/** `{scope}/{model}`, or `{scope}{model}` for a scope ending in `:`: a scope is 1 to 64 characters of `[A-Za-z0-9_-]` and an optional `:`, as `kvgen::check_scope`. */
 export function kvHead(model: string, scope?: string): string {
   if (scope === undefined || scope === "") return model;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(scope)) throw new RangeError(`kvgen: invalid scope ${JSON.stringify(scope)}`);
-  return scope + "/" + model;
+  if (!/^[A-Za-z0-9_-]{1,64}:?$/.test(scope)) throw new RangeError(`kvgen: invalid scope ${JSON.stringify(scope)}`);
+  return scope.endsWith(":") ? scope + model : scope + "/" + model;
 }
 
 /** The unit enum `PostStatus`, as serde names its variants. */
