@@ -258,3 +258,141 @@ fn get_many_or_fetch_asks_only_for_the_missing_and_fills_repeats() {
     }));
     assert!(failed.is_err(), "{failed:?}");
 }
+
+// ---- r1 review: defects found in the patterns and helpers -------------------
+
+/// `flags::set_percent` says "Costs 1 read + 1 write", but it is a
+/// `modify`: a read, then an `update` (whose own bulk read it cannot skip).
+#[test]
+fn r1_set_percent_costs_what_its_doc_says() {
+    use patterns::flags::{self, Flag};
+    let store = Metered::new(MemoryStore::new());
+    let repo = Flag::repo(&store);
+    let flag = Flag { name: "f".into(), rollout: Rollout::default(), note: String::new() };
+    block(flags::set(&repo, &flag)).unwrap();
+    store.reset();
+    block(flags::set_percent(&repo, "f", 50.0)).unwrap();
+    let o = store.reset();
+    assert_eq!((o.total(), o.billed_reads(), o.writes), (2, 1, 1), "the doc: 1 read + 1 write");
+}
+
+/// `flags::all_for` says it evaluates "every flag ... however many flags
+/// there are", but reads one page of 100: the 101st flag is missing from
+/// the answer (a subject is told it does not have a flag that is on for
+/// everyone). `sessions::of_user` had the same defect (fixed in 4ddcd1c).
+#[test]
+fn r1_all_for_evaluates_every_flag_past_the_first_hundred() {
+    use patterns::flags::{self, Flag};
+    let store = MemoryStore::new();
+    let repo = Flag::repo(&store);
+    for i in 0..101 {
+        let rollout = Rollout { enabled: true, percent: 100.0, ..Rollout::default() };
+        block(flags::set(&repo, &Flag { name: format!("flag-{i:03}"), rollout, note: String::new() })).unwrap();
+    }
+    let all = block(flags::all_for(&repo, "ada")).unwrap();
+    assert_eq!(all.len(), 101, "every flag");
+    assert_eq!(all.get("flag-100"), Some(&true), "the 101st flag, on for everyone");
+}
+
+/// A session signed out at one location is written back by a `resume`
+/// that slides it at another location within KV's propagation lag (about
+/// 60 s): `resume`'s `update` still sees the record there, so the deleted
+/// session lives again for 30 minutes. The sessions pattern does not admit
+/// this; `destroy_all` promises "Signs a user out everywhere".
+#[test]
+fn r1_a_destroyed_session_is_not_resurrected_by_a_lagging_resume() {
+    use patterns::sessions::{self, Session};
+    let clock = ManualClock::new(T0);
+    let here = MemoryStore::with_clock(clock.clone());
+    let there = here.lagging(60);
+    let session = block(sessions::start(&Session::repo(&here), "ada")).unwrap();
+    // In use at both locations; the expiry is due to slide.
+    clock.advance(sessions::SLIDE_AFTER + 1);
+    assert!(block(sessions::destroy_all(&Session::repo(&here), "ada")).unwrap() == 1, "signed out everywhere");
+    // A request at the other location, within the lag, slides it.
+    let resumed = block(sessions::resume(&Session::repo(&there), &session.token)).unwrap();
+    clock.advance(61);
+    let after = block(sessions::resume(&Session::repo(&here), &session.token)).unwrap();
+    assert!(
+        after.is_none(),
+        "signed out at {T0} + 301, yet the session is back (the lagging resume answered {:?})",
+        resumed.map(|s| s.token)
+    );
+}
+
+/// `get_many_or_fetch` with an id given twice asks `fetch` for it twice (by
+/// design); a fetch that answers each id it was asked for gets the record
+/// written twice: m + 1 writes where the README's row says "as m puts".
+#[test]
+fn r1_get_many_or_fetch_writes_a_repeated_id_once() {
+    use patterns::warming::Product;
+    let store = Metered::new(MemoryStore::new());
+    let repo = Product::repo(&store);
+    let ids: Vec<String> = ["p1", "p1", "p2"].map(String::from).into();
+    let got = block(repo.get_many_or_fetch(&ids, WriteOptions::ttl(3600), |missing| {
+        // An origin that answers every id it is given.
+        let found: Vec<Product> =
+            missing.iter().map(|s| Product { sku: (*s).clone(), name: String::new(), cents: 1 }).collect();
+        std::future::ready(Ok(found))
+    }))
+    .unwrap();
+    assert!(got.iter().all(Option::is_some));
+    let o = store.reset();
+    assert_eq!(o.writes, 2, "two distinct records fetched: two blind writes");
+}
+
+/// Ready the second time it is polled: an await that yields once.
+struct YieldOnce(bool);
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// `Memo::get_or_load` keeps what its load read even when a newer value
+/// was `set` while the load was in flight (its lock is not held across the
+/// await): the isolate that just made a change (`config::change` sets the
+/// memo) serves the configuration from before it for `max_age`, though the
+/// pattern says other isolates lag, not this one.
+#[test]
+fn r1_memo_load_in_flight_does_not_overwrite_a_newer_set() {
+    use std::future::Future;
+    let memo: Memo<&'static str> = Memo::new(30);
+    let mut load = std::pin::pin!(memo.get_or_load(100, || async {
+        // The KV read of the old configuration, answered after the change.
+        YieldOnce(false).await;
+        Ok(Some("old"))
+    }));
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    assert!(load.as_mut().poll(&mut cx).is_pending(), "the load is in flight");
+    memo.set("new", 100); // config::change, in another request of this isolate
+    assert!(matches!(load.as_mut().poll(&mut cx), std::task::Poll::Ready(Ok(Some("old")))));
+    assert_eq!(memo.get(101), Some("new"), "the change made in this isolate is kept");
+}
+
+/// `sessions::resume` writes back the session it read when the expiry
+/// slides: a `merge` made at another location within KV's propagation lag
+/// is overwritten (the data the user just saved is lost), though `resume`
+/// reads as a read and only `modify` documents last-writer-wins.
+#[test]
+fn r1_a_sliding_resume_does_not_lose_a_recent_merge() {
+    use patterns::sessions::{self, Session};
+    let clock = ManualClock::new(T0);
+    let here = MemoryStore::with_clock(clock.clone());
+    let there = here.lagging(60);
+    let session = block(sessions::start(&Session::repo(&here), "ada")).unwrap();
+    clock.advance(sessions::SLIDE_AFTER + 1);
+    block(sessions::merge(&Session::repo(&here), &session.token, &[("cart", "3 items")])).unwrap();
+    clock.advance(1);
+    // The user's next request lands at another location, which still sees the session unslid.
+    block(sessions::resume(&Session::repo(&there), &session.token)).unwrap();
+    clock.advance(61);
+    let now = block(sessions::resume(&Session::repo(&here), &session.token)).unwrap().expect("alive");
+    assert_eq!(now.data.get("cart").map(String::as_str), Some("3 items"), "the merged data survives");
+}

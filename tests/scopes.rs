@@ -74,3 +74,33 @@ fn a_binding_struct_refuses_a_colon_scope_named_like_one_of_its_models() {
     block(env.users().create(&user("u1", "a@x"))).unwrap();
     assert!(app.keys().contains(&"prod:user:u1".to_string()), "{:?}", app.keys());
 }
+
+// ---- r1 review --------------------------------------------------------------
+
+/// A `:` scope named like a model kept unscoped in the same namespace is
+/// documented as making *that model's listings* take in the scope's keys.
+/// It does worse: the scoped model's `repair` takes that model's records
+/// for index entries and deletes them. Under scope `profile:`, `User`'s
+/// entries start `profile:user.`, and so does the key of the unscoped
+/// profile with id `user.email` (`profile:user.email`): repair finds it
+/// "dangling" (its value is no user id) and deletes the profile.
+/// `Repo::scoped` / `repo_scoped` accept such a scope (only generated
+/// binding structs refuse it).
+#[test]
+fn r1_repair_under_a_colon_scope_never_deletes_another_models_records() {
+    use blog::Profile;
+    let store = MemoryStore::new();
+    let profiles = Profile::repo(&store);
+    for id in ["user.email", "user.org_id"] {
+        let p = Profile { id: id.into(), user_id: format!("owner-{id}"), bio: "keep me".into() };
+        block(profiles.create(&p)).unwrap();
+    }
+    let users = User::repo_scoped(&store, "profile:").unwrap();
+    block(users.create(&user("u1", "a@x"))).unwrap();
+    let report = block(users.verify()).unwrap();
+    assert!(report.is_clean(), "the profiles are not user entries: {report}");
+    block(users.repair()).unwrap();
+    for id in ["user.email", "user.org_id"] {
+        assert!(block(profiles.get(&id.to_string())).unwrap().is_some(), "profile {id} was deleted by repair");
+    }
+}
