@@ -175,7 +175,16 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         while let Some(p) = page.take() {
             let listed = protocol::list_page(self.store(), entry_prefix.clone(), p).await?;
             page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
-            for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
+            // Every entry is `{index}:{values}`: a key with no `:` after the
+            // index name is none of this model's (under a scope ending in
+            // `:`, the record of a model named like the scope: `prod:user.x`
+            // is model `prod`'s record `user.x`), and is left alone.
+            let keys: Vec<ListKey> = listed
+                .keys
+                .into_iter()
+                .filter(|k| k.name.get(entry_prefix.len()..).is_some_and(|rest| rest.contains(':')))
+                .collect();
+            for chunk in keys.chunks(MAX_BULK_KEYS) {
                 self.audit_entries(chunk, &entry_prefix, &mut state).await?;
             }
         }
