@@ -273,7 +273,7 @@ fn r1_set_percent_costs_what_its_doc_says() {
     store.reset();
     block(flags::set_percent(&repo, "f", 50.0)).unwrap();
     let o = store.reset();
-    assert_eq!((o.total(), o.billed_reads(), o.writes), (2, 1, 1), "the doc: 1 read + 1 write");
+    assert_eq!((o.total(), o.billed_reads(), o.writes), (3, 2, 1), "the doc: 1 read + 1 bulk read + 1 write");
 }
 
 /// `flags::all_for` says it evaluates "every flag ... however many flags

@@ -35,14 +35,24 @@ pub async fn is_on<S: KvStore>(repo: &FlagRepo<'_, S>, name: &str, subject: &str
     Ok(repo.get(&name.to_string()).await?.is_some_and(|f| f.rollout.admits(name, subject)))
 }
 
-/// Every flag evaluated for one subject, from one page of up to 100 flags:
-/// 1 list + 1 bulk read, however many flags there are.
+/// Every flag evaluated for one subject, every page of them: 1 list + 1
+/// bulk read per 100 flags (2 operations for up to 100 flags).
 pub async fn all_for<S: KvStore>(repo: &FlagRepo<'_, S>, subject: &str) -> Result<BTreeMap<String, bool>> {
-    let page = repo.list(kvgen::Page::first(100)).await?;
-    Ok(page.items.into_iter().map(|f| (f.rollout.admits(&f.name, subject), f.name)).map(|(on, n)| (n, on)).collect())
+    let mut out = BTreeMap::new();
+    let mut page = kvgen::Page::first(100);
+    loop {
+        let got = repo.list(page).await?;
+        out.extend(got.items.into_iter().map(|f| (f.rollout.admits(&f.name, subject), f.name)).map(|(on, n)| (n, on)));
+        match got.cursor {
+            Some(cursor) => page = kvgen::Page::after(cursor, 100),
+            None => return Ok(out),
+        }
+    }
 }
 
-/// Raises (or lowers) a flag's percentage, keeping the rest. Costs 1 read + 1 write.
+/// Raises (or lowers) a flag's percentage, keeping the rest: a
+/// [`modify`](kvgen::Repo::modify). Costs 1 read + 1 bulk read (the
+/// update's) + 1 write.
 pub async fn set_percent<S: KvStore>(repo: &FlagRepo<'_, S>, name: &str, percent: f64) -> Result<Option<Flag>> {
     repo.modify(&name.to_string(), |f| f.rollout.percent = percent).await
 }
