@@ -4,6 +4,7 @@
 //! own calls, so it keeps every guarantee of the calls it makes, and no more:
 //! KV has no compare-and-set, so a read-modify-write is last-writer-wins.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use crate::{Error, KvStore, Model, Repo, Result, WriteOptions};
@@ -49,8 +50,9 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// the ones not stored are asked of `fetch` in one call (given the
     /// missing ids) and written with [`put_many_with`](Repo::put_many_with)
     /// and `opts`. `fetch` returns the records it could find, in any order;
-    /// an id it does not return stays `None`. Costs ceil(n/100) bulk reads,
-    /// then the puts of the fetched records (1 write each for a model with
+    /// an id it does not return stays `None`, and a record it returns twice
+    /// is written once (the first). Costs ceil(n/100) bulk reads, then the
+    /// puts of the fetched records (1 write each for a model with
     /// no index and a decided expiry). A fetched record whose put fails is
     /// still returned, and the first failure is the error only when every
     /// put failed.
@@ -65,30 +67,34 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         if missing.is_empty() {
             return Ok(found);
         }
+        let mut asked: HashSet<String> = missing.iter().map(|id| self.record_key(id)).collect();
         let fetched = fetch(missing).await?;
-        // Only records that were asked for: anything else would be a write
-        // the caller did not ask for.
-        let fetched: Vec<M> = fetched
-            .into_iter()
-            .filter(|rec| ids.iter().zip(&found).any(|(id, f)| f.is_none() && self.same_id(id, rec.id())))
-            .collect();
-        if fetched.is_empty() {
+        // Only records that were asked for, each once (the first fetched
+        // for its id): anything else would be a write the caller did not
+        // ask for, or the same record written twice.
+        let mut keys: Vec<String> = Vec::new();
+        let mut recs: Vec<M> = Vec::new();
+        for rec in fetched {
+            let key = self.record_key(rec.id());
+            if asked.remove(&key) {
+                keys.push(key);
+                recs.push(rec);
+            }
+        }
+        if recs.is_empty() {
             return Ok(found);
         }
-        let results = self.put_many_with(&fetched, opts).await?;
+        let results = self.put_many_with(&recs, opts).await?;
         if results.iter().all(|r| r.is_err()) {
             // Every put failed: say why rather than hide it.
             return Err(results.into_iter().find_map(|r| r.err()).expect("fetched is not empty"));
         }
+        let by_key: HashMap<&str, &M> = keys.iter().map(String::as_str).zip(&recs).collect();
         for (slot, id) in found.iter_mut().zip(ids) {
             if slot.is_none() {
-                *slot = fetched.iter().find(|rec| self.same_id(id, rec.id())).cloned();
+                *slot = by_key.get(self.record_key(id).as_str()).map(|rec| (*rec).clone());
             }
         }
         Ok(found)
-    }
-
-    fn same_id(&self, a: &M::Id, b: &M::Id) -> bool {
-        self.record_key(a) == self.record_key(b)
     }
 }
