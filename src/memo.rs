@@ -11,6 +11,7 @@
 //! `max_age` (plus KV's own propagation).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::Result;
@@ -20,12 +21,15 @@ use crate::Result;
 pub struct Memo<T> {
     max_age: u64,
     slot: Mutex<Option<(T, u64)>>,
+    /// How many times the slot was set or cleared: a load that finds it
+    /// changed since it began does not keep what it read (older).
+    changes: AtomicU64,
 }
 
 impl<T: Clone> Memo<T> {
     /// Keeps a loaded value for `max_age` seconds.
     pub const fn new(max_age: u64) -> Self {
-        Memo { max_age, slot: Mutex::new(None) }
+        Memo { max_age, slot: Mutex::new(None), changes: AtomicU64::new(0) }
     }
 
     /// The kept value, if it was loaded less than `max_age` before `now`.
@@ -38,20 +42,27 @@ impl<T: Clone> Memo<T> {
 
     /// Keeps `value`, loaded at `now`.
     pub fn set(&self, value: T, now: u64) {
-        *self.slot() = Some((value, now));
+        let mut slot = self.slot();
+        *slot = Some((value, now));
+        self.changes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Forgets the kept value: the next read loads.
     pub fn clear(&self) {
-        *self.slot() = None;
+        let mut slot = self.slot();
+        *slot = None;
+        self.changes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The kept value, or the one `load` gives, kept from `now` on. A
-    /// `None` from `load` is not kept.
+    /// `None` from `load` is not kept, nor is a value loaded while the memo
+    /// was set or cleared (the load began before that change, so may have
+    /// read what it replaced).
     pub async fn get_or_load<Fut>(&self, now: u64, load: impl FnOnce() -> Fut) -> Result<Option<T>>
     where
         Fut: Future<Output = Result<Option<T>>>,
     {
+        let began = self.changes.load(Ordering::Relaxed);
         if let Some(v) = self.get(now) {
             return Ok(Some(v));
         }
@@ -59,7 +70,11 @@ impl<T: Clone> Memo<T> {
         // this one at the await finds the slot free.
         let loaded = load().await?;
         if let Some(v) = &loaded {
-            self.set(v.clone(), now);
+            let mut slot = self.slot();
+            if self.changes.load(Ordering::Relaxed) == began {
+                *slot = Some((v.clone(), now));
+                self.changes.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Ok(loaded)
     }
