@@ -104,3 +104,26 @@ fn r1_repair_under_a_colon_scope_never_deletes_another_models_records() {
         assert!(block(profiles.get(&id.to_string())).unwrap().is_some(), "profile {id} was deleted by repair");
     }
 }
+
+/// HELD (r1): a cursor of a `/` scope's listing is refused by the `:` scope
+/// of the same name, and the other way round; so is one of the unscoped
+/// model named like the scope.
+#[test]
+fn r1_held_cursors_do_not_cross_between_slash_and_colon_scopes() {
+    let store = MemoryStore::new();
+    for scope in ["prod", "prod:"] {
+        let repo = User::repo_scoped(&store, scope).unwrap();
+        for n in 0..3 {
+            block(repo.create(&user(&format!("u{n}"), &format!("{n}@x")))).unwrap();
+        }
+    }
+    let slash = User::repo_scoped(&store, "prod").unwrap();
+    let colon = User::repo_scoped(&store, "prod:").unwrap();
+    let from_slash = block(slash.list(Page::first(1))).unwrap().cursor.unwrap();
+    let from_colon = block(colon.list(Page::first(1))).unwrap().cursor.unwrap();
+    let refused = |r: kvgen::Result<kvgen::ListPage<User>>| matches!(r, Err(Error::InvalidCursor { .. }));
+    assert!(refused(block(colon.list(Page::after(from_slash.clone(), 1)))));
+    assert!(refused(block(slash.list(Page::after(from_colon.clone(), 1)))));
+    assert!(refused(block(User::repo(&store).list(Page::after(from_colon, 1)))));
+    assert_eq!(block(slash.list(Page::after(from_slash, 5))).unwrap().items.len(), 2);
+}
