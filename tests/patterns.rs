@@ -396,3 +396,35 @@ fn r1_a_sliding_resume_does_not_lose_a_recent_merge() {
     let now = block(sessions::resume(&Session::repo(&here), &session.token)).unwrap().expect("alive");
     assert_eq!(now.data.get("cart").map(String::as_str), Some("3 items"), "the merged data survives");
 }
+
+/// A cached value that no longer reads as the model (the struct changed in
+/// a deploy, the cache did not) makes every stale-while-revalidate read an
+/// error until KV expires it (up to `fresh + stale`: an hour here): the
+/// cache never heals itself, though a fetch and a write would. The docs
+/// say a missing or too old value is fetched, and say nothing of this.
+#[test]
+fn r1_swr_treats_an_unreadable_cached_value_as_a_miss() {
+    use kvgen::KvStore;
+    let store = Rc::new(MemoryStore::new());
+    // What the previous deploy's `Rate` (no `fetched_at`, `micros` a string) stored.
+    block(store.put("rate:EUR-USD", r#"{"pair":"EUR-USD","micros":"1.08"}"#, &kvgen::PutOptions::default())).unwrap();
+    let fetch = || async { Ok(Rate { pair: "EUR-USD".into(), micros: 1_080_000, fetched_at: 0 }) };
+    let got = block(swr::get_or_fetch(store.clone(), "", "EUR-USD".to_string(), POLICY, fetch, |_| {}));
+    assert!(matches!(got, Ok((_, Served::Fetched))), "{got:?}");
+}
+
+/// The same for cache warming: one unreadable product fails the whole
+/// `get_many_or_fetch`, for every request, until its 6-hour ttl runs out.
+#[test]
+fn r1_get_many_or_fetch_treats_an_unreadable_cached_record_as_missing() {
+    use kvgen::KvStore;
+    use patterns::warming::{self, Product};
+    let store = MemoryStore::new();
+    block(store.put("product:p1", r#"{"sku":"p1","title":"old shape"}"#, &kvgen::PutOptions::default())).unwrap();
+    let skus: Vec<String> = vec!["p1".into(), "p2".into()];
+    let got = block(warming::warm(&Product::repo(&store), &skus, |missing| {
+        let found = missing.iter().map(|s| Product { sku: (*s).clone(), name: "n".into(), cents: 1 }).collect();
+        std::future::ready(Ok(found))
+    }));
+    assert!(got.as_ref().is_ok_and(|g| g.iter().all(Option::is_some)), "{got:?}");
+}
