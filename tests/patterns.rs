@@ -428,3 +428,29 @@ fn r1_get_many_or_fetch_treats_an_unreadable_cached_record_as_missing() {
     }));
     assert!(got.as_ref().is_ok_and(|g| g.iter().all(Option::is_some)), "{got:?}");
 }
+
+/// HELD (r1): `modify` keeps the record's expiry, and the entries it moves
+/// or keeps expire with the record; one expiring within a minute is moved
+/// to a minute from now, record and entries alike.
+#[test]
+fn r1_held_modify_keeps_the_expiry_and_entries_follow_it() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let repo = Account::repo(&store);
+    block(repo.create_with(&account("a1", "a@x"), WriteOptions::ttl(120))).unwrap();
+    clock.advance(10);
+    block(repo.modify(&"a1".into(), |a| {
+        a.email = "b@x".into();
+        a.plan = "pro".into();
+    }))
+    .unwrap()
+    .unwrap();
+    let keys = store.keys();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|k| store.expiration(k) == Some(T0 + 120)), "{keys:?}");
+    clock.advance(80); // 30 s left
+    block(repo.modify(&"a1".into(), |a| a.plan = "team".into())).unwrap().unwrap();
+    let keys = store.keys();
+    assert!(keys.iter().all(|k| store.expiration(k) == Some(T0 + 90 + 60)), "{keys:?}");
+    assert!(block(repo.verify()).unwrap().is_clean());
+}
