@@ -454,3 +454,39 @@ fn r1_held_modify_keeps_the_expiry_and_entries_follow_it() {
     assert!(keys.iter().all(|k| store.expiration(k) == Some(T0 + 90 + 60)), "{keys:?}");
     assert!(block(repo.verify()).unwrap().is_clean());
 }
+
+#[path = "support.rs"]
+mod support;
+
+/// `modify` says a record "deleted between the read and the write" gives
+/// `None`, "as if it had been first". Only a delete before the update's own
+/// read does: one landing after it (KV has no compare-and-set) is undone,
+/// the record written back with its index entries.
+#[test]
+fn r1_modify_does_not_bring_back_a_record_deleted_before_its_write() {
+    use std::future::Future;
+    let inner = MemoryStore::new();
+    block(Account::repo(&inner).create(&account("a1", "a@x"))).unwrap();
+    let turn = std::cell::Cell::new(false);
+    let gated = support::Gated { inner: &inner, turn: &turn };
+    let repo = Account::repo(&gated);
+    let id: String = "a1".into();
+    let mut modify = std::pin::pin!(repo.modify(&id, |a| a.plan = "pro".into()));
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    // Its read, then the update's bulk read.
+    for _ in 0..2 {
+        turn.set(true);
+        assert!(modify.as_mut().poll(&mut cx).is_pending());
+    }
+    // Deleted now, before the modify writes anything.
+    assert!(block(Account::repo(&inner).delete(&"a1".into())).unwrap());
+    let answer = loop {
+        turn.set(true);
+        if let std::task::Poll::Ready(r) = modify.as_mut().poll(&mut cx) {
+            break r;
+        }
+    };
+    let now = block(Account::repo(&inner).get(&"a1".into())).unwrap();
+    assert!(now.is_none(), "deleted, then written back by modify (which answered {answer:?}): {now:?}");
+}
