@@ -16,8 +16,10 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// written). Costs 1 read plus the cost of `update`.
     ///
     /// Not atomic: a write by someone else between the read and the write
-    /// is overwritten (last writer wins). `change` may not change the id
-    /// ([`Error::InvalidKey`]).
+    /// is overwritten (last writer wins), and a delete is undone unless it
+    /// lands before the update's own read (then `None`): a record deleted
+    /// while `modify` runs may be written back, with its index entries.
+    /// `change` may not change the id ([`Error::InvalidKey`]).
     pub async fn modify(&self, id: &M::Id, change: impl FnOnce(&mut M)) -> Result<Option<M>> {
         self.modify_with(id, WriteOptions::default(), change).await
     }
@@ -32,7 +34,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         }
         match self.update_with(&rec, opts).await {
             Ok(()) => Ok(Some(rec)),
-            // Deleted between the read and the write: as if it had been first.
+            // Deleted between this read and the update's: as if it had been
+            // first. (A delete after the update's read is undone: no CAS.)
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
