@@ -490,3 +490,34 @@ fn r1_modify_does_not_bring_back_a_record_deleted_before_its_write() {
     let now = block(Account::repo(&inner).get(&"a1".into())).unwrap();
     assert!(now.is_none(), "deleted, then written back by modify (which answered {answer:?}): {now:?}");
 }
+
+/// A fetched value is the answer even when writing it to the cache fails:
+/// KV refuses a second write to one key within a second (429), which is
+/// what a hot key does when it expires and several requests fetch it at
+/// once. `get_or_fetch` answers those requests with the write's error
+/// instead of the value the upstream gave; the docs do not say so.
+#[test]
+fn r1_swr_answers_a_fetched_value_when_caching_it_fails() {
+    let store = Rc::new(Faulty::new(MemoryStore::new()));
+    store.fail_at(2, Fault::Before); // the read (1st), then the write (2nd): 429
+    let fetch = || async { Ok(Rate { pair: "EUR-USD".into(), micros: 7, fetched_at: 0 }) };
+    let got = block(swr::get_or_fetch(store.clone(), "", "EUR-USD".to_string(), POLICY, fetch, |_| {}));
+    assert!(matches!(got, Ok((Rate { micros: 7, .. }, Served::Fetched))), "{got:?}");
+}
+
+/// `get_many_or_fetch_asks_only_for_the_missing_and_fills_repeats` means to
+/// show that "every put failing is an error", but its `fail_at(2)` (1-based)
+/// fails the put's shared *read*, so the `?` on `put_many_with` answers,
+/// not the every-put-failed branch. This one fails the write itself.
+#[test]
+fn r1_get_many_or_fetch_reports_a_failed_write_when_every_put_failed() {
+    let faulty = Faulty::new(MemoryStore::new());
+    faulty.fail_at(3, Fault::Before); // 1: the bulk read, 2: the put's read, 3: its first write
+    let frepo = Account::repo(&faulty);
+    let ids: Vec<String> = vec!["a2".into()];
+    let failed = block(frepo.get_many_or_fetch(&ids, WriteOptions::default(), |_| {
+        std::future::ready(Ok(vec![account("a2", "b@x")]))
+    }));
+    assert!(matches!(&failed, Err(Error::Store { op, .. }) if *op == "put"), "{failed:?}");
+    assert_eq!(faulty.operations(), 3, "the failed write is the last operation");
+}
