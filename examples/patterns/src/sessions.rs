@@ -38,6 +38,12 @@ pub async fn start<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Resu
 /// The session with this token, its expiry slid when [`SLIDE_AFTER`] has
 /// passed since it last slid. Costs 1 read; 1 read + 1 bulk read + 2 writes
 /// when it slides.
+///
+/// A slide writes back the session as this location reads it: within KV's
+/// propagation lag (about 60 s) of a [`merge`] or a [`destroy`] made at
+/// another location, it undoes them (the merged data is lost; the ended
+/// session lives again for 30 minutes). Keep a revocation somewhere
+/// consistent (the coordinator) where signing out must hold.
 pub async fn resume<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Result<Option<Session>> {
     let Some(mut session) = repo.get(&token.to_string()).await? else { return Ok(None) };
     let now = repo.store().now();
