@@ -515,9 +515,9 @@ fn r1_get_many_or_fetch_reports_a_failed_write_when_every_put_failed() {
     faulty.fail_at(3, Fault::Before); // 1: the bulk read, 2: the put's read, 3: its first write
     let frepo = Account::repo(&faulty);
     let ids: Vec<String> = vec!["a2".into()];
-    let failed = block(frepo.get_many_or_fetch(&ids, WriteOptions::default(), |_| {
-        std::future::ready(Ok(vec![account("a2", "b@x")]))
-    }));
+    let failed = block(
+        frepo.get_many_or_fetch(&ids, WriteOptions::default(), |_| std::future::ready(Ok(vec![account("a2", "b@x")]))),
+    );
     assert!(matches!(&failed, Err(Error::Store { op, .. }) if *op == "put"), "{failed:?}");
     assert_eq!(faulty.operations(), 3, "the failed write is the last operation");
 }
