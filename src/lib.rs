@@ -174,7 +174,7 @@ pub mod __private {
             Err(_) => Err(crate::Error::Store {
                 op: "var",
                 key: var.to_string(),
-                message: "the Worker has no such var (wrangler `[vars]`)".into(),
+                message: "the Worker has no such var, or it is not text (wrangler `[vars]`)".into(),
             }),
         }
     }

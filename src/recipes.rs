@@ -54,7 +54,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// missing ids) and written with [`put_many_with`](Repo::put_many_with)
     /// and `opts`. `fetch` returns the records it could find, in any order;
     /// an id it does not return stays `None`, and a record it returns twice
-    /// is written once (the first). Costs ceil(n/100) bulk reads, then the
+    /// is written once (the first). A stored record that does not read as
+    /// the model (its shape changed since) counts as missing. Costs ceil(n/100) bulk reads, then the
     /// puts of the fetched records (1 write each for a model with
     /// no index and a decided expiry). A fetched record whose put fails is
     /// still returned, and the first failure is the error only when every
@@ -65,7 +66,10 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         F: FnOnce(Vec<&M::Id>) -> Fut,
         Fut: Future<Output = Result<Vec<M>>>,
     {
-        let mut found = self.get_many(ids).await?;
+        // A cached record that no longer reads as the model (it changed in a
+        // deploy) is fetched again and overwritten, as a missing one.
+        let keys: Vec<String> = ids.iter().map(|id| self.record_key(id)).collect();
+        let mut found = self.read_records_or_none(&keys).await?;
         let missing: Vec<&M::Id> = ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| id).collect();
         if missing.is_empty() {
             return Ok(found);

@@ -115,7 +115,8 @@ impl<M, S> std::fmt::Debug for Repo<'_, M, S> {
 /// when the scope ends in `:` (`prod:user:u1`, for a layout that exists
 /// already). A `:` scope must not be the prefix of a model kept in the same
 /// namespace without a scope: that model's listings would take in the
-/// scope's keys (generated binding structs refuse such a scope).
+/// scope's keys. Generated binding structs refuse such a scope; this check
+/// and [`Repo::scoped`] cannot know the other models, and do not.
 pub fn check_scope(scope: &str) -> Result<()> {
     let name = scope.strip_suffix(':').unwrap_or(scope);
     let ok =
@@ -187,8 +188,9 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Repo { store, scope: "", model: PhantomData }
     }
 
-    /// The repository of `M` in `store`, every key under `{scope}/`
-    /// (a stage or tenant; 1..=64 characters of `[A-Za-z0-9_-]`).
+    /// The repository of `M` in `store`, every key under `{scope}/` (a
+    /// stage or tenant; 1..=64 characters of `[A-Za-z0-9_-]`), or under
+    /// `{scope}` for a scope ending in `:` (see [`check_scope`]).
     pub fn scoped(store: &'a S, scope: &'a str) -> Result<Self> {
         check_scope(scope)?;
         Ok(Repo { store, scope, model: PhantomData })
@@ -347,6 +349,13 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     async fn read_records(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
         let entries = self.read_keys(keys).await?;
         keys.iter().zip(entries).map(|(k, v)| v.map(|v| self.parse_record(k, &v)).transpose()).collect()
+    }
+
+    /// Reads records by key, keeping the order; an unreadable record is
+    /// `None`, as a missing one (for caches, which fetch it again).
+    pub(crate) async fn read_records_or_none(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
+        let entries = self.read_keys(keys).await?;
+        Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.parse_record(k, &v).ok())).collect())
     }
 
     // ---- reads -------------------------------------------------------------

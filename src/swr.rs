@@ -1,7 +1,8 @@
 //! Stale-while-revalidate caching of any model: a cached record is served
 //! while fresh, served *and* fetched again in the background while stale,
-//! and fetched before answering once it is older than both windows (KV has
-//! expired it by then).
+//! and fetched before answering once it is older than both windows (KV
+//! expires it then, or 60 s after the fetch when both windows are shorter:
+//! KV's least ttl).
 //!
 //! A cached model implements [`Stamped`]: it carries the time its value was
 //! fetched, which kvgen sets when it writes the fetched record.
@@ -77,9 +78,15 @@ pub type Revalidation = Pin<Box<dyn Future<Output = Result<()>>>>;
 
 impl<M: Model + Stamped, S: KvStore> Repo<'_, M, S> {
     /// The cached record with this id and what it is now, without fetching:
-    /// `None` when there is none or it is older than both windows. Costs 1 read.
+    /// `None` when there is none, it is older than both windows, or it no
+    /// longer reads as the model (its shape changed in a deploy: fetching
+    /// overwrites it). Costs 1 read.
     pub async fn get_cached(&self, id: &M::Id, policy: Swr) -> Result<Option<(M, Freshness)>> {
-        let Some(rec) = self.get(id).await? else { return Ok(None) };
+        let rec = match self.get(id).await {
+            Ok(Some(rec)) => rec,
+            Ok(None) | Err(crate::Error::Serialization { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         match policy.state(rec.stamped_at(), self.store().now()) {
             Freshness::Expired => Ok(None),
             state => Ok(Some((rec, state))),
@@ -103,7 +110,9 @@ impl<M: Model + Stamped, S: KvStore> Repo<'_, M, S> {
 /// can outlive the request's borrows.
 ///
 /// Costs 1 read when fresh or stale, plus a fetch and a write (1 write for
-/// a model with no index) when fetched, now or in the background. Each
+/// a model with no index) when fetched, now or in the background. A
+/// fetched value whose write the backend fails (`Error::Store`) is still
+/// the answer, uncached. Each
 /// stale read starts its own revalidation: KV offers nothing to elect one
 /// among concurrent readers, so a hot key revalidates once per read in the
 /// stale window, each writing the value it fetched (last writer wins).
@@ -137,6 +146,12 @@ where
         return Ok((rec, Served::Stale));
     }
     let mut rec = fetch().await?;
-    repo.put_fetched(&mut rec, policy).await?;
-    Ok((rec, Served::Fetched))
+    match repo.put_fetched(&mut rec, policy).await {
+        // The value is the answer even when the backend would not cache it
+        // now (KV refuses a second write to one key within a second, which
+        // is what a hot key's concurrent fetches do); a limit or
+        // serialization error would fail every time, and is the answer.
+        Ok(()) | Err(crate::Error::Store { .. }) => Ok((rec, Served::Fetched)),
+        Err(e) => Err(e),
+    }
 }

@@ -127,7 +127,6 @@ pub(crate) async fn swr_cache<S: KvStore>(s: &S, scope: &str) -> Outcome {
     aged.stamp(now - POLICY.fresh - POLICY.stale - 1);
     ok!(repo.put_with(&aged, WriteOptions::ttl(POLICY.ttl())).await);
     check!(ok!(repo.get_cached(&pair, POLICY).await).is_none(), "older than both windows");
-    check!(aged.stamped_at() < now, "as set");
     Ok(())
 }
 

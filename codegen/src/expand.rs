@@ -99,7 +99,7 @@ pub fn model(model: &Model) -> TokenStream {
             #vis fn repo<S: ::kvgen::KvStore>(store: &S) -> #repo<'_, S> {
                 #repo(::kvgen::Repo::new(store))
             }
-            /// The typed repository of this model in `store`, every key under `{scope}/`.
+            /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
             #vis fn repo_scoped<'a, S: ::kvgen::KvStore>(store: &'a S, scope: &'a str) -> ::kvgen::Result<#repo<'a, S>> {
                 ::kvgen::Repo::scoped(store, scope).map(#repo)
             }

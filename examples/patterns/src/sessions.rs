@@ -82,7 +82,7 @@ pub async fn merge<S: KvStore>(
     .await
 }
 
-/// Ends a session: `false` when there was none. Costs 1 bulk read + 2 deletes.
+/// Ends a session: `false` when there was none. Costs 1 read + 2 deletes.
 pub async fn destroy<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Result<bool> {
     repo.delete(&token.to_string()).await
 }
