@@ -197,7 +197,7 @@ impl User {
     pub fn repo<S: ::kvgen::KvStore>(store: &S) -> UserRepo<'_, S> {
         UserRepo(::kvgen::Repo::new(store))
     }
-    /// The typed repository of this model in `store`, every key under `{scope}/`.
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
     pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
         store: &'a S,
         scope: &'a str,
@@ -312,7 +312,7 @@ impl Profile {
     pub fn repo<S: ::kvgen::KvStore>(store: &S) -> ProfileRepo<'_, S> {
         ProfileRepo(::kvgen::Repo::new(store))
     }
-    /// The typed repository of this model in `store`, every key under `{scope}/`.
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
     pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
         store: &'a S,
         scope: &'a str,
@@ -510,7 +510,7 @@ impl Post {
     pub fn repo<S: ::kvgen::KvStore>(store: &S) -> PostRepo<'_, S> {
         PostRepo(::kvgen::Repo::new(store))
     }
-    /// The typed repository of this model in `store`, every key under `{scope}/`.
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
     pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
         store: &'a S,
         scope: &'a str,
@@ -667,7 +667,7 @@ impl Comment {
     pub fn repo<S: ::kvgen::KvStore>(store: &S) -> CommentRepo<'_, S> {
         CommentRepo(::kvgen::Repo::new(store))
     }
-    /// The typed repository of this model in `store`, every key under `{scope}/`.
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
     pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
         store: &'a S,
         scope: &'a str,
@@ -775,7 +775,7 @@ impl Session {
     pub fn repo<S: ::kvgen::KvStore>(store: &S) -> SessionRepo<'_, S> {
         SessionRepo(::kvgen::Repo::new(store))
     }
-    /// The typed repository of this model in `store`, every key under `{scope}/`.
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
     pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
         store: &'a S,
         scope: &'a str,
