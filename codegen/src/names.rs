@@ -75,6 +75,69 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     }
 }
 
+/// A listing of one group of an index by its leading fields, generated as
+/// `list_by_{a}` (`list_by_{a}_and_{b}`), and from or after a value of the
+/// next field as `list_by_{a}_from_{b}` / `list_by_{a}_after_{b}`
+/// (`list_by_{b}_from` when there is no leading field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    /// The method's name.
+    pub name: String,
+    /// The position of the index in [`Model::indexes`].
+    pub index: usize,
+    /// How many leading fields of the index the method takes.
+    pub fields: usize,
+    /// `Some(after)` when the method takes a start value of the next field
+    /// (`after`: exclusive).
+    pub start: Option<bool>,
+}
+
+/// Every group listing of `model`, in index order. The listings of the
+/// indexes' own values (`list_by_{stem}`) are not repeated; a name two
+/// indexes would both give goes to the first in declaration order, after
+/// the indexes' own methods.
+pub fn group_listings(model: &Model) -> Vec<GroupListing> {
+    let mut taken: Vec<String> = Vec::new();
+    for index in &model.indexes {
+        let stem = index_stem(model, index);
+        match index.kind {
+            IndexKind::Unique => taken.extend([format!("find_by_{stem}"), format!("upsert_by_{stem}")]),
+            IndexKind::Secondary => taken.extend([format!("list_by_{stem}"), format!("list_by_{stem}_meta")]),
+        }
+    }
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        let field = |p: usize| text(&model.fields[index.fields[p]].ident);
+        let n = index.fields.len();
+        for k in 0..=n {
+            let group = (0..k).map(field).collect::<Vec<_>>().join("_and_");
+            // The group of the leading k fields (all of them: the index's own `list_by_*`).
+            if k > 0 && k < n {
+                out.push(GroupListing { name: format!("list_by_{group}"), index: i, fields: k, start: None });
+            }
+            // From or after a value of the next field: integers only, whose keys have a fixed width.
+            if k < n && crate::ir::is_integer(&model.fields[index.fields[k]].ty) {
+                for (word, after) in [("from", false), ("after", true)] {
+                    let name = if k == 0 {
+                        format!("list_by_{}_{word}", field(k))
+                    } else {
+                        format!("list_by_{group}_{word}_{}", field(k))
+                    };
+                    out.push(GroupListing { name, index: i, fields: k, start: Some(after) });
+                }
+            }
+        }
+    }
+    out.retain(|g| {
+        if taken.contains(&g.name) {
+            return false;
+        }
+        taken.push(g.name.clone());
+        true
+    });
+    out
+}
+
 /// Every method the generated repository of `model` defines, with the index
 /// or relation it comes from, in order.
 pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
@@ -91,6 +154,9 @@ pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
                 out.push((format!("list_by_{stem}_meta"), index.name.span));
             }
         }
+    }
+    for g in group_listings(model) {
+        out.push((g.name, model.indexes[g.index].name.span));
     }
     for rel in &model.belongs_to {
         out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
