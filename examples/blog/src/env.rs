@@ -8,6 +8,7 @@ const _: () = {
         (<crate::Post as ::kvgen::Model>::BINDING, <crate::Post as ::kvgen::Model>::MODEL),
         (<crate::Comment as ::kvgen::Model>::BINDING, <crate::Comment as ::kvgen::Model>::MODEL),
         (<crate::Session as ::kvgen::Model>::BINDING, <crate::Session as ::kvgen::Model>::MODEL),
+        (<crate::Activity as ::kvgen::Model>::BINDING, <crate::Activity as ::kvgen::Model>::MODEL),
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
@@ -25,11 +26,15 @@ const _: () = {
         ::kvgen::__private::key_space_unique(MODELS, 4),
         "`crate::Session` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
     );
+    ::core::assert!(
+        ::kvgen::__private::key_space_unique(MODELS, 5),
+        "`crate::Activity` has the binding and key prefix of another model of `KvEnv`: their keys would collide; give one a different `prefix`"
+    );
 };
 ///The KV bindings of this Worker (`APP`, `SESSIONS`), with a typed repository per model.
 #[derive(Clone)]
 pub struct KvEnv<S> {
-    ///KV binding `APP`: `User`, `Profile`, `Post`, `Comment`.
+    ///KV binding `APP`: `User`, `Profile`, `Post`, `Comment`, `Activity`.
     pub app: S,
     ///KV binding `SESSIONS`: `Session`.
     pub sessions: S,
@@ -70,7 +75,8 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
             self.profiles().verify().await?,
             self.posts().verify().await?,
             self.comments().verify().await?,
-            self.sessions().verify().await?
+            self.sessions().verify().await?,
+            self.activities().verify().await?
         ])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
@@ -80,7 +86,8 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
             self.profiles().repair().await?,
             self.posts().repair().await?,
             self.comments().repair().await?,
-            self.sessions().repair().await?
+            self.sessions().repair().await?,
+            self.activities().repair().await?
         ])
     }
     ///The repository of [`User`] in binding `APP`.
@@ -102,6 +109,10 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     ///The repository of [`Session`] in binding `SESSIONS`.
     pub fn sessions(&self) -> crate::SessionRepo<'_, S> {
         crate::SessionRepo(::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope))
+    }
+    ///The repository of [`Activity`] in binding `APP`.
+    pub fn activities(&self) -> crate::ActivityRepo<'_, S> {
+        crate::ActivityRepo(::kvgen::Repo::with_checked_scope(&self.app, &self.scope))
     }
 }
 ::kvgen::__env_from_worker!(KvEnv);
