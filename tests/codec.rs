@@ -142,4 +142,7 @@ fn desc_order_is_reverse_for_every_8_bit_value_and_the_extremes() {
     assert_eq!(encode_desc(&i64::MAX), encode(&0u64));
     assert_eq!(encode_desc(&Some(5u32)), encode_desc(&5u32));
     assert_eq!(encode_desc(&i128::MIN).len(), 39);
+    // README's example of the layout.
+    assert_eq!(encode(&-1i64), "09223372036854775807");
+    assert_eq!(encode_desc(&-1i64), "09223372036854775808");
 }
