@@ -655,7 +655,7 @@ pub(crate) async fn list_page_from<S: KvStore>(
             (bound, (!inner.is_empty()).then(|| inner.to_string()))
         }
     };
-    let limit = if page.limit == 0 { limits::MAX_LIST_LIMIT } else { page.limit } as usize;
+    let limit = page.limit as usize;
     let listed = store
         .list(&crate::store::ListOptions { prefix: prefix.clone(), cursor: kv_cursor.clone(), limit: RANGE_LIST_LIMIT })
         .await?;

@@ -715,5 +715,26 @@ async fn ordered_and_range_listing<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(matches!(other, Err(Error::InvalidCursor { .. })), "a cursor of another start: {other:?}");
     let resumed = ok!(log.list_by_actor_from_at("x", 1_000, Page::after(cursor, 1)).await);
     check!(resumed.items.first().map(|a| a.at) == Some(1_000), "the cursor resumes: {resumed:?}");
+    // A group of 1,050: the first list of 1,000 keys (at 1,049 down to 50) holds nothing at or
+    // before 20, so the first page is empty with a cursor; the pages after it end inside the
+    // second list and resume inside it, passing the store's cursor back again.
+    let big: Vec<Activity> = (0..1_050)
+        .map(|i| Activity { id: 1_000 + i, actor: "big".into(), at: i as i64, seq: 0, what: String::new() })
+        .collect();
+    for (i, r) in ok!(log.create_many(&big).await).into_iter().enumerate() {
+        r.map_err(|e| format!("create_many: record {i}: {e}"))?;
+    }
+    let mut sizes = Vec::new();
+    let mut ats = Vec::new();
+    let mut next = Some(Page::first(10));
+    while let Some(p) = next {
+        let got = ok!(log.list_by_actor_from_at("big", 20, p).await);
+        sizes.push(got.items.len());
+        ats.extend(got.items.iter().map(|a| a.at));
+        next = got.next(10);
+        check!(sizes.len() < 10, "the listing does not end: {sizes:?}");
+    }
+    check!(ats == (0..=20).rev().collect::<Vec<i64>>(), "at or before 20 in a group of 1,050: {ats:?}");
+    check!(sizes == [0, 10, 10, 1], "pages: {sizes:?}");
     Ok(())
 }
