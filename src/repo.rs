@@ -46,6 +46,32 @@ impl<T> ListPage<T> {
     }
 }
 
+/// Every page of a listing, for code that wants everything (an export, a
+/// migration): calls `page` from the first page of `limit` on, following
+/// cursors until there is none, and returns the items (and unreadable keys)
+/// of all pages in order, with no cursor. Costs what its pages cost, one
+/// call per page; the 1,000 operations of a Worker invocation bound how
+/// much one request can gather.
+///
+/// ```rust,ignore
+/// let all = kvgen::all_pages(1000, |p| log.list_by_actor("ada", p)).await?;
+/// ```
+pub async fn all_pages<T, F, Fut>(limit: u32, mut page: F) -> Result<ListPage<T>>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = Result<ListPage<T>>>,
+{
+    let mut out = ListPage::empty();
+    let mut next = Some(Page::first(limit));
+    while let Some(p) = next {
+        let got = page(p).await?;
+        next = got.next(limit);
+        out.items.extend(got.items);
+        out.unreadable.extend(got.unreadable);
+    }
+    Ok(out)
+}
+
 /// What a listing says of a record or index entry without reading the record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<M: Model> {
@@ -739,6 +765,17 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             key.push(':');
         }
         Some(key)
+    }
+
+    /// How many entries of index `index` hold `values` in its leading fields
+    /// (all of them, or fewer), without reading records: a stale entry counts
+    /// until `repair()` removes it. Costs ceil(n/1000) lists (1 when n = 0).
+    #[doc(hidden)]
+    pub async fn count_group(&self, index: usize, values: &[&dyn KeyPart]) -> Result<u64> {
+        match self.group_prefix(index, values) {
+            Some(prefix) => protocol::count(self.store, prefix).await,
+            None => Ok(0),
+        }
     }
 
     /// One page of the records of index `index` (unique or secondary) whose

@@ -315,6 +315,11 @@ fn a_range_start_past_k_entries_costs_ceil_k_over_1000_empty_pages() {
     assert_eq!(page.items.len(), 100);
     assert_eq!(page.items[0].at, 99);
     assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 100, 0, 0, 1));
+    // Counting the group: 1 list per 1,000 entries, no read.
+    assert_eq!(block_on(log.count_by_actor("a")).unwrap(), 2_300);
+    assert_cost(&s, ops(0, 0, 0, 0, 3), cost(3, 0, 0, 0, 3));
+    assert_eq!(block_on(log.count_by_actor("nobody")).unwrap(), 0);
+    assert_cost(&s, ops(0, 0, 0, 0, 1), cost(1, 0, 0, 0, 1));
 }
 
 #[test]

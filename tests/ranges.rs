@@ -244,3 +244,50 @@ fn stale_entries_are_skipped_by_range_listings() {
         [(103, 5), (104, 1), (102, -1), (101, -1_000), (100, i64::MIN)]
     );
 }
+
+#[test]
+fn count_by_counts_one_group_of_entries() {
+    let (store, _) = seeded();
+    let repo = Activity::repo(&store);
+    assert_eq!(block_on(repo.count_by_actor("x")).unwrap(), 10);
+    assert_eq!(block_on(repo.count_by_actor("xy")).unwrap(), 1);
+    assert_eq!(block_on(repo.count_by_actor("z")).unwrap(), 0);
+    assert_eq!(block_on(repo.count_by_actor_and_at("x", 7)).unwrap(), 2);
+    assert_eq!(block_on(repo.count_by_actor_and_at("x", 8)).unwrap(), 0);
+    assert_eq!(block_on(repo.count_by_seq(50)).unwrap(), 1);
+    // Entries, not verified records: a stale one counts until repair removes it.
+    let stale = format!("activity.actor_at:x:{}:{}", kvgen::key::encode_desc(&-5i64), kvgen::key::encode(&104u64));
+    block_on(store.put(&stale, "", &Default::default())).unwrap();
+    assert_eq!(block_on(repo.count_by_actor("x")).unwrap(), 11);
+    block_on(repo.repair()).unwrap();
+    assert_eq!(block_on(repo.count_by_actor("x")).unwrap(), 10);
+
+    let tickets = Ticket::repo(&store);
+    for (i, tenant) in ["a", "a", "ab", "a"].iter().enumerate() {
+        let t = Ticket { id: format!("t{i}"), tenant: tenant.to_string(), seq: i as u64, rank: i as i8 };
+        block_on(tickets.create(&t)).unwrap();
+    }
+    assert_eq!(block_on(tickets.count_by_tenant("a")).unwrap(), 3);
+    assert_eq!(block_on(tickets.count_by_tenant("ab")).unwrap(), 1);
+}
+
+#[test]
+fn all_pages_gathers_every_page_in_order() {
+    let (store, xs) = seeded();
+    let repo = Activity::repo(&store);
+    for limit in [1, 3, 10, 1000] {
+        let all = block_on(kvgen::all_pages(limit, |p| repo.list_by_actor("x", p))).unwrap();
+        assert_eq!(all.items, newest_first(&xs), "limit {limit}");
+        assert_eq!(all.cursor, None);
+        let from = block_on(kvgen::all_pages(limit, |p| repo.list_by_actor_from_at("x", 7, p))).unwrap();
+        assert_eq!(from.items, newest_first(&xs).into_iter().filter(|a| a.at <= 7).collect::<Vec<_>>());
+    }
+    // Unreadable records of every page are gathered too.
+    block_on(store.put("activity:00000000000000000777", "not json", &Default::default())).unwrap();
+    let all = block_on(kvgen::all_pages(2, |p| repo.list(p))).unwrap();
+    assert_eq!(all.items.len(), 15);
+    assert_eq!(all.unreadable, ["activity:00000000000000000777"]);
+    // An error on any page is the answer.
+    let bad = block_on(kvgen::all_pages(0, |p| repo.list(p)));
+    assert!(matches!(bad, Err(Error::ListLimit { .. })), "{bad:?}");
+}

@@ -736,5 +736,10 @@ async fn ordered_and_range_listing<S: KvStore>(s: &S, scope: &str) -> Outcome {
     }
     check!(ats == (0..=20).rev().collect::<Vec<i64>>(), "at or before 20 in a group of 1,050: {ats:?}");
     check!(sizes == [0, 10, 10, 1], "pages: {sizes:?}");
+    // Counting a group (2 lists for 1,050), and every page gathered.
+    check!(ok!(log.count_by_actor("big").await) == 1_050, "count of big");
+    check!(ok!(log.count_by_actor("x").await) == 9, "count of x");
+    let all = ok!(kvgen::all_pages(400, |p| log.list_by_actor("big", p)).await);
+    check!(all.items.len() == 1_050 && all.items.first().map(|a| a.at) == Some(1_049), "all pages of big");
     Ok(())
 }

@@ -296,6 +296,28 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         }
     }
     out.extend(names::group_listings(model).iter().map(|g| group_listing(model, g)));
+    for (name, i, k) in names::group_counts(model) {
+        let index = &model.indexes[i];
+        let method = names::joined("", &name, index.name.span);
+        let params = index.fields[..k].iter().map(|&f| {
+            let field = &model.fields[f];
+            let (fi, ty) = (&field.ident, param_type(&field.ty));
+            quote!(#fi: #ty)
+        });
+        let args = (0..k).map(|p| key_arg(model, index, p));
+        let what =
+            index.fields[..k].iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
+        let doc = format!(
+            "How many entries index `{}` holds for this {what}, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.",
+            index.name.value
+        );
+        out.push(quote! {
+            #[doc = #doc]
+            pub async fn #method(&self, #(#params),*) -> ::kvgen::Result<u64> {
+                self.0.count_group(#i, &[#(#args),*]).await
+            }
+        });
+    }
     // `check_container` refuses a model whose snake_case name is no identifier; the fallbacks never panic.
     let (param, params) = param_names(model);
     for rel in &model.belongs_to {

@@ -138,9 +138,46 @@ pub fn group_listings(model: &Model) -> Vec<GroupListing> {
     out
 }
 
+/// `count_by_{stem}` of each secondary index and `count_by_{a}` of each group
+/// of leading fields: `(name, index position, how many leading fields)`.
+/// A name already taken (by another method, or an earlier index's count)
+/// is not generated again.
+pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
+    let mut taken: Vec<String> = repo_methods_without_counts(model).into_iter().map(|(n, _)| n).collect();
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        let n = index.fields.len();
+        for k in 1..=n {
+            let name = if k == n {
+                if index.kind == IndexKind::Unique {
+                    continue;
+                }
+                format!("count_by_{}", index_stem(model, index))
+            } else {
+                let group =
+                    index.fields[..k].iter().map(|&f| text(&model.fields[f].ident)).collect::<Vec<_>>().join("_and_");
+                format!("count_by_{group}")
+            };
+            if !taken.contains(&name) {
+                taken.push(name.clone());
+                out.push((name, i, k));
+            }
+        }
+    }
+    out
+}
+
 /// Every method the generated repository of `model` defines, with the index
 /// or relation it comes from, in order.
 pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
+    let mut out = repo_methods_without_counts(model);
+    for (name, index, _) in group_counts(model) {
+        out.push((name, model.indexes[index].name.span));
+    }
+    out
+}
+
+fn repo_methods_without_counts(model: &Model) -> Vec<(String, proc_macro2::Span)> {
     let mut out = Vec::new();
     for index in &model.indexes {
         let stem = index_stem(model, index);

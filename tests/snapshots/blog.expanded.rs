@@ -133,6 +133,10 @@ impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
     ) -> ::kvgen::Result<User> {
         self.0.upsert_unique(2usize, record).await
     }
+    ///How many entries index `org_id` holds for this `org_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_org_id(&self, org_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&org_id]).await
+    }
     ///One page of the `posts` of this [`User`]. Costs 1 list + 1 bulk read per 100 children.
     pub async fn list_posts(
         &self,
@@ -458,6 +462,18 @@ impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Post>>> {
         self.0.list_index_meta(1usize, &[&author_id, &status], page).await
     }
+    ///How many entries index `author_id` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id(&self, author_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&author_id]).await
+    }
+    ///How many entries index `author_id_status` holds for this `author_id` and `status`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id_and_status(
+        &self,
+        author_id: &str,
+        status: &PostStatus,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&author_id, &status]).await
+    }
     ///The `author` this [`Post`] belongs to (through `author_id`). Costs 1 read.
     pub async fn load_author(
         &self,
@@ -663,6 +679,14 @@ impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
             )
             .await
     }
+    ///How many entries index `post_id` holds for this `post_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_post_id(&self, post_id: u64) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&post_id]).await
+    }
+    ///How many entries index `author_id` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id(&self, author_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&author_id]).await
+    }
     ///The `post` this [`Comment`] belongs to (through `post_id`). Costs 1 read.
     pub async fn load_post(
         &self,
@@ -798,6 +822,10 @@ impl<'a, S: ::kvgen::KvStore> SessionRepo<'a, S> {
         page: ::kvgen::Page,
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Session>>> {
         self.0.list_index_meta(0usize, &[&user_id], page).await
+    }
+    ///How many entries index `user_id` holds for this `user_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_user_id(&self, user_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&user_id]).await
     }
 }
 impl Session {
@@ -980,6 +1008,22 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
                 page,
             )
             .await
+    }
+    ///How many entries index `seq` holds for this `seq`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_seq(&self, seq: u32) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&seq]).await
+    }
+    ///How many entries index `actor_at` holds for this `actor`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_actor(&self, actor: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&actor]).await
+    }
+    ///How many entries index `actor_at` holds for this `actor` and `at`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_actor_and_at(
+        &self,
+        actor: &str,
+        at: i64,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&actor, &::kvgen::key::Desc(&at)]).await
     }
 }
 impl Activity {
