@@ -291,3 +291,56 @@ fn all_pages_gathers_every_page_in_order() {
     let bad = block_on(kvgen::all_pages(0, |p| repo.list(p)));
     assert!(matches!(bad, Err(Error::ListLimit { .. })), "{bad:?}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record() -> impl Strategy<Value = (usize, i64, u32)> {
+        let at = prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(-1i64), Just(0i64), -3i64..3];
+        (0usize..3, at, 0u32..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Random groups (actors that are prefixes of each other), duplicate
+        /// and extreme values, random starts and limits: every listing's pages
+        /// joined equal the reference, and no page is over its limit.
+        #[test]
+        fn ranged_listings_equal_the_reference(
+            recs in prop::collection::vec(record(), 0..14),
+            start in prop_oneof![Just(i64::MIN), Just(i64::MAX), -4i64..4],
+            seq_start in 0u32..7,
+            limit in 1u32..6,
+        ) {
+            const ACTORS: [&str; 3] = ["a", "ab", "a:b"];
+            let store = MemoryStore::new();
+            let repo = Activity::repo(&store);
+            let all: Vec<Activity> = recs
+                .iter()
+                .enumerate()
+                .map(|(i, (actor, at, seq))| activity(i as u64, ACTORS[*actor], *at, *seq))
+                .collect();
+            for r in block_on(repo.create_many(&all)).unwrap() {
+                r.unwrap();
+            }
+            for actor in ACTORS {
+                let mut group: Vec<Activity> = all.iter().filter(|r| r.actor == actor).cloned().collect();
+                group.sort_by(|a, b| b.at.cmp(&a.at).then(a.id.cmp(&b.id)));
+                prop_assert_eq!(&all_pages(limit, |p| block_on(repo.list_by_actor(actor, p))), &group);
+                let from: Vec<Activity> = group.iter().filter(|r| r.at <= start).cloned().collect();
+                prop_assert_eq!(all_pages(limit, |p| block_on(repo.list_by_actor_from_at(actor, start, p))), from);
+                let after: Vec<Activity> = group.iter().filter(|r| r.at < start).cloned().collect();
+                prop_assert_eq!(all_pages(limit, |p| block_on(repo.list_by_actor_after_at(actor, start, p))), after);
+                prop_assert_eq!(block_on(repo.count_by_actor(actor)).unwrap(), group.len() as u64);
+            }
+            // The ascending `seq` index over every actor.
+            let mut by_seq: Vec<Activity> = all.iter().filter(|r| r.seq >= seq_start).cloned().collect();
+            by_seq.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+            prop_assert_eq!(&all_pages(limit, |p| block_on(repo.list_by_seq_from(seq_start, p))), &by_seq);
+            by_seq.retain(|r| r.seq > seq_start);
+            prop_assert_eq!(&all_pages(limit, |p| block_on(repo.list_by_seq_after(seq_start, p))), &by_seq);
+        }
+    }
+}
