@@ -382,6 +382,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         if let Some(span) = raw.desc {
             valid::check_desc(cx, &field.ty, span, raw.unique.is_some() || raw.index.is_some());
+            if raw.belongs_to.is_some() {
+                cx.error(span, "a foreign key's index is read by its parent's loaders: it cannot be `desc`");
+            }
         }
         let desc = vec![raw.desc.is_some()];
         if raw.unique.is_some() {

@@ -169,8 +169,9 @@ fn index_consts(model: &Model) -> Vec<TokenStream> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
-        if let [f] = index.fields[..] {
-            let field = model.fields[f].ident.to_string();
+        // A `desc` index keys the field in reverse: relations look children up by the ascending form.
+        if let ([f], false) = (&index.fields[..], index.is_desc(0)) {
+            let field = model.fields[*f].ident.to_string();
             if seen.contains(&field) {
                 continue;
             }
@@ -431,14 +432,16 @@ fn group_listing(model: &Model, g: &names::GroupListing) -> TokenStream {
             let next = param(g.fields);
             let start = key_arg(model, index, g.fields);
             let field = &model.fields[index.fields[g.fields]].ident;
-            let (word, cmp) = match (after, index.is_desc(g.fields)) {
-                (false, false) => ("at or after", "`>=`"),
-                (true, false) => ("after", "`>`"),
-                (false, true) => ("at or before", "`<=`"),
-                (true, true) => ("before", "`<`"),
+            let cmp = match (after, index.is_desc(g.fields)) {
+                (false, false) => "`>=`",
+                (true, false) => "`>`",
+                (false, true) => "`<=`",
+                (true, true) => "`<`",
             };
+            let order =
+                if index.is_desc(g.fields) { "highest first: the index keys it descending" } else { "lowest first" };
             let doc = format!(
-                "One page of the {group} whose `{field}` is {cmp} the one given ({word} it in the index's order), in that order. \
+                "One page of the {group} whose `{field}` is {cmp} the one given, {order}. \
                  Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records{extra}; the keys before the start are passed over \
                  1,000 a call (pages before the start come back empty, with a cursor)."
             );

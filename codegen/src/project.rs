@@ -240,11 +240,9 @@ impl Project {
                     ));
                     continue;
                 };
-                let indexed = child
-                    .model
-                    .indexes
-                    .iter()
-                    .any(|ix| matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by));
+                let indexed = child.model.indexes.iter().any(|ix| {
+                    !ix.is_desc(0) && matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by)
+                });
                 if !indexed {
                     out.push(self.at_span(
                         f,

@@ -649,7 +649,7 @@ impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Comment>>> {
         self.0.list_index_meta(1usize, &[&author_id], page).await
     }
-    ///One page of the [`Comment`] records whose `post_id` is `>=` the one given (at or after it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Comment`] records whose `post_id` is `>=` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_post_id_from(
         &self,
         post_id: u64,
@@ -664,7 +664,7 @@ impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
             )
             .await
     }
-    ///One page of the [`Comment`] records whose `post_id` is `>` the one given (after it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Comment`] records whose `post_id` is `>` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_post_id_after(
         &self,
         post_id: u64,
@@ -949,7 +949,7 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Activity>>> {
         self.0.list_index_meta(1usize, &[&actor, &::kvgen::key::Desc(&at)], page).await
     }
-    ///One page of the [`Activity`] records whose `seq` is `>=` the one given (at or after it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Activity`] records whose `seq` is `>=` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_seq_from(
         &self,
         seq: u32,
@@ -959,7 +959,7 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
             .list_group(0usize, &[], ::core::option::Option::Some((&seq, false)), page)
             .await
     }
-    ///One page of the [`Activity`] records whose `seq` is `>` the one given (after it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Activity`] records whose `seq` is `>` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_seq_after(
         &self,
         seq: u32,
@@ -977,7 +977,7 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
         self.0.list_group(1usize, &[&actor], ::core::option::Option::None, page).await
     }
-    ///One page of the [`Activity`] records with this `actor` whose `at` is `<=` the one given (at or before it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Activity`] records with this `actor` whose `at` is `<=` the one given, highest first: the index keys it descending. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_actor_from_at(
         &self,
         actor: &str,
@@ -993,7 +993,7 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
             )
             .await
     }
-    ///One page of the [`Activity`] records with this `actor` whose `at` is `<` the one given (before it in the index's order), in that order. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    ///One page of the [`Activity`] records with this `actor` whose `at` is `<` the one given, highest first: the index keys it descending. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_actor_after_at(
         &self,
         actor: &str,

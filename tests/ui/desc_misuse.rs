@@ -16,4 +16,14 @@ pub struct Event {
     pub seq: u32,
 }
 
+// A foreign key's index is read by the parent's loaders in ascending form.
+#[derive(KvModel, Serialize, Deserialize)]
+#[kv(binding = "APP")]
+pub struct Counter {
+    #[kv(id)]
+    pub id: u64,
+    #[kv(belongs_to = Counter, index, desc)]
+    pub parent_id: u64,
+}
+
 fn main() {}
