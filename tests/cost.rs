@@ -294,9 +294,9 @@ fn group_and_range_listings_cost_one_list_and_a_bulk_read_per_100() {
 }
 
 /// The keys before a range's start are passed over 1,000 a call: an empty
-/// page (1 list, no read) per 1,000 of them.
+/// page (1 list, no read) per whole 1,000 of them.
 #[test]
-fn a_range_start_past_k_entries_costs_ceil_k_over_1000_empty_pages() {
+fn a_range_start_past_k_entries_costs_floor_k_over_1000_empty_pages() {
     let s = store();
     let log = Activity::repo(&s);
     let recs: Vec<Activity> =
@@ -305,7 +305,7 @@ fn a_range_start_past_k_entries_costs_ceil_k_over_1000_empty_pages() {
         r.unwrap();
     }
     s.reset();
-    // Newest first: at or before 99 is past 2,200 keys.
+    // Newest first: at or before 99 is past k = 2,200 keys: floor(k/1000) = 2 empty pages.
     let mut page = block_on(log.list_by_actor_from_at("a", 99, Page::first(100))).unwrap();
     for _ in 0..2 {
         assert!(page.items.is_empty());
