@@ -259,7 +259,59 @@ pub fn invalid_env_struct(name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::plural;
+    use super::{group_counts, group_listings, plural};
+
+    fn names(model: syn::DeriveInput) -> (Vec<(String, usize, usize, Option<bool>)>, Vec<(String, usize, usize)>) {
+        let model = crate::attr::lower(&model).expect("a valid model");
+        let listings = group_listings(&model).into_iter().map(|g| (g.name, g.index, g.fields, g.start)).collect();
+        (listings, group_counts(&model))
+    }
+
+    #[test]
+    fn group_listings_are_named_once_first_index_first() {
+        let (listings, counts) = names(syn::parse_quote! {
+            #[kv(index(a, b), unique(a, c, n), index(t, name = "when"))]
+            struct M {
+                #[kv(id)] id: String,
+                #[kv(index)] s: String,
+                a: String,
+                b: u64,
+                c: i32,
+                n: u8,
+                t: u64,
+            }
+        });
+        let l = |n: &str, i, k, start| (n.to_string(), i, k, start);
+        assert_eq!(
+            listings,
+            [
+                // Index 1 is (a, b): `list_by_a` and b from/after.
+                l("list_by_a", 1, 1, None),
+                l("list_by_a_from_b", 1, 1, Some(false)),
+                l("list_by_a_after_b", 1, 1, Some(true)),
+                // Index 2 is unique (a, c, n): `list_by_a` is taken by index 1.
+                l("list_by_a_from_c", 2, 1, Some(false)),
+                l("list_by_a_after_c", 2, 1, Some(true)),
+                l("list_by_a_and_c", 2, 2, None),
+                l("list_by_a_and_c_from_n", 2, 2, Some(false)),
+                l("list_by_a_and_c_after_n", 2, 2, Some(true)),
+                // Index 3, named `when`, over the integer t: from/after its first field.
+                l("list_by_t_from", 3, 0, Some(false)),
+                l("list_by_t_after", 3, 0, Some(true)),
+            ]
+        );
+        let c = |n: &str, i, k| (n.to_string(), i, k);
+        assert_eq!(
+            counts,
+            [
+                c("count_by_s", 0, 1),
+                c("count_by_a", 1, 1),
+                c("count_by_a_and_b", 1, 2),
+                c("count_by_a_and_c", 2, 2),
+                c("count_by_when", 3, 1)
+            ]
+        );
+    }
 
     #[test]
     fn plurals() {
