@@ -261,7 +261,10 @@ pub fn invalid_env_struct(name: &str) -> Option<String> {
 mod tests {
     use super::{group_counts, group_listings, plural};
 
-    fn names(model: syn::DeriveInput) -> (Vec<(String, usize, usize, Option<bool>)>, Vec<(String, usize, usize)>) {
+    /// A group listing as `(name, index, leading fields, start)`.
+    type Listing = (String, usize, usize, Option<bool>);
+
+    fn names(model: syn::DeriveInput) -> (Vec<Listing>, Vec<(String, usize, usize)>) {
         let model = crate::attr::lower(&model).expect("a valid model");
         let listings = group_listings(&model).into_iter().map(|g| (g.name, g.index, g.fields, g.start)).collect();
         (listings, group_counts(&model))
