@@ -11,7 +11,10 @@
 //! - strings keep their case; `%`, `:` and control bytes become `%XX`;
 //! - unsigned integers are zero-padded to the type's width, signed ones are
 //!   offset by 2^(bits-1) first, so byte order of keys is numeric order;
-//! - `bool` is `0` / `1`; unit enums use their serde name (derive [`KeyPart`](derive@crate::KeyPart)).
+//! - `bool` is `0` / `1`; unit enums use their serde name (derive [`KeyPart`](derive@crate::KeyPart));
+//! - an integer at a `desc` index position is written as `MAX - v` (of the
+//!   offset value for signed types), same width: key order is reverse numeric
+//!   order ([`DescKeyPart`]).
 //!
 //! Decoding accepts only the canonical form, so `encode(decode(s)) == s`.
 
@@ -216,6 +219,92 @@ macro_rules! signed_key_part {
 
 unsigned_key_part!(u8 => 3, u16 => 5, u32 => 10, u64 => 20, u128 => 39);
 signed_key_part!(i8, u8 => 3, i16, u16 => 5, i32, u32 => 10, i64, u64 => 20, i128, u128 => 39);
+
+/// A key component that can also be written in reverse order: the
+/// descending form of a `#[kv(index, desc)]` field. Implemented for the
+/// integer types (and `Option` and references of them), whose fixed-width
+/// form makes reversal exact: the descending component of `v` is the
+/// ascending component of `MAX - v` (of the offset value, for signed types),
+/// so byte order of keys is reverse numeric order, the same width.
+pub trait DescKeyPart: KeyPart {
+    /// Appends this value's descending component to `out`.
+    fn write_desc_key(&self, out: &mut String);
+}
+
+macro_rules! desc_unsigned {
+    ($($t:ty => $width:expr),*) => {$(
+        impl DescKeyPart for $t {
+            fn write_desc_key(&self, out: &mut String) {
+                write_padded((<$t>::MAX - *self) as u128, $width, out)
+            }
+        }
+    )*};
+}
+
+macro_rules! desc_signed {
+    ($($t:ty, $u:ty => $width:expr),*) => {$(
+        impl DescKeyPart for $t {
+            fn write_desc_key(&self, out: &mut String) {
+                // The ascending form is the value with its sign bit flipped; its complement reverses the order.
+                let shifted = (*self as $u) ^ (1 << (<$u>::BITS - 1));
+                write_padded((!shifted) as u128, $width, out)
+            }
+        }
+    )*};
+}
+
+desc_unsigned!(u8 => 3, u16 => 5, u32 => 10, u64 => 20, u128 => 39);
+desc_signed!(i8, u8 => 3, i16, u16 => 5, i32, u32 => 10, i64, u64 => 20, i128, u128 => 39);
+
+impl DescKeyPart for usize {
+    fn write_desc_key(&self, out: &mut String) {
+        (*self as u64).write_desc_key(out)
+    }
+}
+
+impl DescKeyPart for isize {
+    fn write_desc_key(&self, out: &mut String) {
+        (*self as i64).write_desc_key(out)
+    }
+}
+
+impl<T: DescKeyPart + ?Sized> DescKeyPart for &T {
+    fn write_desc_key(&self, out: &mut String) {
+        (**self).write_desc_key(out)
+    }
+}
+
+impl<T: DescKeyPart> DescKeyPart for Option<T> {
+    fn write_desc_key(&self, out: &mut String) {
+        if let Some(v) = self {
+            v.write_desc_key(out)
+        }
+    }
+}
+
+/// A value written in its descending form ([`DescKeyPart`]): generated code
+/// wraps the fields of `desc` index positions in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Desc<T>(pub T);
+
+impl<T: DescKeyPart> KeyPart for Desc<T> {
+    fn write_key(&self, out: &mut String) {
+        self.0.write_desc_key(out)
+    }
+    fn read_key(_: &str) -> Option<Self> {
+        None
+    }
+    fn is_absent(&self) -> bool {
+        self.0.is_absent()
+    }
+}
+
+/// The descending component of one value.
+pub fn encode_desc<T: DescKeyPart + ?Sized>(value: &T) -> String {
+    let mut out = String::new();
+    value.write_desc_key(&mut out);
+    out
+}
 
 impl KeyPart for usize {
     fn write_key(&self, out: &mut String) {

@@ -74,7 +74,7 @@ pub use memo::Memo;
 pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model};
-pub use repo::{check_scope, ListPage, Listed, Repo, WriteOptions};
+pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};
 #[cfg(feature = "worker")]
 pub use worker::{DurableCoordinator, WorkerKv};

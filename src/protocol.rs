@@ -615,6 +615,86 @@ pub(crate) async fn list_page<S: KvStore>(
     Ok(listed)
 }
 
+/// The keys an internal page of a range listing reads: as many as one list
+/// returns, so that the keys before the range's start are passed over 1,000
+/// a list.
+pub(crate) const RANGE_LIST_LIMIT: u32 = limits::MAX_LIST_LIMIT;
+
+/// One page of the keys under `prefix` that are at or after `start` (a key
+/// beginning with `prefix`), in byte order. KV lists by prefix only, so each
+/// call makes exactly 1 list of up to 1,000 keys from where the previous page
+/// stopped, and returns those at or after the bound: at most `page.limit` of
+/// them. Keys before `start` are passed over, up to 1,000 a call: a page can
+/// be empty while its cursor says there is more.
+///
+/// The cursor is `{tag}.{bound in hex}.{store cursor}`: the tag binds it to
+/// `prefix` and `start`; the bound is the key after which the next page
+/// begins (never before `start`); the store cursor is where the list of that
+/// page starts (empty for the first), so that a page that ends inside one
+/// list of 1,000 keys resumes inside it.
+pub(crate) async fn list_page_from<S: KvStore>(
+    store: &S,
+    prefix: String,
+    start: &str,
+    page: crate::store::Page,
+) -> Result<crate::store::ListResult> {
+    limits::check_list_limit(page.limit)?;
+    let tag = cursor_tag(&format!("{prefix}\n{start}"));
+    let (bound, kv_cursor) = match &page.cursor {
+        None => (start.to_string(), None),
+        Some(c) => {
+            let invalid = || crate::Error::InvalidCursor { cursor: c.clone() };
+            let mut parts = c.splitn(3, '.');
+            let (Some(t), Some(hex), Some(inner)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(invalid());
+            };
+            let bound = unhex(hex).ok_or_else(invalid)?;
+            if t != tag || bound.as_str() < start || !bound.starts_with(&prefix) {
+                return Err(invalid());
+            }
+            (bound, (!inner.is_empty()).then(|| inner.to_string()))
+        }
+    };
+    let limit = page.limit as usize;
+    let listed = store
+        .list(&crate::store::ListOptions { prefix: prefix.clone(), cursor: kv_cursor.clone(), limit: RANGE_LIST_LIMIT })
+        .await?;
+    let mut keys: Vec<crate::store::ListKey> = Vec::new();
+    let mut rest = listed.keys.into_iter().filter(|k| k.name.as_str() >= bound.as_str());
+    for k in rest.by_ref() {
+        keys.push(k);
+        if keys.len() == limit {
+            break;
+        }
+    }
+    let after_last = |keys: &[crate::store::ListKey]| match keys.last() {
+        // The smallest key after the last one returned.
+        Some(k) => format!("{}\0", k.name),
+        None => bound.clone(),
+    };
+    let next = if rest.next().is_some() {
+        // The page ended inside this list: the next one lists it again, from after its last key.
+        Some((after_last(&keys), kv_cursor.unwrap_or_default()))
+    } else {
+        listed.cursor.map(|c| (after_last(&keys), c))
+    };
+    let cursor = next.map(|(b, c)| format!("{tag}.{}.{c}", hex(&b)));
+    Ok(crate::store::ListResult { keys, cursor })
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<String> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
+    String::from_utf8(bytes?).ok()
+}
+
 /// The tag of cursors of listings under `prefix`: FNV-1a of its bytes, in hex.
 fn cursor_tag(prefix: &str) -> String {
     let hash = prefix.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
@@ -644,7 +724,15 @@ pub(crate) async fn list_records<S: KvStore>(
     let rec_keys: Vec<String> = match records {
         Records::Listed => names.clone(),
         Records::Entries { prefix, head } => {
-            names.iter().map(|n| format!("{head}:{}", n.get(prefix.len()..).unwrap_or_default())).collect()
+            // The id is the entry's last component (a group of a leading subset
+            // of the index's fields leaves the other values before it).
+            names
+                .iter()
+                .map(|n| {
+                    let rest = n.get(prefix.len()..).unwrap_or_default();
+                    format!("{head}:{}", rest.rsplit(':').next().unwrap_or_default())
+                })
+                .collect()
         }
     };
     let values = read_keys(store, &rec_keys).await?;

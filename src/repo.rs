@@ -46,6 +46,32 @@ impl<T> ListPage<T> {
     }
 }
 
+/// Every page of a listing, for code that wants everything (an export, a
+/// migration): calls `page` from the first page of `limit` on, following
+/// cursors until there is none, and returns the items (and unreadable keys)
+/// of all pages in order, with no cursor. Costs what its pages cost, one
+/// call per page; the 1,000 operations of a Worker invocation bound how
+/// much one request can gather.
+///
+/// ```rust,ignore
+/// let all = kvgen::all_pages(1000, |p| log.list_by_actor("ada", p)).await?;
+/// ```
+pub async fn all_pages<T, F, Fut>(limit: u32, mut page: F) -> Result<ListPage<T>>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = Result<ListPage<T>>>,
+{
+    let mut out = ListPage::empty();
+    let mut next = Some(Page::first(limit));
+    while let Some(p) = next {
+        let got = page(p).await?;
+        next = got.next(limit);
+        out.items.extend(got.items);
+        out.unreadable.extend(got.unreadable);
+    }
+    Ok(out)
+}
+
 /// What a listing says of a record or index entry without reading the record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<M: Model> {
@@ -741,6 +767,95 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         };
         // The id is the entry's last component.
         self.listed(prefix, page).await
+    }
+
+    /// The key prefix of the group of entries of index `index` holding
+    /// `values` in its leading fields (all of them, or fewer): the values'
+    /// components each followed by `:`, so that a group of `"x"` never holds
+    /// an entry of `"xy"`. `None` when a value is absent.
+    fn group_prefix(&self, index: usize, values: &[&dyn KeyPart]) -> Option<String> {
+        let mut w = self.space().index_writer(M::INDEXES[index].name);
+        for v in values {
+            w.part(*v);
+        }
+        let mut key = w.finish()?;
+        if !values.is_empty() {
+            key.push(':');
+        }
+        Some(key)
+    }
+
+    /// How many entries of index `index` hold `values` in its leading fields
+    /// (all of them, or fewer), without reading records: a stale entry counts
+    /// until `repair()` removes it. Costs ceil(n/1000) lists (1 when n = 0).
+    #[doc(hidden)]
+    pub async fn count_group(&self, index: usize, values: &[&dyn KeyPart]) -> Result<u64> {
+        match self.group_prefix(index, values) {
+            Some(prefix) => protocol::count(self.store, prefix).await,
+            None => Ok(0),
+        }
+    }
+
+    /// One page of the records of index `index` (unique or secondary) whose
+    /// leading fields hold `values`, in key order; with `start`, only those
+    /// whose next field is at (`after`: after) the start value in key order.
+    /// Every record is verified against its entry. Costs 1 list + 1 bulk
+    /// read per 100 records, and through a unique index 1 bulk read per 100
+    /// entries more (its entries hold the ids). A start value is supported
+    /// for fixed-width components only (integers, ascending or `Desc`):
+    /// generated code offers it for those.
+    #[doc(hidden)]
+    pub async fn list_group(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        start: Option<(&dyn KeyPart, bool)>,
+        page: Page,
+    ) -> Result<ListPage<M>> {
+        let Some(prefix) = self.group_prefix(index, values) else {
+            return Ok(ListPage::empty());
+        };
+        let listed = match start {
+            None => protocol::list_page(self.store, prefix.clone(), page).await?,
+            Some((value, _)) if value.is_absent() => return Ok(ListPage::empty()),
+            Some((value, after)) => {
+                let mut from = prefix.clone();
+                value.write_key(&mut from);
+                if after {
+                    // The smallest key past every entry of this value: `;` follows `:` and ends a fixed-width component.
+                    from.push(';');
+                }
+                protocol::list_page_from(self.store, prefix.clone(), &from, page).await?
+            }
+        };
+        let names: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
+        let head = self.space().head();
+        let rec_keys: Vec<Option<String>> = match M::INDEXES[index].kind {
+            // The id is a secondary entry's last component.
+            IndexKind::Secondary => {
+                names.iter().map(|n| n.rsplit(':').next().map(|id| format!("{head}:{id}"))).collect()
+            }
+            // A unique entry's value is the id.
+            IndexKind::Unique => {
+                let held = self.read_keys(&names).await?;
+                held.iter().map(|h| h.as_deref().and_then(|id| self.holder_key(id))).collect()
+            }
+        };
+        let wanted: Vec<String> = rec_keys.iter().flatten().cloned().collect();
+        let mut values = self.read_keys(&wanted).await?.into_iter();
+        let mut buf = String::new();
+        let mut out =
+            ListPage { items: Vec::with_capacity(names.len()), cursor: listed.cursor, unreadable: Vec::new() };
+        for (name, rec_key) in names.iter().zip(rec_keys) {
+            let Some(rec_key) = rec_key else { continue };
+            let Some(json) = values.next().flatten() else { continue };
+            match self.parse_record(&rec_key, &json) {
+                Ok(rec) if self.carries(&rec, index, name, &mut buf) => out.items.push(rec),
+                Ok(_) => {}
+                Err(_) => out.unreadable.push(rec_key),
+            }
+        }
+        Ok(out)
     }
 
     // ---- relations (called by generated loaders) -----------------------------

@@ -1,7 +1,7 @@
 //! Property tests of the key codec: round trip, injectivity, no forged
 //! separator, and integer order equal to key order.
 
-use kvgen::key::{decode, decode_str, encode};
+use kvgen::key::{decode, decode_str, encode, encode_desc};
 use proptest::prelude::*;
 
 fn clean(s: &str) -> bool {
@@ -10,6 +10,26 @@ fn clean(s: &str) -> bool {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn desc_i64_key_order_is_reverse_value_order(a in any::<i64>(), b in any::<i64>()) {
+        prop_assert_eq!(b.cmp(&a), encode_desc(&a).cmp(&encode_desc(&b)));
+        prop_assert_eq!(encode_desc(&a).len(), encode(&a).len());
+    }
+
+    #[test]
+    fn desc_u64_and_i128_key_order_is_reverse_value_order(a in any::<u64>(), b in any::<u64>(), c in any::<i128>(), d in any::<i128>()) {
+        prop_assert_eq!(b.cmp(&a), encode_desc(&a).cmp(&encode_desc(&b)));
+        prop_assert_eq!(d.cmp(&c), encode_desc(&c).cmp(&encode_desc(&d)));
+    }
+
+    #[test]
+    fn desc_keys_are_injective_and_compound_order_holds(a in any::<i32>(), b in any::<i32>(), x in any::<u32>(), y in any::<u32>()) {
+        // (actor's group, at desc, id): the key order is (at descending, then id ascending).
+        let k1 = format!("{}:{}", encode_desc(&a), encode(&x));
+        let k2 = format!("{}:{}", encode_desc(&b), encode(&y));
+        prop_assert_eq!(b.cmp(&a).then(x.cmp(&y)), k1.cmp(&k2));
+    }
 
     #[test]
     fn strings_round_trip(s in any::<String>()) {
@@ -102,4 +122,27 @@ fn unit_enum_keys_never_panic() {
     assert_eq!(decode::<Odd>("a%3Ab"), Some(Odd::Colon));
     assert_eq!(encode(&Odd::Nothing), "null");
     assert_eq!(decode::<Odd>("null"), Some(Odd::Nothing));
+}
+
+/// Every value of the 8-bit types, and the extremes of the wider ones: the
+/// descending form reverses the order, and `MIN` and `MAX` swap ends.
+#[test]
+fn desc_order_is_reverse_for_every_8_bit_value_and_the_extremes() {
+    let i8s: Vec<String> = (i8::MIN..=i8::MAX).map(|v| encode_desc(&v)).collect();
+    assert!(i8s.windows(2).all(|w| w[0] > w[1]), "i8");
+    let u8s: Vec<String> = (u8::MIN..=u8::MAX).map(|v| encode_desc(&v)).collect();
+    assert!(u8s.windows(2).all(|w| w[0] > w[1]), "u8");
+    assert_eq!(encode_desc(&i8::MAX), "000");
+    assert_eq!(encode_desc(&i8::MIN), "255");
+    assert_eq!(encode_desc(&-1i8), "128");
+    assert_eq!(encode_desc(&0i8), "127");
+    assert_eq!(encode_desc(&u64::MAX), "00000000000000000000");
+    assert_eq!(encode_desc(&0u64), "18446744073709551615");
+    assert_eq!(encode_desc(&i64::MIN), encode(&u64::MAX));
+    assert_eq!(encode_desc(&i64::MAX), encode(&0u64));
+    assert_eq!(encode_desc(&Some(5u32)), encode_desc(&5u32));
+    assert_eq!(encode_desc(&i128::MIN).len(), 39);
+    // README's example of the layout.
+    assert_eq!(encode(&-1i64), "09223372036854775807");
+    assert_eq!(encode_desc(&-1i64), "09223372036854775808");
 }

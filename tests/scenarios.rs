@@ -4,7 +4,7 @@
 //! share a namespace without seeing each other.
 
 use crate::pattern_scenarios as patterns;
-use blog::{Comment, Post, PostStatus, Profile, Session, User};
+use blog::{Activity, Comment, Post, PostStatus, Profile, Session, User};
 use kvgen::{Error, KvStore, ListOptions, Page, PutOptions, Repo, WriteOptions};
 
 /// What a scenario is told about its surroundings.
@@ -57,6 +57,7 @@ pub const NAMES: &[&str] = &[
     "cursor_binding",
     "strict_claims",
     "batches_and_generated_ids",
+    "ordered_and_range_listing",
     "pattern_sessions",
     "pattern_swr_cache",
     "pattern_flags",
@@ -92,6 +93,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "pattern_cache_warming" => patterns::cache_warming(store, scope).await,
         "existing_stage_layout" => patterns::existing_stage_layout(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
+        "ordered_and_range_listing" => ordered_and_range_listing(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -643,5 +645,114 @@ async fn batches_and_generated_ids<S: KvStore>(s: &S, scope: &str) -> Outcome {
     let many: Vec<Draft> = (0..3).map(|i| Draft { id: format!("d{i}"), text: "t".into() }).collect();
     check!(ok!(drafts.put_many_with(&many, WriteOptions::ttl(3600)).await).iter().all(Result::is_ok), "blind puts");
     check!(matches!(ok!(drafts.expiration(&"d1".to_string()).await), Some(Some(_))), "a blind put's ttl");
+    Ok(())
+}
+
+/// Every page of a listing joined, each page at most `limit` long; `Err`
+/// names the first failure.
+async fn pages<T, F, Fut>(limit: u32, mut call: F) -> Result<Vec<T>, String>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = kvgen::Result<kvgen::ListPage<T>>>,
+{
+    let mut out = Vec::new();
+    let mut next = Some(Page::first(limit));
+    let mut calls = 0;
+    while let Some(p) = next {
+        let got = call(p).await.map_err(|e| format!("a page at limit {limit} failed: {e}"))?;
+        if got.items.len() > limit as usize {
+            return Err(format!("a page of {} at limit {limit}", got.items.len()));
+        }
+        calls += 1;
+        if calls > 1_000 {
+            return Err(format!("the listing at limit {limit} does not end"));
+        }
+        next = got.next(limit);
+        out.extend(got.items);
+    }
+    Ok(out)
+}
+
+/// Listing by the leading field of a compound index (`actor` of
+/// `index(actor, at desc)`), newest first, from and after a point in time, at
+/// every page boundary; an ascending integer index from a value; cursors
+/// bound to their start.
+async fn ordered_and_range_listing<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let log = ok!(Activity::repo_scoped(s, scope));
+    let ats = [i64::MIN, -86_400_000, -1, 0, 1_000, 1_000, 1_732_000_000_000, 1_732_000_000_001, i64::MAX];
+    let mut mine = Vec::new();
+    for (i, at) in ats.iter().enumerate() {
+        let a = Activity { id: 10 + i as u64, actor: "x".into(), at: *at, seq: i as u32, what: format!("w{i}") };
+        ok!(log.create(&a).await);
+        mine.push(a);
+    }
+    // Neighbours whose actor starts with "x", or escapes to something that does.
+    for (i, actor) in ["xy", "x:y", "x%", "w"].iter().enumerate() {
+        let a =
+            Activity { id: 90 + i as u64, actor: actor.to_string(), at: 0, seq: 100 + i as u32, what: String::new() };
+        ok!(log.create(&a).await);
+    }
+    mine.sort_by(|a, b| b.at.cmp(&a.at).then(a.id.cmp(&b.id)));
+    let n = mine.len() as u32;
+    for limit in [1, n - 1, n, n + 1] {
+        let got = pages(limit, |p| log.list_by_actor("x", p)).await?;
+        check!(got == mine, "list_by_actor(x) at limit {limit}: {:?}", got.iter().map(|a| a.id).collect::<Vec<_>>());
+    }
+    let xy = pages(2, |p| log.list_by_actor("xy", p)).await?;
+    check!(xy.len() == 1 && xy[0].actor == "xy", "the group of xy holds xy only: {xy:?}");
+    for start in [i64::MIN, -2, -1, 0, 999, 1_000, 1_732_000_000_000, i64::MAX] {
+        let from: Vec<Activity> = mine.iter().filter(|a| a.at <= start).cloned().collect();
+        let after: Vec<Activity> = mine.iter().filter(|a| a.at < start).cloned().collect();
+        let k = from.len() as u32;
+        for limit in [1, 2, k.max(1), k + 1, 1000] {
+            let got = pages(limit, |p| log.list_by_actor_from_at("x", start, p)).await?;
+            check!(got == from, "from {start} at limit {limit}: {:?}", got.iter().map(|a| a.at).collect::<Vec<_>>());
+            let got = pages(limit, |p| log.list_by_actor_after_at("x", start, p)).await?;
+            check!(got == after, "after {start} at limit {limit}: {:?}", got.iter().map(|a| a.at).collect::<Vec<_>>());
+        }
+    }
+    // A range that ends exactly at a page end: at or before 0 is 4 records, two pages of 2.
+    let first = ok!(log.list_by_actor_from_at("x", 0, Page::first(2)).await);
+    let Some(next) = first.next(2) else { return Err("the first of two pages has no cursor".into()) };
+    let second = ok!(log.list_by_actor_from_at("x", 0, next).await);
+    check!(second.items.len() == 2 && second.cursor.is_none(), "the second page ends the range: {second:?}");
+    // An ascending integer index from a value, across actors.
+    let seqs: Vec<u32> = pages(3, |p| log.list_by_seq_from(7, p)).await?.iter().map(|a| a.seq).collect();
+    check!(seqs == [7, 8, 100, 101, 102, 103], "seq from 7: {seqs:?}");
+    let seqs: Vec<u32> = pages(3, |p| log.list_by_seq_after(101, p)).await?.iter().map(|a| a.seq).collect();
+    check!(seqs == [102, 103], "seq after 101: {seqs:?}");
+    // A cursor is bound to its start value.
+    let page = ok!(log.list_by_actor_from_at("x", 1_000, Page::first(1)).await);
+    let Some(cursor) = page.cursor else { return Err("no cursor after one of several".into()) };
+    let other = log.list_by_actor_from_at("x", 0, Page::after(cursor.clone(), 1)).await;
+    check!(matches!(other, Err(Error::InvalidCursor { .. })), "a cursor of another start: {other:?}");
+    let resumed = ok!(log.list_by_actor_from_at("x", 1_000, Page::after(cursor, 1)).await);
+    check!(resumed.items.first().map(|a| a.at) == Some(1_000), "the cursor resumes: {resumed:?}");
+    // A group of 1,050: the first list of 1,000 keys (at 1,049 down to 50) holds nothing at or
+    // before 20, so the first page is empty with a cursor; the pages after it end inside the
+    // second list and resume inside it, passing the store's cursor back again.
+    let big: Vec<Activity> = (0..1_050)
+        .map(|i| Activity { id: 1_000 + i, actor: "big".into(), at: i as i64, seq: 0, what: String::new() })
+        .collect();
+    for (i, r) in ok!(log.create_many(&big).await).into_iter().enumerate() {
+        r.map_err(|e| format!("create_many: record {i}: {e}"))?;
+    }
+    let mut sizes = Vec::new();
+    let mut ats = Vec::new();
+    let mut next = Some(Page::first(10));
+    while let Some(p) = next {
+        let got = ok!(log.list_by_actor_from_at("big", 20, p).await);
+        sizes.push(got.items.len());
+        ats.extend(got.items.iter().map(|a| a.at));
+        next = got.next(10);
+        check!(sizes.len() < 10, "the listing does not end: {sizes:?}");
+    }
+    check!(ats == (0..=20).rev().collect::<Vec<i64>>(), "at or before 20 in a group of 1,050: {ats:?}");
+    check!(sizes == [0, 10, 10, 1], "pages: {sizes:?}");
+    // Counting a group (2 lists for 1,050), and every page gathered.
+    check!(ok!(log.count_by_actor("big").await) == 1_050, "count of big");
+    check!(ok!(log.count_by_actor("x").await) == 9, "count of x");
+    let all = ok!(kvgen::all_pages(400, |p| log.list_by_actor("big", p)).await);
+    check!(all.items.len() == 1_050 && all.items.first().map(|a| a.at) == Some(1_049), "all pages of big");
     Ok(())
 }

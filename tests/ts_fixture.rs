@@ -109,3 +109,22 @@ pub struct Shaded {
     #[kv(index)]
     pub count: u128,
 }
+
+/// Descending index positions: a log listed newest first per owner, and a
+/// unique rank, highest first.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "TRICKY", index(owner, at desc, tick desc))]
+pub struct Logged {
+    /// The id.
+    #[kv(id)]
+    pub id: u64,
+    /// The group.
+    pub owner: String,
+    /// Descending in the compound index.
+    pub at: i64,
+    /// Descending too, after `at`.
+    pub tick: u8,
+    /// A unique descending rank.
+    #[kv(unique, desc)]
+    pub rank: u64,
+}

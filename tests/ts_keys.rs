@@ -13,7 +13,7 @@
 #[path = "ts_fixture.rs"]
 mod fixture;
 
-use fixture::{Lettered, Shade, Shaded, Signed, Tricky};
+use fixture::{Lettered, Logged, Shade, Shaded, Signed, Tricky};
 use kvgen::{MemoryStore, Model};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -177,6 +177,26 @@ fn encode_signed(bits: u32, v: i128) -> String {
     }
 }
 
+fn encode_unsigned_desc(bits: u32, v: u128) -> String {
+    match bits {
+        8 => kvgen::key::encode_desc(&(v as u8)),
+        16 => kvgen::key::encode_desc(&(v as u16)),
+        32 => kvgen::key::encode_desc(&(v as u32)),
+        64 => kvgen::key::encode_desc(&(v as u64)),
+        _ => kvgen::key::encode_desc(&v),
+    }
+}
+
+fn encode_signed_desc(bits: u32, v: i128) -> String {
+    match bits {
+        8 => kvgen::key::encode_desc(&(v as i8)),
+        16 => kvgen::key::encode_desc(&(v as i16)),
+        32 => kvgen::key::encode_desc(&(v as i32)),
+        64 => kvgen::key::encode_desc(&(v as i64)),
+        _ => kvgen::key::encode_desc(&v),
+    }
+}
+
 fn width(bits: u32) -> u32 {
     match bits {
         8 => 3,
@@ -229,7 +249,7 @@ fn model_case(rng: &mut Rng) -> (Vec<String>, Value) {
     let scope = any_scope(rng);
     let big = rng.below(4) == 0;
     let s = scope.as_deref();
-    let (model, keys, record) = match rng.below(4) {
+    let (model, keys, record) = match rng.below(5) {
         0 => {
             let r = Tricky {
                 id: any_string(rng),
@@ -258,6 +278,16 @@ fn model_case(rng: &mut Rng) -> (Vec<String>, Value) {
             let r = Signed { id: signed(rng, 64) as i64, owner: any_string(rng) };
             ("Signed", rust_keys(&r, s), ts_record(rng, &r, &["id"]))
         }
+        3 => {
+            let r = Logged {
+                id: unsigned(rng, 64) as u64,
+                owner: any_string(rng),
+                at: signed(rng, 64) as i64,
+                tick: unsigned(rng, 8) as u8,
+                rank: unsigned(rng, 64) as u64,
+            };
+            ("Logged", rust_keys(&r, s), ts_record(rng, &r, &["id", "at", "tick", "rank"]))
+        }
         2 => {
             let r = Lettered { id: any_char(rng), on: rng.chance() };
             ("Lettered", rust_keys(&r, s), ts_record(rng, &r, &[]))
@@ -274,7 +304,23 @@ fn model_case(rng: &mut Rng) -> (Vec<String>, Value) {
 fn codec_case(rng: &mut Rng) -> (Vec<String>, Value) {
     let bits = *rng.pick(&[8, 16, 32, 64, 128]);
     let big = rng.chance();
-    match rng.below(4) {
+    match rng.below(6) {
+        4 => {
+            let v = unsigned(rng, bits);
+            let value = if big { json!(v.to_string()) } else { ts_int(rng, v) };
+            (
+                vec![encode_unsigned_desc(bits, v)],
+                json!({ "kind": "uintDesc", "bits": bits, "width": width(bits), "value": value, "big": big }),
+            )
+        }
+        5 => {
+            let v = signed(rng, bits);
+            let value = if big { json!(v.to_string()) } else { ts_int(rng, v) };
+            (
+                vec![encode_signed_desc(bits, v)],
+                json!({ "kind": "intDesc", "bits": bits, "width": width(bits), "value": value, "big": big }),
+            )
+        }
         0 => {
             let v = unsigned(rng, bits);
             let value = if big { json!(v.to_string()) } else { ts_int(rng, v) };
@@ -316,6 +362,8 @@ fn refused() -> Vec<Value> {
         i(8, json!(-129)),
         i(64, json!("9223372036854775808")),
         i(128, json!("-170141183460469231731687303715884105729")),
+        json!({ "kind": "uintDesc", "bits": 8, "width": 3, "value": 256, "big": false }),
+        json!({ "kind": "intDesc", "bits": 64, "width": 20, "value": "9223372036854775808", "big": false }),
         json!({ "kind": "char", "value": "ab" }),
         json!({ "kind": "char", "value": "" }),
         json!({ "kind": "model", "model": "Signed", "scope": "no/slash", "record": { "id": 1, "owner": "x" }, "big": false }),

@@ -321,6 +321,32 @@ fn bad_input_relations_in_kvgen_toml_point_at_their_keys() {
 }
 
 #[test]
+fn bad_input_desc_in_kvgen_toml_points_at_its_key() {
+    // `desc` on a text field, `desc` without an index, and a text field marked `desc` in a compound index.
+    let config = "[models.Event]\nbinding = \"APP\"\nindex = [[\"aggregate\", \"at desc\"], { fields = [\"aggregate desc\"] }]\n\n[models.Event.fields]\nid = { type = \"String\", id = true }\naggregate = { type = \"String\", index = true, desc = true }\nat = { type = \"u64\", desc = true }\n\n[namespaces.APP]\nid = \"x\"\n";
+    bad_input(
+        &[("kvgen.toml", config)],
+        "error: kvgen.toml:3:48: `desc` takes an integer field (a timestamp, a sequence number); `aggregate` is `String`, whose key has no form in reverse order\n\
+         error: kvgen.toml:7:46: `desc` takes an integer field (a timestamp, a sequence number); `aggregate` is `String`, whose key has no form in reverse order\n\
+         error: kvgen.toml:8:22: `desc` orders an index: add `index = true` or `unique = true`\n",
+    );
+}
+
+#[test]
+fn kvgen_toml_desc_index_generates_newest_first_listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[output]\nrust = \"src/kv.rs\"\nkeys = \"KEYS.md\"\n\n[models.Event]\nbinding = \"APP\"\nindex = [[\"aggregate\", \"at desc\"]]\n\n[models.Event.fields]\nid = { type = \"String\", id = true }\naggregate = \"String\"\nat = \"i64\"\nseq = { type = \"u32\", index = true, desc = true }\n\n[namespaces.APP]\nid = \"x\"\n";
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    kvgen().current_dir(dir.path()).arg("generate").assert().success();
+    let rust = fs::read_to_string(dir.path().join("src/kv.rs")).unwrap();
+    assert!(rust.contains("#[kv(binding = \"APP\", index(aggregate, at desc))]"), "{rust}");
+    assert!(rust.contains("#[kv(index, desc)]"), "{rust}");
+    let keys = fs::read_to_string(dir.path().join("KEYS.md")).unwrap();
+    assert!(keys.contains("`event.aggregate_at:{aggregate}:{at desc}:{id}`"), "{keys}");
+    assert!(keys.contains("`event.seq:{seq desc}:{id}`"), "{keys}");
+}
+
+#[test]
 fn bad_input_relation_across_bindings() {
     let src = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"USERS\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n}\n#[derive(KvModel)]\n#[kv(binding = \"POSTS\")]\npub struct Post {\n    #[kv(id)]\n    pub id: u64,\n    #[kv(belongs_to = User)]\n    pub author_id: String,\n}\n";
     bad_input(

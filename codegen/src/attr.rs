@@ -32,7 +32,8 @@ const ID: &str = "id";
 const BELONGS_TO: &str = "belongs_to";
 const META: &str = "meta";
 const GENERATE: &str = "generate";
-const FIELD_KEYS: &str = "id, generate, unique, strict, index, belongs_to, meta";
+const DESC: &str = "desc";
+const FIELD_KEYS: &str = "id, generate, unique, strict, index, desc, belongs_to, meta";
 
 /// The binding a model lives in when it names none.
 pub const DEFAULT_BINDING: &str = "KV";
@@ -40,6 +41,8 @@ pub const DEFAULT_BINDING: &str = "KV";
 struct RawIndex {
     kind: IndexKind,
     fields: Vec<Ident>,
+    /// Per field: the span of its `desc` marker, if it has one.
+    desc: Vec<Option<Span>>,
     name: Option<LitStr>,
     strict: Option<Span>,
     span: Span,
@@ -62,6 +65,7 @@ struct RawField {
     belongs_to: Option<syn::Path>,
     meta: bool,
     generate: Option<LitStr>,
+    desc: Option<Span>,
 }
 
 /// A key seen once already is reported as a duplicate.
@@ -83,6 +87,26 @@ fn empty_parens(meta: &syn::meta::ParseNestedMeta) -> bool {
 
 fn key_name(path: &syn::Path) -> String {
     quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
+}
+
+/// The order written after a field of a compound index: `desc` (its span),
+/// `asc` or nothing (`None`).
+fn parse_order(cx: &Ctxt, inner: &syn::meta::ParseNestedMeta) -> syn::Result<Option<Span>> {
+    if !inner.input.peek(syn::Ident) {
+        return Ok(None);
+    }
+    let order: Ident = inner.input.parse()?;
+    if order == DESC {
+        Ok(Some(order.span()))
+    } else {
+        if order != "asc" {
+            cx.error(
+                order.span(),
+                format!("unknown order `{order}` after `{}`; expected `desc` or `asc`", key_name(&inner.path)),
+            );
+        }
+        Ok(None)
+    }
 }
 
 /// Lowers a derive input into a model, reporting every mistake at once.
@@ -146,7 +170,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             } else if meta.path.is_ident(UNIQUE) || meta.path.is_ident(INDEX) {
                 // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
                 let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
-                let mut raw = RawIndex { kind, fields: Vec::new(), name: None, strict: None, span };
+                let mut raw = RawIndex { kind, fields: Vec::new(), desc: Vec::new(), name: None, strict: None, span };
                 if empty_parens(&meta) {
                     cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
                     let _ = meta.input.parse::<proc_macro2::Group>();
@@ -165,6 +189,8 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                         once(cx, &mut raw.strict, span, STRICT, span);
                     } else if let Some(ident) = inner.path.get_ident() {
                         raw.fields.push(ident.clone());
+                        // `index(aggregate, at desc)`: an order after the field.
+                        raw.desc.push(parse_order(cx, &inner)?);
                     } else {
                         cx.error_spanned(&inner.path, "expected a field name");
                     }
@@ -261,6 +287,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                     // #[kv(id, generate = "ulid")]
                     let lit: LitStr = meta.value()?.parse()?;
                     once(cx, &mut raw.generate, lit, GENERATE, span);
+                } else if meta.path.is_ident(DESC) {
+                    // #[kv(index, desc)]
+                    once(cx, &mut raw.desc, span, DESC, span);
                 } else if meta.path.is_ident(META) {
                     // #[kv(meta)]
                     if raw.meta {
@@ -351,11 +380,19 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         if let (Some(span), None) = (raw.strict, raw.unique) {
             cx.error(span, "`strict` applies to a unique field: `#[kv(unique, strict)]`");
         }
+        if let Some(span) = raw.desc {
+            valid::check_desc(cx, &field.ty, span, raw.unique.is_some() || raw.index.is_some());
+            if raw.belongs_to.is_some() {
+                cx.error(span, "a foreign key's index is read by its parent's loaders: it cannot be `desc`");
+            }
+        }
+        let desc = vec![raw.desc.is_some()];
         if raw.unique.is_some() {
             let strict = raw.strict.is_some() || strict.is_some();
-            indexes.push(Index { name, named: false, kind: IndexKind::Unique, fields: vec![i], strict });
+            indexes.push(Index { name, named: false, kind: IndexKind::Unique, fields: vec![i], strict, desc });
         } else if raw.index.is_some() || (raw.belongs_to.is_some() && raw.id.is_none()) {
-            indexes.push(Index { name, named: false, kind: IndexKind::Secondary, fields: vec![i], strict: false });
+            let kind = IndexKind::Secondary;
+            indexes.push(Index { name, named: false, kind, fields: vec![i], strict: false, desc });
         }
         if let (Some(target), None) = (&raw.belongs_to, raw.id) {
             let fname = names::text(&field.ident);
@@ -379,6 +416,11 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 None => cx.error(f.span(), format!("no field `{f}` in `{}`", input.ident)),
             }
         }
+        for (f, span) in raw.fields.iter().zip(&raw.desc) {
+            if let (Some(span), Some(field)) = (span, ir_fields.iter().find(|x| x.ident == *f)) {
+                valid::check_desc(cx, &field.ty, *span, true);
+            }
+        }
         if raw.fields.is_empty() {
             cx.error(raw.span, "an index needs at least one field: `unique(a, b)`");
             continue;
@@ -392,7 +434,8 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         };
         if positions.len() == raw.fields.len() {
             let strict = raw.kind == IndexKind::Unique && (raw.strict.is_some() || strict.is_some());
-            indexes.push(Index { name, named, kind: raw.kind, fields: positions, strict });
+            let desc = raw.desc.iter().map(Option::is_some).collect();
+            indexes.push(Index { name, named, kind: raw.kind, fields: positions, strict, desc });
         }
     }
 

@@ -126,7 +126,7 @@ pub enum IndexSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamedIndex {
-    /// The fields, in key order.
+    /// The fields, in key order; `"at desc"` keys an integer in reverse order.
     pub fields: Vec<String>,
     /// The index name. Default: the field names joined with `_`.
     pub name: Option<String>,
@@ -178,6 +178,9 @@ pub struct FieldOptions {
     /// A secondary index.
     #[serde(default)]
     pub index: bool,
+    /// With `index` or `unique` on an integer: keyed in reverse order (newest first).
+    #[serde(default)]
+    pub desc: bool,
     /// The parent model this foreign key names.
     pub belongs_to: Option<String>,
     /// Copied into KV metadata.

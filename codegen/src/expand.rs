@@ -37,10 +37,14 @@ pub fn model(model: &Model) -> TokenStream {
         quote!(::kvgen::IndexDef { name: #name, kind: #kind, fields: &[#(#fields),*], strict: #strict })
     });
     let index_arms = model.indexes.iter().enumerate().map(|(i, index)| {
-        let parts = index.fields.iter().map(|&f| {
+        let parts = index.fields.iter().enumerate().map(|(p, &f)| {
             let field = &model.fields[f];
             let fi = &field.ident;
-            quote_spanned!(field.ty.span()=> key.part(&self.#fi);)
+            if index.is_desc(p) {
+                quote_spanned!(field.ty.span()=> key.part(&::kvgen::key::Desc(&self.#fi));)
+            } else {
+                quote_spanned!(field.ty.span()=> key.part(&self.#fi);)
+            }
         });
         quote!(#i => { #(#parts)* })
     });
@@ -165,8 +169,9 @@ fn index_consts(model: &Model) -> Vec<TokenStream> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
-        if let [f] = index.fields[..] {
-            let field = model.fields[f].ident.to_string();
+        // A `desc` index keys the field in reverse: relations look children up by the ascending form.
+        if let ([f], false) = (&index.fields[..], index.is_desc(0)) {
+            let field = model.fields[*f].ident.to_string();
             if seen.contains(&field) {
                 continue;
             }
@@ -251,15 +256,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 quote!(#fi: #ty)
             })
             .collect();
-        let args: Vec<_> = index
-            .fields
-            .iter()
-            .map(|&f| {
-                let field = &model.fields[f];
-                let fi = &field.ident;
-                quote_spanned!(field.ty.span()=> &#fi)
-            })
-            .collect();
+        let args: Vec<_> = (0..index.fields.len()).map(|p| key_arg(model, index, p)).collect();
         let what =
             index.fields.iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
         match index.kind {
@@ -298,6 +295,29 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
         }
+    }
+    out.extend(names::group_listings(model).iter().map(|g| group_listing(model, g)));
+    for (name, i, k) in names::group_counts(model) {
+        let index = &model.indexes[i];
+        let method = names::joined("", &name, index.name.span);
+        let params = index.fields[..k].iter().map(|&f| {
+            let field = &model.fields[f];
+            let (fi, ty) = (&field.ident, param_type(&field.ty));
+            quote!(#fi: #ty)
+        });
+        let args = (0..k).map(|p| key_arg(model, index, p));
+        let what =
+            index.fields[..k].iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
+        let doc = format!(
+            "How many entries index `{}` holds for this {what}, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.",
+            index.name.value
+        );
+        out.push(quote! {
+            #[doc = #doc]
+            pub async fn #method(&self, #(#params),*) -> ::kvgen::Result<u64> {
+                self.0.count_group(#i, &[#(#args),*]).await
+            }
+        });
     }
     // `check_container` refuses a model whose snake_case name is no identifier; the fallbacks never panic.
     let (param, params) = param_names(model);
@@ -366,6 +386,73 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         }
     }
     out
+}
+
+/// The argument a finder passes for position `p` of `index`: a reference to
+/// the parameter, wrapped in `Desc` at a descending position.
+fn key_arg(model: &Model, index: &crate::ir::Index, p: usize) -> TokenStream {
+    let field = &model.fields[index.fields[p]];
+    let fi = &field.ident;
+    if index.is_desc(p) {
+        quote_spanned!(field.ty.span()=> &::kvgen::key::Desc(&#fi))
+    } else {
+        quote_spanned!(field.ty.span()=> &#fi)
+    }
+}
+
+/// A listing of one group of an index: `list_by_a`, `list_by_a_from_b`.
+fn group_listing(model: &Model, g: &names::GroupListing) -> TokenStream {
+    let ident = &model.ident;
+    let index = &model.indexes[g.index];
+    let i = g.index;
+    let name = names::joined("", &g.name, index.name.span);
+    let param = |p: usize| {
+        let field = &model.fields[index.fields[p]];
+        let (fi, ty) = (&field.ident, param_type(&field.ty));
+        quote!(#fi: #ty)
+    };
+    let params: Vec<_> = (0..g.fields).map(param).collect();
+    let args: Vec<_> = (0..g.fields).map(|p| key_arg(model, index, p)).collect();
+    let what =
+        (0..g.fields).map(|p| format!("`{}`", model.fields[index.fields[p]].ident)).collect::<Vec<_>>().join(" and ");
+    let group =
+        if what.is_empty() { format!("[`{ident}`] records") } else { format!("[`{ident}`] records with this {what}") };
+    let extra = if index.kind == IndexKind::Unique { " + 1 bulk read per 100 entries" } else { "" };
+    match g.start {
+        None => {
+            let doc = format!("One page of the {group}, in the order of the index `{}`. Costs 1 list + 1 bulk read per 100 records{extra}.", index.name.value);
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<#ident>> {
+                    self.0.list_group(#i, &[#(#args),*], ::core::option::Option::None, page).await
+                }
+            }
+        }
+        Some(after) => {
+            let next = param(g.fields);
+            let start = key_arg(model, index, g.fields);
+            let field = &model.fields[index.fields[g.fields]].ident;
+            let cmp = match (after, index.is_desc(g.fields)) {
+                (false, false) => "`>=`",
+                (true, false) => "`>`",
+                (false, true) => "`<=`",
+                (true, true) => "`<`",
+            };
+            let order =
+                if index.is_desc(g.fields) { "highest first: the index keys it descending" } else { "lowest first" };
+            let doc = format!(
+                "One page of the {group} whose `{field}` is {cmp} the one given, {order}. \
+                 Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records{extra}; the keys before the start are passed over \
+                 1,000 a call (pages before the start come back empty, with a cursor)."
+            );
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(&self, #(#params,)* #next, page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<#ident>> {
+                    self.0.list_group(#i, &[#(#args),*], ::core::option::Option::Some((#start, #after)), page).await
+                }
+            }
+        }
+    }
 }
 
 /// The parameter names of relation loaders: the model's name in snake_case,

@@ -98,6 +98,39 @@ pub struct Index {
     pub fields: Vec<usize>,
     /// Strict (unique only): values claimed on a coordinator.
     pub strict: bool,
+    /// Per position of `fields`: keyed in descending order (`desc`).
+    pub desc: Vec<bool>,
+}
+
+impl Index {
+    /// Whether the field at `position` of the index is keyed in descending order.
+    pub fn is_desc(&self, position: usize) -> bool {
+        self.desc.get(position).copied().unwrap_or(false)
+    }
+}
+
+/// Integer types, whose key components have a fixed width: the types a
+/// `desc` index position and a listing from a value take.
+pub const INTEGERS: &[&str] = &["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize"];
+
+/// Whether `ty` is an integer type, or `Option` of one.
+pub fn is_integer(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else { return false };
+    if p.qself.is_some() {
+        return false;
+    }
+    let Some(seg) = p.path.segments.last() else { return false };
+    if p.path.segments.len() == 1 && INTEGERS.contains(&seg.ident.to_string().as_str()) {
+        return seg.arguments.is_none();
+    }
+    if seg.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+            if let [syn::GenericArgument::Type(inner)] = args.args.iter().collect::<Vec<_>>()[..] {
+                return is_integer(inner);
+            }
+        }
+    }
+    false
 }
 
 /// `#[kv(belongs_to = Parent)]` on a foreign-key field.

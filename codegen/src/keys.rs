@@ -4,8 +4,12 @@ use crate::ir::{HasKind, IndexKind, Model};
 use crate::project::Project;
 use std::fmt::Write;
 
-fn field_names(m: &Model, fields: &[usize]) -> Vec<String> {
-    fields.iter().map(|&f| format!("{{{}}}", m.fields[f].ident)).collect()
+fn field_names(m: &Model, ix: &crate::ir::Index) -> Vec<String> {
+    ix.fields
+        .iter()
+        .enumerate()
+        .map(|(p, &f)| format!("{{{}{}}}", m.fields[f].ident, if ix.is_desc(p) { " desc" } else { "" }))
+        .collect()
 }
 
 fn meta_desc(m: &Model) -> String {
@@ -26,8 +30,9 @@ pub fn markdown(project: &Project) -> String {
         "Every key may start with `{scope}/` when a repository is scoped, or with `{scope}` alone for a scope\n",
     );
     s.push_str("that ends in `:`. Components are percent-encoded (`%`, `:` and control bytes); integers are\n");
-    s.push_str("zero-padded so that key order is numeric order. A ttl is 60 s to 2,147,483,647 s (KV takes it as a\n");
-    s.push_str("32-bit integer), and an expiration no later than 2038-01-19T03:14:07Z.\n\n");
+    s.push_str("zero-padded so that key order is numeric order, and a `{field desc}` integer is written as the\n");
+    s.push_str("width's maximum minus its ascending form: reverse order. A ttl is 60 s to 2,147,483,647 s (KV takes\n");
+    s.push_str("it as a 32-bit integer), and an expiration no later than 2038-01-19T03:14:07Z.\n\n");
     s.push_str("| model | binding | kind | key | value | metadata | ttl |\n|---|---|---|---|---|---|---|\n");
     for found in &project.models {
         let m = &found.model;
@@ -40,7 +45,7 @@ pub fn markdown(project: &Project) -> String {
             "| `{model}` | `{binding}` | record | `{prefix}:{{{id}}}` | `{model}` as JSON | {meta} | {ttl} |"
         );
         for ix in &m.indexes {
-            let parts = field_names(m, &ix.fields).join(":");
+            let parts = field_names(m, ix).join(":");
             let name = &ix.name.value;
             match ix.kind {
                 IndexKind::Unique => {

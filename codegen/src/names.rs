@@ -75,9 +75,109 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     }
 }
 
+/// A listing of one group of an index by its leading fields, generated as
+/// `list_by_{a}` (`list_by_{a}_and_{b}`), and from or after a value of the
+/// next field as `list_by_{a}_from_{b}` / `list_by_{a}_after_{b}`
+/// (`list_by_{b}_from` when there is no leading field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    /// The method's name.
+    pub name: String,
+    /// The position of the index in [`Model::indexes`].
+    pub index: usize,
+    /// How many leading fields of the index the method takes.
+    pub fields: usize,
+    /// `Some(after)` when the method takes a start value of the next field
+    /// (`after`: exclusive).
+    pub start: Option<bool>,
+}
+
+/// Every group listing of `model`, in index order. The listings of the
+/// indexes' own values (`list_by_{stem}`) are not repeated; a name two
+/// indexes would both give goes to the first in declaration order, after
+/// the indexes' own methods.
+pub fn group_listings(model: &Model) -> Vec<GroupListing> {
+    let mut taken: Vec<String> = Vec::new();
+    for index in &model.indexes {
+        let stem = index_stem(model, index);
+        match index.kind {
+            IndexKind::Unique => taken.extend([format!("find_by_{stem}"), format!("upsert_by_{stem}")]),
+            IndexKind::Secondary => taken.extend([format!("list_by_{stem}"), format!("list_by_{stem}_meta")]),
+        }
+    }
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        let field = |p: usize| text(&model.fields[index.fields[p]].ident);
+        let n = index.fields.len();
+        for k in 0..=n {
+            let group = (0..k).map(field).collect::<Vec<_>>().join("_and_");
+            // The group of the leading k fields (all of them: the index's own `list_by_*`).
+            if k > 0 && k < n {
+                out.push(GroupListing { name: format!("list_by_{group}"), index: i, fields: k, start: None });
+            }
+            // From or after a value of the next field: integers only, whose keys have a fixed width.
+            if k < n && crate::ir::is_integer(&model.fields[index.fields[k]].ty) {
+                for (word, after) in [("from", false), ("after", true)] {
+                    let name = if k == 0 {
+                        format!("list_by_{}_{word}", field(k))
+                    } else {
+                        format!("list_by_{group}_{word}_{}", field(k))
+                    };
+                    out.push(GroupListing { name, index: i, fields: k, start: Some(after) });
+                }
+            }
+        }
+    }
+    out.retain(|g| {
+        if taken.contains(&g.name) {
+            return false;
+        }
+        taken.push(g.name.clone());
+        true
+    });
+    out
+}
+
+/// `count_by_{stem}` of each secondary index and `count_by_{a}` of each group
+/// of leading fields: `(name, index position, how many leading fields)`.
+/// A name already taken (by another method, or an earlier index's count)
+/// is not generated again.
+pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
+    let mut taken: Vec<String> = repo_methods_without_counts(model).into_iter().map(|(n, _)| n).collect();
+    let mut out = Vec::new();
+    for (i, index) in model.indexes.iter().enumerate() {
+        let n = index.fields.len();
+        for k in 1..=n {
+            let name = if k == n {
+                if index.kind == IndexKind::Unique {
+                    continue;
+                }
+                format!("count_by_{}", index_stem(model, index))
+            } else {
+                let group =
+                    index.fields[..k].iter().map(|&f| text(&model.fields[f].ident)).collect::<Vec<_>>().join("_and_");
+                format!("count_by_{group}")
+            };
+            if !taken.contains(&name) {
+                taken.push(name.clone());
+                out.push((name, i, k));
+            }
+        }
+    }
+    out
+}
+
 /// Every method the generated repository of `model` defines, with the index
 /// or relation it comes from, in order.
 pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
+    let mut out = repo_methods_without_counts(model);
+    for (name, index, _) in group_counts(model) {
+        out.push((name, model.indexes[index].name.span));
+    }
+    out
+}
+
+fn repo_methods_without_counts(model: &Model) -> Vec<(String, proc_macro2::Span)> {
     let mut out = Vec::new();
     for index in &model.indexes {
         let stem = index_stem(model, index);
@@ -91,6 +191,9 @@ pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
                 out.push((format!("list_by_{stem}_meta"), index.name.span));
             }
         }
+    }
+    for g in group_listings(model) {
+        out.push((g.name, model.indexes[g.index].name.span));
     }
     for rel in &model.belongs_to {
         out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
@@ -156,7 +259,62 @@ pub fn invalid_env_struct(name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::plural;
+    use super::{group_counts, group_listings, plural};
+
+    /// A group listing as `(name, index, leading fields, start)`.
+    type Listing = (String, usize, usize, Option<bool>);
+
+    fn names(model: syn::DeriveInput) -> (Vec<Listing>, Vec<(String, usize, usize)>) {
+        let model = crate::attr::lower(&model).expect("a valid model");
+        let listings = group_listings(&model).into_iter().map(|g| (g.name, g.index, g.fields, g.start)).collect();
+        (listings, group_counts(&model))
+    }
+
+    #[test]
+    fn group_listings_are_named_once_first_index_first() {
+        let (listings, counts) = names(syn::parse_quote! {
+            #[kv(index(a, b), unique(a, c, n), index(t, name = "when"))]
+            struct M {
+                #[kv(id)] id: String,
+                #[kv(index)] s: String,
+                a: String,
+                b: u64,
+                c: i32,
+                n: u8,
+                t: u64,
+            }
+        });
+        let l = |n: &str, i, k, start| (n.to_string(), i, k, start);
+        assert_eq!(
+            listings,
+            [
+                // Index 1 is (a, b): `list_by_a` and b from/after.
+                l("list_by_a", 1, 1, None),
+                l("list_by_a_from_b", 1, 1, Some(false)),
+                l("list_by_a_after_b", 1, 1, Some(true)),
+                // Index 2 is unique (a, c, n): `list_by_a` is taken by index 1.
+                l("list_by_a_from_c", 2, 1, Some(false)),
+                l("list_by_a_after_c", 2, 1, Some(true)),
+                l("list_by_a_and_c", 2, 2, None),
+                l("list_by_a_and_c_from_n", 2, 2, Some(false)),
+                l("list_by_a_and_c_after_n", 2, 2, Some(true)),
+                // Index 3, named `when`, over the integer t: from/after its first field.
+                l("list_by_t_from", 3, 0, Some(false)),
+                l("list_by_t_after", 3, 0, Some(true)),
+            ]
+        );
+        let c = |n: &str, i, k| (n.to_string(), i, k);
+        assert_eq!(
+            counts,
+            [
+                c("count_by_s", 0, 1),
+                c("count_by_a", 1, 1),
+                c("count_by_a_and_b", 1, 2),
+                c("count_by_a_and_c", 2, 2),
+                c("count_by_when", 3, 1)
+            ]
+        );
+    }
 
     #[test]
     fn plurals() {

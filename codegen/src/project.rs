@@ -2,7 +2,7 @@
 //! the same code the derive uses and checked against each other.
 
 use crate::attr;
-use crate::config::{ConfigFile, ModelSpec};
+use crate::config::{ConfigFile, IndexSpec, ModelSpec};
 use crate::diag::{Diagnostic, Error, Result};
 use crate::ir::{HasKind, Model};
 use crate::valid;
@@ -240,11 +240,9 @@ impl Project {
                     ));
                     continue;
                 };
-                let indexed = child
-                    .model
-                    .indexes
-                    .iter()
-                    .any(|ix| matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by));
+                let indexed = child.model.indexes.iter().any(|ix| {
+                    !ix.is_desc(0) && matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by)
+                });
                 if !indexed {
                     out.push(self.at_span(
                         f,
@@ -518,6 +516,15 @@ fn scan_items(
     }
 }
 
+/// Whether a kvgen.toml field type is an integer (or `Option` of one), as `desc` needs.
+fn toml_integer(ty: &str) -> bool {
+    syn::parse_str::<syn::Type>(ty).is_ok_and(|t| crate::ir::is_integer(&t))
+}
+
+fn desc_not_integer(field: &str, ty: &str) -> String {
+    format!("`desc` takes an integer field (a timestamp, a sequence number); `{field}` is `{ty}`, whose key has no form in reverse order")
+}
+
 /// The struct a `[models.NAME]` table stands for, lowered like a derive input.
 fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result::Result<Found, Vec<Diagnostic>> {
     let here = |path: &[&str], msg: String| {
@@ -550,9 +557,39 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
     };
     for (key, list) in [("unique", &spec.unique), ("index", &spec.index)] {
         let kw = format_ident!("{key}");
-        for ix in list {
+        for (n, ix) in list.iter().enumerate() {
             let (fields, ixname, strict) = ix.parts();
-            let fields: Vec<_> = fields.iter().filter_map(|f| field_ident(f, &[key], &mut problems)).collect();
+            let n = n.to_string();
+            let fields: Vec<_> = fields
+                .iter()
+                .enumerate()
+                .filter_map(|(p, f)| {
+                    // `"at desc"`: the field, then its order.
+                    let mut words = f.split_whitespace();
+                    let (name, order) = (words.next().unwrap_or_default(), words.next());
+                    let i = field_ident(name, &[key], &mut problems)?;
+                    let p = p.to_string();
+                    let at: &[&str] = match ix {
+                        IndexSpec::Fields(_) => &[key, &n, &p],
+                        IndexSpec::Named(_) => &[key, &n, "fields", &p],
+                    };
+                    match (order, words.next()) {
+                        (None, _) => Some(quote!(#i)),
+                        (Some("asc"), None) => Some(quote!(#i)),
+                        (Some("desc"), None) => {
+                            let ty = spec.fields.get(name).map(|f| f.options().ty);
+                            if let Some(ty) = ty.filter(|t| !toml_integer(t)) {
+                                problems.push(here(at, desc_not_integer(name, &ty)));
+                            }
+                            Some(quote!(#i desc))
+                        }
+                        _ => {
+                            problems.push(here(at, format!("`{f}`: a field name, then `desc` or `asc` (\"at desc\")")));
+                            None
+                        }
+                    }
+                })
+                .collect();
             let named = ixname.map(|n| quote!(, name = #n));
             let strict = strict.then(|| quote!(, strict));
             container.push(quote!(#kw(#(#fields),* #named #strict)));
@@ -595,6 +632,17 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         }
         if o.index {
             kv.push(quote!(index));
+        }
+        if o.desc {
+            if !o.index && !o.unique {
+                problems.push(here(
+                    &["fields", fname, "desc"],
+                    "`desc` orders an index: add `index = true` or `unique = true`".into(),
+                ));
+            } else if !toml_integer(&o.ty) {
+                problems.push(here(&["fields", fname, "desc"], desc_not_integer(fname, &o.ty)));
+            }
+            kv.push(quote!(desc));
         }
         if let Some(parent) = &o.belongs_to {
             match syn::parse_str::<syn::Path>(parent) {

@@ -82,6 +82,18 @@ export function kvEncodeInt(v: KvInt, bits: number, width: number): string {
   return (n + half).toString().padStart(width, "0");
 }
 
+/** An unsigned integer at a `desc` index position: 2^bits - 1 - v, zero-padded to `width` digits. */
+export function kvEncodeUintDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeUint(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
+/** A signed integer at a `desc` index position: 2^bits - 1 minus its ascending form, zero-padded to `width` digits. */
+export function kvEncodeIntDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeInt(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
 /** `1` / `0`. */
 export function kvEncodeBool(v: boolean): string {
   return v ? "1" : "0";
@@ -130,8 +142,24 @@ export function kvHead(model: string, scope?: string): string {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum KeyKind {
     Str,
-    Uint { bits: u32, width: u32 },
-    Int { bits: u32, width: u32 },
+    Uint {
+        bits: u32,
+        width: u32,
+    },
+    Int {
+        bits: u32,
+        width: u32,
+    },
+    /// At a `desc` index position: `MAX - v`, same width.
+    UintDesc {
+        bits: u32,
+        width: u32,
+    },
+    /// At a `desc` index position: `MAX` minus the ascending form, same width.
+    IntDesc {
+        bits: u32,
+        width: u32,
+    },
     Bool,
     Char,
     Enum(String),
@@ -142,7 +170,9 @@ impl KeyKind {
     fn param_type(&self) -> String {
         match self {
             KeyKind::Str | KeyKind::Char | KeyKind::Encoded => "string".into(),
-            KeyKind::Uint { .. } | KeyKind::Int { .. } => "KvInt".into(),
+            KeyKind::Uint { .. } | KeyKind::Int { .. } | KeyKind::UintDesc { .. } | KeyKind::IntDesc { .. } => {
+                "KvInt".into()
+            }
             KeyKind::Bool => "boolean".into(),
             KeyKind::Enum(name) => name.clone(),
         }
@@ -153,6 +183,8 @@ impl KeyKind {
             KeyKind::Str | KeyKind::Enum(_) => format!("kvEncodeStr({arg})"),
             KeyKind::Uint { bits, width } => format!("kvEncodeUint({arg}, {bits}, {width})"),
             KeyKind::Int { bits, width } => format!("kvEncodeInt({arg}, {bits}, {width})"),
+            KeyKind::UintDesc { bits, width } => format!("kvEncodeUintDesc({arg}, {bits}, {width})"),
+            KeyKind::IntDesc { bits, width } => format!("kvEncodeIntDesc({arg}, {bits}, {width})"),
             KeyKind::Bool => format!("kvEncodeBool({arg})"),
             KeyKind::Char => format!("kvEncodeChar({arg})"),
             KeyKind::Encoded => format!("kvEncoded({arg})"),
@@ -745,9 +777,15 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
             let parts: Vec<_> = ix
                 .fields
                 .iter()
-                .map(|&fi| {
+                .enumerate()
+                .map(|(pos, &fi)| {
                     let f = &m.fields[fi];
-                    (param_name(&plain(&f.ident)), f, key_kind(&f.ty, sources), json_name(fi))
+                    let kind = match key_kind(&f.ty, sources) {
+                        KeyKind::Uint { bits, width } if ix.is_desc(pos) => KeyKind::UintDesc { bits, width },
+                        KeyKind::Int { bits, width } if ix.is_desc(pos) => KeyKind::IntDesc { bits, width },
+                        kind => kind,
+                    };
+                    (param_name(&plain(&f.ident)), f, kind, json_name(fi))
                 })
                 .collect();
             let stem = if ix.named {
@@ -773,7 +811,15 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
         let args: Vec<&str> = ix.parts.iter().map(|(p, ..)| p.as_str()).collect();
         let encoded: Vec<String> = ix.parts.iter().map(|(p, _, k, _)| k.encode(p)).collect();
         let joined = encoded.join(" + \":\" + ");
-        let shape = ix.parts.iter().map(|(_, f, ..)| format!("{{{}}}", plain(&f.ident))).collect::<Vec<_>>().join(":");
+        let shape = ix
+            .parts
+            .iter()
+            .map(|(_, f, k, _)| {
+                let desc = matches!(k, KeyKind::UintDesc { .. } | KeyKind::IntDesc { .. });
+                format!("{{{}{}}}", plain(&f.ident), if desc { " desc" } else { "" })
+            })
+            .collect::<Vec<_>>()
+            .join(":");
         let stem = &ix.stem;
         // From a record: `null` when a component is absent (an `Option` that is `null`: no entry).
         let rec_values: Vec<String> = ix

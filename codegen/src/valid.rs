@@ -135,3 +135,20 @@ pub fn check_model(cx: &Ctxt, model: &Model) {
         }
     }
 }
+
+/// `desc` on a field or index position: it orders an index, and only an
+/// integer's key has an exact reverse (its fixed-width complement).
+pub fn check_desc(cx: &Ctxt, ty: &syn::Type, span: proc_macro2::Span, indexed: bool) {
+    if !indexed {
+        cx.error(span, "`desc` orders an index: `#[kv(index, desc)]` or `#[kv(unique, desc)]`");
+    } else if !crate::ir::is_integer(ty) {
+        let ty = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
+        cx.error(
+            span,
+            format!(
+                "`desc` takes an integer field (a timestamp, a sequence number); `{ty}` has no key form in reverse order \
+                 (text keys sort by bytes and have no fixed width to complement)"
+            ),
+        );
+    }
+}

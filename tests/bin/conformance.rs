@@ -164,7 +164,7 @@ fn http_routes(w: &Worker) -> Outcome {
     let reports = v.as_array().ok_or(format!("verify: {v}"))?;
     let dirty: Vec<&Value> =
         reports.iter().filter(|r| r["missing"] != 0 || r["dangling"] != 0 || r["mismatched"] != 0).collect();
-    if reports.len() != 5 || !dirty.is_empty() {
+    if reports.len() != 6 || !dirty.is_empty() {
         return Err(format!("verify_all: {v}"));
     }
     let v = expect!(w, "POST", "/admin/repair", Some(json!({})), 200);

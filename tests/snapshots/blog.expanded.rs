@@ -133,6 +133,10 @@ impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
     ) -> ::kvgen::Result<User> {
         self.0.upsert_unique(2usize, record).await
     }
+    ///How many entries index `org_id` holds for this `org_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_org_id(&self, org_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&org_id]).await
+    }
     ///One page of the `posts` of this [`User`]. Costs 1 list + 1 bulk read per 100 children.
     pub async fn list_posts(
         &self,
@@ -458,6 +462,18 @@ impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Post>>> {
         self.0.list_index_meta(1usize, &[&author_id, &status], page).await
     }
+    ///How many entries index `author_id` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id(&self, author_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&author_id]).await
+    }
+    ///How many entries index `author_id_status` holds for this `author_id` and `status`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id_and_status(
+        &self,
+        author_id: &str,
+        status: &PostStatus,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&author_id, &status]).await
+    }
     ///The `author` this [`Post`] belongs to (through `author_id`). Costs 1 read.
     pub async fn load_author(
         &self,
@@ -633,6 +649,44 @@ impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Comment>>> {
         self.0.list_index_meta(1usize, &[&author_id], page).await
     }
+    ///One page of the [`Comment`] records whose `post_id` is `>=` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_post_id_from(
+        &self,
+        post_id: u64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Comment>> {
+        self.0
+            .list_group(
+                0usize,
+                &[],
+                ::core::option::Option::Some((&post_id, false)),
+                page,
+            )
+            .await
+    }
+    ///One page of the [`Comment`] records whose `post_id` is `>` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_post_id_after(
+        &self,
+        post_id: u64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Comment>> {
+        self.0
+            .list_group(
+                0usize,
+                &[],
+                ::core::option::Option::Some((&post_id, true)),
+                page,
+            )
+            .await
+    }
+    ///How many entries index `post_id` holds for this `post_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_post_id(&self, post_id: u64) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&post_id]).await
+    }
+    ///How many entries index `author_id` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id(&self, author_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&author_id]).await
+    }
     ///The `post` this [`Comment`] belongs to (through `post_id`). Costs 1 read.
     pub async fn load_post(
         &self,
@@ -769,6 +823,10 @@ impl<'a, S: ::kvgen::KvStore> SessionRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Session>>> {
         self.0.list_index_meta(0usize, &[&user_id], page).await
     }
+    ///How many entries index `user_id` holds for this `user_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_user_id(&self, user_id: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&user_id]).await
+    }
 }
 impl Session {
     /// The typed repository of this model in `store`.
@@ -786,5 +844,203 @@ impl Session {
 #[automatically_derived]
 #[doc(hidden)]
 impl ::kvgen::__private::IndexedBy<9278023968149642234u64> for Session {
+    const INDEX: usize = 0usize;
+}
+/// One thing a user did, kept as a log: listed per actor newest first
+/// (`at` is descending in the index), from a point in time on.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Activity {
+    /// The activity id.
+    pub id: u64,
+    /// Who did it.
+    pub actor: String,
+    /// When, milliseconds since the epoch (signed: before 1970 too).
+    pub at: i64,
+    /// Its order in the actor's log, ascending in its own index.
+    pub seq: u32,
+    /// What happened.
+    pub what: String,
+}
+#[automatically_derived]
+impl ::kvgen::Model for Activity {
+    type Id = u64;
+    type Meta = ();
+    const MODEL: &'static str = "activity";
+    const BINDING: &'static str = "APP";
+    const DEFAULT_TTL: ::core::option::Option<u64> = ::core::option::Option::None;
+    const INDEXES: &'static [::kvgen::IndexDef] = &[
+        ::kvgen::IndexDef {
+            name: "seq",
+            kind: ::kvgen::IndexKind::Secondary,
+            fields: &["seq"],
+            strict: false,
+        },
+        ::kvgen::IndexDef {
+            name: "actor_at",
+            kind: ::kvgen::IndexKind::Secondary,
+            fields: &["actor", "at"],
+            strict: false,
+        },
+    ];
+    fn id(&self) -> &u64 {
+        &self.id
+    }
+    fn set_id(&mut self, id: u64) {
+        self.id = id;
+    }
+    #[allow(unused_variables, clippy::single_match)]
+    fn index_parts(&self, index: usize, key: &mut ::kvgen::__private::KeyWriter) {
+        match index {
+            0usize => {
+                key.part(&self.seq);
+            }
+            1usize => {
+                key.part(&self.actor);
+                key.part(&::kvgen::key::Desc(&self.at));
+            }
+            _ => {}
+        }
+    }
+    fn meta(&self) -> ::core::option::Option<()> {
+        ::core::option::Option::None
+    }
+}
+///The typed KV repository of [`Activity`]; dereferences to [`kvgen::Repo`] for get, create, put, update, delete, list and count.
+pub struct ActivityRepo<'a, S>(pub ::kvgen::Repo<'a, Activity, S>);
+#[automatically_derived]
+impl<'a, S> ::core::ops::Deref for ActivityRepo<'a, S> {
+    type Target = ::kvgen::Repo<'a, Activity, S>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
+    ///One page of the [`Activity`] records with this `seq`. Costs 1 list + 1 bulk read per 100 records.
+    pub async fn list_by_seq(
+        &self,
+        seq: u32,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0.list_index(0usize, &[&seq], page).await
+    }
+    ///One page of the ids and metadata of [`Activity`] records with this `seq`, without reading them. Costs 1 list.
+    pub async fn list_by_seq_meta(
+        &self,
+        seq: u32,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Activity>>> {
+        self.0.list_index_meta(0usize, &[&seq], page).await
+    }
+    ///One page of the [`Activity`] records with this `actor` and `at`. Costs 1 list + 1 bulk read per 100 records.
+    pub async fn list_by_actor_and_at(
+        &self,
+        actor: &str,
+        at: i64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0.list_index(1usize, &[&actor, &::kvgen::key::Desc(&at)], page).await
+    }
+    ///One page of the ids and metadata of [`Activity`] records with this `actor` and `at`, without reading them. Costs 1 list.
+    pub async fn list_by_actor_and_at_meta(
+        &self,
+        actor: &str,
+        at: i64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Activity>>> {
+        self.0.list_index_meta(1usize, &[&actor, &::kvgen::key::Desc(&at)], page).await
+    }
+    ///One page of the [`Activity`] records whose `seq` is `>=` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_seq_from(
+        &self,
+        seq: u32,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0
+            .list_group(0usize, &[], ::core::option::Option::Some((&seq, false)), page)
+            .await
+    }
+    ///One page of the [`Activity`] records whose `seq` is `>` the one given, lowest first. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_seq_after(
+        &self,
+        seq: u32,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0
+            .list_group(0usize, &[], ::core::option::Option::Some((&seq, true)), page)
+            .await
+    }
+    ///One page of the [`Activity`] records with this `actor`, in the order of the index `actor_at`. Costs 1 list + 1 bulk read per 100 records.
+    pub async fn list_by_actor(
+        &self,
+        actor: &str,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0.list_group(1usize, &[&actor], ::core::option::Option::None, page).await
+    }
+    ///One page of the [`Activity`] records with this `actor` whose `at` is `<=` the one given, highest first: the index keys it descending. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_actor_from_at(
+        &self,
+        actor: &str,
+        at: i64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0
+            .list_group(
+                1usize,
+                &[&actor],
+                ::core::option::Option::Some((&::kvgen::key::Desc(&at), false)),
+                page,
+            )
+            .await
+    }
+    ///One page of the [`Activity`] records with this `actor` whose `at` is `<` the one given, highest first: the index keys it descending. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
+    pub async fn list_by_actor_after_at(
+        &self,
+        actor: &str,
+        at: i64,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
+        self.0
+            .list_group(
+                1usize,
+                &[&actor],
+                ::core::option::Option::Some((&::kvgen::key::Desc(&at), true)),
+                page,
+            )
+            .await
+    }
+    ///How many entries index `seq` holds for this `seq`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_seq(&self, seq: u32) -> ::kvgen::Result<u64> {
+        self.0.count_group(0usize, &[&seq]).await
+    }
+    ///How many entries index `actor_at` holds for this `actor`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_actor(&self, actor: &str) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&actor]).await
+    }
+    ///How many entries index `actor_at` holds for this `actor` and `at`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_actor_and_at(
+        &self,
+        actor: &str,
+        at: i64,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&actor, &::kvgen::key::Desc(&at)]).await
+    }
+}
+impl Activity {
+    /// The typed repository of this model in `store`.
+    pub fn repo<S: ::kvgen::KvStore>(store: &S) -> ActivityRepo<'_, S> {
+        ActivityRepo(::kvgen::Repo::new(store))
+    }
+    /// The typed repository of this model in `store`, every key under `{scope}/` (`{scope}` when it ends in `:`).
+    pub fn repo_scoped<'a, S: ::kvgen::KvStore>(
+        store: &'a S,
+        scope: &'a str,
+    ) -> ::kvgen::Result<ActivityRepo<'a, S>> {
+        ::kvgen::Repo::scoped(store, scope).map(ActivityRepo)
+    }
+}
+#[automatically_derived]
+#[doc(hidden)]
+impl ::kvgen::__private::IndexedBy<9384246090093695804u64> for Activity {
     const INDEX: usize = 0usize;
 }

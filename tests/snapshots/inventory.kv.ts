@@ -66,6 +66,18 @@ export function kvEncodeInt(v: KvInt, bits: number, width: number): string {
   return (n + half).toString().padStart(width, "0");
 }
 
+/** An unsigned integer at a `desc` index position: 2^bits - 1 - v, zero-padded to `width` digits. */
+export function kvEncodeUintDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeUint(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
+/** A signed integer at a `desc` index position: 2^bits - 1 minus its ascending form, zero-padded to `width` digits. */
+export function kvEncodeIntDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeInt(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
 /** `1` / `0`. */
 export function kvEncodeBool(v: boolean): string {
   return v ? "1" : "0";

@@ -66,6 +66,18 @@ export function kvEncodeInt(v: KvInt, bits: number, width: number): string {
   return (n + half).toString().padStart(width, "0");
 }
 
+/** An unsigned integer at a `desc` index position: 2^bits - 1 - v, zero-padded to `width` digits. */
+export function kvEncodeUintDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeUint(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
+/** A signed integer at a `desc` index position: 2^bits - 1 minus its ascending form, zero-padded to `width` digits. */
+export function kvEncodeIntDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeInt(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
 /** `1` / `0`. */
 export function kvEncodeBool(v: boolean): string {
   return v ? "1" : "0";
@@ -602,6 +614,113 @@ export async function listShaded(kv: KVNamespace, page: KvPage = {}, scope?: str
   const items: Shaded[] = [];
   for (const k of listed.keys) {
     const rec = await kv.get<Shaded>(k.name, "json");
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/**
+ * Descending index positions: a log listed newest first per owner, and a
+ * unique rank, highest first.
+ * Binding `TRICKY`, key `logged:{id}`; the value is this record as JSON.
+ */
+export interface Logged {
+  /**
+   * The id.
+   * `u64` in Rust: a JSON number, exact in JavaScript only up to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
+   */
+  id: number;
+  /** The group. */
+  owner: string;
+  /**
+   * Descending in the compound index.
+   * `i64` in Rust: a JSON number, exact in JavaScript only up to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
+   */
+  at: number;
+  /** Descending too, after `at`. */
+  tick: number;
+  /**
+   * A unique descending rank.
+   * `u64` in Rust: a JSON number, exact in JavaScript only up to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
+   */
+  rank: number;
+}
+
+/** The metadata of a `Logged` record: its expiration. */
+export interface LoggedRecordMeta extends KvExpiry {}
+
+/** `{scope/}logged:` — every `Logged` record key starts with it. */
+export function loggedPrefix(scope?: string): string {
+  return kvHead("logged", scope) + ":";
+}
+
+/** `{scope/}logged:{id}` — the key of a `Logged` record. */
+export function loggedKey(id: KvInt, scope?: string): string {
+  return loggedPrefix(scope) + kvEncodeUint(id, 64, 20);
+}
+
+/** `{scope/}logged.rank:{rank desc}` — the unique entry of `Logged` by `rank`; its value is the record's encoded id. */
+export function loggedByRankKey(rank: KvInt, scope?: string): string {
+  return kvHead("logged", scope) + ".rank:" + kvEncodeUintDesc(rank, 64, 20);
+}
+
+/** The unique entry of `Logged` by `rank` that `rec` needs; `null` when it needs none. */
+export function loggedByRankKeyOf(rec: Logged, scope?: string): string | null {
+  return rec.rank == null ? null : loggedByRankKey(rec.rank, scope);
+}
+
+/** The `Logged` with this `rank`, through its unique entry (2 reads); `null` for none, or for a stale entry. */
+export async function findLoggedByRank(kv: KVNamespace, rank: KvInt, scope?: string): Promise<Logged | null> {
+  const entry = loggedByRankKey(rank, scope);
+  const id = await kv.get(entry, "text");
+  if (id === null) return null;
+  return kvGetChecked<Logged>(kv, loggedPrefix(scope) + id, (exact) => loggedByRankKeyOf(exact, scope) === entry);
+}
+
+/** `{scope/}logged.owner_at_tick:{owner}:{at desc}:{tick desc}:` — every entry of `Logged` index `owner_at_tick` with these values starts with it. */
+export function loggedByOwnerAndAtAndTickPrefix(owner: string, at: KvInt, tick: KvInt, scope?: string): string {
+  return kvHead("logged", scope) + ".owner_at_tick:" + kvEncodeStr(owner) + ":" + kvEncodeIntDesc(at, 64, 20) + ":" + kvEncodeUintDesc(tick, 8, 3) + ":";
+}
+
+/** `{scope/}logged.owner_at_tick:{owner}:{at desc}:{tick desc}:{id}` — the entry of one `Logged` in index `owner_at_tick`. */
+export function loggedByOwnerAndAtAndTickKey(owner: string, at: KvInt, tick: KvInt, id: KvInt, scope?: string): string {
+  return loggedByOwnerAndAtAndTickPrefix(owner, at, tick, scope) + kvEncodeUint(id, 64, 20);
+}
+
+/** The prefix of the entries of index `owner_at_tick` that `rec` is listed under; `null` when it is in none. */
+export function loggedByOwnerAndAtAndTickPrefixOf(rec: Logged, scope?: string): string | null {
+  return rec.owner == null || rec.at == null || rec.tick == null ? null : loggedByOwnerAndAtAndTickPrefix(rec.owner, rec.at, rec.tick, scope);
+}
+
+/** One page of the `Logged` records with these values, through index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listLoggedByOwnerAndAtAndTick(kv: KVNamespace, owner: string, at: KvInt, tick: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+  const prefix = loggedByOwnerAndAtAndTickPrefix(owner, at, tick, scope);
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Logged[] = [];
+  for (const k of listed.keys) {
+    const rec = await kvGetChecked<Logged>(kv, loggedPrefix(scope) + k.name.slice(prefix.length), (exact) => loggedByOwnerAndAtAndTickPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** The `Logged` with this id (1 read), or `null`. */
+export async function getLogged(kv: KVNamespace, id: KvInt, scope?: string): Promise<Logged | null> {
+  return kv.get<Logged>(loggedKey(id, scope), "json");
+}
+
+/** The `Logged` with this id and its metadata (1 read). */
+export async function getLoggedWithMeta(kv: KVNamespace, id: KvInt, scope?: string): Promise<{ value: Logged | null; metadata: LoggedRecordMeta | null }> {
+  const got = await kv.getWithMetadata<Logged, LoggedRecordMeta>(loggedKey(id, scope), "json");
+  return { value: got.value, metadata: got.metadata };
+}
+
+/** One page of `Logged` records, in key order (1 list, 1 read per record). */
+export async function listLogged(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+  const listed = await kv.list<LoggedRecordMeta>({ prefix: loggedPrefix(scope), limit: page.limit, cursor: page.cursor });
+  const items: Logged[] = [];
+  for (const k of listed.keys) {
+    const rec = await kv.get<Logged>(k.name, "json");
     if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };

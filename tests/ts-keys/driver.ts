@@ -11,7 +11,7 @@ declare const process: { argv: string[]; stdout: { write(text: string): void } }
 type Int = string | number;
 
 type Case =
-  | { kind: "uint" | "int"; bits: number; width: number; value: Int; big: boolean }
+  | { kind: "uint" | "int" | "uintDesc" | "intDesc"; bits: number; width: number; value: Int; big: boolean }
   | { kind: "str"; value: string }
   | { kind: "char"; value: string }
   | { kind: "model"; model: string; scope: string | null; record: Record<string, unknown>; big: boolean };
@@ -52,6 +52,19 @@ function modelKeys(c: Extract<Case, { kind: "model" }>): (string | null)[] {
       const rec = ints(["id"]) as unknown as kv.Signed;
       return [kv.signedKey(n("id"), s), kv.signedByOwnerKey(rec.owner, n("id"), s)];
     }
+    case "Logged": {
+      const rec = ints(["id", "at", "tick", "rank"]) as unknown as kv.Logged;
+      const id = kv.loggedKey(rec.id, s).slice(kv.loggedPrefix(s).length);
+      const under = (prefix: string | null) => (prefix === null ? null : prefix + id);
+      return [
+        kv.loggedKey(rec.id, s),
+        kv.loggedByRankKeyOf(rec, s),
+        under(kv.loggedByOwnerAndAtAndTickPrefixOf(rec, s)),
+        // The same keys through the builders that take values.
+        kv.loggedByRankKey(n("rank"), s),
+        kv.loggedByOwnerAndAtAndTickKey(rec.owner, n("at"), n("tick"), n("id"), s),
+      ];
+    }
     case "Lettered": {
       const rec = r as unknown as kv.Lettered;
       return [kv.letteredKey(rec.id, s), kv.letteredByOnKey(rec.on, rec.id, s)];
@@ -72,6 +85,10 @@ function run(c: Case): string[] | { error: string } {
         return [kv.kvEncodeUint(int(c.value, c.big), c.bits, c.width)];
       case "int":
         return [kv.kvEncodeInt(int(c.value, c.big), c.bits, c.width)];
+      case "uintDesc":
+        return [kv.kvEncodeUintDesc(int(c.value, c.big), c.bits, c.width)];
+      case "intDesc":
+        return [kv.kvEncodeIntDesc(int(c.value, c.big), c.bits, c.width)];
       case "str":
         return [kv.kvEncodeStr(c.value)];
       case "char":

@@ -108,3 +108,22 @@ pub struct Session {
     #[kv(index)]
     pub user_id: String,
 }
+
+/// One thing a user did, kept as a log: listed per actor newest first
+/// (`at` is descending in the index), from a point in time on.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", index(actor, at desc))]
+pub struct Activity {
+    /// The activity id.
+    #[kv(id)]
+    pub id: u64,
+    /// Who did it.
+    pub actor: String,
+    /// When, milliseconds since the epoch (signed: before 1970 too).
+    pub at: i64,
+    /// Its order in the actor's log, ascending in its own index.
+    #[kv(index)]
+    pub seq: u32,
+    /// What happened.
+    pub what: String,
+}

@@ -66,6 +66,18 @@ export function kvEncodeInt(v: KvInt, bits: number, width: number): string {
   return (n + half).toString().padStart(width, "0");
 }
 
+/** An unsigned integer at a `desc` index position: 2^bits - 1 - v, zero-padded to `width` digits. */
+export function kvEncodeUintDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeUint(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
+/** A signed integer at a `desc` index position: 2^bits - 1 minus its ascending form, zero-padded to `width` digits. */
+export function kvEncodeIntDesc(v: KvInt, bits: number, width: number): string {
+  const n = BigInt(kvEncodeInt(v, bits, width));
+  return (BigInt(2) ** BigInt(bits) - BigInt(1) - n).toString().padStart(width, "0");
+}
+
 /** `1` / `0`. */
 export function kvEncodeBool(v: boolean): string {
   return v ? "1" : "0";
@@ -603,6 +615,119 @@ export async function listSession(kv: KVNamespace, page: KvPage = {}, scope?: st
   const items: Session[] = [];
   for (const k of listed.keys) {
     const rec = await kv.get<Session>(k.name, "json");
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/**
+ * One thing a user did, kept as a log: listed per actor newest first
+ * (`at` is descending in the index), from a point in time on.
+ * Binding `APP`, key `activity:{id}`; the value is this record as JSON.
+ */
+export interface Activity {
+  /**
+   * The activity id.
+   * `u64` in Rust: a JSON number, exact in JavaScript only up to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
+   */
+  id: number;
+  /** Who did it. */
+  actor: string;
+  /**
+   * When, milliseconds since the epoch (signed: before 1970 too).
+   * `i64` in Rust: a JSON number, exact in JavaScript only up to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
+   */
+  at: number;
+  /** Its order in the actor's log, ascending in its own index. */
+  seq: number;
+  /** What happened. */
+  what: string;
+}
+
+/** The metadata of a `Activity` record: its expiration. */
+export interface ActivityRecordMeta extends KvExpiry {}
+
+/** `{scope/}activity:` — every `Activity` record key starts with it. */
+export function activityPrefix(scope?: string): string {
+  return kvHead("activity", scope) + ":";
+}
+
+/** `{scope/}activity:{id}` — the key of a `Activity` record. */
+export function activityKey(id: KvInt, scope?: string): string {
+  return activityPrefix(scope) + kvEncodeUint(id, 64, 20);
+}
+
+/** `{scope/}activity.seq:{seq}:` — every entry of `Activity` index `seq` with these values starts with it. */
+export function activityBySeqPrefix(seq: KvInt, scope?: string): string {
+  return kvHead("activity", scope) + ".seq:" + kvEncodeUint(seq, 32, 10) + ":";
+}
+
+/** `{scope/}activity.seq:{seq}:{id}` — the entry of one `Activity` in index `seq`. */
+export function activityBySeqKey(seq: KvInt, id: KvInt, scope?: string): string {
+  return activityBySeqPrefix(seq, scope) + kvEncodeUint(id, 64, 20);
+}
+
+/** The prefix of the entries of index `seq` that `rec` is listed under; `null` when it is in none. */
+export function activityBySeqPrefixOf(rec: Activity, scope?: string): string | null {
+  return rec.seq == null ? null : activityBySeqPrefix(rec.seq, scope);
+}
+
+/** One page of the `Activity` records with these values, through index `seq` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listActivityBySeq(kv: KVNamespace, seq: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+  const prefix = activityBySeqPrefix(seq, scope);
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Activity[] = [];
+  for (const k of listed.keys) {
+    const rec = await kvGetChecked<Activity>(kv, activityPrefix(scope) + k.name.slice(prefix.length), (exact) => activityBySeqPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** `{scope/}activity.actor_at:{actor}:{at desc}:` — every entry of `Activity` index `actor_at` with these values starts with it. */
+export function activityByActorAndAtPrefix(actor: string, at: KvInt, scope?: string): string {
+  return kvHead("activity", scope) + ".actor_at:" + kvEncodeStr(actor) + ":" + kvEncodeIntDesc(at, 64, 20) + ":";
+}
+
+/** `{scope/}activity.actor_at:{actor}:{at desc}:{id}` — the entry of one `Activity` in index `actor_at`. */
+export function activityByActorAndAtKey(actor: string, at: KvInt, id: KvInt, scope?: string): string {
+  return activityByActorAndAtPrefix(actor, at, scope) + kvEncodeUint(id, 64, 20);
+}
+
+/** The prefix of the entries of index `actor_at` that `rec` is listed under; `null` when it is in none. */
+export function activityByActorAndAtPrefixOf(rec: Activity, scope?: string): string | null {
+  return rec.actor == null || rec.at == null ? null : activityByActorAndAtPrefix(rec.actor, rec.at, scope);
+}
+
+/** One page of the `Activity` records with these values, through index `actor_at` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listActivityByActorAndAt(kv: KVNamespace, actor: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+  const prefix = activityByActorAndAtPrefix(actor, at, scope);
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Activity[] = [];
+  for (const k of listed.keys) {
+    const rec = await kvGetChecked<Activity>(kv, activityPrefix(scope) + k.name.slice(prefix.length), (exact) => activityByActorAndAtPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** The `Activity` with this id (1 read), or `null`. */
+export async function getActivity(kv: KVNamespace, id: KvInt, scope?: string): Promise<Activity | null> {
+  return kv.get<Activity>(activityKey(id, scope), "json");
+}
+
+/** The `Activity` with this id and its metadata (1 read). */
+export async function getActivityWithMeta(kv: KVNamespace, id: KvInt, scope?: string): Promise<{ value: Activity | null; metadata: ActivityRecordMeta | null }> {
+  const got = await kv.getWithMetadata<Activity, ActivityRecordMeta>(activityKey(id, scope), "json");
+  return { value: got.value, metadata: got.metadata };
+}
+
+/** One page of `Activity` records, in key order (1 list, 1 read per record). */
+export async function listActivity(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+  const listed = await kv.list<ActivityRecordMeta>({ prefix: activityPrefix(scope), limit: page.limit, cursor: page.cursor });
+  const items: Activity[] = [];
+  for (const k of listed.keys) {
+    const rec = await kv.get<Activity>(k.name, "json");
     if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
