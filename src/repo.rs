@@ -858,6 +858,33 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(out)
     }
 
+    /// One page of the ids and metadata of the entries of secondary index
+    /// `index` whose leading fields hold `values`, in key order, without
+    /// reading records. Costs 1 list. Entries are not verified against
+    /// records: use it where a stale hint is acceptable.
+    #[doc(hidden)]
+    pub async fn list_group_meta(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        page: Page,
+    ) -> Result<ListPage<Listed<M>>> {
+        let Some(prefix) = self.group_prefix(index, values) else {
+            return Ok(ListPage::empty());
+        };
+        let listed = protocol::list_page(self.store, prefix, page).await?;
+        let mut out = ListPage { cursor: listed.cursor, ..ListPage::empty() };
+        for k in listed.keys {
+            // The id is a secondary entry's last component.
+            let Some(id) = k.name.rsplit(':').next().and_then(M::Id::read_key) else { continue };
+            match parse_meta::<M>(&k.name, k.metadata) {
+                Ok(meta) => out.items.push(Listed { id, meta, expiration: k.expiration }),
+                Err(_) => out.unreadable.push(k.name),
+            }
+        }
+        Ok(out)
+    }
+
     // ---- relations (called by generated loaders) -----------------------------
 
     /// Belongs-to, batched: for each foreign key, the parent it names, with one

@@ -273,6 +273,11 @@ fn group_and_range_listings_cost_one_list_and_a_bulk_read_per_100() {
     let page = block_on(log.list_by_actor_after_at("a", 200, Page::first(10))).unwrap();
     assert_eq!(page.items.iter().map(|a| a.at).collect::<Vec<_>>(), (190..200).rev().collect::<Vec<i64>>());
     assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 10, 0, 0, 1));
+    // Ids and metadata of the group, newest first, no record read: 1 list.
+    let meta = block_on(log.list_by_actor_meta("a", Page::first(1000))).unwrap();
+    assert_eq!(meta.items.iter().map(|l| l.id).take(3).collect::<Vec<_>>(), [249, 248, 247]);
+    assert_eq!(meta.items.len(), 250, "not the entry of actor `ab`");
+    assert_cost(&s, ops(0, 0, 0, 0, 1), cost(1, 0, 0, 0, 1));
     // The next page lists the same keys again from its cursor: the same cost.
     let next = block_on(log.list_by_actor_after_at("a", 200, page.next(10).unwrap())).unwrap();
     assert_eq!(next.items.first().map(|a| a.at), Some(189));

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 
 use kvgen::rollout::Rollout;
 use kvgen::swr::{Freshness, Stamped};
+use kvgen::Page;
 use kvgen::{KvStore, Model};
 use kvgen::{Memo, Metered, Ops, WriteOptions};
 use patterns::config::{self, Config};
+use patterns::events::{self, Event, Snapshot};
 use patterns::flags::{self, Flag};
 use patterns::sessions::{self, Session};
 use patterns::swr_cache::{Rate, POLICY};
@@ -239,5 +241,47 @@ pub(crate) async fn existing_stage_layout<S: KvStore>(s: &S, scope: &str) -> Out
     check!(ok!(repo.count().await) == 2, "both listed");
     let slash = ok!(Product::repo_scoped(s, scope));
     check!(ok!(slash.count().await) == 0, "the `/` scope of the same name sees none of them");
+    Ok(())
+}
+
+/// The event log: back-dated appends on two streams, newest first across
+/// pages, from a point in time, a live append, and a snapshot that folds
+/// only settled events.
+pub(crate) async fn event_log<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let m = Metered::new(s);
+    let (log, snaps) = (ok!(Event::repo_scoped(&m, scope)), ok!(Snapshot::repo_scoped(&m, scope)));
+    let now_ms = s.now() * 1000;
+    let t0 = now_ms - 3_600_000;
+    let minute = 60_000;
+    for i in 0..10u64 {
+        ok!(events::append_at(&log, "acct-1", t0 + i * minute, (i as i64 + 1) * 100, "deposit").await);
+    }
+    cost(&m, "10 appends", (30, 10, 20, 0, 0))?;
+    ok!(events::append_at(&log, "acct-2", t0 + 5 * minute, 7, "another stream").await);
+    m.reset();
+    let ats = |p: &kvgen::ListPage<Event>| p.items.iter().map(|e| (e.at - t0) / minute).collect::<Vec<_>>();
+    let first = ok!(events::newest_first(&log, "acct-1", None, Page::first(4)).await);
+    cost(&m, "a page of 4 events", (2, 4, 0, 0, 1))?;
+    check!(ats(&first) == [9, 8, 7, 6], "newest first: {:?}", ats(&first));
+    let cursor = first.cursor.clone().ok_or("a second page")?;
+    let second = ok!(events::newest_first(&log, "acct-1", None, Page::after(cursor, 4)).await);
+    check!(ats(&second) == [5, 4, 3, 2], "the next page: {:?}", ats(&second));
+    let from = ok!(events::newest_first(&log, "acct-1", Some(t0 + 4 * minute), Page::first(10)).await);
+    check!(ats(&from) == [4, 3, 2, 1, 0], "from minute 4 back: {:?}", ats(&from));
+    check!(from.cursor.is_none(), "the whole rest in one page");
+
+    let live = ok!(events::append(&log, "acct-1", -50, "withdrawal").await);
+    check!(live.at + 5_000 >= now_ms && live.id.len() == 26, "a live event at its ULID's time: {live:?}");
+    let top = ok!(events::newest_first(&log, "acct-1", None, Page::first(1)).await);
+    check!(top.items.first().map(|e| &e.id) == Some(&live.id), "the live event is the newest");
+    m.reset();
+    check!(ok!(events::balance(&log, &snaps, "acct-1").await) == 5450, "balance with no snapshot");
+
+    let snap = ok!(events::snapshot(&log, &snaps, "acct-1", now_ms).await);
+    check!((snap.cents, snap.events) == (5500, 10), "the settled events folded, the live one not: {snap:?}");
+    m.reset();
+    check!(ok!(events::balance(&log, &snaps, "acct-1").await) == 5450, "balance from the snapshot");
+    cost(&m, "a balance from a snapshot and 1 newer event", (2, 1, 0, 0, 1))?;
+    check!(ok!(events::balance(&log, &snaps, "acct-2").await) == 7, "another stream");
     Ok(())
 }

@@ -63,6 +63,7 @@ pub const NAMES: &[&str] = &[
     "pattern_flags",
     "pattern_config",
     "pattern_cache_warming",
+    "pattern_event_log",
     "existing_stage_layout",
 ];
 
@@ -91,6 +92,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "pattern_flags" => patterns::flags(store, scope).await,
         "pattern_config" => patterns::config(store, scope).await,
         "pattern_cache_warming" => patterns::cache_warming(store, scope).await,
+        "pattern_event_log" => patterns::event_log(store, scope).await,
         "existing_stage_layout" => patterns::existing_stage_layout(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         "ordered_and_range_listing" => ordered_and_range_listing(store, scope).await,

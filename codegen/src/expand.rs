@@ -419,6 +419,15 @@ fn group_listing(model: &Model, g: &names::GroupListing) -> TokenStream {
         if what.is_empty() { format!("[`{ident}`] records") } else { format!("[`{ident}`] records with this {what}") };
     let extra = if index.kind == IndexKind::Unique { " + 1 bulk read per 100 entries" } else { "" };
     match g.start {
+        None if g.meta => {
+            let doc = format!("One page of the ids and metadata of the {group}, in the order of the index `{}`, without reading the records. Costs 1 list.", index.name.value);
+            quote! {
+                #[doc = #doc]
+                pub async fn #name(&self, #(#params,)* page: ::kvgen::Page) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<#ident>>> {
+                    self.0.list_group_meta(#i, &[#(#args),*], page).await
+                }
+            }
+        }
         None => {
             let doc = format!("One page of the {group}, in the order of the index `{}`. Costs 1 list + 1 bulk read per 100 records{extra}.", index.name.value);
             quote! {

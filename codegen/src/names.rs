@@ -90,6 +90,8 @@ pub struct GroupListing {
     /// `Some(after)` when the method takes a start value of the next field
     /// (`after`: exclusive).
     pub start: Option<bool>,
+    /// Ids and metadata only (`list_by_{a}_meta`, secondary indexes): no record is read.
+    pub meta: bool,
 }
 
 /// Every group listing of `model`, in index order. The listings of the
@@ -113,7 +115,17 @@ pub fn group_listings(model: &Model) -> Vec<GroupListing> {
             let group = (0..k).map(field).collect::<Vec<_>>().join("_and_");
             // The group of the leading k fields (all of them: the index's own `list_by_*`).
             if k > 0 && k < n {
-                out.push(GroupListing { name: format!("list_by_{group}"), index: i, fields: k, start: None });
+                out.push(GroupListing {
+                    name: format!("list_by_{group}"),
+                    index: i,
+                    fields: k,
+                    start: None,
+                    meta: false,
+                });
+                if index.kind == IndexKind::Secondary {
+                    let name = format!("list_by_{group}_meta");
+                    out.push(GroupListing { name, index: i, fields: k, start: None, meta: true });
+                }
             }
             // From or after a value of the next field: integers only, whose keys have a fixed width.
             if k < n && crate::ir::is_integer(&model.fields[index.fields[k]].ty) {
@@ -123,7 +135,7 @@ pub fn group_listings(model: &Model) -> Vec<GroupListing> {
                     } else {
                         format!("list_by_{group}_{word}_{}", field(k))
                     };
-                    out.push(GroupListing { name, index: i, fields: k, start: Some(after) });
+                    out.push(GroupListing { name, index: i, fields: k, start: Some(after), meta: false });
                 }
             }
         }
@@ -290,6 +302,7 @@ mod tests {
             [
                 // Index 1 is (a, b): `list_by_a` and b from/after.
                 l("list_by_a", 1, 1, None),
+                l("list_by_a_meta", 1, 1, None),
                 l("list_by_a_from_b", 1, 1, Some(false)),
                 l("list_by_a_after_b", 1, 1, Some(true)),
                 // Index 2 is unique (a, c, n): `list_by_a` is taken by index 1.

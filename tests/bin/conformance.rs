@@ -320,6 +320,36 @@ fn pattern_routes(w: &Worker, run: &str) -> Outcome {
         return Err(format!("the changed configuration, from the isolate's memo: {v}"));
     }
 
+    // An event log: appends, newest first (by `at`), from a point in time, a balance, a snapshot.
+    let stream = format!("/patterns/events/s-{run}");
+    let mut appended = Vec::new();
+    for (cents, memo) in [(100, "a"), (200, "b"), (-50, "c")] {
+        let e = expect!(w, "POST", stream, Some(json!({ "cents": cents, "memo": memo })), 200);
+        appended.push((e["id"].as_str().unwrap_or("").to_string(), e["at"].as_u64().unwrap_or(0)));
+    }
+    let page = expect!(w, "GET", stream, None, 200);
+    let ats: Vec<u64> =
+        page["items"].as_array().map_or(vec![], |a| a.iter().filter_map(|e| e["at"].as_u64()).collect());
+    if ats.len() != 3 || ats.windows(2).any(|w| w[0] < w[1]) {
+        return Err(format!("three events, newest first: {page}"));
+    }
+    let (first_id, first_at) = appended[0].clone();
+    let from = expect!(w, "GET", format!("{stream}?from={first_at}"), None, 200);
+    let items = from["items"].as_array().cloned().unwrap_or_default();
+    if !items.iter().all(|e| e["at"].as_u64().is_some_and(|a| a <= first_at))
+        || !items.iter().any(|e| e["id"] == first_id.as_str())
+    {
+        return Err(format!("events from the first one's time back: {from}"));
+    }
+    let balance = expect!(w, "GET", format!("{stream}/balance"), None, 200);
+    let snap = expect!(w, "POST", format!("{stream}/snapshot"), None, 200);
+    let after = expect!(w, "GET", format!("{stream}/balance"), None, 200);
+    if balance["cents"] != 250 || after["cents"] != 250 || snap["events"] != 0 {
+        return Err(format!(
+            "balance 250 before and after a snapshot that folds none of the new events: {balance}, {snap}, {after}"
+        ));
+    }
+
     let skus: Vec<String> = (1..=20).map(|i| format!("w{run}-{i:02}")).collect();
     let v = expect!(w, "POST", "/patterns/warm", Some(json!(skus)), 200);
     if v != json!({ "found": 18, "asked_origin": 20 }) {

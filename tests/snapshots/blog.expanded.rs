@@ -977,6 +977,14 @@ impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<Activity>> {
         self.0.list_group(1usize, &[&actor], ::core::option::Option::None, page).await
     }
+    ///One page of the ids and metadata of the [`Activity`] records with this `actor`, in the order of the index `actor_at`, without reading the records. Costs 1 list.
+    pub async fn list_by_actor_meta(
+        &self,
+        actor: &str,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Activity>>> {
+        self.0.list_group_meta(1usize, &[&actor], page).await
+    }
     ///One page of the [`Activity`] records with this `actor` whose `at` is `<=` the one given, highest first: the index keys it descending. Costs 1 list of up to 1,000 keys + 1 bulk read per 100 records; the keys before the start are passed over 1,000 a call (pages before the start come back empty, with a cursor).
     pub async fn list_by_actor_from_at(
         &self,

@@ -3,30 +3,12 @@
 
 const _: () = {
     const MODELS: &[(&str, &str)] = &[
-        (
-            <crate::User as ::kvgen::Model>::BINDING,
-            <crate::User as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Profile as ::kvgen::Model>::BINDING,
-            <crate::Profile as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Post as ::kvgen::Model>::BINDING,
-            <crate::Post as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Comment as ::kvgen::Model>::BINDING,
-            <crate::Comment as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Session as ::kvgen::Model>::BINDING,
-            <crate::Session as ::kvgen::Model>::MODEL,
-        ),
-        (
-            <crate::Activity as ::kvgen::Model>::BINDING,
-            <crate::Activity as ::kvgen::Model>::MODEL,
-        ),
+        (<crate::User as ::kvgen::Model>::BINDING, <crate::User as ::kvgen::Model>::MODEL),
+        (<crate::Profile as ::kvgen::Model>::BINDING, <crate::Profile as ::kvgen::Model>::MODEL),
+        (<crate::Post as ::kvgen::Model>::BINDING, <crate::Post as ::kvgen::Model>::MODEL),
+        (<crate::Comment as ::kvgen::Model>::BINDING, <crate::Comment as ::kvgen::Model>::MODEL),
+        (<crate::Session as ::kvgen::Model>::BINDING, <crate::Session as ::kvgen::Model>::MODEL),
+        (<crate::Activity as ::kvgen::Model>::BINDING, <crate::Activity as ::kvgen::Model>::MODEL),
     ];
     ::core::assert!(
         ::kvgen::__private::key_space_unique(MODELS, 1),
@@ -65,16 +47,10 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// The bindings over the given stores, one per binding.
     #[allow(clippy::too_many_arguments)]
     pub fn new(app: S, sessions: S) -> Self {
-        KvEnv {
-            app,
-            sessions,
-            scope: ::std::string::String::new(),
-        }
+        KvEnv { app, sessions, scope: ::std::string::String::new() }
     }
     /// The bindings whose stores `open` returns for each binding name.
-    pub fn from_bindings(
-        mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn from_bindings(mut open: impl FnMut(&'static str) -> ::kvgen::Result<S>) -> ::kvgen::Result<Self> {
         ::kvgen::Result::Ok(KvEnv {
             app: open("APP")?,
             sessions: open("SESSIONS")?,
@@ -93,10 +69,7 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     /// The same bindings with every key under `{scope}/` (a stage or
     /// tenant), or `{scope}` for a scope ending in `:` (`prod:`), which
     /// may not be one of the models' prefixes.
-    pub fn with_scope(
-        mut self,
-        scope: impl ::core::convert::Into<::std::string::String>,
-    ) -> ::kvgen::Result<Self> {
+    pub fn with_scope(mut self, scope: impl ::core::convert::Into<::std::string::String>) -> ::kvgen::Result<Self> {
         let scope = scope.into();
         ::kvgen::__private::check_env_scope(&scope, Self::MODEL_PREFIXES)?;
         self.scope = scope;
@@ -107,28 +80,26 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
         [("APP", &self.app), ("SESSIONS", &self.sessions)]
     }
     /// [`verify`](::kvgen::Repo::verify) of every model: how each one's indexes disagree with its records.
-    pub async fn verify_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().verify(). await ?, self.profiles().verify(). await ?, self
-                .posts().verify(). await ?, self.comments().verify(). await ?, self
-                .sessions().verify(). await ?, self.activities().verify(). await ?
-            ],
-        )
+    pub async fn verify_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().verify().await?,
+            self.profiles().verify().await?,
+            self.posts().verify().await?,
+            self.comments().verify().await?,
+            self.sessions().verify().await?,
+            self.activities().verify().await?
+        ])
     }
     /// [`repair`](::kvgen::Repo::repair) of every model: fixes missing, dangling and mismatched entries.
-    pub async fn repair_all(
-        &self,
-    ) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
-        ::kvgen::Result::Ok(
-            ::std::vec![
-                self.users().repair(). await ?, self.profiles().repair(). await ?, self
-                .posts().repair(). await ?, self.comments().repair(). await ?, self
-                .sessions().repair(). await ?, self.activities().repair(). await ?
-            ],
-        )
+    pub async fn repair_all(&self) -> ::kvgen::Result<::std::vec::Vec<::kvgen::IndexReport>> {
+        ::kvgen::Result::Ok(::std::vec![
+            self.users().repair().await?,
+            self.profiles().repair().await?,
+            self.posts().repair().await?,
+            self.comments().repair().await?,
+            self.sessions().repair().await?,
+            self.activities().repair().await?
+        ])
     }
     ///The repository of [`User`] in binding `APP`.
     pub fn users(&self) -> crate::UserRepo<'_, S> {
@@ -148,9 +119,7 @@ impl<S: ::kvgen::KvStore> KvEnv<S> {
     }
     ///The repository of [`Session`] in binding `SESSIONS`.
     pub fn sessions(&self) -> crate::SessionRepo<'_, S> {
-        crate::SessionRepo(
-            ::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope),
-        )
+        crate::SessionRepo(::kvgen::Repo::with_checked_scope(&self.sessions, &self.scope))
     }
     ///The repository of [`Activity`] in binding `APP`.
     pub fn activities(&self) -> crate::ActivityRepo<'_, S> {

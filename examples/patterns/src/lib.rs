@@ -13,6 +13,7 @@
 //! coordinator Durable Object: `kvgen::RateLimiter` and `kvgen::Lock`.
 
 pub mod config;
+pub mod events;
 pub mod flags;
 pub mod sessions;
 pub mod swr_cache;

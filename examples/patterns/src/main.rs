@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use kvgen::{ManualClock, Memo, MemoryStore, Metered, Ops};
-use patterns::{config, flags, sessions, swr_cache, warming};
+use patterns::{config, events, flags, sessions, swr_cache, warming};
 
 fn cost(ops: Ops) -> String {
     format!(
@@ -78,6 +78,27 @@ async fn run() -> kvgen::Result<()> {
     step("again within 30 s (from the isolate's memo)");
     config::change(&config_repo, &memo, |c| c.banner = "Sale today".into()).await?;
     step("change the banner");
+
+    println!("event log");
+    let (log, snaps) = (events::Event::repo(st), events::Snapshot::repo(st));
+    // Event times are wall-clock milliseconds (an appended event's ULID time).
+    let wall_ms =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let t0 = wall_ms() - 3_600_000;
+    for (i, cents) in [500, -120, 300].into_iter().enumerate() {
+        events::append_at(&log, "acct-1", t0 + i as u64 * 60_000, cents, "imported").await?;
+    }
+    store.reset();
+    events::append(&log, "acct-1", -50, "withdrawal").await?;
+    step("append an event");
+    let page = events::newest_first(&log, "acct-1", None, kvgen::Page::first(10)).await?;
+    step(&format!("newest first: {:?} cents", page.items.iter().map(|e| e.cents).collect::<Vec<_>>()));
+    let balance = events::balance(&log, &snaps, "acct-1").await?;
+    step(&format!("balance, no snapshot yet: {balance}"));
+    let snap = events::snapshot(&log, &snaps, "acct-1", wall_ms()).await?;
+    step(&format!("snapshot: {} events older than 2 minutes folded", snap.events));
+    let balance = events::balance(&log, &snaps, "acct-1").await?;
+    step(&format!("balance from the snapshot: {balance}"));
 
     println!("cache warming");
     let skus: Vec<String> = (1..=250).map(|i| format!("sku-{i:03}")).collect();

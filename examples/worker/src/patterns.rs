@@ -9,6 +9,7 @@ use kvgen::rollout::Rollout;
 use kvgen::swr::Swr;
 use kvgen::{Memo, WorkerKv};
 use patterns::config::{self, Config};
+use patterns::events::{self, Event, Snapshot};
 use patterns::flags::{self, Flag};
 use patterns::sessions::{self, Session};
 use patterns::swr_cache::{self, Rate};
@@ -125,6 +126,28 @@ pub fn routes(router: Router<'_, ()>) -> Router<'_, ()> {
             })
             .await;
             reply(changed)
+        })
+        // ---- an event log per stream, newest first, with snapshots
+        .post_async("/patterns/events/:stream", |mut req, ctx| async move {
+            let e: Value = body(&mut req).await?;
+            let store = app(&ctx.env)?;
+            let (cents, memo) = (e["cents"].as_i64().unwrap_or(0), e["memo"].as_str().unwrap_or(""));
+            reply(events::append(&Event::repo(&store), param(&ctx, "stream"), cents, memo).await)
+        })
+        .get_async("/patterns/events/:stream", |req, ctx| async move {
+            let store = app(&ctx.env)?;
+            let from = query(&req, "from").and_then(|f| f.parse().ok());
+            reply(events::newest_first(&Event::repo(&store), param(&ctx, "stream"), from, crate::page(&req)).await)
+        })
+        .get_async("/patterns/events/:stream/balance", |_, ctx| async move {
+            let store = app(&ctx.env)?;
+            let balance = events::balance(&Event::repo(&store), &Snapshot::repo(&store), param(&ctx, "stream")).await;
+            reply(balance.map(|cents| json!({ "cents": cents })))
+        })
+        .post_async("/patterns/events/:stream/snapshot", |_, ctx| async move {
+            let store = app(&ctx.env)?;
+            let now_ms = worker::Date::now().as_millis();
+            reply(events::snapshot(&Event::repo(&store), &Snapshot::repo(&store), param(&ctx, "stream"), now_ms).await)
         })
         // ---- cache warming, from a stand-in origin that knows every SKU not ending in 7
         .post_async("/patterns/warm", |mut req, ctx| async move {
