@@ -91,7 +91,8 @@ pub(crate) struct Plan {
     /// The encoded id.
     pub id: String,
     pub rec_key: String,
-    pub value: String,
+    /// The record's value: its JSON, or a raw model's raw value.
+    pub value: Vec<u8>,
     pub entries: Vec<IndexEntry>,
     /// The `#[kv(meta)]` projection.
     pub projection: Option<Value>,
@@ -148,7 +149,7 @@ async fn read_in_halves<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Op
 
 /// [`read_entries`], values only.
 pub(crate) async fn read_keys<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<String>>> {
-    Ok(read_entries(store, keys).await?.into_iter().map(|e| e.map(|e| e.value)).collect())
+    Ok(read_entries(store, keys).await?.into_iter().map(|e| e.map(Entry::into_text)).collect())
 }
 
 /// Whether expiry `a` is no sooner than `b` (`None` is never).
@@ -327,7 +328,7 @@ async fn apply<S: KvStore>(
     let unique: Vec<&IndexEntry> = entries.iter().filter(|e| kind(e) == IndexKind::Unique).collect();
     let mut got = got.into_iter();
     let old: Option<Entry> = got.next().flatten();
-    let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
+    let held: Vec<Option<String>> = got.map(|e| e.map(Entry::into_text)).collect();
     match (mode, &old) {
         (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model, key: rec_key }),
         (Mode::Update, None) => return Err(Error::NotFound { model, key: rec_key }),
@@ -375,7 +376,7 @@ async fn apply<S: KvStore>(
     // What the old record needs; `None` when it is unreadable (its entries
     // are then unknown: every entry is written, none removed).
     let old_entries: Option<Vec<IndexEntry>> = match &old {
-        Some(e) => stored.entries_of(&rec_key, &e.value),
+        Some(e) => stored.entries_of(&rec_key, &String::from_utf8_lossy(&e.value)),
         None => Some(Vec::new()),
     };
     // Secondary entries carry the metadata projection: rewritten when it changes.
@@ -436,7 +437,7 @@ async fn apply<S: KvStore>(
     for (e, at) in &before {
         check()?;
         let (value, opts) = entry_put(e, *at);
-        store.put(&e.key, value, &opts).await?;
+        store.put(&e.key, value.as_bytes(), &opts).await?;
     }
     check()?;
     store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata: Some(metadata) }).await?;
@@ -451,7 +452,7 @@ async fn apply<S: KvStore>(
     // removed by repair.
     for e in after {
         let (value, opts) = entry_put(e, expiration);
-        let _ = store.put(&e.key, value, &opts).await;
+        let _ = store.put(&e.key, value.as_bytes(), &opts).await;
     }
     if let Some(old_entries) = old_entries {
         let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !entries.contains(e)).collect();
@@ -667,8 +668,8 @@ pub(crate) async fn follow_unique<S: KvStore>(
 ) -> Result<Option<(String, String)>> {
     limits::check_key(key)?;
     let Some(entry) = store.get(key).await? else { return Ok(None) };
-    let Some(rec_key) = stored.holder_key(&entry.value) else { return Ok(None) };
-    Ok(store.get(&rec_key).await?.map(|r| (rec_key, r.value)))
+    let Some(rec_key) = stored.holder_key(&String::from_utf8_lossy(&entry.value)) else { return Ok(None) };
+    Ok(store.get(&rec_key).await?.map(|r| (rec_key, r.into_text())))
 }
 
 /// How many keys there are under `prefix`. Costs 1 list per 1000.

@@ -324,7 +324,7 @@ fn has_one_through_a_secondary_index_costs_a_list_and_a_bulk_read_per_10_entries
     assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 1, 0, 0, 1));
     // 12 stale entries before the live one: a page of 10, then one of 3.
     for i in 0..12 {
-        block_on(s.inner().put(&format!("avatar.owner_id:o1:a0{i:02}"), "", &Default::default())).unwrap();
+        block_on(s.inner().put(&format!("avatar.owner_id:o1:a0{i:02}"), b"", &Default::default())).unwrap();
     }
     s.reset();
     assert!(block_on(Owner::repo(&s).load_avatar(&owner)).unwrap().is_some());

@@ -202,7 +202,7 @@ fn overflowing_ttl_and_expiration_are_refused() {
     let err = block_on(users.create_with(&u, WriteOptions::expire_at(u64::MAX))).unwrap_err();
     assert!(matches!(err, Error::ExpirationTooLate { .. }), "{err}");
     assert_eq!(s.ops().total(), 0);
-    let err = block_on(s.put("k", "v", &PutOptions { expiration_ttl: Some(u64::MAX), ..Default::default() }));
+    let err = block_on(s.put("k", b"v", &PutOptions { expiration_ttl: Some(u64::MAX), ..Default::default() }));
     assert!(matches!(err, Err(Error::TtlTooLong { .. })), "{err:?}");
 }
 

@@ -113,7 +113,7 @@ proptest! {
         let long = key.repeat(3);
         for k in [&key, &long] {
             let metadata = meta.as_ref().map(|m| serde_json::json!({ "m": m }));
-            let _ = block_on(s.put(k, &value, &PutOptions { expiration_ttl: ttl, expiration, metadata }));
+            let _ = block_on(s.put(k, value.as_bytes(), &PutOptions { expiration_ttl: ttl, expiration, metadata }));
             let _ = block_on(s.get(k));
             let _ = block_on(s.delete(k));
         }
