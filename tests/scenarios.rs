@@ -56,6 +56,7 @@ pub const NAMES: &[&str] = &[
     "cursor_binding",
     "strict_claims",
     "batches_and_generated_ids",
+    "raw_values",
 ];
 
 /// Runs the scenario called `name`.
@@ -79,6 +80,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "cursor_binding" => cursor_binding(store, scope).await,
         "strict_claims" => strict_claims(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
+        "raw_values" => raw_values(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -630,5 +632,120 @@ async fn batches_and_generated_ids<S: KvStore>(s: &S, scope: &str) -> Outcome {
     let many: Vec<Draft> = (0..3).map(|i| Draft { id: format!("d{i}"), text: "t".into() }).collect();
     check!(ok!(drafts.put_many_with(&many, WriteOptions::ttl(3600)).await).iter().all(Result::is_ok), "blind puts");
     check!(matches!(ok!(drafts.expiration(&"d1".to_string()).await), Some(Some(_))), "a blind put's ttl");
+    Ok(())
+}
+
+/// A raw text value: the body is the KV value itself (TypeScript reads it
+/// with `get(key)`), the other fields are in its metadata.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "doc")]
+pub struct Doc {
+    /// The key.
+    #[kv(id)]
+    pub slug: String,
+    /// The value, as text.
+    #[kv(raw)]
+    pub body: String,
+    /// In metadata.
+    pub title: String,
+    /// In metadata.
+    pub views: u32,
+}
+
+/// A raw bytes value (TypeScript reads it with `get(key, "arrayBuffer")`),
+/// with a `#[kv(meta)]` field listings carry.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "avatar")]
+pub struct Avatar {
+    /// The key.
+    #[kv(id)]
+    pub user_id: String,
+    /// The value, as bytes.
+    #[kv(raw)]
+    pub image: Vec<u8>,
+    /// In metadata, and in listings' projection.
+    #[kv(meta)]
+    pub content_type: String,
+    /// In metadata.
+    pub width: Option<u32>,
+}
+
+/// The raw text the scenario stores as `doc:readme` (scripts/e2e reads it back with `wrangler kv key get`).
+pub const RAW_TEXT: &str = "# kvgen\nRaw text, not JSON: \"quoted\", back\\slash, tab\t, ü, 😀\n";
+
+/// The raw bytes the scenario stores as `avatar:ts` (scripts/e2e reads them back with `wrangler kv key get`):
+/// every byte value, then sequences that are not UTF-8.
+pub fn raw_bytes() -> Vec<u8> {
+    let mut b: Vec<u8> = (0..=255u8).rev().collect();
+    b.extend_from_slice(&[0xef, 0xbb, 0xbf, 0x80, 0xff, 0xe4, 0xb8, 0xed, 0xa0, 0x80, 0xc3]);
+    b
+}
+
+async fn raw_values<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let docs = ok!(Doc::repo_scoped(s, scope));
+    let avatars = ok!(Avatar::repo_scoped(s, scope));
+    let readme = Doc { slug: "readme".into(), body: RAW_TEXT.into(), title: "Read me".into(), views: 3 };
+    ok!(docs.create(&readme).await);
+    check!(ok!(docs.get(&readme.slug).await) == Some(readme.clone()), "a raw text record reads back");
+    // Stored as such: the value is the text's bytes, the other fields metadata.
+    let stored = ok!(s.get(&format!("{scope}/doc:readme")).await).ok_or("no doc:readme")?;
+    check!(stored.value == RAW_TEXT.as_bytes(), "doc:readme holds {:?}", stored.as_str());
+    let meta = stored.metadata.clone().unwrap_or_default();
+    check!(meta["title"] == "Read me" && meta["views"] == 3 && meta["$exp"].is_null(), "doc metadata: {meta}");
+    check!(meta.get("slug").is_none() && meta.get("body").is_none(), "id and value stay out of metadata: {meta}");
+
+    let ts = Avatar { user_id: "ts".into(), image: raw_bytes(), content_type: "image/x-test".into(), width: None };
+    let small =
+        Avatar { user_id: "a2".into(), image: vec![0xff, 0, 0xfe], content_type: "image/png".into(), width: Some(2) };
+    let empty = Avatar { user_id: "a3".into(), image: Vec::new(), content_type: "none".into(), width: None };
+    for a in [&ts, &small, &empty] {
+        ok!(avatars.create(a).await);
+    }
+    let stored = ok!(s.get(&format!("{scope}/avatar:ts")).await).ok_or("no avatar:ts")?;
+    check!(
+        stored.value == raw_bytes(),
+        "avatar:ts holds {} bytes, not the {} written",
+        stored.value.len(),
+        raw_bytes().len()
+    );
+    check!(ok!(avatars.get(&ts.user_id).await) == Some(ts.clone()), "raw bytes read back exactly");
+    check!(ok!(avatars.get(&empty.user_id).await) == Some(empty.clone()), "an empty raw value reads back");
+    // Bulk reads decode text, so bytes are read one key at a time; text in bulk.
+    let ids = vec!["ts".to_string(), "nobody".into(), "a2".into()];
+    let got = ok!(avatars.get_many(&ids).await);
+    check!(got == vec![Some(ts.clone()), None, Some(small.clone())], "get_many of raw bytes: {got:?}");
+    let got = ok!(docs.get_many(&["readme".to_string()]).await);
+    check!(got == vec![Some(readme.clone())], "get_many of raw text");
+    let page = ok!(avatars.list(Page::first(10)).await);
+    check!(page.items == vec![small.clone(), empty.clone(), ts.clone()], "list of raw bytes: {:?}", page.items);
+    let listed = ok!(avatars.list_meta(Page::first(10)).await);
+    let types: Vec<String> =
+        listed.items.iter().filter_map(|l| l.meta.as_ref().map(|m| m.content_type.clone())).collect();
+    check!(types == ["image/png", "none", "image/x-test"], "listed projections: {types:?}");
+    let (_, meta) = ok!(avatars.get_with_meta(&small.user_id).await).ok_or("get_with_meta")?;
+    check!(meta.map(|m| m.content_type) == Some("image/png".into()), "get_with_meta of a raw record");
+
+    // Writes keep the protocol: AlreadyExists, NotFound, expiry, delete.
+    check!(matches!(avatars.create(&small).await, Err(Error::AlreadyExists { .. })), "create twice");
+    let ghost = Avatar { user_id: "ghost".into(), ..small.clone() };
+    check!(matches!(avatars.update(&ghost).await, Err(Error::NotFound { .. })), "update of none");
+    let bigger = Avatar { image: vec![7; 3000], width: Some(9), ..small.clone() };
+    ok!(avatars.update_with(&bigger, WriteOptions::ttl(3600)).await);
+    check!(ok!(avatars.get(&small.user_id).await) == Some(bigger.clone()), "update of a raw record");
+    check!(matches!(ok!(avatars.expiration(&small.user_id).await), Some(Some(_))), "its ttl is recorded");
+    check!(ok!(avatars.count().await) == 3, "three avatars");
+    check!(ok!(avatars.verify().await).is_clean(), "verify finds raw records clean");
+    check!(ok!(avatars.delete(&empty.user_id).await), "delete of a raw record");
+    check!(ok!(avatars.get(&empty.user_id).await).is_none(), "deleted");
+
+    // Limits, before any write: metadata (the fields other than id and value) and the value.
+    let wordy = Doc { slug: "wordy".into(), title: "t".repeat(1100), ..readme.clone() };
+    check!(matches!(docs.put(&wordy).await, Err(Error::MetadataTooLarge { .. })), "metadata over 1024 bytes");
+    let huge = Avatar { user_id: "huge".into(), image: vec![1; kvgen::limits::MAX_VALUE_BYTES + 1], ..small.clone() };
+    check!(matches!(avatars.put(&huge).await, Err(Error::ValueTooLarge { .. })), "a value over 25 MiB");
+    check!(
+        ok!(docs.get(&wordy.slug).await).is_none() && ok!(avatars.get(&huge.user_id).await).is_none(),
+        "nothing written"
+    );
     Ok(())
 }
