@@ -180,6 +180,11 @@ pub(crate) fn raw_projection<M: Model>(key: &str, rec: &M) -> Result<Value> {
 }
 
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
+    if M::RAW.is_some() {
+        // A raw record's metadata holds every field but the id and the value:
+        // the projection is the part `Meta` names (none without `meta` fields).
+        return Ok(protocol::projection(meta).and_then(|m| serde_json::from_value(m).ok()));
+    }
     protocol::projection(meta)
         .map(|m| {
             serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })

@@ -555,3 +555,66 @@ fn the_writes_table_of_every_example_agrees_with_the_meter() {
     }
     assert_eq!(checked, 10, "every model of every example");
 }
+
+/// A raw bytes value (the other fields in metadata).
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Blob {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    data: Vec<u8>,
+    kind: String,
+}
+
+/// A raw text value.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Snippet {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    text: String,
+}
+
+#[test]
+fn raw_values_cost_as_a_model_without_index_and_raw_bytes_read_one_key_at_a_time() {
+    let s = store();
+    let blobs = Blob::repo(&s);
+    let snippets = Snippet::repo(&s);
+    let blob = |i: usize| Blob { id: format!("b{i:03}"), data: vec![0xff, i as u8], kind: "x".into() };
+    let snippet = |i: usize| Snippet { id: format!("s{i:03}"), text: format!("text {i}") };
+    // Writes: as any model without an index (create reads the record; a put with a ttl is blind).
+    block_on(blobs.create(&blob(0))).unwrap();
+    assert_cost(&s, ops(0, 1, 1, 0, 0), cost(2, 1, 1, 0, 0));
+    block_on(blobs.put_with(&blob(0), WriteOptions::ttl(3600))).unwrap();
+    assert_cost(&s, ops(0, 0, 1, 0, 0), cost(1, 0, 1, 0, 0));
+    for i in 1..150 {
+        block_on(blobs.put(&blob(i))).unwrap();
+        block_on(snippets.put(&snippet(i))).unwrap();
+    }
+    s.reset();
+    // Reads by id: 1 read each.
+    assert!(block_on(blobs.get(&blob(3).id)).unwrap().is_some());
+    assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
+    // Many: raw bytes one read per id (KV's bulk read is text only); raw text in bulk.
+    let ids: Vec<String> = (1..=120).map(|i| blob(i).id).collect();
+    assert_eq!(block_on(blobs.get_many(&ids)).unwrap().len(), 120);
+    assert_cost(&s, ops(120, 0, 0, 0, 0), cost(120, 120, 0, 0, 0));
+    let ids: Vec<String> = (1..=120).map(|i| snippet(i).id).collect();
+    assert_eq!(block_on(snippets.get_many(&ids)).unwrap().len(), 120);
+    assert_cost(&s, ops(0, 2, 0, 0, 0), cost(2, 120, 0, 0, 0));
+    // A page: 1 list, then one read per raw bytes record, bulk reads for raw text.
+    assert_eq!(block_on(blobs.list(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(50, 0, 0, 0, 1), cost(51, 50, 0, 0, 1));
+    assert_eq!(block_on(snippets.list(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 50, 0, 0, 1));
+    assert_eq!(block_on(blobs.list_meta(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(0, 0, 0, 0, 1), cost(1, 0, 0, 0, 1));
+    // Refused before any KV operation: metadata over 1024 bytes, a value over 25 MiB.
+    let wordy = Blob { kind: "k".repeat(1100), ..blob(1) };
+    assert!(matches!(block_on(blobs.put(&wordy)), Err(kvgen::Error::MetadataTooLarge { .. })));
+    let huge = Blob { data: vec![0; kvgen::limits::MAX_VALUE_BYTES + 1], ..blob(1) };
+    assert!(matches!(block_on(blobs.put(&huge)), Err(kvgen::Error::ValueTooLarge { .. })));
+    assert_cost(&s, ops(0, 0, 0, 0, 0), cost(0, 0, 0, 0, 0));
+}

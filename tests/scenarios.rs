@@ -738,6 +738,15 @@ async fn raw_values<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(ok!(avatars.delete(&empty.user_id).await), "delete of a raw record");
     check!(ok!(avatars.get(&empty.user_id).await).is_none(), "deleted");
 
+    // Batches, as for any model.
+    let batch: Vec<Avatar> =
+        (0..3).map(|i| Avatar { user_id: format!("b{i}"), image: vec![0x80, i], ..small.clone() }).collect();
+    check!(ok!(avatars.create_many(&batch).await).iter().all(Result::is_ok), "create_many of raw records");
+    check!(ok!(avatars.put_many(&batch).await).iter().all(Result::is_ok), "put_many of raw records");
+    let ids: Vec<String> = batch.iter().map(|a| a.user_id.clone()).collect();
+    check!(ok!(avatars.get_many(&ids).await) == batch.iter().cloned().map(Some).collect::<Vec<_>>(), "batch written");
+    check!(ok!(avatars.delete_many(&ids).await).iter().all(|d| matches!(d, Ok(true))), "delete_many of raw records");
+
     // Limits, before any write: metadata (the fields other than id and value) and the value.
     let wordy = Doc { slug: "wordy".into(), title: "t".repeat(1100), ..readme.clone() };
     check!(matches!(docs.put(&wordy).await, Err(Error::MetadataTooLarge { .. })), "metadata over 1024 bytes");

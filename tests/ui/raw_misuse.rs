@@ -16,6 +16,15 @@ pub struct Blob {
     pub more: Vec<u8>,
 }
 
+// The value is no index either.
+#[derive(KvModel, Serialize, Deserialize)]
+pub struct Tag {
+    #[kv(id)]
+    pub id: String,
+    #[kv(raw, unique)]
+    pub name: String,
+}
+
 // A raw model has no indexes: index upkeep reads records in bulk, which KV does as text only.
 #[derive(KvModel, Serialize, Deserialize)]
 #[kv(binding = "APP")]
