@@ -347,10 +347,15 @@ impl KvStore for MemoryStore {
         for key in keys {
             limits::check_key(key)?;
         }
-        // Workers KV's bulk read reads text: invalid UTF-8 comes back replaced.
+        // Workers KV's bulk read reads text as JavaScript's TextDecoder does:
+        // each invalid UTF-8 sequence becomes U+FFFD, and a leading byte-order
+        // mark is dropped (measured on local workerd by the differential run).
         let as_text = |mut e: Entry| {
             if let std::borrow::Cow::Owned(text) = String::from_utf8_lossy(&e.value) {
                 e.value = text.into_bytes();
+            }
+            if e.value.starts_with("\u{feff}".as_bytes()) {
+                e.value.drain(..3);
             }
             e
         };

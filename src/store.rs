@@ -119,8 +119,9 @@ pub trait KvStore {
     /// `get(keys, {withMetadata: true})` answers a missing key with `null`; it
     /// is one operation, billed per key, like the bulk read without metadata.)
     ///
-    /// Workers KV's bulk read reads values as text only: a value that is not
-    /// valid UTF-8 comes back with each invalid sequence replaced by U+FFFD.
+    /// Workers KV's bulk read reads values as text only, as JavaScript's
+    /// `TextDecoder` does: each invalid UTF-8 sequence comes back as U+FFFD,
+    /// and a leading byte-order mark is dropped.
     /// Read such values with [`get`](KvStore::get), which gives exact bytes.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
     /// Writes one key: `value` is stored as these exact bytes (a `&str`'s
