@@ -202,7 +202,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             };
             // Its metadata: the projection as KV stores it, and its real expiry.
             let meta = self.meta_of(&rec)?;
-            let want = protocol::record_metadata(meta.as_ref(), k.expiration);
+            let want =
+                protocol::record_metadata(meta.as_ref(), protocol::stored_extra(v.metadata.as_ref()), k.expiration);
             if v.metadata.as_ref() != Some(&want) {
                 state.report.add(FindingKind::Mismatched, &k.name);
                 if state.fix.is_some() && k.expiration.is_none_or(|at| at >= self.store().now() + MIN_TTL_SECS) {

@@ -560,6 +560,74 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         self.write(rec, Mode::Update, &opts).await
     }
 
+    /// [`create_with`](Repo::create_with), storing `metadata` beside the
+    /// record: see [`put_with_metadata`](Repo::put_with_metadata).
+    pub async fn create_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Create, &opts, Some(extra)).await
+    }
+
+    /// [`put_with`](Repo::put_with), storing `metadata` (any `Serialize`
+    /// value, such as `{"version": 1}`) in the record's KV metadata, field
+    /// `$meta`; [`get_with_metadata`](Repo::get_with_metadata) reads it back.
+    /// It belongs to this write: a later write without it drops it. With the
+    /// record's other metadata it must fit KV's 1024 bytes, else
+    /// [`Error::MetadataTooLarge`] before any KV operation. Costs what
+    /// `put_with` costs.
+    pub async fn put_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Put, &opts, Some(extra)).await
+    }
+
+    /// [`update_with`](Repo::update_with), storing `metadata` beside the
+    /// record: see [`put_with_metadata`](Repo::put_with_metadata).
+    pub async fn update_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Update, &opts, Some(extra)).await
+    }
+
+    /// The record with this id and the free metadata its last write stored
+    /// (`None` when that write gave none). Costs 1 read. Metadata that does
+    /// not read as `T` is [`Error::Serialization`].
+    pub async fn get_with_metadata<T: serde::de::DeserializeOwned>(
+        &self,
+        id: &M::Id,
+    ) -> Result<Option<(M, Option<T>)>> {
+        let key = self.record_key(id);
+        let Some(e) = self.store.get(&key).await? else { return Ok(None) };
+        let extra = protocol::stored_extra(e.metadata.as_ref())
+            .map(|m| {
+                serde_json::from_value(m.clone())
+                    .map_err(|err| Error::Serialization { key: key.clone(), message: err.to_string() })
+            })
+            .transpose()?;
+        Ok(Some((self.decode(&key, e)?, extra)))
+    }
+
+    /// Free metadata as KV stores it (numbers as doubles).
+    fn extra_metadata<T: serde::Serialize + ?Sized>(&self, rec: &M, metadata: &T) -> Result<Value> {
+        let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {
+            key: self.record_key(rec.id()),
+            message: format!("free metadata: {e}"),
+        })?;
+        Ok(limits::metadata_as_stored(&value))
+    }
+
     /// Deletes the record and its index entries; `false` when there was none.
     /// The record goes first, so a failure part-way leaves only stale entries,
     /// which lookups ignore and later writes replace. A record that cannot be
@@ -578,6 +646,17 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// The write of `rec`, checked as far as it can be without the store.
     fn plan(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<protocol::Plan> {
+        self.plan_with_extra(rec, mode, opts, None)
+    }
+
+    /// [`plan`](Self::plan) with the write's free metadata.
+    fn plan_with_extra(
+        &self,
+        rec: &M,
+        mode: Mode,
+        opts: &WriteOptions,
+        extra: Option<Value>,
+    ) -> Result<protocol::Plan> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
         check_finite(&rec_key, rec)?;
@@ -592,6 +671,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             mode,
             entries,
             projection,
+            extra,
             expiry: self.expiry(opts),
             id,
             rec_key,
@@ -624,7 +704,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
-        let plan = self.plan(rec, mode, opts)?;
+        self.write_extra(rec, mode, opts, None).await
+    }
+
+    async fn write_extra(&self, rec: &M, mode: Mode, opts: &WriteOptions, extra: Option<Value>) -> Result<()> {
+        let plan = self.plan_with_extra(rec, mode, opts, extra)?;
         let claims = self.claims(&plan)?;
         protocol::write(self.store, plan, self, claims.as_ref()).await
     }

@@ -177,6 +177,12 @@ fn create_costs_one_bulk_read_and_one_write_per_key() {
     // A put of a new record costs the same.
     block_on(User::repo(&s).put(&user(2))).unwrap();
     assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
+    // Free metadata costs nothing more.
+    let version = serde_json::json!({"version": 1});
+    block_on(User::repo(&s).create_with_metadata(&user(3), &version, WriteOptions::default())).unwrap();
+    assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
+    block_on(Setting::repo(&s).put_with_metadata(&setting(1), &version, WriteOptions::ttl(3600))).unwrap();
+    assert_cost(&s, ops(0, 0, 1, 0, 0), cost(1, 0, 1, 0, 0));
 }
 
 #[test]

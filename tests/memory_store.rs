@@ -59,7 +59,6 @@ const NOT_UTF8: &[u8] = &[0xef, 0xbb, 0xbf, b'a', 0x80, 0xff, 0xe4, 0xb8, b'z', 
 #[test]
 fn values_are_bytes_read_back_exactly() {
     let (s, _) = store();
-    assert!(std::str::from_utf8(NOT_UTF8).is_err());
     block_on(s.put("bin", NOT_UTF8, &PutOptions::default())).unwrap();
     let got = block_on(s.get("bin")).unwrap().unwrap();
     assert_eq!(got.value, NOT_UTF8);

@@ -57,6 +57,7 @@ pub const NAMES: &[&str] = &[
     "strict_claims",
     "batches_and_generated_ids",
     "raw_values",
+    "free_metadata",
 ];
 
 /// Runs the scenario called `name`.
@@ -81,6 +82,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "strict_claims" => strict_claims(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         "raw_values" => raw_values(store, scope).await,
+        "free_metadata" => free_metadata(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -756,5 +758,64 @@ async fn raw_values<S: KvStore>(s: &S, scope: &str) -> Outcome {
         ok!(docs.get(&wordy.slug).await).is_none() && ok!(avatars.get(&huge.user_id).await).is_none(),
         "nothing written"
     );
+    Ok(())
+}
+
+/// Free metadata a write stores beside the record (`*_with_metadata`).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+struct Version {
+    version: u32,
+    by: String,
+}
+
+async fn free_metadata<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let ada = user(1, "acme");
+    let v1 = Version { version: 1, by: "import".into() };
+    ok!(users.create_with_metadata(&ada, &v1, WriteOptions::default()).await);
+    let got = ok!(users.get_with_metadata::<Version>(&ada.id).await);
+    check!(got == Some((ada.clone(), Some(v1.clone()))), "typed free metadata reads back: {got:?}");
+    let raw = ok!(s.get(&format!("{scope}/user:{}", ada.id)).await).ok_or("no record")?;
+    let meta = raw.metadata.unwrap_or_default();
+    check!(
+        meta["$meta"] == serde_json::json!({"version": 1, "by": "import"}) && meta["name"] == "User 1",
+        "stored: {meta}"
+    );
+    // The projection and listings are as before.
+    let (_, projection) = ok!(users.get_with_meta(&ada.id).await).ok_or("get_with_meta")?;
+    check!(projection.map(|m| m.name) == Some("User 1".into()), "the projection beside free metadata");
+    let listed = ok!(users.list_meta(Page::first(10)).await);
+    check!(listed.items.len() == 1 && listed.unreadable.is_empty(), "list_meta beside free metadata: {listed:?}");
+    check!(ok!(users.verify().await).is_clean(), "verify keeps free metadata as the record's");
+    ok!(users.repair().await);
+    check!(
+        ok!(users.get_with_metadata::<Version>(&ada.id).await).and_then(|g| g.1) == Some(v1.clone()),
+        "repair keeps it"
+    );
+    // Another write's metadata replaces it; a write without it drops it.
+    let v2 = serde_json::json!({"version": 2, "by": "edit"});
+    ok!(users.update_with_metadata(&ada, &v2, WriteOptions::default()).await);
+    let got = ok!(users.get_with_metadata::<serde_json::Value>(&ada.id).await).and_then(|g| g.1);
+    check!(got == Some(v2.clone()), "update_with_metadata: {got:?}");
+    ok!(users.put(&ada).await);
+    check!(
+        ok!(users.get_with_metadata::<Version>(&ada.id).await) == Some((ada.clone(), None)),
+        "a plain write drops it"
+    );
+    // Over KV's 1024 bytes with the rest of the metadata: refused, the record unchanged.
+    let big = serde_json::json!({"note": "n".repeat(1000)});
+    let err = users.put_with_metadata(&ada, &big, WriteOptions::default()).await;
+    check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "free metadata over the limit: {err:?}");
+    check!(ok!(users.get_with_metadata::<Version>(&ada.id).await) == Some((ada.clone(), None)), "nothing written");
+    // On a model without meta fields, and on a raw model.
+    let drafts = ok!(Draft::repo_scoped(s, scope));
+    let d = Draft { id: "d1".into(), text: "t".into() };
+    ok!(drafts.put_with_metadata(&d, &v1, WriteOptions::ttl(3600)).await);
+    check!(ok!(drafts.get_with_meta(&d.id).await).map(|g| g.0) == Some(d.clone()), "get_with_meta without meta fields");
+    check!(ok!(drafts.list_meta(Page::first(10)).await).items.len() == 1, "listed without meta fields");
+    let docs = ok!(Doc::repo_scoped(s, scope));
+    let doc = Doc { slug: "m".into(), body: "body".into(), title: "T".into(), views: 0 };
+    ok!(docs.put_with_metadata(&doc, &v1, WriteOptions::default()).await);
+    check!(ok!(docs.get_with_metadata::<Version>(&doc.slug).await) == Some((doc.clone(), Some(v1))), "a raw model's");
     Ok(())
 }
