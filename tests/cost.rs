@@ -183,6 +183,17 @@ fn create_costs_one_bulk_read_and_one_write_per_key() {
     assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
     block_on(Setting::repo(&s).put_with_metadata(&setting(1), &version, WriteOptions::ttl(3600))).unwrap();
     assert_cost(&s, ops(0, 0, 1, 0, 0), cost(1, 0, 1, 0, 0));
+    // It goes to the record's metadata only, not its index entries'.
+    let entry = block_on(s.get("user.org_id:org3:u0003")).unwrap().unwrap();
+    let record = block_on(s.get("user:u0003")).unwrap().unwrap();
+    assert_eq!(record.metadata.as_ref().map(|m| m["$meta"].clone()), Some(version.clone()));
+    assert!(entry.metadata.is_some_and(|m| m.get("$meta").is_none()));
+    s.reset();
+    // Over KV's 1024 bytes with the rest of the metadata: refused before any KV operation.
+    let big = serde_json::json!({ "note": "n".repeat(1000) });
+    let err = block_on(User::repo(&s).put_with_metadata(&user(3), &big, WriteOptions::default())).unwrap_err();
+    assert!(matches!(err, kvgen::Error::MetadataTooLarge { .. }), "{err}");
+    assert_cost(&s, ops(0, 0, 0, 0, 0), cost(0, 0, 0, 0, 0));
 }
 
 #[test]
