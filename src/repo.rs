@@ -659,6 +659,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     ) -> Result<protocol::Plan> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
+        if id.starts_with('\u{feff}') && M::INDEXES.iter().any(|d| d.kind == IndexKind::Unique) {
+            // A unique entry's value is the id, and KV's bulk read, which reads
+            // entries, drops a leading byte-order mark: the entry would name another id.
+            let reason = "an id starting with U+FEFF (a byte-order mark) cannot be held by a unique index: KV's bulk read drops it";
+            return Err(Error::InvalidKey { key: rec_key, reason });
+        }
         check_finite(&rec_key, rec)?;
         let (value, projection) = match M::RAW {
             None => (to_json(&rec_key, rec)?.into_bytes(), stored_projection::<M>(&rec_key, rec)?),

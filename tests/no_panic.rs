@@ -145,7 +145,9 @@ proptest! {
                 prop_assert!(s.keys().is_empty(), "{:?}", s.keys());
             }
             Err(e) => {
-                prop_assert!(matches!(e, kvgen::Error::KeyTooLong { .. } | kvgen::Error::MetadataTooLarge { .. }), "{e}");
+                // InvalidKey: an id starting with U+FEFF, which KV's bulk read would drop from its unique entries.
+                let bom = matches!(e, kvgen::Error::InvalidKey { .. }) && id.starts_with('\u{feff}');
+                prop_assert!(bom || matches!(e, kvgen::Error::KeyTooLong { .. } | kvgen::Error::MetadataTooLarge { .. }), "{e}");
                 prop_assert!(s.keys().is_empty());
             }
         }
