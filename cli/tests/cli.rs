@@ -385,6 +385,16 @@ fn bad_input_schema_model_type() {
 }
 
 #[test]
+fn schema_raw_field_generates_a_raw_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[output]\nrust = \"src/generated.rs\"\n[models.Blob.fields]\nid = { type = \"String\", id = true }\ndata = { type = \"Vec<u8>\", raw = true }\nkind = \"String\"\n";
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let generated = fs::read_to_string(dir.path().join("src/generated.rs")).unwrap();
+    assert!(generated.contains("#[kv(raw)]\n    pub data: Vec<u8>"), "{generated}");
+}
+
+#[test]
 fn bad_input_schema_raw_field() {
     // A raw value of another type: at the field.
     bad_input(

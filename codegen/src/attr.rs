@@ -478,7 +478,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
 /// `Vec<u8>`, on a model without indexes (a raw value is read one key at a
 /// time; index upkeep reads records in bulk, which KV does as text only).
 fn raw_value(cx: &Ctxt, raws: &[RawField], fields: &[Field], indexes: &[Index]) -> Option<crate::ir::Raw> {
-    use crate::ir::{Raw, RawKind};
+    use crate::ir::Raw;
     let mut found: Option<Raw> = None;
     for (i, (raw, field)) in raws.iter().zip(fields).enumerate() {
         let Some(span) = raw.raw else { continue };
@@ -496,13 +496,9 @@ fn raw_value(cx: &Ctxt, raws: &[RawField], fields: &[Field], indexes: &[Index]) 
             continue;
         }
         let ty = quote::ToTokens::to_token_stream(&field.ty).to_string().replace(' ', "");
-        let kind = match ty.as_str() {
-            "String" | "std::string::String" | "::std::string::String" => RawKind::Text,
-            "Vec<u8>" | "std::vec::Vec<u8>" | "::std::vec::Vec<u8>" => RawKind::Bytes,
-            _ => {
-                cx.error_spanned(&field.ty, format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{ty}`"));
-                continue;
-            }
+        let Some(kind) = raw_kind(&ty) else {
+            cx.error_spanned(&field.ty, format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{ty}`"));
+            continue;
         };
         if let Some(index) = indexes.first() {
             cx.error(
@@ -518,4 +514,14 @@ fn raw_value(cx: &Ctxt, raws: &[RawField], fields: &[Field], indexes: &[Index]) 
         found = Some(Raw { field: i, kind });
     }
     found
+}
+
+/// What a `raw` field of type `ty` (written without spaces) holds, or `None`
+/// when it cannot be one.
+pub(crate) fn raw_kind(ty: &str) -> Option<crate::ir::RawKind> {
+    match ty {
+        "String" | "std::string::String" | "::std::string::String" => Some(crate::ir::RawKind::Text),
+        "Vec<u8>" | "std::vec::Vec<u8>" | "::std::vec::Vec<u8>" => Some(crate::ir::RawKind::Bytes),
+        _ => None,
+    }
 }

@@ -607,7 +607,7 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         }
         if o.raw {
             // Its type is checked here, to point at the field; the rest of `raw`'s rules by the derive's.
-            if !matches!(o.ty.replace(' ', "").as_str(), "String" | "Vec<u8>") {
+            if crate::attr::raw_kind(&o.ty.replace(' ', "")).is_none() {
                 let msg = format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{}`", o.ty);
                 problems.push(here(&["fields", fname], msg));
             }
