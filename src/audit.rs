@@ -202,7 +202,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             state.report.records += 1;
             // Its real expiry, as the listing gives it: what its entries must have.
             state.expirations.insert(k.name.clone(), k.expiration);
-            let rec = match self.parse_record(&k.name, &v.value) {
+            let rec = match self.decode_ref(&k.name, &v) {
                 Ok(rec) => rec,
                 Err(_) => {
                     state.report.add(FindingKind::Unreadable, &k.name);
@@ -211,7 +211,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             };
             // Its metadata: the projection as KV stores it, and its real expiry.
             let meta = self.meta_of(&rec)?;
-            let want = protocol::record_metadata(meta.as_ref(), k.expiration);
+            let want =
+                protocol::record_metadata(meta.as_ref(), protocol::stored_extra(v.metadata.as_ref()), k.expiration);
             if v.metadata.as_ref() != Some(&want) {
                 state.report.add(FindingKind::Mismatched, &k.name);
                 if state.fix.is_some() && k.expiration.is_none_or(|at| at >= self.store().now() + MIN_TTL_SECS) {
@@ -325,7 +326,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
                 continue;
             };
             let rec = match (&target, &stored) {
-                (Some(target), Some(e)) => match self.parse_record(target, &e.value) {
+                (Some(target), Some(e)) => match self.decode_ref(target, e) {
                     Ok(rec) => Some(rec),
                     // The record it names cannot be read: it may carry the value.
                     Err(_) => continue,
@@ -372,6 +373,9 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
 
     /// The record's projection as KV stores it (numbers as JavaScript writes them).
     fn meta_of(&self, rec: &M) -> Result<Option<Value>> {
+        if M::RAW.is_some() {
+            return crate::repo::raw_projection(M::MODEL, rec).map(Some);
+        }
         rec.meta()
             .map(|m| {
                 serde_json::to_value(m)
@@ -391,7 +395,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     async fn fix_put(&self, key: &str, value: &str, mut opts: PutOptions) -> Result<()> {
         let soonest = self.store().now() + MIN_TTL_SECS;
         opts.expiration = opts.expiration.map(|at| at.max(soonest));
-        self.store().put(key, value, &opts).await
+        self.store().put(key, value.as_bytes(), &opts).await
     }
 }
 

@@ -105,7 +105,7 @@ impl<S: KvStore> KvStore for Faulty<S> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         faulty_op!(self, "get_many", first, self.inner.get_many(keys).await)
     }
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         faulty_op!(self, "put", key, self.inner.put(key, value, options).await)
     }
     async fn delete(&self, key: &str) -> Result<()> {

@@ -73,7 +73,7 @@ pub use key::KeyPart;
 pub use memo::Memo;
 pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
-pub use model::{IndexDef, IndexKind, Model};
+pub use model::{IndexDef, IndexKind, Model, RawKind};
 pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};
 #[cfg(feature = "worker")]
@@ -96,6 +96,7 @@ pub use kvgen_macros::KeyPart;
 pub mod __private {
     pub use crate::key::{read_serde_unit, write_serde_unit, KeyWriter};
     pub use serde;
+    pub use serde_json;
     #[cfg(feature = "worker")]
     pub use worker;
 

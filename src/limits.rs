@@ -42,7 +42,7 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// Checks a value's size.
-pub fn check_value(key: &str, value: &str) -> Result<()> {
+pub fn check_value(key: &str, value: &[u8]) -> Result<()> {
     if value.len() > MAX_VALUE_BYTES {
         return Err(Error::ValueTooLarge { key: key.into(), size: value.len() });
     }
@@ -147,7 +147,7 @@ pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
 /// (expiration first), the key (empty, `.`/`..`, then length), the ttl (which
 /// wins over an expiration given with it, whatever that one is), else the
 /// expiration, then the metadata, then the value.
-pub fn check_put(key: &str, value: &str, options: &crate::store::PutOptions, now: u64) -> Result<Option<u64>> {
+pub fn check_put(key: &str, value: &[u8], options: &crate::store::PutOptions, now: u64) -> Result<Option<u64>> {
     if let Some(at) = options.expiration.filter(|at| *at > MAX_EXPIRATION) {
         return Err(Error::ExpirationTooLate { key: key.into(), expiration: at });
     }
@@ -234,9 +234,10 @@ pub fn check_bulk(count: usize) -> Result<()> {
 }
 
 /// Checks a bulk read's answer: its values' total length, in UTF-16 code
-/// units, at most [`MAX_BULK_VALUE_UNITS`].
-pub fn check_bulk_size<'a>(count: usize, values: impl IntoIterator<Item = &'a str>) -> Result<()> {
-    let size = values.into_iter().map(|v| v.encode_utf16().count()).sum();
+/// units, at most [`MAX_BULK_VALUE_UNITS`] (values are read as text: see
+/// [`KvStore::get_many`](crate::KvStore::get_many)).
+pub fn check_bulk_size<'a>(count: usize, values: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
+    let size = values.into_iter().map(|v| String::from_utf8_lossy(v).encode_utf16().count()).sum();
     if size > MAX_BULK_VALUE_UNITS {
         return Err(Error::BulkTooLarge { count, size });
     }

@@ -56,7 +56,7 @@ impl Clock for ManualClock {
 
 #[derive(Debug, Clone)]
 struct Item {
-    value: String,
+    value: Vec<u8>,
     metadata: Option<Value>,
     expiration: Option<u64>,
 }
@@ -309,8 +309,14 @@ impl MemoryStore {
             .collect()
     }
 
-    /// The raw value of a live key, without going through the async API.
+    /// The value of a live key as text (invalid UTF-8 replaced by U+FFFD),
+    /// without going through the async API.
     pub fn raw(&self, key: &str) -> Option<String> {
+        self.read(key).map(|e| String::from_utf8_lossy(&e.value).into_owned())
+    }
+
+    /// The exact bytes of a live key's value, without going through the async API.
+    pub fn raw_bytes(&self, key: &str) -> Option<Vec<u8>> {
         self.read(key).map(|e| e.value)
     }
 
@@ -341,18 +347,30 @@ impl KvStore for MemoryStore {
         for key in keys {
             limits::check_key(key)?;
         }
-        let found: Vec<Option<Entry>> = keys.iter().map(|k| self.read(k)).collect();
-        limits::check_bulk_size(keys.len(), found.iter().flatten().map(|e| e.value.as_str()))?;
+        // Workers KV's bulk read reads text as JavaScript's TextDecoder does:
+        // each invalid UTF-8 sequence becomes U+FFFD, and a leading byte-order
+        // mark is dropped (measured on local workerd by the differential run).
+        let as_text = |mut e: Entry| {
+            if let std::borrow::Cow::Owned(text) = String::from_utf8_lossy(&e.value) {
+                e.value = text.into_bytes();
+            }
+            if e.value.starts_with("\u{feff}".as_bytes()) {
+                e.value.drain(..3);
+            }
+            e
+        };
+        let found: Vec<Option<Entry>> = keys.iter().map(|k| self.read(k).map(as_text)).collect();
+        limits::check_bulk_size(keys.len(), found.iter().flatten().map(|e| e.value.as_slice()))?;
         Ok(found)
     }
 
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         let now = self.now();
         let expiration = limits::check_put(key, value, options, now)?;
         // Stored as KV stores it: the JSON JavaScript writes, read back
         // (`null` is no metadata).
         let metadata = options.metadata.as_ref().map(limits::metadata_as_stored).filter(|m| !m.is_null());
-        let item = Item { value: value.to_string(), metadata, expiration };
+        let item = Item { value: value.to_vec(), metadata, expiration };
         self.data().write(key, now, Some(item));
         Ok(())
     }

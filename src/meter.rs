@@ -190,7 +190,7 @@ impl<S: KvStore> KvStore for Metered<S> {
         Ok(got)
     }
 
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         self.n.writes.fetch_add(1, Relaxed);
         let meta = options.metadata.as_ref().map_or(0, |m| m.to_string().len());
         self.n.bytes_written.fetch_add((value.len() + meta) as u64, Relaxed);

@@ -26,6 +26,15 @@ pub struct IndexDef {
     pub strict: bool,
 }
 
+/// What a raw model's value field holds: `#[kv(raw)]` on a `String` or a `Vec<u8>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    /// A `String`, stored as its UTF-8 bytes (TypeScript reads it with `get(key)`).
+    Text,
+    /// A `Vec<u8>`, stored as these bytes (TypeScript reads it with `get(key, "arrayBuffer")`).
+    Bytes,
+}
+
 /// A struct stored in KV. Implemented by `#[derive(KvModel)]`; the runtime
 /// ([`Repo`](crate::Repo)) does everything else generically over it.
 pub trait Model: Serialize + DeserializeOwned {
@@ -52,4 +61,38 @@ pub trait Model: Serialize + DeserializeOwned {
     fn index_parts(&self, index: usize, key: &mut KeyWriter);
     /// The metadata projection, or `None` when the model declares no `meta` fields.
     fn meta(&self) -> Option<Self::Meta>;
+
+    /// How the record's value is stored: `None` (every model without a
+    /// `#[kv(raw)]` field) as the record's JSON; `Some` as the raw field's
+    /// bytes, with the fields other than the id and the raw one in the
+    /// record's metadata.
+    const RAW: Option<RawKind> = None;
+
+    /// A raw model's value: its `#[kv(raw)]` field's bytes.
+    #[doc(hidden)]
+    fn raw_value(&self) -> &[u8] {
+        &[]
+    }
+
+    /// A raw model's fields other than the id and the raw one, by name, as JSON.
+    #[doc(hidden)]
+    fn raw_fields(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
+        Ok(serde_json::Map::new())
+    }
+
+    /// A raw model's record from its id, value and the fields
+    /// [`raw_fields`](Model::raw_fields) gave (as stored); the error says why
+    /// it cannot be read.
+    #[doc(hidden)]
+    fn from_raw(
+        id: Self::Id,
+        value: Vec<u8>,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, String>
+    where
+        Self: Sized,
+    {
+        let _ = (id, value, fields);
+        Err("not a raw model".into())
+    }
 }

@@ -43,16 +43,29 @@ pub(crate) enum Expiry {
 /// (and its index entries' with it) must know it.
 pub const EXPIRATION_FIELD: &str = "$exp";
 
+/// The metadata field of a record that carries the free metadata its last
+/// write gave (`*_with_metadata`), when it gave some.
+pub const EXTRA_FIELD: &str = "$meta";
+
 /// A record's metadata: its `#[kv(meta)]` projection (an object, or none),
-/// with its expiration added (`null` for none). Always written, so that a
-/// record without it was not written by this version of kvgen.
-pub(crate) fn record_metadata(projection: Option<&Value>, expiration: Option<u64>) -> Value {
+/// with its expiration added (`null` for none), and the write's free
+/// metadata, if any. `$exp` is always written, so that a record without it
+/// was not written by this version of kvgen.
+pub(crate) fn record_metadata(projection: Option<&Value>, extra: Option<&Value>, expiration: Option<u64>) -> Value {
     let mut m = match projection {
         Some(Value::Object(m)) => m.clone(),
         _ => serde_json::Map::with_capacity(1),
     };
     m.insert(EXPIRATION_FIELD.into(), expiration.map_or(Value::Null, Value::from));
+    if let Some(extra) = extra {
+        m.insert(EXTRA_FIELD.into(), extra.clone());
+    }
     Value::Object(m)
+}
+
+/// The free metadata a record's stored metadata holds.
+pub(crate) fn stored_extra(metadata: Option<&Value>) -> Option<&Value> {
+    metadata?.as_object()?.get(EXTRA_FIELD)
 }
 
 /// What a record's stored metadata says of its expiration: `Some(None)` for
@@ -72,11 +85,13 @@ pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Resul
     Ok(page.keys.into_iter().find(|k| k.name == key).and_then(|k| k.expiration))
 }
 
-/// A record's metadata less its expiration: the `#[kv(meta)]` projection.
+/// A record's metadata less its expiration and free metadata: the
+/// `#[kv(meta)]` projection.
 pub(crate) fn projection(metadata: Option<Value>) -> Option<Value> {
     match metadata {
         Some(Value::Object(mut m)) if m.contains_key(EXPIRATION_FIELD) => {
             m.remove(EXPIRATION_FIELD);
+            m.remove(EXTRA_FIELD);
             (!m.is_empty()).then_some(Value::Object(m))
         }
         other => other,
@@ -91,10 +106,13 @@ pub(crate) struct Plan {
     /// The encoded id.
     pub id: String,
     pub rec_key: String,
-    pub value: String,
+    /// The record's value: its JSON, or a raw model's raw value.
+    pub value: Vec<u8>,
     pub entries: Vec<IndexEntry>,
     /// The `#[kv(meta)]` projection.
     pub projection: Option<Value>,
+    /// Free metadata of this write, for the record only.
+    pub extra: Option<Value>,
     pub expiry: Expiry,
 }
 
@@ -148,7 +166,7 @@ async fn read_in_halves<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Op
 
 /// [`read_entries`], values only.
 pub(crate) async fn read_keys<S: KvStore>(store: &S, keys: &[String]) -> Result<Vec<Option<String>>> {
-    Ok(read_entries(store, keys).await?.into_iter().map(|e| e.map(|e| e.value)).collect())
+    Ok(read_entries(store, keys).await?.into_iter().map(|e| e.map(Entry::into_text)).collect())
 }
 
 /// Whether expiry `a` is no sooner than `b` (`None` is never).
@@ -208,7 +226,8 @@ pub(crate) fn prepare(now: u64, plan: Plan) -> Result<Prepared> {
     };
     // The metadata with the largest `$exp` it can have, so a write is never
     // refused for its metadata after its first KV operation.
-    limits::check_metadata(rec_key, &record_metadata(plan.projection.as_ref(), Some(limits::MAX_EXPIRATION)))?;
+    let widest = record_metadata(plan.projection.as_ref(), plan.extra.as_ref(), Some(limits::MAX_EXPIRATION));
+    limits::check_metadata(rec_key, &widest)?;
     let blind = plan.indexes.is_empty() && plan.mode == Mode::Put && fixed.is_some();
     let keys = if blind {
         Vec::new()
@@ -316,18 +335,18 @@ async fn apply<S: KvStore>(
     claims: Option<&Claims<'_>>,
 ) -> Result<()> {
     let Prepared { plan, fixed, now, keys } = prepared;
-    let Plan { model, indexes, mode, id, rec_key, value, entries, projection, expiry: _ } = plan;
+    let Plan { model, indexes, mode, id, rec_key, value, entries, projection, extra, expiry: _ } = plan;
     let kind = |e: &IndexEntry| indexes[e.index].kind;
     if keys.is_empty() {
         // Blind: no index, the expiry decided by the call.
-        let metadata = record_metadata(projection.as_ref(), fixed.flatten());
+        let metadata = record_metadata(projection.as_ref(), extra.as_ref(), fixed.flatten());
         let opts = PutOptions { expiration: fixed.flatten(), expiration_ttl: None, metadata: Some(metadata) };
         return store.put(&rec_key, &value, &opts).await;
     }
     let unique: Vec<&IndexEntry> = entries.iter().filter(|e| kind(e) == IndexKind::Unique).collect();
     let mut got = got.into_iter();
     let old: Option<Entry> = got.next().flatten();
-    let held: Vec<Option<String>> = got.map(|e| e.map(|e| e.value)).collect();
+    let held: Vec<Option<String>> = got.map(|e| e.map(Entry::into_text)).collect();
     match (mode, &old) {
         (Mode::Create, Some(_)) => return Err(Error::AlreadyExists { model, key: rec_key }),
         (Mode::Update, None) => return Err(Error::NotFound { model, key: rec_key }),
@@ -349,7 +368,7 @@ async fn apply<S: KvStore>(
         // Kept, but at least KV's minimum from now: KV refuses a sooner one.
         None => old_exp.map(|at| at.max(now + limits::MIN_TTL_SECS)),
     };
-    let metadata = record_metadata(projection.as_ref(), expiration);
+    let metadata = record_metadata(projection.as_ref(), extra.as_ref(), expiration);
 
     // An entry held by another id is a conflict only if that record still
     // carries the value, or cannot be read (it may carry it).
@@ -375,7 +394,7 @@ async fn apply<S: KvStore>(
     // What the old record needs; `None` when it is unreadable (its entries
     // are then unknown: every entry is written, none removed).
     let old_entries: Option<Vec<IndexEntry>> = match &old {
-        Some(e) => stored.entries_of(&rec_key, &e.value),
+        Some(e) => stored.entries_of(&rec_key, &String::from_utf8_lossy(&e.value)),
         None => Some(Vec::new()),
     };
     // Secondary entries carry the metadata projection: rewritten when it changes.
@@ -436,7 +455,7 @@ async fn apply<S: KvStore>(
     for (e, at) in &before {
         check()?;
         let (value, opts) = entry_put(e, *at);
-        store.put(&e.key, value, &opts).await?;
+        store.put(&e.key, value.as_bytes(), &opts).await?;
     }
     check()?;
     store.put(&rec_key, &value, &PutOptions { expiration, expiration_ttl: None, metadata: Some(metadata) }).await?;
@@ -451,7 +470,7 @@ async fn apply<S: KvStore>(
     // removed by repair.
     for e in after {
         let (value, opts) = entry_put(e, expiration);
-        let _ = store.put(&e.key, value, &opts).await;
+        let _ = store.put(&e.key, value.as_bytes(), &opts).await;
     }
     if let Some(old_entries) = old_entries {
         let dropped: Vec<IndexEntry> = old_entries.into_iter().filter(|e| !entries.contains(e)).collect();
@@ -755,8 +774,8 @@ pub(crate) async fn follow_unique<S: KvStore>(
 ) -> Result<Option<(String, String)>> {
     limits::check_key(key)?;
     let Some(entry) = store.get(key).await? else { return Ok(None) };
-    let Some(rec_key) = stored.holder_key(&entry.value) else { return Ok(None) };
-    Ok(store.get(&rec_key).await?.map(|r| (rec_key, r.value)))
+    let Some(rec_key) = stored.holder_key(&String::from_utf8_lossy(&entry.value)) else { return Ok(None) };
+    Ok(store.get(&rec_key).await?.map(|r| (rec_key, r.into_text())))
 }
 
 /// How many keys there are under `prefix`. Costs 1 list per 1000.

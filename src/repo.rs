@@ -7,9 +7,9 @@ use crate::entry::{IndexEntry, Stored};
 use crate::error::{Error, Result};
 use crate::key::{self, KeyPart, KeySpace};
 use crate::limits;
-use crate::model::{IndexKind, Model};
+use crate::model::{IndexKind, Model, RawKind};
 use crate::protocol::{self, Expiry, Mode};
-use crate::store::{KvStore, Page};
+use crate::store::{Entry, KvStore, Page};
 use crate::strict::Claims;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -200,7 +200,27 @@ fn stored_projection<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
     Ok(Some(stored))
 }
 
+/// A raw model's metadata: its fields other than the id and the raw one, as
+/// Workers KV stores them, refused when they would not read back.
+pub(crate) fn raw_projection<M: Model>(key: &str, rec: &M) -> Result<Value> {
+    let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+    let fields = rec.raw_fields().map_err(|e| bad(e.to_string()))?;
+    let stored = limits::metadata_as_stored(&Value::Object(fields));
+    let Value::Object(back) = &stored else { return Err(bad("the metadata is not an object".into())) };
+    let id =
+        M::Id::read_key(&key::encode(rec.id())).ok_or_else(|| bad("the id does not read back from its key".into()))?;
+    if let Err(e) = M::from_raw(id, Vec::new(), back.clone()) {
+        return Err(bad(format!("the metadata would not read back ({e}): KV stores its numbers as doubles")));
+    }
+    Ok(stored)
+}
+
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
+    if M::RAW.is_some() {
+        // A raw record's metadata holds every field but the id and the value:
+        // the projection is the part `Meta` names (none without `meta` fields).
+        return Ok(protocol::projection(meta).and_then(|m| serde_json::from_value(m).ok()));
+    }
     protocol::projection(meta)
         .map(|m| {
             serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
@@ -344,6 +364,47 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Some(key)
     }
 
+    /// The record stored at `key` as `entry`: the model's JSON, or a raw
+    /// model's value and metadata (the id from the key). Anything else is
+    /// unreadable ([`Error::Serialization`]).
+    pub(crate) fn decode(&self, key: &str, entry: Entry) -> Result<M> {
+        if M::RAW.is_none() {
+            return self.parse_record(key, &entry.into_text());
+        }
+        let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+        let head = self.space().record_prefix();
+        let id = key.strip_prefix(head.as_str()).and_then(M::Id::read_key);
+        let id = id.ok_or_else(|| bad("the key names no id of the model".into()))?;
+        let fields = match protocol::projection(entry.metadata) {
+            Some(serde_json::Value::Object(m)) => m,
+            None => serde_json::Map::new(),
+            Some(_) => return Err(bad("the metadata is not an object".into())),
+        };
+        M::from_raw(id, entry.value, fields).map_err(bad)
+    }
+
+    /// [`decode`](Self::decode) of a borrowed entry (a raw value is copied).
+    pub(crate) fn decode_ref(&self, key: &str, entry: &Entry) -> Result<M> {
+        match M::RAW {
+            None => self.parse_record(key, &String::from_utf8_lossy(&entry.value)),
+            Some(_) => self.decode(key, entry.clone()),
+        }
+    }
+
+    /// Reads the entries of records, in order: in bulk reads of at most 100,
+    /// but one read per key for a model with a raw bytes value, since KV's
+    /// bulk read reads text only.
+    async fn read_record_entries(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        if M::RAW != Some(RawKind::Bytes) {
+            return protocol::read_entries(self.store, keys).await;
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.store.get(key).await?);
+        }
+        Ok(out)
+    }
+
     /// Reads the values of any number of keys, in bulk reads of at most 100.
     async fn read_keys(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
         protocol::read_keys(self.store, keys).await
@@ -373,8 +434,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Reads records by key, keeping the order and skipping none; an
     /// unreadable record is an error.
     async fn read_records(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
-        let entries = self.read_keys(keys).await?;
-        keys.iter().zip(entries).map(|(k, v)| v.map(|v| self.parse_record(k, &v)).transpose()).collect()
+        let entries = self.read_record_entries(keys).await?;
+        keys.iter().zip(entries).map(|(k, v)| v.map(|v| self.decode(k, v)).transpose()).collect()
     }
 
     /// Reads records by key, keeping the order; an unreadable record is
@@ -392,7 +453,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let key = self.record_key(id);
         match self.store.get(&key).await? {
             None => Ok(None),
-            Some(e) => Ok(Some(self.parse_record(&key, &e.value)?)),
+            Some(e) => Ok(Some(self.decode(&key, e)?)),
         }
     }
 
@@ -401,7 +462,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let key = self.record_key(id);
         match self.store.get(&key).await? {
             None => Ok(None),
-            Some(e) => Ok(Some((self.parse_record(&key, &e.value)?, parse_meta::<M>(&key, e.metadata)?))),
+            Some(e) => {
+                let meta = parse_meta::<M>(&key, e.metadata.clone())?;
+                Ok(Some((self.decode(&key, e)?, meta)))
+            }
         }
     }
 
@@ -434,6 +498,9 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// [`ListPage::unreadable`]; the page may be short (see [`ListPage`]).
     pub async fn list(&self, page: Page) -> Result<ListPage<M>> {
         let prefix = self.space().record_prefix();
+        if M::RAW.is_some() {
+            return self.list_raw(prefix, page).await;
+        }
         let (found, cursor) = protocol::list_records(self.store, prefix, page, protocol::Records::Listed).await?;
         let mut out = ListPage { cursor, ..ListPage::empty() };
         for (_, key, json) in found {
@@ -466,17 +533,37 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(out)
     }
 
+    /// [`list`](Self::list) of a raw model: the values read with their
+    /// metadata (one read per record for raw bytes).
+    async fn list_raw(&self, prefix: String, page: Page) -> Result<ListPage<M>> {
+        let listed = protocol::list_page(self.store, prefix, page).await?;
+        let keys: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
+        let entries = self.read_record_entries(&keys).await?;
+        let mut out = ListPage { cursor: listed.cursor, ..ListPage::empty() };
+        for (key, entry) in keys.into_iter().zip(entries) {
+            let Some(entry) = entry else { continue };
+            match self.decode(&key, entry) {
+                Ok(rec) => out.items.push(rec),
+                Err(_) => out.unreadable.push(key),
+            }
+        }
+        Ok(out)
+    }
+
     /// How many records there are. Costs ceil(n/1000) lists.
     pub async fn count(&self) -> Result<u64> {
         protocol::count(self.store, self.space().record_prefix()).await
     }
 
     pub(crate) async fn read_distinct_entries(&self, keys: &[String]) -> Result<Vec<Option<crate::store::Entry>>> {
+        if M::RAW == Some(RawKind::Bytes) {
+            return self.read_record_entries(keys).await;
+        }
         self.read_distinct_keys(keys).await
     }
 
     pub(crate) async fn raw_read(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
-        Ok(self.read_distinct_keys(keys).await?.into_iter().map(|e| e.map(|e| e.value)).collect())
+        Ok(self.read_distinct_keys(keys).await?.into_iter().map(|e| e.map(Entry::into_text)).collect())
     }
 
     // ---- writes ------------------------------------------------------------
@@ -517,6 +604,74 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         self.write(rec, Mode::Update, &opts).await
     }
 
+    /// [`create_with`](Repo::create_with), storing `metadata` beside the
+    /// record: see [`put_with_metadata`](Repo::put_with_metadata).
+    pub async fn create_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Create, &opts, Some(extra)).await
+    }
+
+    /// [`put_with`](Repo::put_with), storing `metadata` (any `Serialize`
+    /// value, such as `{"version": 1}`) in the record's KV metadata, field
+    /// `$meta`; [`get_with_metadata`](Repo::get_with_metadata) reads it back.
+    /// It belongs to this write: a later write without it drops it. With the
+    /// record's other metadata it must fit KV's 1024 bytes, else
+    /// [`Error::MetadataTooLarge`] before any KV operation. Costs what
+    /// `put_with` costs.
+    pub async fn put_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Put, &opts, Some(extra)).await
+    }
+
+    /// [`update_with`](Repo::update_with), storing `metadata` beside the
+    /// record: see [`put_with_metadata`](Repo::put_with_metadata).
+    pub async fn update_with_metadata<T: serde::Serialize + ?Sized>(
+        &self,
+        rec: &M,
+        metadata: &T,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let extra = self.extra_metadata(rec, metadata)?;
+        self.write_extra(rec, Mode::Update, &opts, Some(extra)).await
+    }
+
+    /// The record with this id and the free metadata its last write stored
+    /// (`None` when that write gave none). Costs 1 read. Metadata that does
+    /// not read as `T` is [`Error::Serialization`].
+    pub async fn get_with_metadata<T: serde::de::DeserializeOwned>(
+        &self,
+        id: &M::Id,
+    ) -> Result<Option<(M, Option<T>)>> {
+        let key = self.record_key(id);
+        let Some(e) = self.store.get(&key).await? else { return Ok(None) };
+        let extra = protocol::stored_extra(e.metadata.as_ref())
+            .map(|m| {
+                serde_json::from_value(m.clone())
+                    .map_err(|err| Error::Serialization { key: key.clone(), message: err.to_string() })
+            })
+            .transpose()?;
+        Ok(Some((self.decode(&key, e)?, extra)))
+    }
+
+    /// Free metadata as KV stores it (numbers as doubles).
+    fn extra_metadata<T: serde::Serialize + ?Sized>(&self, rec: &M, metadata: &T) -> Result<Value> {
+        let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {
+            key: self.record_key(rec.id()),
+            message: format!("free metadata: {e}"),
+        })?;
+        Ok(limits::metadata_as_stored(&value))
+    }
+
     /// Deletes the record and its index entries; `false` when there was none.
     /// The record goes first, so a failure part-way leaves only stale entries,
     /// which lookups ignore and later writes replace. A record that cannot be
@@ -528,18 +683,37 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let Some(entry) = self.store.get(&key).await? else {
             return Ok(false);
         };
-        let entries = self.parse_record(&key, &entry.value).ok().map(|rec| self.entries(&rec));
+        let entries = self.decode(&key, entry).ok().map(|rec| self.entries(&rec));
         protocol::delete(self.store, M::BINDING, M::INDEXES, &key, &key::encode(id), entries).await?;
         Ok(true)
     }
 
     /// The write of `rec`, checked as far as it can be without the store.
     fn plan(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<protocol::Plan> {
+        self.plan_with_extra(rec, mode, opts, None)
+    }
+
+    /// [`plan`](Self::plan) with the write's free metadata.
+    fn plan_with_extra(
+        &self,
+        rec: &M,
+        mode: Mode,
+        opts: &WriteOptions,
+        extra: Option<Value>,
+    ) -> Result<protocol::Plan> {
         let id = key::encode(rec.id());
         let rec_key = self.space().record_key(&id);
+        if id.starts_with('\u{feff}') && M::INDEXES.iter().any(|d| d.kind == IndexKind::Unique) {
+            // A unique entry's value is the id, and KV's bulk read, which reads
+            // entries, drops a leading byte-order mark: the entry would name another id.
+            let reason = "an id starting with U+FEFF (a byte-order mark) cannot be held by a unique index: KV's bulk read drops it";
+            return Err(Error::InvalidKey { key: rec_key, reason });
+        }
         check_finite(&rec_key, rec)?;
-        let value = to_json(&rec_key, rec)?;
-        let projection = stored_projection::<M>(&rec_key, rec)?;
+        let (value, projection) = match M::RAW {
+            None => (to_json(&rec_key, rec)?.into_bytes(), stored_projection::<M>(&rec_key, rec)?),
+            Some(_) => (rec.raw_value().to_vec(), Some(raw_projection(&rec_key, rec)?)),
+        };
         let entries = self.entries(rec);
         Ok(protocol::Plan {
             model: M::MODEL,
@@ -547,6 +721,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             mode,
             entries,
             projection,
+            extra,
             expiry: self.expiry(opts),
             id,
             rec_key,
@@ -579,7 +754,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     async fn write(&self, rec: &M, mode: Mode, opts: &WriteOptions) -> Result<()> {
-        let plan = self.plan(rec, mode, opts)?;
+        self.write_extra(rec, mode, opts, None).await
+    }
+
+    async fn write_extra(&self, rec: &M, mode: Mode, opts: &WriteOptions, extra: Option<Value>) -> Result<()> {
+        let plan = self.plan_with_extra(rec, mode, opts, extra)?;
         let claims = self.claims(&plan)?;
         protocol::write(self.store, plan, self, claims.as_ref()).await
     }
@@ -674,7 +853,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let mut at = vec![None; read.len()];
         for (i, (key, entry)) in read.iter().zip(&found).enumerate() {
             let Some(entry) = entry else { continue };
-            let entries = self.parse_record(key, &entry.value).ok().map(|rec| self.entries(&rec));
+            let entries = self.decode_ref(key, entry).ok().map(|rec| self.entries(&rec));
             let id = encoded[key.as_str()].to_string();
             at[i] = Some(doomed.len());
             doomed.push(protocol::Doomed { rec_key: key.clone(), id, entries });
@@ -915,12 +1094,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             };
             slots.push(Some(at));
         }
-        let values = self.read_keys(&distinct).await?;
+        let values = self.read_record_entries(&distinct).await?;
         // A parent named by several children is read once and parsed once per child.
         slots
             .into_iter()
             .map(|slot| match slot.and_then(|i| values[i].as_ref().map(|v| (i, v))) {
-                Some((i, v)) => self.parse_record(&distinct[i], v).map(Some),
+                Some((i, v)) => self.decode_ref(&distinct[i], v).map(Some),
                 None => Ok(None),
             })
             .collect()
@@ -935,7 +1114,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let key = self.space().record_key_of(fk);
         limits::check_key(&key)?;
         match self.store.get(&key).await? {
-            Some(e) => Ok(Some(self.parse_record(&key, &e.value)?)),
+            Some(e) => Ok(Some(self.decode(&key, e)?)),
             None => Ok(None),
         }
     }
@@ -1054,6 +1233,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
 impl<M: Model, S: KvStore> Stored for Repo<'_, M, S> {
     fn entries_of(&self, key: &str, json: &str) -> Option<Vec<IndexEntry>> {
+        if M::RAW.is_some() {
+            // A raw model has no index (the derive refuses one).
+            return Some(Vec::new());
+        }
         self.parse_record(key, json).ok().map(|rec| self.entries(&rec))
     }
 

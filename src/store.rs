@@ -6,10 +6,34 @@ use serde_json::Value;
 /// A value read from the store, with its metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The value as text (kvgen writes JSON).
-    pub value: String,
+    /// The value's bytes, exactly as written (kvgen's records are JSON text;
+    /// raw values are any bytes).
+    pub value: Vec<u8>,
     /// The key's metadata, if it has any.
     pub metadata: Option<Value>,
+}
+
+impl Entry {
+    /// An entry of the text `value`.
+    pub fn text(value: impl Into<String>, metadata: Option<Value>) -> Self {
+        Entry { value: value.into().into_bytes(), metadata }
+    }
+
+    /// The value as text, when it is valid UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.value).ok()
+    }
+
+    /// The value as text, each invalid UTF-8 sequence replaced by U+FFFD
+    /// (no copy when it is valid).
+    pub fn into_text(self) -> String {
+        text_of(self.value)
+    }
+}
+
+/// Bytes as text, each invalid UTF-8 sequence replaced by U+FFFD (no copy when valid).
+pub(crate) fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// How long a written key lives, and what metadata it carries.
@@ -94,9 +118,15 @@ pub trait KvStore {
     /// answer is in the order asked, `None` for a missing key. (Workers KV's
     /// `get(keys, {withMetadata: true})` answers a missing key with `null`; it
     /// is one operation, billed per key, like the bulk read without metadata.)
+    ///
+    /// Workers KV's bulk read reads values as text only, as JavaScript's
+    /// `TextDecoder` does: each invalid UTF-8 sequence comes back as U+FFFD,
+    /// and a leading byte-order mark is dropped.
+    /// Read such values with [`get`](KvStore::get), which gives exact bytes.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
-    /// Writes one key.
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()>;
+    /// Writes one key: `value` is stored as these exact bytes (a `&str`'s
+    /// bytes are its UTF-8, as Workers KV stores a string).
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()>;
     /// Deletes one key; deleting a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
     /// Lists one page of keys with a prefix, in byte order.
@@ -122,7 +152,7 @@ impl<S: KvStore + ?Sized> KvStore for &S {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         (**self).get_many(keys).await
     }
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         (**self).put(key, value, options).await
     }
     async fn delete(&self, key: &str) -> Result<()> {
@@ -150,7 +180,7 @@ macro_rules! shared_store {
             async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
                 (**self).get_many(keys).await
             }
-            async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+            async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
                 (**self).put(key, value, options).await
             }
             async fn delete(&self, key: &str) -> Result<()> {

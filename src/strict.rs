@@ -193,6 +193,8 @@ async fn holder_carries<S: KvStore>(store: &S, stored: &dyn Stored, holder: &str
     let Some(key) = stored.holder_key(holder) else { return Ok(false) };
     Ok(match store.get(&key).await? {
         None => false,
-        Some(found) => stored.carries_entry(&key, &found.value, e.index, &e.key) != Some(false),
+        Some(found) => {
+            stored.carries_entry(&key, &String::from_utf8_lossy(&found.value), e.index, &e.key) != Some(false)
+        }
     })
 }

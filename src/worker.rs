@@ -91,7 +91,7 @@ impl WorkerKv {
                     return Ok(None);
                 };
                 let metadata = Reflect::get(&found, &JsValue::from_str("metadata")).map_err(fail)?;
-                Ok(Some(Entry { value, metadata: js_metadata(k, metadata)? }))
+                Ok(Some(Entry::text(value, js_metadata(k, metadata)?)))
             })
             .collect()
     }
@@ -160,8 +160,9 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
 
 impl KvStore for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        // The exact bytes (`arrayBuffer`): a raw value need not be UTF-8.
         let (value, metadata) =
-            self.kv.get(key).text_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
+            self.kv.get(key).bytes_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
         Ok(value.map(|value| Entry { value, metadata }))
     }
 
@@ -182,9 +183,11 @@ impl KvStore for WorkerKv {
         Ok(out)
     }
 
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         let fail = |e| map_error("put", key, Some(options), e);
-        let mut put = self.kv.put(key, value).map_err(fail)?;
+        // A Uint8Array of the bytes: KV stores them as they are (a string's
+        // UTF-8 is what KV stores for the string, so JSON reads as before).
+        let mut put = self.kv.put_bytes(key, value).map_err(fail)?;
         if let Some(ttl) = options.expiration_ttl {
             put = put.expiration_ttl(ttl);
         }

@@ -214,7 +214,8 @@ fn was_broken_belongs_to_returns_a_record_whose_id_is_not_its_keys() {
     let users = User::repo(&s);
     let posts = Post::repo(&s);
     block_on(users.create(&user("u1", "a@x"))).unwrap();
-    block_on(s.put("user:u1", &serde_json::to_string(&user("u2", "b@x")).unwrap(), &PutOptions::default())).unwrap();
+    block_on(s.put("user:u1", serde_json::to_string(&user("u2", "b@x")).unwrap().as_bytes(), &PutOptions::default()))
+        .unwrap();
     let p = Post { id: 1, author_id: "u1".into(), status: PostStatus::Draft, title: "t".into(), body: "b".into() };
     block_on(posts.create(&p)).unwrap();
     assert!(matches!(block_on(users.get(&"u1".into())), Err(Error::Serialization { .. })));
@@ -311,10 +312,10 @@ fn held_repair_converges_on_option_fields() {
     let s = MemoryStore::new();
     let repo = Acct::repo(&s);
     block_on(repo.create(&acct("a1", Some("n"), Some("t")))).unwrap();
-    block_on(s.put("acct.nick:zz", "%ZZ", &PutOptions::default())).unwrap(); // garbage id
-    block_on(s.put("acct.team:t:nope", "", &PutOptions::default())).unwrap(); // no record
-    block_on(s.put("acct.gone:x", "a1", &PutOptions::default())).unwrap(); // unknown index
-    block_on(s.put("acct.team_nick::n", "a1", &PutOptions::default())).unwrap(); // absent part
+    block_on(s.put("acct.nick:zz", b"%ZZ", &PutOptions::default())).unwrap(); // garbage id
+    block_on(s.put("acct.team:t:nope", b"", &PutOptions::default())).unwrap(); // no record
+    block_on(s.put("acct.gone:x", b"a1", &PutOptions::default())).unwrap(); // unknown index
+    block_on(s.put("acct.team_nick::n", b"a1", &PutOptions::default())).unwrap(); // absent part
     let r = block_on(repo.repair()).unwrap();
     let v = block_on(repo.verify()).unwrap();
     assert_eq!((v.missing, v.dangling, v.mismatched, v.unknown_index), (0, 0, 0, 1), "{r}\n{v}");
@@ -385,7 +386,8 @@ fn held_delete_keeps_entries_pointing_elsewhere() {
     block_on(users.create(&user("u1", "a@x"))).unwrap();
     block_on(users.create(&user("u2", "b@x"))).unwrap();
     // u2's record is overwritten to carry a@x too; the entry still names u1.
-    block_on(s.put("user:u2", &serde_json::to_string(&user("u2", "a@x")).unwrap(), &PutOptions::default())).unwrap();
+    block_on(s.put("user:u2", serde_json::to_string(&user("u2", "a@x")).unwrap().as_bytes(), &PutOptions::default()))
+        .unwrap();
     assert!(block_on(users.delete(&"u2".into())).unwrap());
     assert_eq!(s.raw("user.email:a@x").as_deref(), Some("u1"));
     emails_held(&s, &s, "after delete");
@@ -467,13 +469,13 @@ fn held_loaders_with_stale_and_garbage_entries() {
     let posts = Post::repo(&s);
     let u = user("u1", "a@x");
     block_on(users.create(&u)).unwrap();
-    block_on(s.put("profile.user_id:u1", "%ZZ", &PutOptions::default())).unwrap();
+    block_on(s.put("profile.user_id:u1", b"%ZZ", &PutOptions::default())).unwrap();
     assert_eq!(block_on(users.load_profile(&u)).unwrap(), None);
     assert_eq!(block_on(users.load_profiles(std::slice::from_ref(&u))).unwrap(), vec![None]);
     let p = Post { id: 7, author_id: "u1".into(), status: PostStatus::Draft, title: "t".into(), body: "b".into() };
     block_on(posts.create(&p)).unwrap();
-    block_on(s.put("post.author_id:u1:00000000000000000008", "", &PutOptions::default())).unwrap();
-    block_on(s.put("post.author_id:u1:garbage", "", &PutOptions::default())).unwrap();
+    block_on(s.put("post.author_id:u1:00000000000000000008", b"", &PutOptions::default())).unwrap();
+    block_on(s.put("post.author_id:u1:garbage", b"", &PutOptions::default())).unwrap();
     assert_eq!(block_on(users.load_posts(std::slice::from_ref(&u))).unwrap(), vec![vec![p.clone()]]);
 }
 

@@ -177,6 +177,23 @@ fn create_costs_one_bulk_read_and_one_write_per_key() {
     // A put of a new record costs the same.
     block_on(User::repo(&s).put(&user(2))).unwrap();
     assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
+    // Free metadata costs nothing more.
+    let version = serde_json::json!({"version": 1});
+    block_on(User::repo(&s).create_with_metadata(&user(3), &version, WriteOptions::default())).unwrap();
+    assert_cost(&s, ops(0, 1, 4, 0, 0), cost(5, 3, 4, 0, 0));
+    block_on(Setting::repo(&s).put_with_metadata(&setting(1), &version, WriteOptions::ttl(3600))).unwrap();
+    assert_cost(&s, ops(0, 0, 1, 0, 0), cost(1, 0, 1, 0, 0));
+    // It goes to the record's metadata only, not its index entries'.
+    let entry = block_on(s.get("user.org_id:org3:u0003")).unwrap().unwrap();
+    let record = block_on(s.get("user:u0003")).unwrap().unwrap();
+    assert_eq!(record.metadata.as_ref().map(|m| m["$meta"].clone()), Some(version.clone()));
+    assert!(entry.metadata.is_some_and(|m| m.get("$meta").is_none()));
+    s.reset();
+    // Over KV's 1024 bytes with the rest of the metadata: refused before any KV operation.
+    let big = serde_json::json!({ "note": "n".repeat(1000) });
+    let err = block_on(User::repo(&s).put_with_metadata(&user(3), &big, WriteOptions::default())).unwrap_err();
+    assert!(matches!(err, kvgen::Error::MetadataTooLarge { .. }), "{err}");
+    assert_cost(&s, ops(0, 0, 0, 0, 0), cost(0, 0, 0, 0, 0));
 }
 
 #[test]
@@ -413,7 +430,7 @@ fn has_one_through_a_secondary_index_costs_a_list_and_a_bulk_read_per_10_entries
     assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 1, 0, 0, 1));
     // 12 stale entries before the live one: a page of 10, then one of 3.
     for i in 0..12 {
-        block_on(s.inner().put(&format!("avatar.owner_id:o1:a0{i:02}"), "", &Default::default())).unwrap();
+        block_on(s.inner().put(&format!("avatar.owner_id:o1:a0{i:02}"), b"", &Default::default())).unwrap();
     }
     s.reset();
     assert!(block_on(Owner::repo(&s).load_avatar(&owner)).unwrap().is_some());
@@ -696,4 +713,67 @@ fn get_many_or_fetch_costs_the_bulk_reads_and_the_puts_of_what_was_fetched() {
     assert_cost(&s, ops(0, 2, 30, 0, 0), cost(32, 150, 30, 0, 0));
     block_on(settings.get_many_or_fetch(&ids, WriteOptions::ttl(3600), fetch)).unwrap();
     assert_cost(&s, ops(0, 2, 0, 0, 0), cost(2, 150, 0, 0, 0));
+}
+
+/// A raw bytes value (the other fields in metadata).
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Blob {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    data: Vec<u8>,
+    kind: String,
+}
+
+/// A raw text value.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Snippet {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    text: String,
+}
+
+#[test]
+fn raw_values_cost_as_a_model_without_index_and_raw_bytes_read_one_key_at_a_time() {
+    let s = store();
+    let blobs = Blob::repo(&s);
+    let snippets = Snippet::repo(&s);
+    let blob = |i: usize| Blob { id: format!("b{i:03}"), data: vec![0xff, i as u8], kind: "x".into() };
+    let snippet = |i: usize| Snippet { id: format!("s{i:03}"), text: format!("text {i}") };
+    // Writes: as any model without an index (create reads the record; a put with a ttl is blind).
+    block_on(blobs.create(&blob(0))).unwrap();
+    assert_cost(&s, ops(0, 1, 1, 0, 0), cost(2, 1, 1, 0, 0));
+    block_on(blobs.put_with(&blob(0), WriteOptions::ttl(3600))).unwrap();
+    assert_cost(&s, ops(0, 0, 1, 0, 0), cost(1, 0, 1, 0, 0));
+    for i in 1..150 {
+        block_on(blobs.put(&blob(i))).unwrap();
+        block_on(snippets.put(&snippet(i))).unwrap();
+    }
+    s.reset();
+    // Reads by id: 1 read each.
+    assert!(block_on(blobs.get(&blob(3).id)).unwrap().is_some());
+    assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
+    // Many: raw bytes one read per id (KV's bulk read is text only); raw text in bulk.
+    let ids: Vec<String> = (1..=120).map(|i| blob(i).id).collect();
+    assert_eq!(block_on(blobs.get_many(&ids)).unwrap().len(), 120);
+    assert_cost(&s, ops(120, 0, 0, 0, 0), cost(120, 120, 0, 0, 0));
+    let ids: Vec<String> = (1..=120).map(|i| snippet(i).id).collect();
+    assert_eq!(block_on(snippets.get_many(&ids)).unwrap().len(), 120);
+    assert_cost(&s, ops(0, 2, 0, 0, 0), cost(2, 120, 0, 0, 0));
+    // A page: 1 list, then one read per raw bytes record, bulk reads for raw text.
+    assert_eq!(block_on(blobs.list(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(50, 0, 0, 0, 1), cost(51, 50, 0, 0, 1));
+    assert_eq!(block_on(snippets.list(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(0, 1, 0, 0, 1), cost(2, 50, 0, 0, 1));
+    assert_eq!(block_on(blobs.list_meta(Page::first(50))).unwrap().items.len(), 50);
+    assert_cost(&s, ops(0, 0, 0, 0, 1), cost(1, 0, 0, 0, 1));
+    // Refused before any KV operation: metadata over 1024 bytes, a value over 25 MiB.
+    let wordy = Blob { kind: "k".repeat(1100), ..blob(1) };
+    assert!(matches!(block_on(blobs.put(&wordy)), Err(kvgen::Error::MetadataTooLarge { .. })));
+    let huge = Blob { data: vec![0; kvgen::limits::MAX_VALUE_BYTES + 1], ..blob(1) };
+    assert!(matches!(block_on(blobs.put(&huge)), Err(kvgen::Error::ValueTooLarge { .. })));
+    assert_cost(&s, ops(0, 0, 0, 0, 0), cost(0, 0, 0, 0, 0));
 }

@@ -331,7 +331,7 @@ fn repair_fixes_every_kind_of_corruption() {
     let repo = Repo::<User, _>::new(&s);
     assert!(block_on(repo.verify()).unwrap().is_clean());
     let put = |k: &str, v: &str, meta: Option<serde_json::Value>| {
-        block_on(s.put(k, v, &PutOptions { metadata: meta, ..Default::default() })).unwrap()
+        block_on(s.put(k, v.as_bytes(), &PutOptions { metadata: meta, ..Default::default() })).unwrap()
     };
     put("user.email:ghost@x", "ghost", None); // dangling: no such record
     put("user.email:zzz@x", "u1", None); // dangling: u1 does not carry it
@@ -381,7 +381,7 @@ fn env_verifies_and_repairs_every_model() {
     let env = blog::KvEnv::new(app.clone(), sessions.clone());
     block_on(env.users().create(&user("u1", "a@x", "o1", "a"))).unwrap();
     block_on(app.delete("user.email:a@x")).unwrap();
-    block_on(sessions.put("session.user_id:u1:gone", "", &kvgen::PutOptions::default())).unwrap();
+    block_on(sessions.put("session.user_id:u1:gone", b"", &kvgen::PutOptions::default())).unwrap();
     let reports = block_on(env.verify_all()).unwrap();
     assert_eq!(reports.len(), 6, "the blog's six models");
     let dirty: Vec<_> = reports.iter().filter(|r| !r.is_clean()).map(|r| r.model).collect();

@@ -13,7 +13,7 @@ fn store() -> (MemoryStore, ManualClock) {
 }
 
 fn put(s: &MemoryStore, key: &str, opts: PutOptions) -> kvgen::Result<()> {
-    block_on(s.put(key, "v", &opts))
+    block_on(s.put(key, b"v", &opts))
 }
 
 fn list(s: &MemoryStore, prefix: &str, cursor: Option<String>, limit: u32) -> kvgen::Result<kvgen::ListResult> {
@@ -46,9 +46,59 @@ fn empty_dot_and_dotdot_keys_are_rejected() {
 fn value_over_25_mib_is_rejected() {
     let (s, _) = store();
     let max = "x".repeat(25 * 1024 * 1024);
-    assert!(block_on(s.put("k", &max, &PutOptions::default())).is_ok());
+    assert!(block_on(s.put("k", max.as_bytes(), &PutOptions::default())).is_ok());
     let over = "x".repeat(25 * 1024 * 1024 + 1);
-    assert!(matches!(block_on(s.put("k", &over, &PutOptions::default())), Err(Error::ValueTooLarge { .. })));
+    assert!(matches!(block_on(s.put("k", over.as_bytes(), &PutOptions::default())), Err(Error::ValueTooLarge { .. })));
+}
+
+/// Bytes that are not UTF-8: a byte-order mark, a lone continuation byte,
+/// `0xff`, a truncated three-byte sequence, a surrogate's encoding, a
+/// truncated two-byte sequence at the end.
+const NOT_UTF8: &[u8] = &[0xef, 0xbb, 0xbf, b'a', 0x80, 0xff, 0xe4, 0xb8, b'z', 0xed, 0xa0, 0x80, 0xc3];
+
+#[test]
+fn values_are_bytes_read_back_exactly() {
+    let (s, _) = store();
+    block_on(s.put("bin", NOT_UTF8, &PutOptions::default())).unwrap();
+    let got = block_on(s.get("bin")).unwrap().unwrap();
+    assert_eq!(got.value, NOT_UTF8);
+    assert_eq!(got.as_str(), None);
+    assert_eq!(s.raw_bytes("bin").as_deref(), Some(NOT_UTF8));
+    // Every byte value, and the empty value.
+    let all: Vec<u8> = (0..=255).collect();
+    block_on(s.put("all", &all, &PutOptions::default())).unwrap();
+    assert_eq!(block_on(s.get("all")).unwrap().unwrap().value, all);
+    block_on(s.put("empty", b"", &PutOptions::default())).unwrap();
+    assert_eq!(block_on(s.get("empty")).unwrap().unwrap().value, b"");
+    // Text is its UTF-8.
+    block_on(s.put("text", "héllo 😀".as_bytes(), &PutOptions::default())).unwrap();
+    assert_eq!(block_on(s.get("text")).unwrap().unwrap().as_str(), Some("héllo 😀"));
+}
+
+#[test]
+fn bulk_reads_read_text_replacing_invalid_utf8() {
+    let (s, _) = store();
+    block_on(s.put("bin", NOT_UTF8, &PutOptions::default())).unwrap();
+    block_on(s.put("text", "héllo".as_bytes(), &PutOptions::default())).unwrap();
+    let got = block_on(s.get_many(&["bin".into(), "text".into()])).unwrap();
+    // As JavaScript's TextDecoder gives it: the leading byte-order mark
+    // dropped, each maximal invalid sequence one U+FFFD.
+    let text = got[0].as_ref().unwrap().as_str().unwrap().to_string();
+    assert_eq!(text, "a\u{fffd}\u{fffd}\u{fffd}z\u{fffd}\u{fffd}\u{fffd}\u{fffd}");
+    assert_eq!(got[1].as_ref().unwrap().value, "héllo".as_bytes());
+    // The single read still gives the exact bytes.
+    assert_eq!(block_on(s.get("bin")).unwrap().unwrap().value, NOT_UTF8);
+}
+
+#[test]
+fn value_limit_counts_bytes_of_any_value() {
+    let (s, _) = store();
+    let max = vec![0xffu8; 25 * 1024 * 1024];
+    assert!(block_on(s.put("k", &max, &PutOptions::default())).is_ok());
+    assert_eq!(block_on(s.get("k")).unwrap().unwrap().value.len(), max.len());
+    let over = vec![0xffu8; 25 * 1024 * 1024 + 1];
+    let err = block_on(s.put("k", &over, &PutOptions::default())).unwrap_err();
+    assert!(matches!(err, Error::ValueTooLarge { size, .. } if size == over.len()), "{err}");
 }
 
 #[test]
@@ -216,7 +266,7 @@ fn faults_are_reported_in_workers_kv_order() {
     let big_value = "v".repeat(25 * 1024 * 1024 + 1);
     let long_key = "k".repeat(513);
     let check = |key: &str, value: &str, opts: PutOptions, kind: &str| {
-        let err = block_on(s.put(key, value, &opts)).unwrap_err();
+        let err = block_on(s.put(key, value.as_bytes(), &opts)).unwrap_err();
         assert_eq!(err.kind(), kind, "{key:.8} {opts:?}");
     };
     let meta = || Some(big_meta.clone());
@@ -331,12 +381,12 @@ fn repositories_refuse_foreign_cursors_before_any_kv_operation() {
 fn bulk_read_of_values_over_25_mib_in_utf16_units_is_refused() {
     let (s, _) = store();
     let limit = kvgen::limits::MAX_BULK_VALUE_UNITS;
-    block_on(s.put("big", &"x".repeat(limit - 10), &PutOptions::default())).unwrap();
-    block_on(s.put("s", &"é".repeat(10), &PutOptions::default())).unwrap();
+    block_on(s.put("big", "x".repeat(limit - 10).as_bytes(), &PutOptions::default())).unwrap();
+    block_on(s.put("s", "é".repeat(10).as_bytes(), &PutOptions::default())).unwrap();
     // 10 é are 20 bytes but 10 units: exactly the limit.
     let keys = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
     assert!(block_on(s.get_many(&keys(&["big", "s", "missing"]))).is_ok());
-    block_on(s.put("s", &"😀".repeat(6), &PutOptions::default())).unwrap();
+    block_on(s.put("s", "😀".repeat(6).as_bytes(), &PutOptions::default())).unwrap();
     let err = block_on(s.get_many(&keys(&["big", "s"]))).unwrap_err();
     assert!(matches!(err, Error::BulkTooLarge { count: 2, size } if size == limit + 2), "{err}");
     // A key asked twice counts twice.

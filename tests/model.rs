@@ -284,7 +284,7 @@ impl World {
                 // As an older struct would have written it: no `handle`.
                 let json = format!(r#"{{"id":"{id}","email":"{}"}}"#, k.user.email);
                 let opts = PutOptions { expiration: k.expires, metadata: meta, ..Default::default() };
-                block_on(self.store.put(&key, &json, &opts)).map_err(fail)?;
+                block_on(self.store.put(&key, json.as_bytes(), &opts)).map_err(fail)?;
                 k.readable = false;
                 self.last_write = now;
             }

@@ -113,7 +113,7 @@ proptest! {
         let long = key.repeat(3);
         for k in [&key, &long] {
             let metadata = meta.as_ref().map(|m| serde_json::json!({ "m": m }));
-            let _ = block_on(s.put(k, &value, &PutOptions { expiration_ttl: ttl, expiration, metadata }));
+            let _ = block_on(s.put(k, value.as_bytes(), &PutOptions { expiration_ttl: ttl, expiration, metadata }));
             let _ = block_on(s.get(k));
             let _ = block_on(s.delete(k));
         }
@@ -145,7 +145,9 @@ proptest! {
                 prop_assert!(s.keys().is_empty(), "{:?}", s.keys());
             }
             Err(e) => {
-                prop_assert!(matches!(e, kvgen::Error::KeyTooLong { .. } | kvgen::Error::MetadataTooLarge { .. }), "{e}");
+                // InvalidKey: an id starting with U+FEFF, which KV's bulk read would drop from its unique entries.
+                let bom = matches!(e, kvgen::Error::InvalidKey { .. }) && id.starts_with('\u{feff}');
+                prop_assert!(bom || matches!(e, kvgen::Error::KeyTooLong { .. } | kvgen::Error::MetadataTooLarge { .. }), "{e}");
                 prop_assert!(s.keys().is_empty());
             }
         }

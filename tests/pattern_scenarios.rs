@@ -231,7 +231,7 @@ pub(crate) async fn existing_stage_layout<S: KvStore>(s: &S, scope: &str) -> Out
     let stage = format!("{scope}:");
     let legacy = Product { sku: "p1".into(), name: "Kept".into(), cents: 100 };
     let json = ok!(serde_json::to_string(&legacy));
-    ok!(s.put(&format!("{stage}product:p1"), &json, &kvgen::PutOptions::default()).await);
+    ok!(s.put(&format!("{stage}product:p1"), json.as_bytes(), &kvgen::PutOptions::default()).await);
     let repo = ok!(Product::repo_scoped(s, &stage));
     check!(ok!(repo.get(&"p1".to_string()).await) == Some(legacy.clone()), "the existing record reads");
     ok!(repo.create(&Product { sku: "p2".into(), name: "New".into(), cents: 5 }).await);

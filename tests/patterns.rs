@@ -406,7 +406,7 @@ fn r1_swr_treats_an_unreadable_cached_value_as_a_miss() {
     use kvgen::KvStore;
     let store = Rc::new(MemoryStore::new());
     // What the previous deploy's `Rate` (no `fetched_at`, `micros` a string) stored.
-    block(store.put("rate:EUR-USD", r#"{"pair":"EUR-USD","micros":"1.08"}"#, &kvgen::PutOptions::default())).unwrap();
+    block(store.put("rate:EUR-USD", br#"{"pair":"EUR-USD","micros":"1.08"}"#, &kvgen::PutOptions::default())).unwrap();
     let fetch = || async { Ok(Rate { pair: "EUR-USD".into(), micros: 1_080_000, fetched_at: 0 }) };
     let got = block(swr::get_or_fetch(store.clone(), "", "EUR-USD".to_string(), POLICY, fetch, |_| {}));
     assert!(matches!(got, Ok((_, Served::Fetched))), "{got:?}");
@@ -419,7 +419,7 @@ fn r1_get_many_or_fetch_treats_an_unreadable_cached_record_as_missing() {
     use kvgen::KvStore;
     use patterns::warming::{self, Product};
     let store = MemoryStore::new();
-    block(store.put("product:p1", r#"{"sku":"p1","title":"old shape"}"#, &kvgen::PutOptions::default())).unwrap();
+    block(store.put("product:p1", br#"{"sku":"p1","title":"old shape"}"#, &kvgen::PutOptions::default())).unwrap();
     let skus: Vec<String> = vec!["p1".into(), "p2".into()];
     let got = block(warming::warm(&Product::repo(&store), &skus, |missing| {
         let found = missing.iter().map(|s| Product { sku: (*s).clone(), name: "n".into(), cents: 1 }).collect();

@@ -237,7 +237,7 @@ fn stale_entries_are_skipped_by_range_listings() {
     block_on(repo.update(&a)).unwrap();
     // A stale entry written by hand, as a failed write can leave: at -5, naming 104 (whose at is 1).
     let stale = format!("activity.actor_at:x:{}:{}", kvgen::key::encode_desc(&-5i64), kvgen::key::encode(&104u64));
-    block_on(store.put(&stale, "", &Default::default())).unwrap();
+    block_on(store.put(&stale, b"", &Default::default())).unwrap();
     let got = all_pages(2, |p| block_on(repo.list_by_actor_from_at("x", 5, p)));
     assert_eq!(
         got.iter().map(|a| (a.id, a.at)).collect::<Vec<_>>(),
@@ -257,7 +257,7 @@ fn count_by_counts_one_group_of_entries() {
     assert_eq!(block_on(repo.count_by_seq(50)).unwrap(), 1);
     // Entries, not verified records: a stale one counts until repair removes it.
     let stale = format!("activity.actor_at:x:{}:{}", kvgen::key::encode_desc(&-5i64), kvgen::key::encode(&104u64));
-    block_on(store.put(&stale, "", &Default::default())).unwrap();
+    block_on(store.put(&stale, b"", &Default::default())).unwrap();
     assert_eq!(block_on(repo.count_by_actor("x")).unwrap(), 11);
     block_on(repo.repair()).unwrap();
     assert_eq!(block_on(repo.count_by_actor("x")).unwrap(), 10);
@@ -283,7 +283,7 @@ fn all_pages_gathers_every_page_in_order() {
         assert_eq!(from.items, newest_first(&xs).into_iter().filter(|a| a.at <= 7).collect::<Vec<_>>());
     }
     // Unreadable records of every page are gathered too.
-    block_on(store.put("activity:00000000000000000777", "not json", &Default::default())).unwrap();
+    block_on(store.put("activity:00000000000000000777", b"not json", &Default::default())).unwrap();
     let all = block_on(kvgen::all_pages(2, |p| repo.list(p))).unwrap();
     assert_eq!(all.items.len(), 15);
     assert_eq!(all.unreadable, ["activity:00000000000000000777"]);

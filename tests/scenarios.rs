@@ -65,6 +65,8 @@ pub const NAMES: &[&str] = &[
     "pattern_cache_warming",
     "pattern_event_log",
     "existing_stage_layout",
+    "raw_values",
+    "free_metadata",
 ];
 
 /// Runs the scenario called `name`.
@@ -96,6 +98,8 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "existing_stage_layout" => patterns::existing_stage_layout(store, scope).await,
         "batches_and_generated_ids" => batches_and_generated_ids(store, scope).await,
         "ordered_and_range_listing" => ordered_and_range_listing(store, scope).await,
+        "raw_values" => raw_values(store, scope).await,
+        "free_metadata" => free_metadata(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -166,7 +170,7 @@ async fn stale_entry_healing<S: KvStore>(s: &S, scope: &str) -> Outcome {
     let users = ok!(User::repo_scoped(s, scope));
     // An entry whose record was never written (a crash between the two writes).
     let stale_key = format!("{scope}/user.email:ghost@example.com");
-    ok!(s.put(&stale_key, "ghost", &PutOptions::default()).await);
+    ok!(s.put(&stale_key, b"ghost", &PutOptions::default()).await);
     check!(ok!(users.find_by_email("ghost@example.com").await).is_none(), "stale entry finds nothing");
     let mut u = user(1, "acme");
     u.email = "ghost@example.com".into();
@@ -179,7 +183,7 @@ async fn stale_entry_healing<S: KvStore>(s: &S, scope: &str) -> Outcome {
     let mut moved = u.clone();
     moved.email = "moved@example.com".into();
     ok!(users.update(&moved).await);
-    ok!(s.put(&stale_key, &u.id, &PutOptions::default()).await);
+    ok!(s.put(&stale_key, u.id.as_bytes(), &PutOptions::default()).await);
     check!(ok!(users.find_by_email("ghost@example.com").await).is_none(), "moved-on record is not returned");
     let mut other = user(2, "acme");
     other.email = "ghost@example.com".into();
@@ -370,14 +374,14 @@ async fn limit_errors<S: KvStore>(s: &S, scope: &str) -> Outcome {
     // Raw store: what the backend itself refuses.
     let key513 = format!("{scope}/{}", "k".repeat(512 - scope.len()));
     check!(key513.len() == 513, "test key is 513 bytes");
-    let err = s.put(&key513, "v", &PutOptions::default()).await;
+    let err = s.put(&key513, b"v", &PutOptions::default()).await;
     check!(matches!(err, Err(Error::KeyTooLong { len: 513, .. })), "put key 513: {err:?}");
     let err = s.get(&key513).await;
     check!(matches!(err, Err(Error::KeyTooLong { .. })), "get key 513: {err:?}");
     let meta = serde_json::json!({ "m": "x".repeat(1025 - 8) });
-    let err = s.put(&format!("{scope}/m"), "v", &PutOptions { metadata: Some(meta), ..Default::default() }).await;
+    let err = s.put(&format!("{scope}/m"), b"v", &PutOptions { metadata: Some(meta), ..Default::default() }).await;
     check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "metadata 1025: {err:?}");
-    let err = s.put(&format!("{scope}/t"), "v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
+    let err = s.put(&format!("{scope}/t"), b"v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
     check!(matches!(err, Err(Error::TtlTooShort { .. })), "ttl 59: {err:?}");
     let err = s.list(&ListOptions { prefix: scope.into(), cursor: None, limit: 1001 }).await;
     check!(matches!(err, Err(Error::ListLimit { limit: 1001 })), "list limit 1001: {err:?}");
@@ -443,9 +447,9 @@ async fn verify_and_repair<S: KvStore>(s: &S, scope: &str) -> Outcome {
     }
     check!(ok!(users.verify().await).is_clean(), "clean after creates");
     // Corrupt it as a crash would: an entry without its record, a record without its entry.
-    ok!(s.put(&format!("{scope}/user.email:ghost@example.com"), "ghost", &PutOptions::default()).await);
+    ok!(s.put(&format!("{scope}/user.email:ghost@example.com"), b"ghost", &PutOptions::default()).await);
     ok!(s.delete(&format!("{scope}/user.email:user1@example.com")).await);
-    ok!(s.put(&format!("{scope}/user.org_id:elsewhere:u00002"), "", &PutOptions::default()).await);
+    ok!(s.put(&format!("{scope}/user.org_id:elsewhere:u00002"), b"", &PutOptions::default()).await);
     let found = ok!(users.verify().await);
     check!((found.records, found.dangling, found.missing, found.mismatched) == (5, 2, 1, 0), "verify found {found}");
     let fixed = ok!(users.repair().await);
@@ -466,7 +470,7 @@ async fn raw_kv_edges<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
     let (present, missing) = (format!("{scope}/present"), format!("{scope}/missing"));
     for k in [&k0, &k1, &k01, &present] {
         let opts = PutOptions { metadata: Some(json!({"n": 1.0, "k": k})), ..Default::default() };
-        ok!(s.put(k, &format!("v{k}"), &opts).await);
+        ok!(s.put(k, format!("v{k}").as_bytes(), &opts).await);
     }
     let asked = vec![k0.clone(), missing.clone(), k01.clone(), k1.clone(), present.clone(), k0.clone()];
     let got = ok!(s.get_many(&asked).await);
@@ -477,7 +481,7 @@ async fn raw_kv_edges<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
             continue;
         }
         let e = e.as_ref().ok_or(format!("bulk read lost `{k}`"))?;
-        check!(e.value == format!("v{k}"), "value of `{k}`: {}", e.value);
+        check!(e.as_str() == Some(format!("v{k}").as_str()), "value of `{k}`: {:?}", e.as_str());
         // JavaScript writes 1.0 as 1, and KV gives back what it stored.
         check!(e.metadata == Some(json!({"n": 1, "k": k})), "metadata of `{k}`: {:?}", e.metadata);
     }
@@ -485,30 +489,30 @@ async fn raw_kv_edges<S: KvStore>(s: &S, scope: &str, now: u64) -> Outcome {
     // serde_json writes it: accepted.
     let near = json!({"p": "p".repeat(1024 - 94), "n": vec![1.0; 40]});
     check!(kvgen::limits::metadata_json(&near).len() == 1024, "near-limit metadata is 1024 bytes");
-    ok!(s.put(&present, "v", &PutOptions { metadata: Some(near), ..Default::default() }).await);
+    ok!(s.put(&present, b"v", &PutOptions { metadata: Some(near), ..Default::default() }).await);
     let over = json!({"p": "p".repeat(1025 - 94), "n": vec![1.0; 40]});
-    let err = s.put(&present, "v", &PutOptions { metadata: Some(over.clone()), ..Default::default() }).await;
+    let err = s.put(&present, b"v", &PutOptions { metadata: Some(over.clone()), ..Default::default() }).await;
     check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "1025 bytes of metadata: {err:?}");
     // Several faults: KV reports the ttl before the metadata, the key before
     // the ttl's lower bound, and a ttl or expiration outside 32 bits first.
     let both = PutOptions { metadata: Some(over.clone()), expiration_ttl: Some(59), ..Default::default() };
-    let err = s.put(&present, "v", &both).await;
+    let err = s.put(&present, b"v", &both).await;
     check!(matches!(err, Err(Error::TtlTooShort { .. })), "metadata and ttl: {err:?}");
     let soon = PutOptions { metadata: Some(over), expiration: Some(now), ..Default::default() };
-    let err = s.put(&present, "v", &soon).await;
+    let err = s.put(&present, b"v", &soon).await;
     check!(matches!(err, Err(Error::ExpirationTooSoon { .. })), "metadata and expiration: {err:?}");
     let long = "k".repeat(513);
-    let err = s.put(&long, "v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
+    let err = s.put(&long, b"v", &PutOptions { expiration_ttl: Some(59), ..Default::default() }).await;
     check!(matches!(err, Err(Error::KeyTooLong { .. })), "long key and ttl: {err:?}");
-    let err = s.put("", "v", &PutOptions { expiration_ttl: Some(1 << 31), ..Default::default() }).await;
+    let err = s.put("", b"v", &PutOptions { expiration_ttl: Some(1 << 31), ..Default::default() }).await;
     check!(matches!(err, Err(Error::TtlTooLong { .. })), "empty key and ttl 2^31: {err:?}");
-    let err = s.put(&present, "v", &PutOptions { expiration: Some(1 << 31), ..Default::default() }).await;
+    let err = s.put(&present, b"v", &PutOptions { expiration: Some(1 << 31), ..Default::default() }).await;
     check!(matches!(err, Err(Error::ExpirationTooLate { .. })), "expiration 2^31: {err:?}");
     // The largest ttl and expiration are accepted; the ttl may run past 2^31.
     let max_ttl = kvgen::limits::MAX_TTL_SECS;
-    ok!(s.put(&present, "v", &PutOptions { expiration_ttl: Some(max_ttl), ..Default::default() }).await);
+    ok!(s.put(&present, b"v", &PutOptions { expiration_ttl: Some(max_ttl), ..Default::default() }).await);
     let at = kvgen::limits::MAX_EXPIRATION;
-    ok!(s.put(&missing, "v", &PutOptions { expiration: Some(at), ..Default::default() }).await);
+    ok!(s.put(&missing, b"v", &PutOptions { expiration: Some(at), ..Default::default() }).await);
     let listed = ok!(s.list(&ListOptions { prefix: format!("{scope}/"), cursor: None, limit: 0 }).await);
     check!(listed.keys.len() == 2 && listed.cursor.is_none(), "limit 0 lists a full page: {listed:?}");
     check!(listed.keys[0].expiration == Some(at), "expiration 2^31-1 kept");
@@ -756,5 +760,188 @@ async fn ordered_and_range_listing<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(ok!(log.count_by_actor("x").await) == 9, "count of x");
     let all = ok!(kvgen::all_pages(400, |p| log.list_by_actor("big", p)).await);
     check!(all.items.len() == 1_050 && all.items.first().map(|a| a.at) == Some(1_049), "all pages of big");
+    Ok(())
+}
+
+/// A raw text value: the body is the KV value itself (TypeScript reads it
+/// with `get(key)`), the other fields are in its metadata.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "doc")]
+pub struct Doc {
+    /// The key.
+    #[kv(id)]
+    pub slug: String,
+    /// The value, as text.
+    #[kv(raw)]
+    pub body: String,
+    /// In metadata.
+    pub title: String,
+    /// In metadata.
+    pub views: u32,
+}
+
+/// A raw bytes value (TypeScript reads it with `get(key, "arrayBuffer")`),
+/// with a `#[kv(meta)]` field listings carry.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "avatar")]
+pub struct Avatar {
+    /// The key.
+    #[kv(id)]
+    pub user_id: String,
+    /// The value, as bytes.
+    #[kv(raw)]
+    pub image: Vec<u8>,
+    /// In metadata, and in listings' projection.
+    #[kv(meta)]
+    pub content_type: String,
+    /// In metadata.
+    pub width: Option<u32>,
+}
+
+/// The raw text the scenario stores as `doc:readme` (scripts/e2e reads it back with `wrangler kv key get`).
+pub const RAW_TEXT: &str = "# kvgen\nRaw text, not JSON: \"quoted\", back\\slash, tab\t, ü, 😀\n";
+
+/// The raw bytes the scenario stores as `avatar:ts` (scripts/e2e reads them back with `wrangler kv key get`):
+/// every byte value, then sequences that are not UTF-8.
+pub fn raw_bytes() -> Vec<u8> {
+    let mut b: Vec<u8> = (0..=255u8).rev().collect();
+    b.extend_from_slice(&[0xef, 0xbb, 0xbf, 0x80, 0xff, 0xe4, 0xb8, 0xed, 0xa0, 0x80, 0xc3]);
+    b
+}
+
+async fn raw_values<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let docs = ok!(Doc::repo_scoped(s, scope));
+    let avatars = ok!(Avatar::repo_scoped(s, scope));
+    let readme = Doc { slug: "readme".into(), body: RAW_TEXT.into(), title: "Read me".into(), views: 3 };
+    ok!(docs.create(&readme).await);
+    check!(ok!(docs.get(&readme.slug).await) == Some(readme.clone()), "a raw text record reads back");
+    // Stored as such: the value is the text's bytes, the other fields metadata.
+    let stored = ok!(s.get(&format!("{scope}/doc:readme")).await).ok_or("no doc:readme")?;
+    check!(stored.value == RAW_TEXT.as_bytes(), "doc:readme holds {:?}", stored.as_str());
+    let meta = stored.metadata.clone().unwrap_or_default();
+    check!(meta["title"] == "Read me" && meta["views"] == 3 && meta["$exp"].is_null(), "doc metadata: {meta}");
+    check!(meta.get("slug").is_none() && meta.get("body").is_none(), "id and value stay out of metadata: {meta}");
+
+    let ts = Avatar { user_id: "ts".into(), image: raw_bytes(), content_type: "image/x-test".into(), width: None };
+    let small =
+        Avatar { user_id: "a2".into(), image: vec![0xff, 0, 0xfe], content_type: "image/png".into(), width: Some(2) };
+    let empty = Avatar { user_id: "a3".into(), image: Vec::new(), content_type: "none".into(), width: None };
+    for a in [&ts, &small, &empty] {
+        ok!(avatars.create(a).await);
+    }
+    let stored = ok!(s.get(&format!("{scope}/avatar:ts")).await).ok_or("no avatar:ts")?;
+    check!(
+        stored.value == raw_bytes(),
+        "avatar:ts holds {} bytes, not the {} written",
+        stored.value.len(),
+        raw_bytes().len()
+    );
+    check!(ok!(avatars.get(&ts.user_id).await) == Some(ts.clone()), "raw bytes read back exactly");
+    check!(ok!(avatars.get(&empty.user_id).await) == Some(empty.clone()), "an empty raw value reads back");
+    // Bulk reads decode text, so bytes are read one key at a time; text in bulk.
+    let ids = vec!["ts".to_string(), "nobody".into(), "a2".into()];
+    let got = ok!(avatars.get_many(&ids).await);
+    check!(got == vec![Some(ts.clone()), None, Some(small.clone())], "get_many of raw bytes: {got:?}");
+    let got = ok!(docs.get_many(&["readme".to_string()]).await);
+    check!(got == vec![Some(readme.clone())], "get_many of raw text");
+    let page = ok!(avatars.list(Page::first(10)).await);
+    check!(page.items == vec![small.clone(), empty.clone(), ts.clone()], "list of raw bytes: {:?}", page.items);
+    let listed = ok!(avatars.list_meta(Page::first(10)).await);
+    let types: Vec<String> =
+        listed.items.iter().filter_map(|l| l.meta.as_ref().map(|m| m.content_type.clone())).collect();
+    check!(types == ["image/png", "none", "image/x-test"], "listed projections: {types:?}");
+    let (_, meta) = ok!(avatars.get_with_meta(&small.user_id).await).ok_or("get_with_meta")?;
+    check!(meta.map(|m| m.content_type) == Some("image/png".into()), "get_with_meta of a raw record");
+
+    // Writes keep the protocol: AlreadyExists, NotFound, expiry, delete.
+    check!(matches!(avatars.create(&small).await, Err(Error::AlreadyExists { .. })), "create twice");
+    let ghost = Avatar { user_id: "ghost".into(), ..small.clone() };
+    check!(matches!(avatars.update(&ghost).await, Err(Error::NotFound { .. })), "update of none");
+    let bigger = Avatar { image: vec![7; 3000], width: Some(9), ..small.clone() };
+    ok!(avatars.update_with(&bigger, WriteOptions::ttl(3600)).await);
+    check!(ok!(avatars.get(&small.user_id).await) == Some(bigger.clone()), "update of a raw record");
+    check!(matches!(ok!(avatars.expiration(&small.user_id).await), Some(Some(_))), "its ttl is recorded");
+    check!(ok!(avatars.count().await) == 3, "three avatars");
+    check!(ok!(avatars.verify().await).is_clean(), "verify finds raw records clean");
+    check!(ok!(avatars.delete(&empty.user_id).await), "delete of a raw record");
+    check!(ok!(avatars.get(&empty.user_id).await).is_none(), "deleted");
+
+    // Batches, as for any model.
+    let batch: Vec<Avatar> =
+        (0..3).map(|i| Avatar { user_id: format!("b{i}"), image: vec![0x80, i], ..small.clone() }).collect();
+    check!(ok!(avatars.create_many(&batch).await).iter().all(Result::is_ok), "create_many of raw records");
+    check!(ok!(avatars.put_many(&batch).await).iter().all(Result::is_ok), "put_many of raw records");
+    let ids: Vec<String> = batch.iter().map(|a| a.user_id.clone()).collect();
+    check!(ok!(avatars.get_many(&ids).await) == batch.iter().cloned().map(Some).collect::<Vec<_>>(), "batch written");
+    check!(ok!(avatars.delete_many(&ids).await).iter().all(|d| matches!(d, Ok(true))), "delete_many of raw records");
+
+    // Limits, before any write: metadata (the fields other than id and value) and the value.
+    let wordy = Doc { slug: "wordy".into(), title: "t".repeat(1100), ..readme.clone() };
+    check!(matches!(docs.put(&wordy).await, Err(Error::MetadataTooLarge { .. })), "metadata over 1024 bytes");
+    let huge = Avatar { user_id: "huge".into(), image: vec![1; kvgen::limits::MAX_VALUE_BYTES + 1], ..small.clone() };
+    check!(matches!(avatars.put(&huge).await, Err(Error::ValueTooLarge { .. })), "a value over 25 MiB");
+    check!(
+        ok!(docs.get(&wordy.slug).await).is_none() && ok!(avatars.get(&huge.user_id).await).is_none(),
+        "nothing written"
+    );
+    Ok(())
+}
+
+/// Free metadata a write stores beside the record (`*_with_metadata`).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+struct Version {
+    version: u32,
+    by: String,
+}
+
+async fn free_metadata<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let ada = user(1, "acme");
+    let v1 = Version { version: 1, by: "import".into() };
+    ok!(users.create_with_metadata(&ada, &v1, WriteOptions::default()).await);
+    let got = ok!(users.get_with_metadata::<Version>(&ada.id).await);
+    check!(got == Some((ada.clone(), Some(v1.clone()))), "typed free metadata reads back: {got:?}");
+    let raw = ok!(s.get(&format!("{scope}/user:{}", ada.id)).await).ok_or("no record")?;
+    let meta = raw.metadata.unwrap_or_default();
+    check!(
+        meta["$meta"] == serde_json::json!({"version": 1, "by": "import"}) && meta["name"] == "User 1",
+        "stored: {meta}"
+    );
+    // The projection and listings are as before.
+    let (_, projection) = ok!(users.get_with_meta(&ada.id).await).ok_or("get_with_meta")?;
+    check!(projection.map(|m| m.name) == Some("User 1".into()), "the projection beside free metadata");
+    let listed = ok!(users.list_meta(Page::first(10)).await);
+    check!(listed.items.len() == 1 && listed.unreadable.is_empty(), "list_meta beside free metadata: {listed:?}");
+    check!(ok!(users.verify().await).is_clean(), "verify keeps free metadata as the record's");
+    ok!(users.repair().await);
+    check!(
+        ok!(users.get_with_metadata::<Version>(&ada.id).await).and_then(|g| g.1) == Some(v1.clone()),
+        "repair keeps it"
+    );
+    // Another write's metadata replaces it; a write without it drops it.
+    let v2 = serde_json::json!({"version": 2, "by": "edit"});
+    ok!(users.update_with_metadata(&ada, &v2, WriteOptions::default()).await);
+    let got = ok!(users.get_with_metadata::<serde_json::Value>(&ada.id).await).and_then(|g| g.1);
+    check!(got == Some(v2.clone()), "update_with_metadata: {got:?}");
+    ok!(users.put(&ada).await);
+    check!(
+        ok!(users.get_with_metadata::<Version>(&ada.id).await) == Some((ada.clone(), None)),
+        "a plain write drops it"
+    );
+    // Over KV's 1024 bytes with the rest of the metadata: refused, the record unchanged.
+    let big = serde_json::json!({"note": "n".repeat(1000)});
+    let err = users.put_with_metadata(&ada, &big, WriteOptions::default()).await;
+    check!(matches!(err, Err(Error::MetadataTooLarge { .. })), "free metadata over the limit: {err:?}");
+    check!(ok!(users.get_with_metadata::<Version>(&ada.id).await) == Some((ada.clone(), None)), "nothing written");
+    // On a model without meta fields, and on a raw model.
+    let drafts = ok!(Draft::repo_scoped(s, scope));
+    let d = Draft { id: "d1".into(), text: "t".into() };
+    ok!(drafts.put_with_metadata(&d, &v1, WriteOptions::ttl(3600)).await);
+    check!(ok!(drafts.get_with_meta(&d.id).await).map(|g| g.0) == Some(d.clone()), "get_with_meta without meta fields");
+    check!(ok!(drafts.list_meta(Page::first(10)).await).items.len() == 1, "listed without meta fields");
+    let docs = ok!(Doc::repo_scoped(s, scope));
+    let doc = Doc { slug: "m".into(), body: "body".into(), title: "T".into(), views: 0 };
+    ok!(docs.put_with_metadata(&doc, &v1, WriteOptions::default()).await);
+    check!(ok!(docs.get_with_metadata::<Version>(&doc.slug).await) == Some((doc.clone(), Some(v1))), "a raw model's");
     Ok(())
 }

@@ -40,7 +40,7 @@ fn records_of_an_existing_colon_layout_read_as_they_are() {
     // Written by other code before kvgen: a record and nothing else.
     let store = MemoryStore::new();
     let legacy = serde_json::to_string(&user("u7", "old@x")).unwrap();
-    block(store.put("stage:user:u7", &legacy, &PutOptions::default())).unwrap();
+    block(store.put("stage:user:u7", legacy.as_bytes(), &PutOptions::default())).unwrap();
     let repo = User::repo_scoped(&store, "stage:").unwrap();
     assert_eq!(block(repo.get(&"u7".into())).unwrap(), Some(user("u7", "old@x")));
     assert_eq!(block(repo.list(Page::first(10))).unwrap().items, vec![user("u7", "old@x")]);

@@ -217,7 +217,7 @@ fn a_store_without_a_coordinator_refuses_strict_writes_before_any_operation() {
         async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<kvgen::Entry>>> {
             self.0.get_many(keys).await
         }
-        async fn put(&self, key: &str, value: &str, options: &kvgen::PutOptions) -> kvgen::Result<()> {
+        async fn put(&self, key: &str, value: &[u8], options: &kvgen::PutOptions) -> kvgen::Result<()> {
             self.0.put(key, value, options).await
         }
         async fn delete(&self, key: &str) -> kvgen::Result<()> {
@@ -326,7 +326,7 @@ fn a_value_released_while_another_writer_of_the_record_writes_it_is_not_taken() 
     let a = serde_json::to_string(&member("x", "v@x", "t")).unwrap();
     block_on(store.put(
         "member:x",
-        &a,
+        a.as_bytes(),
         &kvgen::PutOptions { metadata: Some(serde_json::json!({"$exp": null})), ..Default::default() },
     ))
     .unwrap();

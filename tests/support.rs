@@ -45,7 +45,7 @@ pub fn raw_put(s: &MemoryStore, key: &str, value: &str) {
 
 /// [`raw_put`] with metadata and an expiration.
 pub fn raw_put_with(s: &MemoryStore, key: &str, value: &str, metadata: Option<Value>, expiration: Option<u64>) {
-    block_on(s.put(key, value, &PutOptions { expiration, expiration_ttl: None, metadata })).unwrap();
+    block_on(s.put(key, value.as_bytes(), &PutOptions { expiration, expiration_ttl: None, metadata })).unwrap();
 }
 
 /// Every readable live user record's email is still held: a create of it
@@ -96,7 +96,7 @@ impl KvStore for Gated<'_> {
         Turn(self.turn).await;
         self.inner.get_many(keys).await
     }
-    async fn put(&self, key: &str, value: &str, options: &PutOptions) -> kvgen::Result<()> {
+    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> kvgen::Result<()> {
         Turn(self.turn).await;
         self.inner.put(key, value, options).await
     }

@@ -128,3 +128,34 @@ pub struct Logged {
     #[kv(unique, desc)]
     pub rank: u64,
 }
+
+/// A raw text value: the body is the value, the other fields its metadata.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "TRICKY", prefix = "raw_note")]
+pub struct RawNote {
+    /// The id.
+    #[kv(id)]
+    pub slug: String,
+    /// The value, as text.
+    #[kv(raw)]
+    pub body: String,
+    /// In metadata and in the projection.
+    #[kv(meta)]
+    pub title: String,
+    /// In metadata.
+    pub draft: bool,
+}
+
+/// A raw bytes value.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "TRICKY", prefix = "raw_blob")]
+pub struct RawBlob {
+    /// The id.
+    #[kv(id)]
+    pub id: u32,
+    /// The value, as bytes.
+    #[kv(raw)]
+    pub data: Vec<u8>,
+    /// In metadata.
+    pub content_type: Option<String>,
+}

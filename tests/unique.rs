@@ -11,7 +11,7 @@ fn user(id: &str, email: &str, org: &str, handle: &str) -> User {
 }
 
 fn raw_put(s: &MemoryStore, key: &str, value: &str) {
-    block_on(s.put(key, value, &PutOptions::default())).unwrap();
+    block_on(s.put(key, value.as_bytes(), &PutOptions::default())).unwrap();
 }
 
 #[test]

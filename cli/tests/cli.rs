@@ -411,6 +411,36 @@ fn bad_input_schema_model_type() {
 }
 
 #[test]
+fn schema_raw_field_generates_a_raw_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[output]\nrust = \"src/generated.rs\"\n[models.Blob.fields]\nid = { type = \"String\", id = true }\ndata = { type = \"Vec<u8>\", raw = true }\nkind = \"String\"\n";
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    let generated = fs::read_to_string(dir.path().join("src/generated.rs")).unwrap();
+    assert!(generated.contains("#[kv(raw)]\n    pub data: Vec<u8>"), "{generated}");
+}
+
+#[test]
+fn bad_input_schema_raw_field() {
+    // A raw value of another type: at the field.
+    bad_input(
+        &[(
+            "kvgen.toml",
+            "[output]\nrust = \"src/generated.rs\"\n[models.Blob.fields]\nid = { type = \"String\", id = true }\nsize = { type = \"u64\", raw = true }\n",
+        )],
+        "error: kvgen.toml:5:1: a `raw` field is a `String` or a `Vec<u8>`; this one is `u64`\n",
+    );
+    // A raw model with an index: at the model, as the derive words it.
+    bad_input(
+        &[(
+            "kvgen.toml",
+            "[output]\nrust = \"src/generated.rs\"\n[models.Photo.fields]\nid = { type = \"String\", id = true }\nbytes = { type = \"Vec<u8>\", raw = true }\nalbum = { type = \"String\", index = true }\n",
+        )],
+        "error: kvgen.toml:3:9: model `Photo`: a model with a `raw` value has no indexes (this one has `album`): its records are read one key at a time, and index upkeep reads them in bulk, which Workers KV does as text only\n",
+    );
+}
+
+#[test]
 fn bad_input_schema_model_rule() {
     bad_input(
         &[("kvgen.toml", "[models.User]\nttl = 30\n[models.User.fields]\nid = { type = \"String\", id = true }\n")],

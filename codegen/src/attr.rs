@@ -33,7 +33,8 @@ const BELONGS_TO: &str = "belongs_to";
 const META: &str = "meta";
 const GENERATE: &str = "generate";
 const DESC: &str = "desc";
-const FIELD_KEYS: &str = "id, generate, unique, strict, index, desc, belongs_to, meta";
+const RAW: &str = "raw";
+const FIELD_KEYS: &str = "id, generate, unique, strict, index, desc, belongs_to, meta, raw";
 
 /// The binding a model lives in when it names none.
 pub const DEFAULT_BINDING: &str = "KV";
@@ -66,6 +67,7 @@ struct RawField {
     meta: bool,
     generate: Option<LitStr>,
     desc: Option<Span>,
+    raw: Option<Span>,
 }
 
 /// A key seen once already is reported as a duplicate.
@@ -290,6 +292,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 } else if meta.path.is_ident(DESC) {
                     // #[kv(index, desc)]
                     once(cx, &mut raw.desc, span, DESC, span);
+                } else if meta.path.is_ident(RAW) {
+                    // #[kv(raw)]
+                    once(cx, &mut raw.raw, span, RAW, span);
                 } else if meta.path.is_ident(META) {
                     // #[kv(meta)]
                     if raw.meta {
@@ -439,6 +444,8 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
     }
 
+    let raw_field = raw_value(cx, &raws, &ir_fields, &indexes);
+
     if let Some(span) = strict {
         if fields.is_some() && !indexes.iter().any(|i| i.kind == IndexKind::Unique) {
             cx.error(span, "`strict` makes the model's unique indexes strict, and it has none");
@@ -501,10 +508,63 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         belongs_to,
         has: has_ir,
         generate,
+        raw: raw_field,
     };
     valid::check_container(cx, &model);
     if fields.is_some() && !ids.is_empty() {
         valid::check_model(cx, &model);
     }
     (!cx.has_errors()).then_some(model)
+}
+
+/// The `#[kv(raw)]` field: at most one, not the id, a `String` or a
+/// `Vec<u8>`, on a model without indexes (a raw value is read one key at a
+/// time; index upkeep reads records in bulk, which KV does as text only).
+fn raw_value(cx: &Ctxt, raws: &[RawField], fields: &[Field], indexes: &[Index]) -> Option<crate::ir::Raw> {
+    use crate::ir::Raw;
+    let mut found: Option<Raw> = None;
+    for (i, (raw, field)) in raws.iter().zip(fields).enumerate() {
+        let Some(span) = raw.raw else { continue };
+        if found.is_some() {
+            cx.error(span, "a model has at most one `#[kv(raw)]` field; this is the second");
+            continue;
+        }
+        if raw.id.is_some() {
+            cx.error(span, "the id is the key; `raw` marks another field, whose bytes are the value");
+            continue;
+        }
+        let others = [(UNIQUE, raw.unique), (INDEX, raw.index), (META, raw.meta.then_some(span))];
+        if let Some((key, _)) = others.iter().find(|(_, s)| s.is_some()) {
+            cx.error(span, format!("a `raw` field is the value itself; it cannot also be `{key}`"));
+            continue;
+        }
+        let ty = quote::ToTokens::to_token_stream(&field.ty).to_string().replace(' ', "");
+        let Some(kind) = raw_kind(&ty) else {
+            cx.error_spanned(&field.ty, format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{ty}`"));
+            continue;
+        };
+        if let Some(index) = indexes.first() {
+            cx.error(
+                span,
+                format!(
+                    "a model with a `raw` value has no indexes (this one has `{}`): its records are read one key at a \
+                     time, and index upkeep reads them in bulk, which Workers KV does as text only",
+                    index.name.value
+                ),
+            );
+            continue;
+        }
+        found = Some(Raw { field: i, kind });
+    }
+    found
+}
+
+/// What a `raw` field of type `ty` (written without spaces) holds, or `None`
+/// when it cannot be one.
+pub(crate) fn raw_kind(ty: &str) -> Option<crate::ir::RawKind> {
+    match ty {
+        "String" | "std::string::String" | "::std::string::String" => Some(crate::ir::RawKind::Text),
+        "Vec<u8>" | "std::vec::Vec<u8>" | "::std::vec::Vec<u8>" => Some(crate::ir::RawKind::Bytes),
+        _ => None,
+    }
 }

@@ -186,6 +186,9 @@ pub struct FieldOptions {
     /// Copied into KV metadata.
     #[serde(default)]
     pub meta: bool,
+    /// The KV value itself, a `String` or `Vec<u8>` stored as text or bytes (not JSON); the other fields but the id go to metadata.
+    #[serde(default)]
+    pub raw: bool,
     /// A doc comment for the field.
     pub doc: Option<String>,
 }

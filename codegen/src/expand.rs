@@ -50,6 +50,7 @@ pub fn model(model: &Model) -> TokenStream {
     });
 
     let (meta_ty, meta_item, meta_fn) = meta(model);
+    let raw_items = raw(model);
 
     let index_consts = index_consts(model);
     let methods = repo_methods(model);
@@ -81,6 +82,7 @@ pub fn model(model: &Model) -> TokenStream {
                 }
             }
             #meta_fn
+            #raw_items
         }
 
         #[doc = #doc_repo]
@@ -112,6 +114,53 @@ pub fn model(model: &Model) -> TokenStream {
         #(#index_consts)*
 
         #checks
+    }
+}
+
+/// The `Model` items of a model with a `#[kv(raw)]` field (none for others):
+/// the raw field's bytes are the value; every other field but the id goes
+/// to metadata, by its name, as its own `Serialize` writes it.
+fn raw(model: &Model) -> TokenStream {
+    let Some(raw) = model.raw else { return TokenStream::new() };
+    let id = &model.id_field().ident;
+    let id_ty = &model.id_field().ty;
+    let value = &model.fields[raw.field].ident;
+    let json = quote!(::kvgen::__private::serde_json);
+    let rest: Vec<_> =
+        model.fields.iter().enumerate().filter(|(i, _)| *i != raw.field && *i != model.id).map(|(_, f)| f).collect();
+    let names: Vec<String> = rest.iter().map(|f| names::text(&f.ident)).collect();
+    let idents: Vec<_> = rest.iter().map(|f| &f.ident).collect();
+    let (kind, bytes, from) = match raw.kind {
+        crate::ir::RawKind::Text => (
+            quote!(::kvgen::RawKind::Text),
+            quote!(self.#value.as_bytes()),
+            quote!(::std::string::String::from_utf8(value).map_err(|e| ::std::format!("the value is not UTF-8: {e}"))?),
+        ),
+        crate::ir::RawKind::Bytes => (quote!(::kvgen::RawKind::Bytes), quote!(&self.#value), quote!(value)),
+    };
+    quote! {
+        const RAW: ::core::option::Option<::kvgen::RawKind> = ::core::option::Option::Some(#kind);
+        fn raw_value(&self) -> &[u8] {
+            #bytes
+        }
+        fn raw_fields(&self) -> ::core::result::Result<#json::Map<::std::string::String, #json::Value>, #json::Error> {
+            let mut fields = #json::Map::new();
+            #( fields.insert(::std::string::String::from(#names), #json::to_value(&self.#idents)?); )*
+            ::core::result::Result::Ok(fields)
+        }
+        #[allow(unused_mut)]
+        fn from_raw(
+            id: #id_ty,
+            value: ::std::vec::Vec<u8>,
+            mut fields: #json::Map<::std::string::String, #json::Value>,
+        ) -> ::core::result::Result<Self, ::std::string::String> {
+            ::core::result::Result::Ok(Self {
+                #id: id,
+                #value: #from,
+                #( #idents: #json::from_value(fields.remove(#names).unwrap_or(#json::Value::Null))
+                    .map_err(|e| ::std::format!("metadata field `{}`: {e}", #names))?, )*
+            })
+        }
     }
 }
 

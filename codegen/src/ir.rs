@@ -46,6 +46,26 @@ pub struct Model {
     pub has: Vec<Has>,
     /// How `create_new` fills the id (`#[kv(id, generate = "..")]`), if it does.
     pub generate: Option<IdGen>,
+    /// The `#[kv(raw)]` field whose bytes are the stored value, if the model has one.
+    pub raw: Option<Raw>,
+}
+
+/// `#[kv(raw)]`: the field stored as the KV value itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw {
+    /// Position of the field in [`Model::fields`].
+    pub field: usize,
+    /// Text (`String`) or bytes (`Vec<u8>`).
+    pub kind: RawKind,
+}
+
+/// What a raw field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    /// A `String`.
+    Text,
+    /// A `Vec<u8>`.
+    Bytes,
 }
 
 /// An id generator: `#[kv(id, generate = "ulid")]`.

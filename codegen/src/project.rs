@@ -653,6 +653,14 @@ fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result:
         if o.meta {
             kv.push(quote!(meta));
         }
+        if o.raw {
+            // Its type is checked here, to point at the field; the rest of `raw`'s rules by the derive's.
+            if crate::attr::raw_kind(&o.ty.replace(' ', "")).is_none() {
+                let msg = format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{}`", o.ty);
+                problems.push(here(&["fields", fname], msg));
+            }
+            kv.push(quote!(raw));
+        }
         let kv = (!kv.is_empty()).then(|| quote!(#[kv(#(#kv),*)]));
         let doc = o.doc.as_ref().map(|d| quote!(#[doc = #d]));
         fields.push(quote!(#doc #kv pub #fi: #ty));

@@ -709,11 +709,20 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
     // The record.
     let st = sources.structs.get(&name);
     let mut d = st.map(|st| docs(&st.attrs)).unwrap_or_default();
-    d.push(format!(
-        "Binding `{}`, key `{prefix}:{{{}}}`; the value is this record as JSON.",
-        m.binding.value,
-        plain(&m.id_field().ident)
-    ));
+    let raw = m.raw.map(|r| (plain(&m.fields[r.field].ident), r.kind == crate::ir::RawKind::Text));
+    d.push(match &raw {
+        None => format!(
+            "Binding `{}`, key `{prefix}:{{{}}}`; the value is this record as JSON.",
+            m.binding.value,
+            plain(&m.id_field().ident)
+        ),
+        Some((field, text)) => format!(
+            "Binding `{}`, key `{prefix}:{{{}}}`; the value is `{field}` itself ({}), the other fields but the id are its metadata.",
+            m.binding.value,
+            plain(&m.id_field().ident),
+            if *text { "text" } else { "bytes" }
+        ),
+    });
     if !flattened.is_empty() {
         d.push(format!("Flattened fields, not typed here: {}.", flattened.join(", ")));
     }
@@ -724,7 +733,11 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
         let f = &m.fields[*i];
         doc_block(s, "  ", &field_docs(m, f, sources));
         let q = if *optional { "?" } else { "" };
-        let _ = writeln!(s, "  {}{q}: {};", prop(json), ts_type(&f.ty, sources));
+        let ty = match m.raw {
+            Some(r) if r.field == *i && r.kind == crate::ir::RawKind::Bytes => "ArrayBuffer".to_string(),
+            _ => ts_type(&f.ty, sources),
+        };
+        let _ = writeln!(s, "  {}{q}: {ty};", prop(json));
     }
     if !flattened.is_empty() {
         s.push_str("  [flattened: string]: unknown;\n");
@@ -734,7 +747,27 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
     // Metadata.
     let meta_fields: Vec<&Field> = m.fields.iter().filter(|f| f.meta).collect();
     let record_meta = format!("{name}RecordMeta");
-    if meta_fields.is_empty() {
+    if let Some(r) = m.raw {
+        // A raw record's metadata: every field but the id and the value, by its Rust name.
+        let _ = writeln!(
+            s,
+            "\n/** The metadata of a `{name}` record: its fields but the id and the value, and its expiration. */"
+        );
+        let _ = writeln!(s, "export interface {record_meta} extends KvExpiry {{");
+        for (_, f) in m.fields.iter().enumerate().filter(|(i, _)| *i != r.field && *i != m.id) {
+            doc_block(s, "  ", &field_docs(m, f, sources));
+            let _ = writeln!(s, "  {}: {};", prop(&plain(&f.ident)), ts_type(&f.ty, sources));
+        }
+        s.push_str("}\n");
+        if !meta_fields.is_empty() {
+            let _ = writeln!(s, "\n/** The `#[kv(meta)]` projection of a `{name}`. */");
+            let _ = writeln!(
+                s,
+                "export type {name}Meta = Pick<{record_meta}, {}>;",
+                meta_fields.iter().map(|f| format!("{:?}", plain(&f.ident))).collect::<Vec<_>>().join(" | ")
+            );
+        }
+    } else if meta_fields.is_empty() {
         let _ = writeln!(s, "\n/** The metadata of a `{name}` record: its expiration. */");
         let _ = writeln!(s, "export interface {record_meta} extends KvExpiry {{}}");
     } else {
@@ -918,6 +951,11 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
         }
     }
 
+    if let Some((field, text)) = &raw {
+        raw_reads(s, &name, &lower, (&id_param, &id_ty, &plain(&id.ident)), &record_meta, field, *text);
+        return;
+    }
+
     // Record reads.
     let _ = writeln!(s, "\n/** The `{name}` with this id (1 read), or `null`. */");
     let _ = writeln!(
@@ -933,6 +971,33 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
     let _ = writeln!(
         s,
         "export async function list{name}(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const listed = await kv.list<{record_meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    const rec = await kv.get<{name}>(k.name, \"json\");\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}"
+    );
+}
+
+/// The reads of a raw model: the value read as text or bytes, the other
+/// fields from its metadata, the id from the key.
+fn raw_reads(s: &mut String, name: &str, lower: &str, id: (&str, &str, &str), meta: &str, field: &str, text: bool) {
+    let (id_param, id_ty, id_field) = id;
+    let (kind, value_ty) = if text { ("text", "string") } else { ("arrayBuffer", "ArrayBuffer") };
+    let id_prop = prop(id_field);
+    let field_prop = prop(field);
+    let _ = writeln!(s, "\n/** The `{name}` with this id (1 read, the value as `{kind}`), or `null`. */");
+    let _ = writeln!(
+        s,
+        "export async function get{name}(kv: KVNamespace, {id_param}: {id_ty}, scope?: string): Promise<{name} | null> {{\n  return (await get{name}WithMeta(kv, {id_param}, scope)).value;\n}}"
+    );
+    let _ = writeln!(s, "\n/** The `{name}` with this id and its metadata (1 read). */");
+    let _ = writeln!(
+        s,
+        "export async function get{name}WithMeta(kv: KVNamespace, {id_param}: {id_ty}, scope?: string): Promise<{{ value: {name} | null; metadata: {meta} | null }}> {{\n  const got = await kv.getWithMetadata<{meta}>({lower}Key({id_param}, scope), \"{kind}\");\n  if (got.value === null || got.metadata === null) return {{ value: null, metadata: got.metadata }};\n  const {{ $exp: _exp, ...fields }} = got.metadata;\n  const value: {value_ty} = got.value;\n  return {{ value: {{ ...fields, {id_prop}: {id_param}, {field_prop}: value }} as {name}, metadata: got.metadata }};\n}}"
+    );
+    let _ = writeln!(
+        s,
+        "\n/** One page of `{name}` ids and metadata, in key order (1 list; read a record with `get{name}`). */"
+    );
+    let _ = writeln!(
+        s,
+        "export async function list{name}Meta(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvList<{{ key: string; metadata: {meta} | null }}>> {{\n  const listed = await kv.list<{meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  return {{ items: listed.keys.map((k) => ({{ key: k.name, metadata: k.metadata ?? null }})), cursor: listed.list_complete ? null : listed.cursor }};\n}}"
     );
 }
 

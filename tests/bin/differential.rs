@@ -52,7 +52,7 @@ impl Rng {
 enum Op {
     Put {
         key: String,
-        value: String,
+        value: Vec<u8>,
         options: PutOptions,
     },
     Get {
@@ -137,14 +137,17 @@ fn prefix_pool() -> Vec<String> {
     p
 }
 
-fn value(rng: &mut Rng) -> String {
-    match rng.below(8) {
-        0 => String::new(),
+fn value(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(9) {
+        0 => Vec::new(),
         1 => "héllo wörld 中文 😀".into(),
         2 => "nul\u{0}inside\u{0}".into(),
-        3 => "x".repeat(rng.below(200_000) as usize),
+        3 => "x".repeat(rng.below(200_000) as usize).into_bytes(),
         4 => "{\"json\":true}".into(),
-        _ => format!("v{}", rng.below(1_000_000)),
+        // Not UTF-8: a lone continuation byte, a truncated sequence, a
+        // surrogate's encoding, a byte-order mark (a bulk read decodes text).
+        5 => vec![0xef, 0xbb, 0xbf, b'a', 0x80, 0xff, 0xe4, 0xb8, b'z', 0xed, 0xa0, 0x80, 0xc3],
+        _ => format!("v{}", rng.below(1_000_000)).into_bytes(),
     }
 }
 
@@ -200,7 +203,11 @@ fn generate(rng: &mut Rng, now: u64, keys: &[String], prefixes: &[String]) -> Op
     let key = |rng: &mut Rng| rng.pick(keys).clone();
     match rng.below(100) {
         0..=39 => {
-            let value = if rng.chance(1) { "v".repeat(25 * 1024 * 1024 + rng.below(2) as usize) } else { value(rng) };
+            let value = if rng.chance(1) {
+                "v".repeat(25 * 1024 * 1024 + rng.below(2) as usize).into_bytes()
+            } else {
+                value(rng)
+            };
             Op::Put { key: key(rng), value, options: put_options(rng, now) }
         }
         40..=54 => Op::Get { key: key(rng) },
@@ -238,8 +245,8 @@ fn generate(rng: &mut Rng, now: u64, keys: &[String], prefixes: &[String]) -> Op
 enum Answer {
     Done,
     Error(String),
-    Entry(Option<(String, Option<Value>)>),
-    Entries(Vec<Option<(String, Option<Value>)>>),
+    Entry(Option<(Vec<u8>, Option<Value>)>),
+    Entries(Vec<Option<(Vec<u8>, Option<Value>)>>),
     /// Pages of listed keys, and whether each had a cursor.
     Pages(Vec<(Vec<Listed>, bool)>),
 }
@@ -247,7 +254,7 @@ enum Answer {
 /// A listed key: name, expiration, metadata.
 type Listed = (String, Option<u64>, Option<Value>);
 
-fn entry(e: Option<Entry>) -> Option<(String, Option<Value>)> {
+fn entry(e: Option<Entry>) -> Option<(Vec<u8>, Option<Value>)> {
     e.map(|e| (e.value, e.metadata))
 }
 
@@ -326,11 +333,17 @@ fn kind_of(message: &str, options: Option<&PutOptions>) -> String {
     kind.to_string()
 }
 
-fn js_entry(v: &Value) -> Option<(String, Option<Value>)> {
+/// An entry as the JavaScript Worker answers it: `value` (text), or `bytes`
+/// (an array of byte values) for a value that is not UTF-8.
+fn js_entry(v: &Value) -> Option<(Vec<u8>, Option<Value>)> {
     if v.is_null() {
         return None;
     }
-    Some((v["value"].as_str().unwrap_or_default().to_string(), Some(v["metadata"].clone()).filter(|m| !m.is_null())))
+    let value = match v["bytes"].as_array() {
+        Some(bytes) => bytes.iter().map(|b| b.as_u64().unwrap_or(0) as u8).collect(),
+        None => v["value"].as_str().unwrap_or_default().as_bytes().to_vec(),
+    };
+    Some((value, Some(v["metadata"].clone()).filter(|m| !m.is_null())))
 }
 
 fn pages_js(
@@ -393,8 +406,12 @@ fn pages_mem(
     }
 }
 
-fn put_json(key: &str, value: &str, o: &PutOptions) -> Value {
-    let mut op = json!({"op": "put", "key": key, "value": value});
+fn put_json(key: &str, value: &[u8], o: &PutOptions) -> Value {
+    // Text as a string (as before), other bytes as an array the Worker puts as a Uint8Array.
+    let mut op = match std::str::from_utf8(value) {
+        Ok(text) => json!({"op": "put", "key": key, "value": text}),
+        Err(_) => json!({"op": "put", "key": key, "bytes": value}),
+    };
     if let Some(t) = o.expiration_ttl {
         op["expirationTtl"] = json!(t);
     }
@@ -439,7 +456,7 @@ fn apply(w: &Workerd, m: &MemoryStore, op: &Op) -> Result<(Answer, Answer), Stri
                     let found = |k: &str| pairs.iter().find(|p| p[0] == k).map(|p| js_entry(&p[1]));
                     // A key the map left out is reported as such, apart from a missing one.
                     Answer::Entries(
-                        keys.iter().map(|k| found(k).unwrap_or(Some(("<left out>".into(), None)))).collect(),
+                        keys.iter().map(|k| found(k).unwrap_or(Some((b"<left out>".to_vec(), None)))).collect(),
                     )
                 }
                 Err(e) => Answer::Error(kind_of(&e, None)),
@@ -451,7 +468,7 @@ fn apply(w: &Workerd, m: &MemoryStore, op: &Op) -> Result<(Answer, Answer), Stri
             // the rest.
             if let (Answer::Entries(j), Answer::Entries(mm)) = (&js, &mut memory) {
                 for (i, k) in keys.iter().enumerate() {
-                    let left_out = j[i] == Some(("<left out>".into(), None));
+                    let left_out = j[i] == Some((b"<left out>".to_vec(), None));
                     if is_array_index(k) != left_out {
                         return Err(format!(
                             "bulk read of `{k}`: left out {left_out}, array index {}",
@@ -477,7 +494,7 @@ fn apply(w: &Workerd, m: &MemoryStore, op: &Op) -> Result<(Answer, Answer), Stri
                 match between {
                     Some((k, put)) if page == 1 => {
                         let op = if *put {
-                            put_json(k, "between", &PutOptions::default())
+                            put_json(k, b"between", &PutOptions::default())
                         } else {
                             json!({"op": "delete", "key": k})
                         };
@@ -490,7 +507,7 @@ fn apply(w: &Workerd, m: &MemoryStore, op: &Op) -> Result<(Answer, Answer), Stri
                 match between {
                     Some((k, put)) if page == 1 => {
                         let r = if *put {
-                            pollster::block_on(m.put(k, "between", &PutOptions::default()))
+                            pollster::block_on(m.put(k, b"between", &PutOptions::default()))
                         } else {
                             pollster::block_on(m.delete(k))
                         };

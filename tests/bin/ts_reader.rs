@@ -85,7 +85,13 @@ fn write(base: &str) -> Result<usize, String> {
             n += 1;
         }
     }
-    Ok(n)
+    // Raw values (a text and a bytes record among them) under the scope
+    // `ts-raw_values`, which scripts/e2e reads back with `wrangler kv key get`.
+    let done = post(&agent, &format!("{base}/__conformance/raw_values?run=ts"), &Value::Null)?;
+    if done["ok"] != true {
+        return Err(format!("the raw_values scenario failed in the Rust Worker: {done}"));
+    }
+    Ok(n + 2)
 }
 
 fn same(what: &str, got: &Value, want: &Value) -> Result<(), String> {
@@ -176,7 +182,20 @@ fn main() -> ExitCode {
         }
         ["read", url] => read(url.trim_end_matches('/'))
             .map(|n| format!("ts-reader: {n} reads by the TypeScript Worker agree with what the Rust Worker wrote")),
-        _ => Err("usage: ts-reader write|read URL".into()),
+        // The exact bytes the raw_values scenario stores, for scripts/e2e to compare.
+        ["raw", kind @ ("text" | "bytes")] => {
+            use std::io::Write;
+            let bytes = if *kind == "text" {
+                kvgen_tests::scenarios::RAW_TEXT.as_bytes().to_vec()
+            } else {
+                kvgen_tests::scenarios::raw_bytes()
+            };
+            return match std::io::stdout().write_all(&bytes) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
+        }
+        _ => Err("usage: ts-reader write|read URL, or ts-reader raw text|bytes".into()),
     };
     match outcome {
         Ok(line) => {

@@ -1,7 +1,9 @@
 // Raw Workers KV operations over HTTP, for the differential run
 // (tests/bin/differential.rs). POST /op with one operation as JSON; the
 // answer is {"ok": ...} or {"error": message}. Arguments are passed to the
-// binding as given, numbers included, so limits can be probed.
+// binding as given, numbers included, so limits can be probed; a value that
+// is not UTF-8 comes as `bytes` (an array of byte values), and `get` answers
+// with the exact bytes.
 export default {
   async fetch(request, env) {
     if (request.method !== "POST") return Response.json({ ready: true });
@@ -14,6 +16,14 @@ export default {
   },
 };
 
+function exact(buffer) {
+  try {
+    return { value: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(buffer) };
+  } catch {
+    return { bytes: [...new Uint8Array(buffer)] };
+  }
+}
+
 async function run(kv, op) {
   switch (op.op) {
     case "now":
@@ -23,12 +33,14 @@ async function run(kv, op) {
       if (op.expirationTtl !== undefined) o.expirationTtl = op.expirationTtl;
       if (op.expiration !== undefined) o.expiration = op.expiration;
       if (op.metadata !== undefined) o.metadata = op.metadata;
-      await kv.put(op.key, op.value, o);
+      // Bytes that are not UTF-8 come as an array of byte values.
+      await kv.put(op.key, op.bytes !== undefined ? new Uint8Array(op.bytes) : op.value, o);
       return null;
     }
     case "get": {
-      const r = await kv.getWithMetadata(op.key, { type: "text" });
-      return r.value === null ? null : { value: r.value, metadata: r.metadata };
+      // The exact bytes: as text when they are UTF-8, else as byte values.
+      const r = await kv.getWithMetadata(op.key, { type: "arrayBuffer" });
+      return r.value === null ? null : { ...exact(r.value), metadata: r.metadata };
     }
     case "get_many": {
       const m = await kv.getWithMetadata(op.keys, { type: "text" });

@@ -725,3 +725,108 @@ export async function listLogged(kv: KVNamespace, page: KvPage = {}, scope?: str
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
+
+/**
+ * A raw text value: the body is the value, the other fields its metadata.
+ * Binding `TRICKY`, key `raw_note:{slug}`; the value is `body` itself (text), the other fields but the id are its metadata.
+ */
+export interface RawNote {
+  /** The id. */
+  slug: string;
+  /** The value, as text. */
+  body: string;
+  /** In metadata and in the projection. */
+  title: string;
+  /** In metadata. */
+  draft: boolean;
+}
+
+/** The metadata of a `RawNote` record: its fields but the id and the value, and its expiration. */
+export interface RawNoteRecordMeta extends KvExpiry {
+  /** In metadata and in the projection. */
+  title: string;
+  /** In metadata. */
+  draft: boolean;
+}
+
+/** The `#[kv(meta)]` projection of a `RawNote`. */
+export type RawNoteMeta = Pick<RawNoteRecordMeta, "title">;
+
+/** `{scope/}raw_note:` — every `RawNote` record key starts with it. */
+export function rawNotePrefix(scope?: string): string {
+  return kvHead("raw_note", scope) + ":";
+}
+
+/** `{scope/}raw_note:{slug}` — the key of a `RawNote` record. */
+export function rawNoteKey(slug: string, scope?: string): string {
+  return rawNotePrefix(scope) + kvEncodeStr(slug);
+}
+
+/** The `RawNote` with this id (1 read, the value as `text`), or `null`. */
+export async function getRawNote(kv: KVNamespace, slug: string, scope?: string): Promise<RawNote | null> {
+  return (await getRawNoteWithMeta(kv, slug, scope)).value;
+}
+
+/** The `RawNote` with this id and its metadata (1 read). */
+export async function getRawNoteWithMeta(kv: KVNamespace, slug: string, scope?: string): Promise<{ value: RawNote | null; metadata: RawNoteRecordMeta | null }> {
+  const got = await kv.getWithMetadata<RawNoteRecordMeta>(rawNoteKey(slug, scope), "text");
+  if (got.value === null || got.metadata === null) return { value: null, metadata: got.metadata };
+  const { $exp: _exp, ...fields } = got.metadata;
+  const value: string = got.value;
+  return { value: { ...fields, slug: slug, body: value } as RawNote, metadata: got.metadata };
+}
+
+/** One page of `RawNote` ids and metadata, in key order (1 list; read a record with `getRawNote`). */
+export async function listRawNoteMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<{ key: string; metadata: RawNoteRecordMeta | null }>> {
+  const listed = await kv.list<RawNoteRecordMeta>({ prefix: rawNotePrefix(scope), limit: page.limit, cursor: page.cursor });
+  return { items: listed.keys.map((k) => ({ key: k.name, metadata: k.metadata ?? null })), cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/**
+ * A raw bytes value.
+ * Binding `TRICKY`, key `raw_blob:{id}`; the value is `data` itself (bytes), the other fields but the id are its metadata.
+ */
+export interface RawBlob {
+  /** The id. */
+  id: number;
+  /** The value, as bytes. */
+  data: ArrayBuffer;
+  /** In metadata. */
+  content_type: string | null;
+}
+
+/** The metadata of a `RawBlob` record: its fields but the id and the value, and its expiration. */
+export interface RawBlobRecordMeta extends KvExpiry {
+  /** In metadata. */
+  content_type: string | null;
+}
+
+/** `{scope/}raw_blob:` — every `RawBlob` record key starts with it. */
+export function rawBlobPrefix(scope?: string): string {
+  return kvHead("raw_blob", scope) + ":";
+}
+
+/** `{scope/}raw_blob:{id}` — the key of a `RawBlob` record. */
+export function rawBlobKey(id: KvInt, scope?: string): string {
+  return rawBlobPrefix(scope) + kvEncodeUint(id, 32, 10);
+}
+
+/** The `RawBlob` with this id (1 read, the value as `arrayBuffer`), or `null`. */
+export async function getRawBlob(kv: KVNamespace, id: KvInt, scope?: string): Promise<RawBlob | null> {
+  return (await getRawBlobWithMeta(kv, id, scope)).value;
+}
+
+/** The `RawBlob` with this id and its metadata (1 read). */
+export async function getRawBlobWithMeta(kv: KVNamespace, id: KvInt, scope?: string): Promise<{ value: RawBlob | null; metadata: RawBlobRecordMeta | null }> {
+  const got = await kv.getWithMetadata<RawBlobRecordMeta>(rawBlobKey(id, scope), "arrayBuffer");
+  if (got.value === null || got.metadata === null) return { value: null, metadata: got.metadata };
+  const { $exp: _exp, ...fields } = got.metadata;
+  const value: ArrayBuffer = got.value;
+  return { value: { ...fields, id: id, data: value } as RawBlob, metadata: got.metadata };
+}
+
+/** One page of `RawBlob` ids and metadata, in key order (1 list; read a record with `getRawBlob`). */
+export async function listRawBlobMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<{ key: string; metadata: RawBlobRecordMeta | null }>> {
+  const listed = await kv.list<RawBlobRecordMeta>({ prefix: rawBlobPrefix(scope), limit: page.limit, cursor: page.cursor });
+  return { items: listed.keys.map((k) => ({ key: k.name, metadata: k.metadata ?? null })), cursor: listed.list_complete ? null : listed.cursor };
+}

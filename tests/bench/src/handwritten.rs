@@ -8,8 +8,12 @@ use blog::{Post, User};
 use kvgen::{KvStore, ListOptions, PutOptions, Result};
 use serde::de::DeserializeOwned;
 
-fn parse<T: DeserializeOwned>(v: &str) -> T {
-    serde_json::from_str(v).expect("stored JSON")
+fn parse<T: DeserializeOwned>(v: &[u8]) -> T {
+    serde_json::from_slice(v).expect("stored JSON")
+}
+
+fn text(v: &[u8]) -> &str {
+    std::str::from_utf8(v).unwrap_or_default()
 }
 
 fn meta_name(u: &User) -> Option<serde_json::Value> {
@@ -27,14 +31,14 @@ pub async fn get_post<S: KvStore>(s: &S, id: u64) -> Result<Option<Post>> {
 pub async fn find_user_by_email<S: KvStore>(s: &S, email: &str) -> Result<Option<User>> {
     let key = format!("user.email:{email}");
     let Some(id) = s.get(&key).await? else { return Ok(None) };
-    let Some(rec) = s.get(&format!("user:{}", id.value)).await? else { return Ok(None) };
+    let Some(rec) = s.get(&format!("user:{}", text(&id.value))).await? else { return Ok(None) };
     let u: User = parse(&rec.value);
     Ok((u.email == email).then_some(u))
 }
 
 pub async fn find_user_by_handle<S: KvStore>(s: &S, org: &str, handle: &str) -> Result<Option<User>> {
     let Some(id) = s.get(&format!("user.org_id_handle:{org}:{handle}")).await? else { return Ok(None) };
-    let Some(rec) = s.get(&format!("user:{}", id.value)).await? else { return Ok(None) };
+    let Some(rec) = s.get(&format!("user:{}", text(&id.value))).await? else { return Ok(None) };
     let u: User = parse(&rec.value);
     Ok((u.org_id == org && u.handle == handle).then_some(u))
 }
@@ -49,8 +53,8 @@ pub async fn create_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     if got[0].is_some() {
         return Ok(false);
     }
-    for holder in got[1..].iter().flatten().map(|e| &e.value) {
-        if holder != &u.id {
+    for holder in got[1..].iter().flatten().map(|e| text(&e.value)) {
+        if holder != u.id {
             if let Some(h) = s.get(&format!("user:{holder}")).await? {
                 let h: User = parse(&h.value);
                 if h.email == u.email || (h.org_id == u.org_id && h.handle == u.handle) {
@@ -60,16 +64,20 @@ pub async fn create_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
         }
     }
     let none = PutOptions::default();
-    s.put(&email_key, &u.id, &none).await?;
+    s.put(&email_key, u.id.as_bytes(), &none).await?;
     s.put(
         &format!("user.org_id:{}:{}", u.org_id, u.id),
-        "",
+        b"",
         &PutOptions { metadata: meta_name(u), ..Default::default() },
     )
     .await?;
-    s.put(&handle_key, &u.id, &none).await?;
-    s.put(&rec_key, &serde_json::to_string(u).unwrap(), &PutOptions { metadata: meta_name(u), ..Default::default() })
-        .await?;
+    s.put(&handle_key, u.id.as_bytes(), &none).await?;
+    s.put(
+        &rec_key,
+        serde_json::to_string(u).unwrap().as_bytes(),
+        &PutOptions { metadata: meta_name(u), ..Default::default() },
+    )
+    .await?;
     Ok(true)
 }
 
@@ -81,10 +89,10 @@ pub async fn create_post<S: KvStore>(s: &S, p: &Post) -> Result<bool> {
     let meta = Some(serde_json::json!({ "title": p.title }));
     let status = serde_json::to_value(p.status).unwrap();
     let opts = PutOptions { metadata: meta, ..Default::default() };
-    s.put(&format!("post.author_id:{}:{}", p.author_id, pad(p.id)), "", &opts).await?;
-    s.put(&format!("post.author_id_status:{}:{}:{}", p.author_id, status.as_str().unwrap(), pad(p.id)), "", &opts)
+    s.put(&format!("post.author_id:{}:{}", p.author_id, pad(p.id)), b"", &opts).await?;
+    s.put(&format!("post.author_id_status:{}:{}:{}", p.author_id, status.as_str().unwrap(), pad(p.id)), b"", &opts)
         .await?;
-    s.put(&rec_key, &serde_json::to_string(p).unwrap(), &opts).await?;
+    s.put(&rec_key, serde_json::to_string(p).unwrap().as_bytes(), &opts).await?;
     Ok(true)
 }
 
@@ -147,8 +155,8 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     let got = s.get_many(&[rec_key.clone(), email_key.clone(), handle_key.clone()]).await?;
     let Some(old) = &got[0] else { return Ok(false) };
     let old: User = parse(&old.value);
-    for holder in got[1..].iter().flatten().map(|e| &e.value) {
-        if holder != &u.id {
+    for holder in got[1..].iter().flatten().map(|e| text(&e.value)) {
+        if holder != u.id {
             if let Some(h) = s.get(&format!("user:{holder}")).await? {
                 let h: User = parse(&h.value);
                 if h.email == u.email || (h.org_id == u.org_id && h.handle == u.handle) {
@@ -162,17 +170,21 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     let old_handle = format!("user.org_id_handle:{}:{}", old.org_id, old.handle);
     let old_org = format!("user.org_id:{}:{}", old.org_id, old.id);
     let new_org = format!("user.org_id:{}:{}", u.org_id, u.id);
-    if old_email != email_key || got[1].as_ref().map(|e| &e.value) != Some(&u.id) {
-        s.put(&email_key, &u.id, &none).await?;
+    if old_email != email_key || got[1].as_ref().map(|e| e.value.as_slice()) != Some(u.id.as_bytes()) {
+        s.put(&email_key, u.id.as_bytes(), &none).await?;
     }
-    if old_handle != handle_key || got[2].as_ref().map(|e| &e.value) != Some(&u.id) {
-        s.put(&handle_key, &u.id, &none).await?;
+    if old_handle != handle_key || got[2].as_ref().map(|e| e.value.as_slice()) != Some(u.id.as_bytes()) {
+        s.put(&handle_key, u.id.as_bytes(), &none).await?;
     }
     if old_org != new_org || old.name != u.name {
-        s.put(&new_org, "", &PutOptions { metadata: meta_name(u), ..Default::default() }).await?;
+        s.put(&new_org, b"", &PutOptions { metadata: meta_name(u), ..Default::default() }).await?;
     }
-    s.put(&rec_key, &serde_json::to_string(u).unwrap(), &PutOptions { metadata: meta_name(u), ..Default::default() })
-        .await?;
+    s.put(
+        &rec_key,
+        serde_json::to_string(u).unwrap().as_bytes(),
+        &PutOptions { metadata: meta_name(u), ..Default::default() },
+    )
+    .await?;
     let mut stale = Vec::new();
     if old_email != email_key {
         stale.push(old_email);
@@ -183,7 +195,7 @@ pub async fn update_user<S: KvStore>(s: &S, u: &User) -> Result<bool> {
     if !stale.is_empty() {
         let held = s.get_many(&stale).await?;
         for (k, h) in stale.iter().zip(held) {
-            if h.map(|e| e.value).as_deref() == Some(u.id.as_str()) {
+            if h.map(|e| e.value).as_deref() == Some(u.id.as_bytes()) {
                 s.delete(k).await?;
             }
         }
