@@ -367,12 +367,12 @@ fn codegen_section() {
     println!("\ngoal (under 1 s): {}\n", if secs < 1.0 { "met" } else { "MISSED" });
 }
 
-fn derive_section() {
-    println!("## Build time of 100 models, with and without `#[derive(KvModel)]` (debug build of the models crate alone, median of 3)\n");
-    let root = repo_root();
-    let dir = root.join("target/bench-derive");
-    let mut results = Vec::new();
-    for with in [false, true] {
+/// Writes the two crates the derive is measured on into `dir`: `serde-only`
+/// (100 structs with serde derives) and `with-derive` (the same with
+/// `#[derive(KvModel)]`), depending on the kvgen at `kvgen`, with this
+/// workspace's lock file so dependency versions match the repository's.
+fn write_derive_crates(dir: &Path, kvgen: &Path) -> [PathBuf; 2] {
+    [false, true].map(|with| {
         let krate = dir.join(if with { "with-derive" } else { "serde-only" });
         std::fs::create_dir_all(krate.join("src")).unwrap();
         std::fs::write(
@@ -380,25 +380,42 @@ fn derive_section() {
             format!(
                 "[package]\nname = \"bench-{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nkvgen = {{ path = {:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\n[workspace]\n",
                 if with { "derive" } else { "serde" },
-                root.display().to_string()
+                kvgen.display().to_string()
             ),
         )
         .unwrap();
-        let mut src = String::from("use serde::{Deserialize, Serialize};\n");
-        for m in 0..100 {
-            let derive = if with { "kvgen::KvModel, " } else { "" };
-            let kv = |a: &str| if with { format!("#[kv({a})] ") } else { String::new() };
-            let container =
-                if with { format!("#[kv(binding = \"NS{}\", unique(org, code))]\n", m % 10) } else { String::new() };
-            src += &format!(
-                "#[derive({derive}Serialize, Deserialize, Clone, Debug, PartialEq)]\n{container}pub struct Model{m} {{\n    {}pub id: String,\n    {}pub email: String,\n    {}pub org: String,\n    pub code: String,\n    {}pub name: String,\n}}\n",
-                kv("id"),
-                kv("unique"),
-                kv("index"),
-                kv("meta")
-            );
-        }
-        std::fs::write(krate.join("src/lib.rs"), &src).unwrap();
+        std::fs::copy(repo_root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+        std::fs::write(krate.join("src/lib.rs"), derive_source(with)).unwrap();
+        krate
+    })
+}
+
+/// 100 models of 5 fields, with (`with`) or without the kvgen derive and attributes.
+fn derive_source(with: bool) -> String {
+    let mut src = String::from("use serde::{Deserialize, Serialize};\n");
+    for m in 0..100 {
+        let derive = if with { "kvgen::KvModel, " } else { "" };
+        let kv = |a: &str| if with { format!("#[kv({a})] ") } else { String::new() };
+        let container =
+            if with { format!("#[kv(binding = \"NS{}\", unique(org, code))]\n", m % 10) } else { String::new() };
+        src += &format!(
+            "#[derive({derive}Serialize, Deserialize, Clone, Debug, PartialEq)]\n{container}pub struct Model{m} {{\n    {}pub id: String,\n    {}pub email: String,\n    {}pub org: String,\n    pub code: String,\n    {}pub name: String,\n}}\n",
+            kv("id"),
+            kv("unique"),
+            kv("index"),
+            kv("meta")
+        );
+    }
+    src
+}
+
+fn derive_section() {
+    println!("## Build time of 100 models, with and without `#[derive(KvModel)]` (debug build of the models crate alone, median of 3)\n");
+    let root = repo_root();
+    let dir = root.join("target/bench-derive");
+    let mut results = Vec::new();
+    for krate in write_derive_crates(&dir, &root) {
+        let src = std::fs::read_to_string(krate.join("src/lib.rs")).unwrap();
         let target = dir.join("target");
         let build = || {
             let start = Instant::now();
@@ -471,6 +488,17 @@ fn main() {
     }
     if want("derive") {
         derive_section();
+    }
+    // `kvgen-bench derive-crates DIR [KVGEN]` only writes the derive section's two
+    // crates (against the kvgen at KVGEN, default this repository), for
+    // measuring cold builds by hand (BENCHMARKS.md, "Cold build").
+    if let Some(i) = args.iter().position(|a| a == "derive-crates") {
+        let dir = PathBuf::from(args.get(i + 1).expect("derive-crates DIR [KVGEN]"));
+        let kvgen = args.get(i + 2).map(PathBuf::from).unwrap_or_else(repo_root);
+        for krate in write_derive_crates(&dir, &kvgen) {
+            println!("{}", krate.display());
+        }
+        return;
     }
     // Profiling aid: `kvgen-bench profile NAME` runs one call in a loop.
     if let Some(i) = args.iter().position(|a| a == "profile") {
