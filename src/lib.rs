@@ -117,10 +117,19 @@ pub mod __private {
         const INDEX: usize;
     }
 
+    /// The binding of a model whose derive failed: the stubs the derive emits
+    /// beside its errors name it, so that models related to the broken one
+    /// report no second error. No real binding is empty.
+    pub const FALLBACK_BINDING: &str = "";
+
     /// Whether two bindings are the same (a `const fn`, for compile-time checks
-    /// that related models share a KV namespace).
+    /// that related models share a KV namespace). [`FALLBACK_BINDING`] is the
+    /// same as every binding.
     pub const fn same_binding(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.is_empty() || b.is_empty() {
+            return true;
+        }
         if a.len() != b.len() {
             return false;
         }

@@ -23,7 +23,9 @@ pub mod ts;
 pub mod wrangler;
 
 pub use builder::Builder;
-pub use kvgen_codegen_core::{attr, ctxt, derive_model, derives_kv_model, expand, ir, keypart, names, valid};
+pub use kvgen_codegen_core::{
+    attr, ctxt, derive_model, derive_model_or_stubs, derives_kv_model, expand, fallback, ir, keypart, names, valid,
+};
 use proc_macro2::TokenStream;
 
 /// Expands every `#[derive(KvModel)]` struct of a Rust source file the way

@@ -8,7 +8,7 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(KvModel, attributes(kv))]
 pub fn derive_kv_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    kvgen_codegen_core::derive_model(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    kvgen_codegen_core::derive_model_or_stubs(&input).into()
 }
 
 /// Derives `kvgen::KeyPart` for a unit enum, keyed by serde variant names.

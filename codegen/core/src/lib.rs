@@ -9,6 +9,7 @@
 pub mod attr;
 pub mod ctxt;
 pub mod expand;
+pub mod fallback;
 pub mod ir;
 pub mod keypart;
 pub mod names;
@@ -20,6 +21,20 @@ use proc_macro2::TokenStream;
 pub fn derive_model(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
     let model = attr::lower(input)?;
     Ok(expand::model(&model))
+}
+
+/// `#[derive(KvModel)]` as the macro emits it: the generated code, or every
+/// error found followed by the model's [`fallback`] stubs, so that the
+/// mistakes are the only errors the compiler reports.
+pub fn derive_model_or_stubs(input: &syn::DeriveInput) -> TokenStream {
+    match derive_model(input) {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            let mut tokens = err.into_compile_error();
+            tokens.extend(fallback::stubs(input));
+            tokens
+        }
+    }
 }
 
 /// Whether `attrs` hold a `#[derive(..)]` naming `KvModel` (as `KvModel` or a path ending in it).
