@@ -75,38 +75,29 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     }
 }
 
-/// Every method the generated repository of `model` defines, with the index
-/// or relation it comes from, in order.
-pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
+/// Every method the generated repository of `model` defines: the two each
+/// index or relation gives, with the index's or relation's name span, in order.
+pub fn repo_methods(model: &Model) -> Vec<([String; 2], proc_macro2::Span)> {
     let mut out = Vec::new();
     for index in &model.indexes {
         let stem = index_stem(model, index);
-        match index.kind {
-            IndexKind::Unique => {
-                out.push((format!("find_by_{stem}"), index.name.span));
-                out.push((format!("upsert_by_{stem}"), index.name.span));
-            }
-            IndexKind::Secondary => {
-                out.push((format!("list_by_{stem}"), index.name.span));
-                out.push((format!("list_by_{stem}_meta"), index.name.span));
-            }
-        }
+        let names = match index.kind {
+            IndexKind::Unique => [format!("find_by_{stem}"), format!("upsert_by_{stem}")],
+            IndexKind::Secondary => [format!("list_by_{stem}"), format!("list_by_{stem}_meta")],
+        };
+        out.push((names, index.name.span));
     }
     for rel in &model.belongs_to {
-        out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-        out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
+        let name = text(&rel.name);
+        out.push(([format!("load_{name}"), format!("load_{}", plural(&name))], rel.name.span()));
     }
     for rel in &model.has {
-        match rel.kind {
-            crate::ir::HasKind::Many => {
-                out.push((format!("list_{}", text(&rel.name)), rel.name.span()));
-                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-            }
-            crate::ir::HasKind::One => {
-                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-                out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
-            }
-        }
+        let name = text(&rel.name);
+        let names = match rel.kind {
+            crate::ir::HasKind::Many => [format!("list_{name}"), format!("load_{name}")],
+            crate::ir::HasKind::One => [format!("load_{name}"), format!("load_{}", plural(&name))],
+        };
+        out.push((names, rel.name.span()));
     }
     out
 }

@@ -1,4 +1,9 @@
-//! Checks of one model, each at the token it is about.
+//! Checks of one model, each at the token it is about: one small `check_*`
+//! function per rule, composed by [`check_container`] and [`check_model`]
+//! (`attr::lower` runs both). Checks made while attributes are read (unknown
+//! keys, duplicates, conflicting keys on a field) stay in `attr`; checks
+//! across models (relation targets, shared prefixes) are the CLI's, in
+//! `kvgen-codegen`'s `project`.
 
 use crate::ctxt::Ctxt;
 use crate::ir::Model;
@@ -54,14 +59,34 @@ pub fn unsupported_id_type(ty: &syn::Type) -> Option<&'static str> {
 
 /// Checks of the container attributes, which hold whatever else is wrong.
 pub fn check_container(cx: &Ctxt, model: &Model) {
-    // A prefix is `[a-z0-9_-]+`, so it can never contain the `:`, `.` or `/` separators.
+    check_prefix(cx, model);
+    check_binding(cx, model);
+    check_ttl(cx, model);
+    check_model_name(cx, model);
+}
+
+/// Checks that need the whole model, run once it has an id.
+pub fn check_model(cx: &Ctxt, model: &Model) {
+    check_id_type(cx, model);
+    // Method names are checked only when index names are distinct: a duplicate
+    // index name would report every method of the index a second time.
+    if check_index_names(cx, model) {
+        check_method_names(cx, model);
+    }
+}
+
+/// A prefix is `[a-z0-9_-]+`, so it can never contain the `:`, `.` or `/` separators.
+pub fn check_prefix(cx: &Ctxt, model: &Model) {
     if !valid_prefix(&model.prefix.value) {
         cx.error(
             model.prefix.span,
             format!("invalid prefix `{}`: use lowercase letters, digits, `_` and `-`", model.prefix.value),
         );
     }
-    // A binding is a JavaScript identifier: wrangler exposes it as `env.NAME`.
+}
+
+/// A binding is a JavaScript identifier: wrangler exposes it as `env.NAME`.
+pub fn check_binding(cx: &Ctxt, model: &Model) {
     if !valid_binding(&model.binding.value) {
         cx.error(
             model.binding.span,
@@ -71,7 +96,10 @@ pub fn check_container(cx: &Ctxt, model: &Model) {
             ),
         );
     }
-    // KV refuses an expiration_ttl under 60 seconds; a huge one overflows expiration times.
+}
+
+/// KV refuses an expiration_ttl under 60 seconds; a huge one overflows expiration times.
+pub fn check_ttl(cx: &Ctxt, model: &Model) {
     if let Some(ttl) = &model.ttl {
         if ttl.value < MIN_TTL {
             cx.error(
@@ -82,7 +110,10 @@ pub fn check_container(cx: &Ctxt, model: &Model) {
             cx.error(ttl.span, format!("ttl must be at most {MAX_TTL_SECS} seconds, not {}", ttl.value));
         }
     }
-    // Loader parameters and the `Env` accessor are named after the model in snake_case.
+}
+
+/// Loader parameters and the `Env` accessor are named after the model in snake_case.
+pub fn check_model_name(cx: &Ctxt, model: &Model) {
     if crate::expand::param_idents(model).is_none() {
         cx.error(
             model.ident.span(),
@@ -95,9 +126,8 @@ pub fn check_container(cx: &Ctxt, model: &Model) {
     }
 }
 
-/// Checks that need the whole model, run once it has an id.
-pub fn check_model(cx: &Ctxt, model: &Model) {
-    // An id is a key component: it needs an exact, injective encoding.
+/// An id is a key component: it needs an exact, injective encoding.
+pub fn check_id_type(cx: &Ctxt, model: &Model) {
     let id = model.id_field();
     if let Some(why) = unsupported_id_type(&id.ty) {
         cx.error_spanned(
@@ -108,26 +138,33 @@ pub fn check_model(cx: &Ctxt, model: &Model) {
             ),
         );
     }
-    // Index names are `[a-z0-9_]+` and distinct: each is a key segment of its own.
+}
+
+/// Index names are `[a-z0-9_]+` and distinct: each is a key segment of its
+/// own. `false` when two indexes share a name.
+pub fn check_index_names(cx: &Ctxt, model: &Model) -> bool {
     let mut seen: HashMap<&str, ()> = HashMap::new();
-    let mut duplicate_index = false;
+    let mut distinct = true;
     for index in &model.indexes {
         let name = index.name.value.as_str();
         if index.named && !valid_index_name(name) {
             cx.error(index.name.span, format!("invalid index name `{name}`: use lowercase letters, digits and `_`"));
         }
         if seen.insert(name, ()).is_some() {
-            duplicate_index = true;
+            distinct = false;
             cx.error(index.name.span, format!("duplicate index name `{name}`: give one of them `name = \"...\"`"));
         }
     }
-    // Every generated method has a name of its own (not repeated for a duplicate index name).
-    if duplicate_index {
-        return;
-    }
+    distinct
+}
+
+/// Every generated method has a name of its own. One error per index or
+/// relation, at the first of its methods taken already.
+pub fn check_method_names(cx: &Ctxt, model: &Model) {
     let mut methods: HashMap<String, ()> = HashMap::new();
-    for (name, span) in names::repo_methods(model) {
-        if methods.insert(name.clone(), ()).is_some() {
+    for (names, span) in names::repo_methods(model) {
+        let taken: Vec<_> = names.into_iter().filter(|name| methods.insert(name.clone(), ()).is_some()).collect();
+        if let Some(name) = taken.first() {
             cx.error(
                 span,
                 format!("two indexes or relations would both generate `{name}`; rename one with `name = \"...\"`"),
