@@ -6,8 +6,9 @@
 //! `kvgen-codegen`'s `project`.
 
 use crate::ctxt::Ctxt;
-use crate::ir::Model;
+use crate::ir::{HasKind, Model};
 use crate::names;
+use proc_macro2::Span;
 use std::collections::HashMap;
 
 /// The least ttl Workers KV accepts, in seconds.
@@ -171,4 +172,155 @@ pub fn check_method_names(cx: &Ctxt, model: &Model) {
             );
         }
     }
+}
+
+// ---- across models
+
+/// A mistake across models, in `models[model]`: at `span` of its source (or
+/// the model itself when `None`), which in kvgen.toml is the key `key` under
+/// `[models.Name]`.
+#[derive(Debug)]
+pub struct CrossError {
+    /// The model the mistake is in, by position.
+    pub model: usize,
+    /// The token it is about; `None`: the model as a whole.
+    pub span: Option<Span>,
+    /// The kvgen.toml key under the model's table (`["fields", "x", "belongs_to"]`).
+    pub key: Vec<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn find(models: &[&Model], target: &syn::Path) -> (String, Option<usize>) {
+    let name = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let at = models.iter().position(|m| m.ident == name);
+    (name, at)
+}
+
+fn kind_key(kind: HasKind) -> &'static str {
+    if kind == HasKind::Many {
+        "has_many"
+    } else {
+        "has_one"
+    }
+}
+
+/// Two models of one name would get one accessor on Env.
+pub fn check_model_names(models: &[&Model], describe: &dyn Fn(usize) -> String) -> Vec<CrossError> {
+    let mut out = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        if let Some(first) = models[..i].iter().position(|g| g.ident == m.ident) {
+            out.push(CrossError {
+                model: i,
+                span: None,
+                key: Vec::new(),
+                message: format!("a second model named `{}` (the first: {})", m.ident, describe(first)),
+            });
+        }
+    }
+    out
+}
+
+/// Keys of two models in one binding must not share a prefix.
+pub fn check_key_prefixes(models: &[&Model], describe: &dyn Fn(usize) -> String) -> Vec<CrossError> {
+    let mut out = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        let clash =
+            models[..i].iter().position(|g| g.binding.value == m.binding.value && g.prefix.value == m.prefix.value);
+        if let Some(first) = clash {
+            out.push(CrossError {
+                model: i,
+                span: Some(m.prefix.span),
+                key: vec!["prefix".into()],
+                message: format!(
+                    "model `{}` uses key prefix `{}` in binding `{}`, as does `{}` ({}); give one a different `prefix`",
+                    m.ident,
+                    m.prefix.value,
+                    m.binding.value,
+                    models[first].ident,
+                    describe(first)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// A relation names a known model; has_many / has_one need the child's index on `by`.
+pub fn check_relation_targets(models: &[&Model], describe: &dyn Fn(usize) -> String) -> Vec<CrossError> {
+    let mut out = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        for rel in &m.belongs_to {
+            let (target, found) = find(models, &rel.target);
+            if found.is_none() {
+                // In kvgen.toml: the field's `belongs_to` key.
+                let field = m.fields[rel.field].ident.to_string();
+                out.push(CrossError {
+                    model: i,
+                    span: Some(rel.name.span()),
+                    key: vec!["fields".into(), field, "belongs_to".into()],
+                    message: format!("`belongs_to = {target}`: no model named `{target}`"),
+                });
+            }
+        }
+        for (n, rel) in m.has.iter().enumerate() {
+            let kind = kind_key(rel.kind);
+            // In kvgen.toml: this relation's table in the `has_many` or `has_one` list.
+            let nth = m.has[..n].iter().filter(|r| r.kind == rel.kind).count().to_string();
+            let (target, found) = find(models, &rel.target);
+            let Some(c) = found else {
+                out.push(CrossError {
+                    model: i,
+                    span: Some(syn::spanned::Spanned::span(&rel.target)),
+                    key: vec![kind.into(), nth, "model".into()],
+                    message: format!("`{kind}({target}, ..)`: no model named `{target}`"),
+                });
+                continue;
+            };
+            let child = models[c];
+            let indexed =
+                child.indexes.iter().any(|ix| matches!(ix.fields[..], [only] if child.fields[only].ident == rel.by));
+            if !indexed {
+                out.push(CrossError {
+                    model: i,
+                    span: Some(rel.by.span()),
+                    key: vec![kind.into(), nth, "by".into()],
+                    message: format!(
+                        "`{kind}({target}, by = {})`: `{target}` has no index on `{}`; add `#[kv(index)]` or `#[kv(belongs_to = {})]` to it ({})",
+                        rel.by,
+                        rel.by,
+                        m.ident,
+                        describe(c)
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Related models live in one binding: loaders read the target from the caller's store.
+pub fn check_relation_bindings(models: &[&Model]) -> Vec<CrossError> {
+    let mut out = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        let targets = m.belongs_to.iter().map(|r| (&r.target, r.name.span(), "belongs_to"));
+        let targets = targets.chain(m.has.iter().map(|r| (&r.target, r.by.span(), kind_key(r.kind))));
+        for (target, span, kind) in targets {
+            let (name, found) = find(models, target);
+            if let Some(t) = found.map(|t| models[t]) {
+                if t.binding.value != m.binding.value {
+                    out.push(CrossError {
+                        model: i,
+                        span: Some(span),
+                        key: vec![kind.into()],
+                        message: format!(
+                            "`{}` ({}) and `{name}` ({}) are related but live in different bindings; relation loaders read one binding: put both in one",
+                            m.ident, m.binding.value, t.binding.value
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    out
 }

@@ -305,3 +305,102 @@ fn relations() {
         1,
     );
 }
+
+// ---- across models (valid::check_model_names and the others the CLI runs)
+
+/// Lowers each one-line source into a model.
+fn lowered(srcs: &[&str]) -> Vec<Model> {
+    srcs.iter().map(|s| attr::lower(&syn::parse_str(s).unwrap()).unwrap()).collect()
+}
+
+/// Each error as (model, the text its span covers in that model's source or
+/// `None` for the model as a whole, its kvgen.toml key joined by `.`, message).
+fn cross(
+    srcs: &[&str],
+    check: impl Fn(&[&Model], &dyn Fn(usize) -> String) -> Vec<valid::CrossError>,
+) -> Vec<(usize, Option<String>, String, String)> {
+    let models = lowered(srcs);
+    let refs: Vec<&Model> = models.iter().collect();
+    check(&refs, &|i| format!("model #{i}"))
+        .into_iter()
+        .map(|e| {
+            let text = e.span.map(|s| srcs[e.model][s.start().column..s.end().column].to_string());
+            (e.model, text, e.key.join("."), e.message)
+        })
+        .collect()
+}
+
+const A: &str = "struct A { #[kv(id)] id: String }";
+
+#[test]
+fn check_model_names() {
+    assert_eq!(
+        cross(&[A, "struct B { #[kv(id)] id: u64 }", A], valid::check_model_names),
+        [(2, None, String::new(), "a second model named `A` (the first: model #0)".to_string())]
+    );
+    assert!(cross(&[A, "struct B { #[kv(id)] id: u64 }"], valid::check_model_names).is_empty());
+}
+
+#[test]
+fn check_key_prefixes() {
+    let b = r#"#[kv(prefix = "a")] struct B { #[kv(id)] id: String }"#;
+    assert_eq!(
+        cross(&[A, b], valid::check_key_prefixes),
+        [(
+            1,
+            Some(r#""a""#.to_string()),
+            "prefix".to_string(),
+            "model `B` uses key prefix `a` in binding `KV`, as does `A` (model #0); give one a different `prefix`"
+                .to_string()
+        )]
+    );
+    let elsewhere = r#"#[kv(prefix = "a", binding = "OTHER")] struct B { #[kv(id)] id: String }"#;
+    assert!(cross(&[A, elsewhere], valid::check_key_prefixes).is_empty());
+}
+
+#[test]
+fn check_relation_targets() {
+    let child = "struct C { #[kv(id)] id: String, #[kv(belongs_to = Org)] org_id: String }";
+    assert_eq!(
+        cross(&[A, child], |m, d| valid::check_relation_targets(m, d)),
+        [(
+            1,
+            Some("org_id".to_string()),
+            "fields.org_id.belongs_to".to_string(),
+            "`belongs_to = Org`: no model named `Org`".to_string()
+        )]
+    );
+    let parent = "#[kv(has_many(C, by = a_id), has_one(Nope, by = x))] struct A { #[kv(id)] id: String }";
+    let c = "struct C { #[kv(id)] id: String, a_id: String }";
+    assert_eq!(
+        cross(&[parent, c], |m, d| valid::check_relation_targets(m, d)),
+        [
+            (
+                0,
+                Some("a_id".to_string()),
+                "has_many.0.by".to_string(),
+                "`has_many(C, by = a_id)`: `C` has no index on `a_id`; add `#[kv(index)]` or `#[kv(belongs_to = A)]` to it (model #1)".to_string()
+            ),
+            (0, Some("Nope".to_string()), "has_one.0.model".to_string(), "`has_one(Nope, ..)`: no model named `Nope`".to_string()),
+        ]
+    );
+    let indexed = "struct C { #[kv(id)] id: String, #[kv(belongs_to = A)] a_id: String }";
+    let parent = "#[kv(has_many(C, by = a_id))] struct A { #[kv(id)] id: String }";
+    assert!(cross(&[parent, indexed], |m, d| valid::check_relation_targets(m, d)).is_empty());
+}
+
+#[test]
+fn check_relation_bindings() {
+    let child = r#"#[kv(binding = "OTHER")] struct C { #[kv(id)] id: String, #[kv(belongs_to = A)] a_id: String }"#;
+    assert_eq!(
+        cross(&[A, child], |m, _| valid::check_relation_bindings(m)),
+        [(
+            1,
+            Some("a_id".to_string()),
+            "belongs_to".to_string(),
+            "`C` (OTHER) and `A` (KV) are related but live in different bindings; relation loaders read one binding: put both in one".to_string()
+        )]
+    );
+    let same = "struct C { #[kv(id)] id: String, #[kv(belongs_to = A)] a_id: String }";
+    assert!(cross(&[A, same], |m, _| valid::check_relation_bindings(m)).is_empty());
+}
