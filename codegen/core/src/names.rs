@@ -1,6 +1,6 @@
 //! Names of generated items.
 
-use crate::ir::{Index, IndexKind, Model};
+use crate::ir::{BelongsTo, Has, HasKind, Index, IndexKind, Model};
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt;
 
@@ -75,31 +75,40 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     }
 }
 
+/// The two methods an index gives the repository: `find_by_`/`upsert_by_`
+/// for a unique index, `list_by_`/`list_by_.._meta` for a secondary one.
+/// Validation and emission both name methods through these functions.
+pub fn index_methods(model: &Model, index: &Index) -> [String; 2] {
+    let stem = index_stem(model, index);
+    match index.kind {
+        IndexKind::Unique => [format!("find_by_{stem}"), format!("upsert_by_{stem}")],
+        IndexKind::Secondary => [format!("list_by_{stem}"), format!("list_by_{stem}_meta")],
+    }
+}
+
+/// The two loaders a `belongs_to` gives: `load_{name}` and `load_{names}`.
+pub fn belongs_to_methods(rel: &BelongsTo) -> [String; 2] {
+    let name = text(&rel.name);
+    [format!("load_{name}"), format!("load_{}", plural(&name))]
+}
+
+/// The two methods a `has_many` (`list_{name}`, `load_{name}`) or a `has_one`
+/// (`load_{name}`, `load_{names}`) gives.
+pub fn has_methods(rel: &Has) -> [String; 2] {
+    let name = text(&rel.name);
+    match rel.kind {
+        HasKind::Many => [format!("list_{name}"), format!("load_{name}")],
+        HasKind::One => [format!("load_{name}"), format!("load_{}", plural(&name))],
+    }
+}
+
 /// Every method the generated repository of `model` defines: the two each
 /// index or relation gives, with the index's or relation's name span, in order.
 pub fn repo_methods(model: &Model) -> Vec<([String; 2], proc_macro2::Span)> {
-    let mut out = Vec::new();
-    for index in &model.indexes {
-        let stem = index_stem(model, index);
-        let names = match index.kind {
-            IndexKind::Unique => [format!("find_by_{stem}"), format!("upsert_by_{stem}")],
-            IndexKind::Secondary => [format!("list_by_{stem}"), format!("list_by_{stem}_meta")],
-        };
-        out.push((names, index.name.span));
-    }
-    for rel in &model.belongs_to {
-        let name = text(&rel.name);
-        out.push(([format!("load_{name}"), format!("load_{}", plural(&name))], rel.name.span()));
-    }
-    for rel in &model.has {
-        let name = text(&rel.name);
-        let names = match rel.kind {
-            crate::ir::HasKind::Many => [format!("list_{name}"), format!("load_{name}")],
-            crate::ir::HasKind::One => [format!("load_{name}"), format!("load_{}", plural(&name))],
-        };
-        out.push((names, rel.name.span()));
-    }
-    out
+    let indexes = model.indexes.iter().map(|index| (index_methods(model, index), index.name.span));
+    let belongs_to = model.belongs_to.iter().map(|rel| (belongs_to_methods(rel), rel.name.span()));
+    let has = model.has.iter().map(|rel| (has_methods(rel), rel.name.span()));
+    indexes.chain(belongs_to).chain(has).collect()
 }
 
 // ---- the binding struct (`KvEnv`) and its members
