@@ -799,14 +799,9 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 continue;
             };
             let mut names = Vec::new();
-            let mut page = Page::first(limits::MAX_LIST_LIMIT);
-            loop {
-                let listed = protocol::list_page(self.store, prefix.clone(), page).await?;
-                names.extend(listed.keys.into_iter().map(|k| k.name));
-                match listed.cursor {
-                    Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),
-                    None => break,
-                }
+            let mut pages = protocol::Pages::new(self.store, prefix.clone());
+            while let Some(keys) = pages.next().await? {
+                names.extend(keys.into_iter().map(|k| k.name));
             }
             groups.push((prefix, names));
         }
