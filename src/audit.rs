@@ -362,7 +362,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             .map(|m| {
                 serde_json::to_value(m)
                     .map(|v| crate::limits::metadata_as_stored(&v))
-                    .map_err(|e| Error::Serialization { key: M::MODEL.into(), message: e.to_string() })
+                    .map_err(|e| Error::serialization(M::MODEL, e))
             })
             .transpose()
     }

@@ -63,7 +63,7 @@ pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use coord::{Coordinate, Lock, RateDecision, RateLimiter};
 #[cfg(feature = "durable")]
 pub use durable::KvgenCoordinator;
-pub use error::{Error, Result};
+pub use error::{Error, Result, Source};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
 pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};

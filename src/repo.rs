@@ -122,11 +122,11 @@ pub fn check_scope(scope: &str) -> Result<()> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T> {
-    serde_json::from_str(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+    serde_json::from_str(value).map_err(|e| Error::serialization(key, e))
 }
 
 fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+    serde_json::to_string(value).map_err(|e| Error::serialization(key, e))
 }
 
 /// Refuses a record that would not read back as written: serde_json stores
@@ -136,15 +136,12 @@ fn check_finite<M: Model>(key: &str, rec: &M) -> Result<()> {
     crate::finite::check(rec).map_err(|e| Error::Serialization {
         key: key.to_string(),
         message: format!("{e}: a NaN or infinite float is stored as null and would not read back"),
+        source: None,
     })
 }
 
 fn meta_value<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
-    rec.meta()
-        .map(|m| {
-            serde_json::to_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
-        })
-        .transpose()
+    rec.meta().map(|m| serde_json::to_value(m).map_err(|e| Error::serialization(key, e))).transpose()
 }
 
 /// The record's `#[kv(meta)]` projection as Workers KV stores it (numbers
@@ -159,17 +156,14 @@ fn stored_projection<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
             message:
                 "the metadata would not read back: KV stores its numbers as doubles (integers beyond 2^53 lose digits)"
                     .into(),
+            source: None,
         });
     }
     Ok(Some(stored))
 }
 
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
-    protocol::projection(meta)
-        .map(|m| {
-            serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
-        })
-        .transpose()
+    protocol::projection(meta).map(|m| serde_json::from_value(m).map_err(|e| Error::serialization(key, e))).transpose()
 }
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
@@ -293,7 +287,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 Ok(())
             } else {
                 let message = format!("the record's id `{id}` is not its key's");
-                Err(Error::Serialization { key: key.to_string(), message })
+                Err(Error::Serialization { key: key.to_string(), message, source: None })
             }
         })?;
         Ok(rec)
