@@ -219,6 +219,7 @@ fn index_attributes() {
     // index is then also reported empty. The first error is the one that counts.
     let errs = errors(&model("#[kv(index(a::b))]"));
     assert_eq!((errs[0].0.as_str(), errs[0].1.as_str()), ("expected a field name", "a::b"), "{errs:?}");
+    assert_eq!(errs.len(), 2, "{errs:?}");
     one_error(&model("#[kv(index(a, a))]"), "field `a` is listed twice in this index", "a", 2);
     one_error(&model("#[kv(index(zz))]"), "no field `zz` in `M`", "zz", 1);
 }
