@@ -4,11 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::key::KeySpace;
-use crate::limits::{MAX_BULK_KEYS, MAX_LIST_LIMIT, MIN_TTL_SECS};
+use crate::limits::{MAX_BULK_KEYS, MIN_TTL_SECS};
 use crate::model::{IndexKind, Model};
 use crate::protocol;
 use crate::repo::Repo;
-use crate::store::Page;
 use crate::store::{KvStore, ListKey, PutOptions};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -160,27 +159,22 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         let space = KeySpace::new(self.scope(), M::MODEL);
 
         // Records -> the entries they need.
-        let mut page = Some(Page::first(MAX_LIST_LIMIT));
-        while let Some(p) = page.take() {
-            let listed = protocol::list_page(self.store(), space.record_prefix(), p).await?;
-            page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
-            for chunk in listed.keys.chunks(MAX_BULK_KEYS) {
+        let mut pages = protocol::Pages::new(self.store(), space.record_prefix());
+        while let Some(keys) = pages.next().await? {
+            for chunk in keys.chunks(MAX_BULK_KEYS) {
                 self.audit_records(chunk, &mut state).await?;
             }
         }
 
         // Entries -> the records they point to.
         let entry_prefix = format!("{}.", space.head());
-        let mut page = Some(Page::first(MAX_LIST_LIMIT));
-        while let Some(p) = page.take() {
-            let listed = protocol::list_page(self.store(), entry_prefix.clone(), p).await?;
-            page = listed.cursor.clone().map(|c| Page::after(c, MAX_LIST_LIMIT));
+        let mut pages = protocol::Pages::new(self.store(), entry_prefix.clone());
+        while let Some(keys) = pages.next().await? {
             // Every entry is `{index}:{values}`: a key with no `:` after the
             // index name is none of this model's (under a scope ending in
             // `:`, the record of a model named like the scope: `prod:user.x`
             // is model `prod`'s record `user.x`), and is left alone.
-            let keys: Vec<ListKey> = listed
-                .keys
+            let keys: Vec<ListKey> = keys
                 .into_iter()
                 .filter(|k| k.name.get(entry_prefix.len()..).is_some_and(|rest| rest.contains(':')))
                 .collect();
@@ -380,7 +374,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             .map(|m| {
                 serde_json::to_value(m)
                     .map(|v| crate::limits::metadata_as_stored(&v))
-                    .map_err(|e| Error::Serialization { key: M::MODEL.into(), message: e.to_string() })
+                    .map_err(|e| Error::serialization(M::MODEL, e))
             })
             .transpose()
     }

@@ -424,7 +424,12 @@ pub trait Coordinate {
 
 /// What a coordinator answers when the answer does not fit the request.
 pub(crate) fn unexpected(name: &str, answer: &Response) -> Error {
-    Error::Store { op: "coordinate", key: name.to_string(), message: format!("unexpected answer {answer:?}") }
+    Error::Store {
+        op: "coordinate",
+        key: name.to_string(),
+        message: format!("unexpected answer {answer:?}"),
+        source: None,
+    }
 }
 
 /// A lock on a coordinator: held by one token at a time, until released
@@ -547,7 +552,7 @@ impl<'a> RateLimiter<'a> {
         let request = Request::Hit { limit: self.limit, window_ms: self.window_ms, sliding: self.sliding, cost };
         match self.coord.call(&name, &request).await? {
             Response::Rate { allowed, remaining, reset_at } => Ok(RateDecision { allowed, remaining, reset_at }),
-            Response::Refused { message } => Err(Error::Store { op: "coordinate", key: name, message }),
+            Response::Refused { message } => Err(Error::Store { op: "coordinate", key: name, message, source: None }),
             other => Err(unexpected(&name, &other)),
         }
     }

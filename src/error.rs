@@ -1,5 +1,9 @@
 //! The one error type of kvgen: every variant is a fact a user can act on.
 
+/// An error kvgen wraps ([`Error::Serialization`], [`Error::Store`]), kept
+/// as the wrapping error's [`source`](std::error::Error::source).
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What a kvgen call can fail with.
 ///
 /// Store backends return it too, so limit violations look the same whether
@@ -146,8 +150,11 @@ pub enum Error {
     Serialization {
         /// The key being read or written.
         key: String,
-        /// What serde_json said.
+        /// What serde_json said, or why kvgen refused the value.
         message: String,
+        /// The serde_json error, when there is one ([`std::error::Error::source`]).
+        #[source]
+        source: Option<Source>,
     },
     /// The backend failed for a reason of its own (network, runtime, injected fault).
     #[error("store {op} of `{key}` failed: {message}")]
@@ -159,6 +166,11 @@ pub enum Error {
         key: String,
         /// The backend's message.
         message: String,
+        /// The backend's error, when it is a Rust error that can be kept
+        /// ([`std::error::Error::source`]); JavaScript errors on Workers are
+        /// kept as their message only.
+        #[source]
+        source: Option<Source>,
     },
     /// A model with strict unique values was written through a store with
     /// no coordinator (see [`KvStore::coordinator`](crate::KvStore::coordinator)).
@@ -183,6 +195,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::Serialization`] of `key`, keeping serde_json's error as its source.
+    pub(crate) fn serialization(key: &str, err: serde_json::Error) -> Self {
+        Error::Serialization { key: key.to_string(), message: err.to_string(), source: Some(Box::new(err)) }
+    }
+
     /// The variant's name (`"UniqueViolation"`), for logs and API responses.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -80,7 +80,7 @@ impl Faulty<()> {
 }
 
 fn injected(op: &'static str, key: &str) -> Error {
-    Error::Store { op, key: key.to_string(), message: "injected fault".to_string() }
+    Error::Store { op, key: key.to_string(), message: "injected fault".to_string(), source: None }
 }
 
 macro_rules! faulty_op {

@@ -26,6 +26,7 @@ pub fn new(kind: IdKind) -> Result<String> {
         op: "generate id",
         key: String::new(),
         message: format!("no randomness from the platform: {e}"),
+        source: Some(Box::new(e)),
     })?;
     Ok(match kind {
         IdKind::Ulid => {

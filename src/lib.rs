@@ -67,7 +67,7 @@ pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use coord::{Coordinate, Lock, RateDecision, RateLimiter};
 #[cfg(feature = "durable")]
 pub use durable::KvgenCoordinator;
-pub use error::{Error, Result};
+pub use error::{Error, Result, Source};
 pub use fault::{Fault, Faulty};
 pub use key::KeyPart;
 pub use memo::Memo;
@@ -123,10 +123,19 @@ pub mod __private {
         const INDEX: usize;
     }
 
+    /// The binding of a model whose derive failed: the stubs the derive emits
+    /// beside its errors name it, so that models related to the broken one
+    /// report no second error. No real binding is empty.
+    pub const FALLBACK_BINDING: &str = "";
+
     /// Whether two bindings are the same (a `const fn`, for compile-time checks
-    /// that related models share a KV namespace).
+    /// that related models share a KV namespace). [`FALLBACK_BINDING`] is the
+    /// same as every binding.
     pub const fn same_binding(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.is_empty() || b.is_empty() {
+            return true;
+        }
         if a.len() != b.len() {
             return false;
         }
@@ -176,6 +185,7 @@ pub mod __private {
                 op: "var",
                 key: var.to_string(),
                 message: "the Worker has no such var, or it is not text (wrangler `[vars]`)".into(),
+                source: None,
             }),
         }
     }

@@ -780,14 +780,33 @@ pub(crate) async fn follow_unique<S: KvStore>(
 
 /// How many keys there are under `prefix`. Costs 1 list per 1000.
 pub(crate) async fn count<S: KvStore>(store: &S, prefix: String) -> Result<u64> {
-    let mut page = crate::store::Page::first(limits::MAX_LIST_LIMIT);
+    let mut pages = Pages::new(store, prefix);
     let mut n = 0;
-    loop {
-        let listed = list_page(store, prefix.clone(), page).await?;
-        n += listed.keys.len() as u64;
-        match listed.cursor {
-            Some(c) => page = crate::store::Page::after(c, limits::MAX_LIST_LIMIT),
-            None => return Ok(n),
-        }
+    while let Some(keys) = pages.next().await? {
+        n += keys.len() as u64;
+    }
+    Ok(n)
+}
+
+/// Every key under a prefix, a page of up to 1000 at a time (1 list each),
+/// through [`list_page`]: `while let Some(keys) = pages.next().await? { .. }`.
+pub(crate) struct Pages<'s, S> {
+    store: &'s S,
+    prefix: String,
+    page: Option<crate::store::Page>,
+}
+
+impl<'s, S: KvStore> Pages<'s, S> {
+    /// The pages of keys under `prefix`, none read yet.
+    pub(crate) fn new(store: &'s S, prefix: String) -> Self {
+        Pages { store, prefix, page: Some(crate::store::Page::first(limits::MAX_LIST_LIMIT)) }
+    }
+
+    /// The next page's keys; `None` after the last page.
+    pub(crate) async fn next(&mut self) -> Result<Option<Vec<crate::store::ListKey>>> {
+        let Some(page) = self.page.take() else { return Ok(None) };
+        let listed = list_page(self.store, self.prefix.clone(), page).await?;
+        self.page = listed.cursor.map(|c| crate::store::Page::after(c, limits::MAX_LIST_LIMIT));
+        Ok(Some(listed.keys))
     }
 }

@@ -158,11 +158,11 @@ pub fn check_scope(scope: &str) -> Result<()> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T> {
-    serde_json::from_str(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+    serde_json::from_str(value).map_err(|e| Error::serialization(key, e))
 }
 
 fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
+    serde_json::to_string(value).map_err(|e| Error::serialization(key, e))
 }
 
 /// Refuses a record that would not read back as written: serde_json stores
@@ -172,15 +172,12 @@ fn check_finite<M: Model>(key: &str, rec: &M) -> Result<()> {
     crate::finite::check(rec).map_err(|e| Error::Serialization {
         key: key.to_string(),
         message: format!("{e}: a NaN or infinite float is stored as null and would not read back"),
+        source: None,
     })
 }
 
 fn meta_value<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
-    rec.meta()
-        .map(|m| {
-            serde_json::to_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
-        })
-        .transpose()
+    rec.meta().map(|m| serde_json::to_value(m).map_err(|e| Error::serialization(key, e))).transpose()
 }
 
 /// The record's `#[kv(meta)]` projection as Workers KV stores it (numbers
@@ -195,6 +192,7 @@ fn stored_projection<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
             message:
                 "the metadata would not read back: KV stores its numbers as doubles (integers beyond 2^53 lose digits)"
                     .into(),
+            source: None,
         });
     }
     Ok(Some(stored))
@@ -203,7 +201,7 @@ fn stored_projection<M: Model>(key: &str, rec: &M) -> Result<Option<Value>> {
 /// A raw model's metadata: its fields other than the id and the raw one, as
 /// Workers KV stores them, refused when they would not read back.
 pub(crate) fn raw_projection<M: Model>(key: &str, rec: &M) -> Result<Value> {
-    let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+    let bad = |message: String| Error::Serialization { key: key.to_string(), message, source: None };
     let fields = rec.raw_fields().map_err(|e| bad(e.to_string()))?;
     let stored = limits::metadata_as_stored(&Value::Object(fields));
     let Value::Object(back) = &stored else { return Err(bad("the metadata is not an object".into())) };
@@ -221,11 +219,7 @@ fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta
         // the projection is the part `Meta` names (none without `meta` fields).
         return Ok(protocol::projection(meta).and_then(|m| serde_json::from_value(m).ok()));
     }
-    protocol::projection(meta)
-        .map(|m| {
-            serde_json::from_value(m).map_err(|e| Error::Serialization { key: key.to_string(), message: e.to_string() })
-        })
-        .transpose()
+    protocol::projection(meta).map(|m| serde_json::from_value(m).map_err(|e| Error::serialization(key, e))).transpose()
 }
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
@@ -350,7 +344,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 Ok(())
             } else {
                 let message = format!("the record's id `{id}` is not its key's");
-                Err(Error::Serialization { key: key.to_string(), message })
+                Err(Error::Serialization { key: key.to_string(), message, source: None })
             }
         })?;
         Ok(rec)
@@ -371,7 +365,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         if M::RAW.is_none() {
             return self.parse_record(key, &entry.into_text());
         }
-        let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+        let bad = |message: String| Error::Serialization { key: key.to_string(), message, source: None };
         let head = self.space().record_prefix();
         let id = key.strip_prefix(head.as_str()).and_then(M::Id::read_key);
         let id = id.ok_or_else(|| bad("the key names no id of the model".into()))?;
@@ -655,10 +649,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let key = self.record_key(id);
         let Some(e) = self.store.get(&key).await? else { return Ok(None) };
         let extra = protocol::stored_extra(e.metadata.as_ref())
-            .map(|m| {
-                serde_json::from_value(m.clone())
-                    .map_err(|err| Error::Serialization { key: key.clone(), message: err.to_string() })
-            })
+            .map(|m| serde_json::from_value(m.clone()).map_err(|err| Error::serialization(&key, err)))
             .transpose()?;
         Ok(Some((self.decode(&key, e)?, extra)))
     }
@@ -668,6 +659,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {
             key: self.record_key(rec.id()),
             message: format!("free metadata: {e}"),
+            source: Some(Box::new(e)),
         })?;
         Ok(limits::metadata_as_stored(&value))
     }
@@ -1138,14 +1130,9 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 continue;
             };
             let mut names = Vec::new();
-            let mut page = Page::first(limits::MAX_LIST_LIMIT);
-            loop {
-                let listed = protocol::list_page(self.store, prefix.clone(), page).await?;
-                names.extend(listed.keys.into_iter().map(|k| k.name));
-                match listed.cursor {
-                    Some(c) => page = Page::after(c, limits::MAX_LIST_LIMIT),
-                    None => break,
-                }
+            let mut pages = protocol::Pages::new(self.store, prefix.clone());
+            while let Some(keys) = pages.next().await? {
+                names.extend(keys.into_iter().map(|k| k.name));
             }
             groups.push((prefix, names));
         }

@@ -71,7 +71,7 @@ mod tests {
     use super::*;
 
     fn store(op: &'static str, message: &str) -> Error {
-        Error::Store { op, key: "k".into(), message: message.into() }
+        Error::Store { op, key: "k".into(), message: message.into(), source: None }
     }
 
     #[test]
@@ -91,7 +91,7 @@ mod tests {
             (store("put", "KV PUT failed: 429 Too Many Requests"), 503),
             (store("get", "network connection lost"), 502),
             (store("bind", "no binding"), 500),
-            (Error::Serialization { key: "k".into(), message: "eof".into() }, 500),
+            (Error::Serialization { key: "k".into(), message: "eof".into(), source: None }, 500),
         ];
         for (e, status) in cases {
             assert_eq!(e.http_status(), status, "{e:?}");

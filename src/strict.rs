@@ -112,7 +112,7 @@ impl<'a> Claims<'a> {
                 other => return Err(coord::unexpected(&name, &other)),
             }
         }
-        Err(Error::Store { op: "coordinate", key: name, message: "the claim kept changing".into() })
+        Err(Error::Store { op: "coordinate", key: name, message: "the claim kept changing".into(), source: None })
     }
 
     /// Gives back the claims this call was granted fresh, when it writes

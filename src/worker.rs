@@ -27,7 +27,7 @@ impl WorkerKv {
     /// coordinator bound as [`COORDINATOR_BINDING`](crate::coord::COORDINATOR_BINDING)
     /// when the Worker has that binding.
     pub fn from_env(env: &worker::Env, binding: &str) -> Result<Self> {
-        let bind_error = |message: String| Error::Store { op: "bind", key: binding.to_string(), message };
+        let bind_error = |message: String| Error::Store { op: "bind", key: binding.to_string(), message, source: None };
         let kv = env.kv(binding).map_err(|e| bind_error(e.to_string()))?;
         let ns = Reflect::get(env, &JsValue::from_str(binding)).map_err(|e| bind_error(format!("{e:?}")))?;
         let coord = env.durable_object(crate::coord::COORDINATOR_BINDING).ok().map(|ns| DurableCoordinator { ns });
@@ -155,7 +155,7 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
     if has("illegal") || has("invalid key") || (has("key") && has("empty")) {
         return Error::InvalidKey { key: key.to_string(), reason: "refused by Workers KV" };
     }
-    Error::Store { op, key: key.to_string(), message: msg }
+    Error::Store { op, key: key.to_string(), message: msg, source: None }
 }
 
 impl KvStore for WorkerKv {
@@ -219,7 +219,7 @@ impl KvStore for WorkerKv {
             } else if msg.to_ascii_lowercase().contains("cursor") {
                 Error::InvalidCursor { cursor: options.cursor.clone().unwrap_or_default() }
             } else {
-                Error::Store { op: "list", key: options.prefix.clone(), message: msg }
+                Error::Store { op: "list", key: options.prefix.clone(), message: msg, source: None }
             }
         })?;
         let keys = page
@@ -272,7 +272,8 @@ impl DurableCoordinator {
 impl Coordinate for DurableCoordinator {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
-            let fail = |message: String| Error::Store { op: "coordinate", key: name.to_string(), message };
+            let fail =
+                |message: String| Error::Store { op: "coordinate", key: name.to_string(), message, source: None };
             let text = self.send(name, request).await.map_err(|e| fail(e.to_string()))?;
             serde_json::from_str(&text).map_err(|e| fail(format!("{e}: {text}")))
         })
@@ -287,8 +288,8 @@ fn js_metadata(key: &str, metadata: JsValue) -> Result<Option<Value>> {
     if metadata.is_null() || metadata.is_undefined() {
         return Ok(None);
     }
-    let bad = |message: String| Error::Serialization { key: key.to_string(), message };
+    let bad = |message: String| Error::Serialization { key: key.to_string(), message, source: None };
     let text = js_sys::JSON::stringify(&metadata).map_err(|e| bad(format!("{e:?}")))?;
     let text = text.as_string().ok_or_else(|| bad("metadata is not JSON".into()))?;
-    serde_json::from_str(&text).map(Some).map_err(|e| bad(e.to_string()))
+    serde_json::from_str(&text).map(Some).map_err(|e| Error::serialization(key, e))
 }

@@ -589,3 +589,18 @@ fn held_random_histories_on_option_fields() {
         }
     }
 }
+
+// Wrapped errors keep their cause: a record that is not JSON gives a
+// Serialization error whose source is serde_json's own error.
+#[test]
+fn serialization_errors_keep_serde_jsons_error_as_their_source() {
+    let s = MemoryStore::new();
+    let users = User::repo(&s);
+    block_on(users.create(&user("u1", "a@x"))).unwrap();
+    block_on(s.put("user:u1", b"{not json", &PutOptions::default())).unwrap();
+    let err = block_on(users.get(&"u1".into())).unwrap_err();
+    let source = std::error::Error::source(&err).unwrap_or_else(|| panic!("no source: {err:?}"));
+    let json = source.downcast_ref::<serde_json::Error>().expect("serde_json's error");
+    assert!(json.is_syntax(), "{json}");
+    assert!(err.to_string().contains(&json.to_string()), "{err}");
+}

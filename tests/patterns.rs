@@ -70,8 +70,9 @@ fn stale_while_revalidate_serves_then_revalidates_in_the_background() {
 fn a_failed_fetch_is_the_callers_error_and_writes_nothing() {
     let clock = ManualClock::new(T0);
     let store = Rc::new(MemoryStore::with_clock(clock.clone()));
-    let failing =
-        || async { Err::<Rate, _>(Error::Store { op: "fetch", key: "EUR-USD".into(), message: "down".into() }) };
+    let failing = || async {
+        Err::<Rate, _>(Error::Store { op: "fetch", key: "EUR-USD".into(), message: "down".into(), source: None })
+    };
     let got = block(swr::get_or_fetch(store.clone(), "", "EUR-USD".to_string(), POLICY, failing, |_| {}));
     assert!(matches!(got, Err(Error::Store { .. })), "{got:?}");
     assert!(store.keys().is_empty());

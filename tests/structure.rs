@@ -1,5 +1,6 @@
 //! The crates' module graphs have no cycles: no module of a crate names
 //! another (`crate::other`) that names it back, directly or around a loop.
+//! And the derive's dependency tree stays light.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -84,7 +85,7 @@ fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 #[test]
 fn no_crate_has_an_import_cycle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for dir in ["src", "codegen/src", "cli/src", "macros/src"] {
+    for dir in ["src", "codegen/core/src", "codegen/src", "cli/src", "macros/src"] {
         let g = graph(&root.join(dir));
         assert!(g.len() > 1 || dir != "src", "{dir}: no modules found");
         assert_eq!(cycle(&g), None, "{dir}: an import cycle");
@@ -101,4 +102,38 @@ fn the_cycle_check_finds_a_cycle() {
     .into_iter()
     .collect();
     assert_eq!(cycle(&g), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
+}
+
+/// The crates of `package`'s normal (non-dev, non-build) dependency tree, by name.
+fn normal_dependencies(package: &str) -> BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--offline", "-p", package, "-e", "normal", "--prefix", "none"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
+}
+
+/// Crates the generator's project side needs (kvgen.toml, wrangler files,
+/// the schema, diffs, file output) and the derive does not.
+const GENERATOR_ONLY: [&str; 7] = ["toml", "toml_edit", "jsonc-parser", "schemars", "similar", "tempfile", "indexmap"];
+
+#[test]
+fn the_derive_compiles_none_of_the_generators_heavy_dependencies() {
+    let derive = normal_dependencies("kvgen-macros");
+    assert!(derive.contains("syn") && derive.contains("kvgen-codegen-core"), "{derive:?}");
+    let heavy: Vec<_> = GENERATOR_ONLY.iter().filter(|c| derive.contains(**c)).collect();
+    assert!(heavy.is_empty(), "kvgen-macros depends on {heavy:?}");
+    // The same reading finds them where they are used, so it cannot pass by reading nothing.
+    let generator = normal_dependencies("kvgen-codegen");
+    let missing: Vec<_> = GENERATOR_ONLY.iter().filter(|c| !generator.contains(**c)).collect();
+    assert!(missing.is_empty(), "kvgen-codegen no longer depends on {missing:?}");
 }

@@ -3,48 +3,30 @@
 //! Front ends (the `#[derive(KvModel)]` macro, the build.rs builder and the
 //! `kvgen` CLI) lower their input into the [`ir`] with [`attr::lower`], and
 //! emit through [`expand`]. Errors carry the span of the token they are about.
+//!
+//! The IR, lowering, validation and expansion live in `kvgen-codegen-core`
+//! (the derive depends on that crate alone, so crates using it do not compile
+//! TOML, JSONC, schema or diffing libraries); they are re-exported here under
+//! the same paths. This crate adds project loading, kvgen.toml, wrangler
+//! editing, the TypeScript and key-doc emitters and file output.
 #![deny(missing_docs)]
 
-pub mod attr;
 mod builder;
 pub mod config;
-pub mod ctxt;
 pub mod diag;
 pub mod env;
-pub mod expand;
-pub mod ir;
-pub mod keypart;
 pub mod keys;
-pub mod names;
 pub mod output;
 pub mod project;
 pub mod same;
 pub mod ts;
-pub mod valid;
 pub mod wrangler;
 
 pub use builder::Builder;
+pub use kvgen_codegen_core::{
+    attr, ctxt, derive_model, derive_model_or_stubs, derives_kv_model, expand, fallback, ir, keypart, names, valid,
+};
 use proc_macro2::TokenStream;
-
-/// `#[derive(KvModel)]`: the generated code, or every error found.
-pub fn derive_model(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
-    let model = attr::lower(input)?;
-    Ok(expand::model(&model))
-}
-
-/// Whether `attrs` hold a `#[derive(..)]` naming `KvModel` (as `KvModel` or a path ending in it).
-pub fn derives_kv_model(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
-        let mut found = false;
-        let _ = a.parse_nested_meta(|m| {
-            if m.path.segments.last().is_some_and(|s| s.ident == "KvModel") {
-                found = true;
-            }
-            Ok(())
-        });
-        found
-    })
-}
 
 /// Expands every `#[derive(KvModel)]` struct of a Rust source file the way
 /// the derive would, and formats the result: the file's items as they are,

@@ -4,7 +4,7 @@
 use crate::attr;
 use crate::config::{ConfigFile, IndexSpec, ModelSpec};
 use crate::diag::{Diagnostic, Error, Result};
-use crate::ir::{HasKind, Model};
+use crate::ir::Model;
 use crate::valid;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -180,111 +180,24 @@ impl Project {
     /// The checks that need every model at once.
     fn cross_check(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        // Two models of one name would get one accessor on Env.
-        for (i, f) in self.models.iter().enumerate() {
-            if let Some(first) = self.models[..i].iter().find(|g| g.model.ident == f.model.ident) {
-                out.push(self.at_model(
-                    f,
-                    format!("a second model named `{}` (the first: {})", f.model.ident, self.describe(first)),
-                ));
+        // The checks across models are kvgen-codegen-core's; here they get their file positions.
+        let models: Vec<&Model> = self.models.iter().map(|f| &f.model).collect();
+        let describe = |i: usize| self.describe(&self.models[i]);
+        let report = |e: valid::CrossError| {
+            let f = &self.models[e.model];
+            match e.span {
+                None => self.at_model(f, e.message),
+                Some(span) => {
+                    let key: Vec<&str> = e.key.iter().map(String::as_str).collect();
+                    self.at_span(f, span, &key, e.message)
+                }
             }
-        }
-        // Keys of two models in one binding must not share a prefix.
-        for (i, f) in self.models.iter().enumerate() {
-            let clash = self.models[..i].iter().find(|g| {
-                g.model.binding.value == f.model.binding.value && g.model.prefix.value == f.model.prefix.value
-            });
-            if let Some(first) = clash {
-                out.push(self.at_span(
-                    f,
-                    f.model.prefix.span,
-                    &["prefix"],
-                    format!(
-                        "model `{}` uses key prefix `{}` in binding `{}`, as does `{}` ({}); give one a different `prefix`",
-                        f.model.ident,
-                        f.model.prefix.value,
-                        f.model.binding.value,
-                        first.model.ident,
-                        self.describe(first)
-                    ),
-                ));
-            }
-        }
+        };
+        out.extend(valid::check_model_names(&models, &describe).into_iter().map(report));
+        out.extend(valid::check_key_prefixes(&models, &describe).into_iter().map(report));
         out.extend(self.env_names());
-        // A relation names a known model; has_many / has_one need the child's index on `by`.
-        for f in &self.models {
-            for rel in &f.model.belongs_to {
-                let target = last_segment(&rel.target);
-                if self.model(&target).is_none() {
-                    // In kvgen.toml: the field's `belongs_to` key.
-                    let field = f.model.fields[rel.field].ident.to_string();
-                    out.push(self.at_span(
-                        f,
-                        rel.name.span(),
-                        &["fields", &field, "belongs_to"],
-                        format!("`belongs_to = {target}`: no model named `{target}`"),
-                    ));
-                }
-            }
-            for (i, rel) in f.model.has.iter().enumerate() {
-                let kind = if rel.kind == HasKind::Many { "has_many" } else { "has_one" };
-                // In kvgen.toml: this relation's table in the `has_many` or `has_one` list.
-                let nth = f.model.has[..i].iter().filter(|r| r.kind == rel.kind).count().to_string();
-                let target = last_segment(&rel.target);
-                let Some(child) = self.model(&target) else {
-                    out.push(self.at_span(
-                        f,
-                        syn::spanned::Spanned::span(&rel.target),
-                        &[kind, &nth, "model"],
-                        format!("`{kind}({target}, ..)`: no model named `{target}`"),
-                    ));
-                    continue;
-                };
-                let indexed = child.model.indexes.iter().any(|ix| {
-                    !ix.is_desc(0) && matches!(ix.fields[..], [only] if child.model.fields[only].ident == rel.by)
-                });
-                if !indexed {
-                    out.push(self.at_span(
-                        f,
-                        rel.by.span(),
-                        &[kind, &nth, "by"],
-                        format!(
-                            "`{kind}({target}, by = {})`: `{target}` has no index on `{}`; add `#[kv(index)]` or `#[kv(belongs_to = {})]` to it ({})",
-                            rel.by,
-                            rel.by,
-                            f.model.ident,
-                            self.describe(child)
-                        ),
-                    ));
-                }
-            }
-        }
-        // Related models live in one binding: loaders read the target from the caller's store.
-        for f in &self.models {
-            let targets = f.model.belongs_to.iter().map(|r| (&r.target, r.name.span(), "belongs_to"));
-            let targets = targets.chain(
-                f.model
-                    .has
-                    .iter()
-                    .map(|r| (&r.target, r.by.span(), if r.kind == HasKind::Many { "has_many" } else { "has_one" })),
-            );
-            for (target, span, kind) in targets {
-                let name = last_segment(target);
-                if let Some(t) = self.model(&name) {
-                    if t.model.binding.value != f.model.binding.value {
-                        out.push(self.at_span(
-                            f,
-                            span,
-                            &[kind],
-                            format!(
-                                "`{}` ({}) and `{name}` ({}) are related but live in different bindings; relation loaders read one binding: put both in one",
-                                f.model.ident, f.model.binding.value, t.model.binding.value
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
+        out.extend(valid::check_relation_targets(&models, &describe).into_iter().map(report));
+        out.extend(valid::check_relation_bindings(&models).into_iter().map(report));
         // Namespaces: valid binding names, and every binding in every environment.
         let namespaces = &self.config.config.namespaces;
         for name in namespaces.keys() {
@@ -433,10 +346,6 @@ impl Project {
             }
         }
     }
-}
-
-fn last_segment(path: &syn::Path) -> String {
-    path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
 }
 
 /// Adds `path` (a file) or every `.rs` file under it (a folder), sorted.

@@ -9,6 +9,9 @@
 //! 4. the build-time cost of `#[derive(KvModel)]` on 100 models.
 //!
 //! `kvgen-bench ops cpu codegen derive` picks sections (default: all).
+//! `kvgen-bench smoke` runs every section at a small size, in seconds, with
+//! no timing worth reading: `scripts/test` runs it so that a change breaking
+//! the benchmarks fails there.
 
 mod handwritten;
 
@@ -17,7 +20,15 @@ use kvgen::{MemoryStore, Metered, Ops, Page};
 use pollster::block_on;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+/// Set by `smoke`: every section at a small size.
+static SMOKE: AtomicBool = AtomicBool::new(false);
+
+fn smoke() -> bool {
+    SMOKE.load(Ordering::Relaxed)
+}
 
 fn user(i: usize, users: usize) -> User {
     User {
@@ -66,7 +77,7 @@ fn brief(o: &Ops) -> String {
 
 fn ops_section() {
     println!("## KV operations per call (r = read, b = bulk read, w = write, d = delete, l = list)\n");
-    let sizes = [100usize, 1_000, 10_000];
+    let sizes: &[usize] = if smoke() { &[100] } else { &[100, 1_000, 10_000] };
     // (call, minimum at each size, measured at each size)
     let mut rows: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
     let mut all_min = true;
@@ -143,9 +154,10 @@ fn ops_section() {
     println!("|---|---|---|---|---|");
     for (name, min, got) in &rows {
         let min = if min.iter().all(|m| m == &min[0]) { min[0].clone() } else { min.join(" / ") };
-        println!("| {name} | {min} | {} | {} | {} |", got[0], got[1], got[2]);
+        println!("| {name} | {min} | {} |", got.join(" | "));
     }
     println!("\nevery call at the minimum at every size: {}\n", if all_min { "yes" } else { "NO" });
+    assert!(all_min || !smoke(), "a call went over its minimum number of KV operations");
 }
 
 /// Median nanoseconds per call of `f` over `iters` calls, 7 samples.
@@ -176,7 +188,7 @@ fn cpu_section() {
     let (users, posts) = (User::repo(&kv), Post::repo(&kv));
     let page: Vec<Post> = block_on(posts.list(Page::first(100))).unwrap().items;
     let mut rows: Vec<(&str, f64, f64)> = Vec::new();
-    let iters = 2000;
+    let iters = if smoke() { 20 } else { 2000 };
     rows.push((
         "get by id",
         time(iters, |i| drop(block_on(posts.get(&((i % N) as u64))).unwrap())),
@@ -291,6 +303,18 @@ fn ns(v: f64) -> String {
     }
 }
 
+/// Cargo's target folder for this workspace (CARGO_TARGET_DIR or `target/`), as cargo reports it.
+fn target_dir() -> PathBuf {
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    PathBuf::from(meta["target_directory"].as_str().unwrap())
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
@@ -321,24 +345,26 @@ fn schema(n: usize) -> String {
 fn codegen_section() {
     println!("## `kvgen generate` on a schema of 1,000 models (release build; median of 5 runs)\n");
     let root = repo_root();
+    let profile = if smoke() { "dev" } else { "bench-debug" };
     let status = Command::new("cargo")
-        .args(["build", "--quiet", "--profile", "bench-debug", "-p", "kvgen-cli"])
+        .args(["build", "--quiet", "--profile", profile, "-p", "kvgen-cli"])
         .current_dir(&root)
         .status()
         .unwrap();
     assert!(status.success());
-    let kvgen = root.join("target/bench-debug/kvgen");
-    let dir = root.join("target/bench-codegen");
+    let kvgen = target_dir().join(if smoke() { "debug" } else { profile }).join("kvgen");
+    let dir = target_dir().join("bench-codegen");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("kvgen.toml"), schema(1000)).unwrap();
+    let models = if smoke() { 20 } else { 1000 };
+    std::fs::write(dir.join("kvgen.toml"), schema(models)).unwrap();
     std::fs::write(
         dir.join("wrangler.toml"),
         "name = \"scale\"\nmain = \"build/index.js\"\ncompatibility_date = \"2025-09-01\"\n",
     )
     .unwrap();
     let mut runs = Vec::new();
-    for i in 0..5 {
+    for i in 0..if smoke() { 1 } else { 5 } {
         if i > 0 {
             // Every run writes every file: the outputs are removed first.
             let _ = std::fs::remove_file(dir.join("src/generated.rs"));
@@ -360,19 +386,20 @@ fn codegen_section() {
         runs.push((secs, kib));
     }
     runs.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
-    let (secs, kib) = runs[2];
+    let (secs, kib) = runs[runs.len() / 2];
     let lines = std::fs::read_to_string(dir.join("src/generated.rs")).map(|s| s.lines().count()).unwrap_or(0);
     println!("| models | wall time | peak memory | generated.rs |\n|---|---|---|---|");
-    println!("| 1,000 | {secs:.2} s | {:.1} MiB | {lines} lines |", kib / 1024.0);
+    assert!(lines > models, "generated.rs holds {lines} lines for {models} models");
+    println!("| {models} | {secs:.2} s | {:.1} MiB | {lines} lines |", kib / 1024.0);
     println!("\ngoal (under 1 s): {}\n", if secs < 1.0 { "met" } else { "MISSED" });
 }
 
-fn derive_section() {
-    println!("## Build time of 100 models, with and without `#[derive(KvModel)]` (debug build of the models crate alone, median of 3)\n");
-    let root = repo_root();
-    let dir = root.join("target/bench-derive");
-    let mut results = Vec::new();
-    for with in [false, true] {
+/// Writes the two crates the derive is measured on into `dir`: `serde-only`
+/// (100 structs with serde derives) and `with-derive` (the same with
+/// `#[derive(KvModel)]`), depending on the kvgen at `kvgen`, with this
+/// workspace's lock file so dependency versions match the repository's.
+fn write_derive_crates(dir: &Path, kvgen: &Path) -> [PathBuf; 2] {
+    [false, true].map(|with| {
         let krate = dir.join(if with { "with-derive" } else { "serde-only" });
         std::fs::create_dir_all(krate.join("src")).unwrap();
         std::fs::write(
@@ -380,25 +407,57 @@ fn derive_section() {
             format!(
                 "[package]\nname = \"bench-{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nkvgen = {{ path = {:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\n[workspace]\n",
                 if with { "derive" } else { "serde" },
-                root.display().to_string()
+                kvgen.display().to_string()
             ),
         )
         .unwrap();
-        let mut src = String::from("use serde::{Deserialize, Serialize};\n");
-        for m in 0..100 {
-            let derive = if with { "kvgen::KvModel, " } else { "" };
-            let kv = |a: &str| if with { format!("#[kv({a})] ") } else { String::new() };
-            let container =
-                if with { format!("#[kv(binding = \"NS{}\", unique(org, code))]\n", m % 10) } else { String::new() };
-            src += &format!(
-                "#[derive({derive}Serialize, Deserialize, Clone, Debug, PartialEq)]\n{container}pub struct Model{m} {{\n    {}pub id: String,\n    {}pub email: String,\n    {}pub org: String,\n    pub code: String,\n    {}pub name: String,\n}}\n",
-                kv("id"),
-                kv("unique"),
-                kv("index"),
-                kv("meta")
-            );
+        std::fs::copy(repo_root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+        std::fs::write(krate.join("src/lib.rs"), derive_source(with)).unwrap();
+        krate
+    })
+}
+
+/// 100 models of 5 fields, with (`with`) or without the kvgen derive and attributes.
+fn derive_source(with: bool) -> String {
+    let mut src = String::from("use serde::{Deserialize, Serialize};\n");
+    for m in 0..100 {
+        let derive = if with { "kvgen::KvModel, " } else { "" };
+        let kv = |a: &str| if with { format!("#[kv({a})] ") } else { String::new() };
+        let container =
+            if with { format!("#[kv(binding = \"NS{}\", unique(org, code))]\n", m % 10) } else { String::new() };
+        src += &format!(
+            "#[derive({derive}Serialize, Deserialize, Clone, Debug, PartialEq)]\n{container}pub struct Model{m} {{\n    {}pub id: String,\n    {}pub email: String,\n    {}pub org: String,\n    pub code: String,\n    {}pub name: String,\n}}\n",
+            kv("id"),
+            kv("unique"),
+            kv("index"),
+            kv("meta")
+        );
+    }
+    src
+}
+
+fn derive_section() {
+    println!("## Build time of 100 models, with and without `#[derive(KvModel)]` (debug build of the models crate alone, median of 3)\n");
+    let root = repo_root();
+    let dir = target_dir().join("bench-derive");
+    if smoke() {
+        // No builds: each model of the derive's crate goes through the derive in process.
+        let [_, with] = write_derive_crates(&dir, &root);
+        let file = syn::parse_file(&std::fs::read_to_string(with.join("src/lib.rs")).unwrap()).unwrap();
+        let mut models = 0;
+        for item in &file.items {
+            if let syn::Item::Struct(s) = item {
+                kvgen_codegen::derive_model(&s.clone().into()).unwrap();
+                models += 1;
+            }
         }
-        std::fs::write(krate.join("src/lib.rs"), &src).unwrap();
+        assert_eq!(models, 100);
+        println!("the derive accepts the 100 models (smoke: not built)\n");
+        return;
+    }
+    let mut results = Vec::new();
+    for krate in write_derive_crates(&dir, &root) {
+        let src = std::fs::read_to_string(krate.join("src/lib.rs")).unwrap();
         let target = dir.join("target");
         let build = || {
             let start = Instant::now();
@@ -459,7 +518,8 @@ fn profile(what: &str) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let want = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
+    SMOKE.store(args.iter().any(|a| a == "smoke"), Ordering::Relaxed);
+    let want = |s: &str| args.is_empty() || smoke() || args.iter().any(|a| a == s);
     if want("ops") {
         ops_section();
     }
@@ -471,6 +531,17 @@ fn main() {
     }
     if want("derive") {
         derive_section();
+    }
+    // `kvgen-bench derive-crates DIR [KVGEN]` only writes the derive section's two
+    // crates (against the kvgen at KVGEN, default this repository), for
+    // measuring cold builds by hand (BENCHMARKS.md, "Cold build").
+    if let Some(i) = args.iter().position(|a| a == "derive-crates") {
+        let dir = PathBuf::from(args.get(i + 1).expect("derive-crates DIR [KVGEN]"));
+        let kvgen = args.get(i + 2).map(PathBuf::from).unwrap_or_else(repo_root);
+        for krate in write_derive_crates(&dir, &kvgen) {
+            println!("{}", krate.display());
+        }
+        return;
     }
     // Profiling aid: `kvgen-bench profile NAME` runs one call in a loop.
     if let Some(i) = args.iter().position(|a| a == "profile") {

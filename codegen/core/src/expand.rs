@@ -295,7 +295,6 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         });
     }
     for (i, index) in model.indexes.iter().enumerate() {
-        let stem = names::index_stem(model, index);
         let params: Vec<_> = index
             .fields
             .iter()
@@ -310,8 +309,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
             index.fields.iter().map(|&f| format!("`{}`", model.fields[f].ident)).collect::<Vec<_>>().join(" and ");
         match index.kind {
             IndexKind::Unique => {
-                let find = names::joined("find_by_", &stem, index.name.span);
-                let upsert = names::joined("upsert_by_", &stem, index.name.span);
+                let [find, upsert] = names::index_methods(model, index).map(|n| names::joined("", &n, index.name.span));
                 let doc_find = format!("The [`{ident}`] with this {what}, verified against the record. Costs 2 reads.");
                 let doc_upsert = format!("Creates `record`, or replaces the [`{ident}`] that has its {what}, keeping that record's id. Returns what was stored.");
                 out.push(quote! {
@@ -326,8 +324,8 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
             IndexKind::Secondary => {
-                let list = names::joined("list_by_", &stem, index.name.span);
-                let list_meta = names::joined("list_by_", &format!("{stem}_meta"), index.name.span);
+                let [list, list_meta] =
+                    names::index_methods(model, index).map(|n| names::joined("", &n, index.name.span));
                 let doc_list = format!(
                     "One page of the [`{ident}`] records with this {what}. Costs 1 list + 1 bulk read per 100 records."
                 );
@@ -373,8 +371,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
     for rel in &model.belongs_to {
         let target = &rel.target;
         let fk = &model.fields[rel.field].ident;
-        let one = names::joined("load_", &names::text(&rel.name), Span::call_site());
-        let many = names::joined("load_", &names::plural(&names::text(&rel.name)), Span::call_site());
+        let [one, many] = names::belongs_to_methods(rel).map(|n| names::joined("", &n, Span::call_site()));
         let doc_one = format!("The `{}` this [`{ident}`] belongs to (through `{fk}`). Costs 1 read.", rel.name);
         let doc_many = format!("For each [`{ident}`], the `{}` it belongs to, in the same order. Costs 1 bulk read per 100 distinct parents.", rel.name);
         out.push(quote_spanned! {target.span()=>
@@ -397,8 +394,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         let name = &rel.name;
         match rel.kind {
             HasKind::Many => {
-                let list = names::joined("list_", &names::text(name), Span::call_site());
-                let load = names::joined("load_", &names::text(name), Span::call_site());
+                let [list, load] = names::has_methods(rel).map(|n| names::joined("", &n, Span::call_site()));
                 let doc_list = format!(
                     "One page of the `{name}` of this [`{ident}`]. Costs 1 list + 1 bulk read per 100 children."
                 );
@@ -416,8 +412,7 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
                 });
             }
             HasKind::One => {
-                let one = names::joined("load_", &names::text(name), Span::call_site());
-                let many = names::joined("load_", &names::plural(&names::text(name)), Span::call_site());
+                let [one, many] = names::has_methods(rel).map(|n| names::joined("", &n, Span::call_site()));
                 let doc_one = format!("The `{name}` of this [`{ident}`], if any.");
                 let doc_many = format!("For each [`{ident}`], its `{name}`, in the same order.");
                 let idf = &model.id_field().ident;

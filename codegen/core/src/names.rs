@@ -1,6 +1,6 @@
 //! Names of generated items.
 
-use crate::ir::{Index, IndexKind, Model};
+use crate::ir::{BelongsTo, Has, HasKind, Index, IndexKind, Model};
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt;
 
@@ -75,6 +75,42 @@ pub fn index_stem(model: &Model, index: &Index) -> String {
     }
 }
 
+/// The two methods an index gives the repository: `find_by_`/`upsert_by_`
+/// for a unique index, `list_by_`/`list_by_.._meta` for a secondary one.
+/// Validation and emission both name methods through these functions.
+pub fn index_methods(model: &Model, index: &Index) -> [String; 2] {
+    let stem = index_stem(model, index);
+    match index.kind {
+        IndexKind::Unique => [format!("find_by_{stem}"), format!("upsert_by_{stem}")],
+        IndexKind::Secondary => [format!("list_by_{stem}"), format!("list_by_{stem}_meta")],
+    }
+}
+
+/// The two loaders a `belongs_to` gives: `load_{name}` and `load_{names}`.
+pub fn belongs_to_methods(rel: &BelongsTo) -> [String; 2] {
+    let name = text(&rel.name);
+    [format!("load_{name}"), format!("load_{}", plural(&name))]
+}
+
+/// The two methods a `has_many` (`list_{name}`, `load_{name}`) or a `has_one`
+/// (`load_{name}`, `load_{names}`) gives.
+pub fn has_methods(rel: &Has) -> [String; 2] {
+    let name = text(&rel.name);
+    match rel.kind {
+        HasKind::Many => [format!("list_{name}"), format!("load_{name}")],
+        HasKind::One => [format!("load_{name}"), format!("load_{}", plural(&name))],
+    }
+}
+
+/// Every method the generated repository of `model` defines: the two each
+/// index or relation gives, with the index's or relation's name span, in order.
+pub fn repo_methods(model: &Model) -> Vec<([String; 2], proc_macro2::Span)> {
+    let indexes = model.indexes.iter().map(|index| (index_methods(model, index), index.name.span));
+    let belongs_to = model.belongs_to.iter().map(|rel| (belongs_to_methods(rel), rel.name.span()));
+    let has = model.has.iter().map(|rel| (has_methods(rel), rel.name.span()));
+    indexes.chain(belongs_to).chain(has).collect()
+}
+
 /// A listing of one group of an index by its leading fields, generated as
 /// `list_by_{a}` (`list_by_{a}_and_{b}`), and from or after a value of the
 /// next field as `list_by_{a}_from_{b}` / `list_by_{a}_after_{b}`
@@ -95,18 +131,12 @@ pub struct GroupListing {
 }
 
 /// Every group listing of `model`, in index order. The listings of the
-/// indexes' own values (`list_by_{stem}`) are not repeated; a name two
-/// indexes would both give goes to the first in declaration order, after
-/// the indexes' own methods.
+/// indexes' own values (`list_by_{stem}`) are not repeated; a name an
+/// index's or relation's own method has is not generated, and a name two
+/// indexes would both give goes to the first in declaration order.
 pub fn group_listings(model: &Model) -> Vec<GroupListing> {
-    let mut taken: Vec<String> = Vec::new();
-    for index in &model.indexes {
-        let stem = index_stem(model, index);
-        match index.kind {
-            IndexKind::Unique => taken.extend([format!("find_by_{stem}"), format!("upsert_by_{stem}")]),
-            IndexKind::Secondary => taken.extend([format!("list_by_{stem}"), format!("list_by_{stem}_meta")]),
-        }
-    }
+    // Every index's and relation's own methods come first.
+    let mut taken: Vec<String> = repo_methods(model).into_iter().flat_map(|(names, _)| names).collect();
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
         let field = |p: usize| text(&model.fields[index.fields[p]].ident);
@@ -155,7 +185,8 @@ pub fn group_listings(model: &Model) -> Vec<GroupListing> {
 /// A name already taken (by another method, or an earlier index's count)
 /// is not generated again.
 pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
-    let mut taken: Vec<String> = repo_methods_without_counts(model).into_iter().map(|(n, _)| n).collect();
+    let mut taken: Vec<String> = repo_methods(model).into_iter().flat_map(|(names, _)| names).collect();
+    taken.extend(group_listings(model).into_iter().map(|g| g.name));
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
         let n = index.fields.len();
@@ -173,53 +204,6 @@ pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
             if !taken.contains(&name) {
                 taken.push(name.clone());
                 out.push((name, i, k));
-            }
-        }
-    }
-    out
-}
-
-/// Every method the generated repository of `model` defines, with the index
-/// or relation it comes from, in order.
-pub fn repo_methods(model: &Model) -> Vec<(String, proc_macro2::Span)> {
-    let mut out = repo_methods_without_counts(model);
-    for (name, index, _) in group_counts(model) {
-        out.push((name, model.indexes[index].name.span));
-    }
-    out
-}
-
-fn repo_methods_without_counts(model: &Model) -> Vec<(String, proc_macro2::Span)> {
-    let mut out = Vec::new();
-    for index in &model.indexes {
-        let stem = index_stem(model, index);
-        match index.kind {
-            IndexKind::Unique => {
-                out.push((format!("find_by_{stem}"), index.name.span));
-                out.push((format!("upsert_by_{stem}"), index.name.span));
-            }
-            IndexKind::Secondary => {
-                out.push((format!("list_by_{stem}"), index.name.span));
-                out.push((format!("list_by_{stem}_meta"), index.name.span));
-            }
-        }
-    }
-    for g in group_listings(model) {
-        out.push((g.name, model.indexes[g.index].name.span));
-    }
-    for rel in &model.belongs_to {
-        out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-        out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
-    }
-    for rel in &model.has {
-        match rel.kind {
-            crate::ir::HasKind::Many => {
-                out.push((format!("list_{}", text(&rel.name)), rel.name.span()));
-                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-            }
-            crate::ir::HasKind::One => {
-                out.push((format!("load_{}", text(&rel.name)), rel.name.span()));
-                out.push((format!("load_{}", plural(&text(&rel.name))), rel.name.span()));
             }
         }
     }

@@ -561,7 +561,7 @@ fn raw_value(cx: &Ctxt, raws: &[RawField], fields: &[Field], indexes: &[Index]) 
 
 /// What a `raw` field of type `ty` (written without spaces) holds, or `None`
 /// when it cannot be one.
-pub(crate) fn raw_kind(ty: &str) -> Option<crate::ir::RawKind> {
+pub fn raw_kind(ty: &str) -> Option<crate::ir::RawKind> {
     match ty {
         "String" | "std::string::String" | "::std::string::String" => Some(crate::ir::RawKind::Text),
         "Vec<u8>" | "std::vec::Vec<u8>" | "::std::vec::Vec<u8>" => Some(crate::ir::RawKind::Bytes),
