@@ -47,6 +47,8 @@ struct RawIndex {
     name: Option<LitStr>,
     strict: Option<Span>,
     span: Span,
+    /// An entry that was no field name was reported: an empty index is not reported again.
+    malformed: bool,
 }
 
 struct RawHas {
@@ -172,7 +174,15 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             } else if meta.path.is_ident(UNIQUE) || meta.path.is_ident(INDEX) {
                 // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
                 let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
-                let mut raw = RawIndex { kind, fields: Vec::new(), desc: Vec::new(), name: None, strict: None, span };
+                let mut raw = RawIndex {
+                    kind,
+                    fields: Vec::new(),
+                    desc: Vec::new(),
+                    name: None,
+                    strict: None,
+                    span,
+                    malformed: false,
+                };
                 if empty_parens(&meta) {
                     cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
                     let _ = meta.input.parse::<proc_macro2::Group>();
@@ -195,6 +205,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                         raw.desc.push(parse_order(cx, &inner)?);
                     } else {
                         cx.error_spanned(&inner.path, "expected a field name");
+                        raw.malformed = true;
                     }
                     Ok(())
                 })?;
@@ -386,9 +397,11 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             cx.error(span, "`strict` applies to a unique field: `#[kv(unique, strict)]`");
         }
         if let Some(span) = raw.desc {
-            valid::check_desc(cx, &field.ty, span, raw.unique.is_some() || raw.index.is_some());
             if raw.belongs_to.is_some() {
+                // A foreign key is indexed, and that index is the parent's loaders': one error says so.
                 cx.error(span, "a foreign key's index is read by its parent's loaders: it cannot be `desc`");
+            } else {
+                valid::check_desc(cx, &field.ty, span, raw.unique.is_some() || raw.index.is_some());
             }
         }
         let desc = vec![raw.desc.is_some()];
@@ -427,7 +440,9 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             }
         }
         if raw.fields.is_empty() {
-            cx.error(raw.span, "an index needs at least one field: `unique(a, b)`");
+            if !raw.malformed {
+                cx.error(raw.span, "an index needs at least one field: `unique(a, b)`");
+            }
             continue;
         }
         let (name, named) = match &raw.name {
