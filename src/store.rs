@@ -145,35 +145,12 @@ pub trait KvStore {
     }
 }
 
-impl<S: KvStore + ?Sized> KvStore for &S {
-    async fn get(&self, key: &str) -> Result<Option<Entry>> {
-        (**self).get(key).await
-    }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
-        (**self).get_many(keys).await
-    }
-    async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
-        (**self).put(key, value, options).await
-    }
-    async fn delete(&self, key: &str) -> Result<()> {
-        (**self).delete(key).await
-    }
-    async fn list(&self, options: &ListOptions) -> Result<ListResult> {
-        (**self).list(options).await
-    }
-    fn now(&self) -> u64 {
-        (**self).now()
-    }
-    fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
-        (**self).coordinator()
-    }
-}
-
-/// A store shared by owner: what a task that outlives the request's
-/// borrows holds (a revalidation handed to `wait_until`, say).
-macro_rules! shared_store {
-    ($($ptr:ident)::+) => {
-        impl<S: KvStore + ?Sized> KvStore for $($ptr)::+<S> {
+/// A store behind a reference, or shared by owner (`Rc`, `Arc`: what a
+/// task that outlives the request's borrows holds, such as a revalidation
+/// handed to `wait_until`): the store itself.
+macro_rules! store_behind {
+    ($ty:ty) => {
+        impl<S: KvStore + ?Sized> KvStore for $ty {
             async fn get(&self, key: &str) -> Result<Option<Entry>> {
                 (**self).get(key).await
             }
@@ -198,5 +175,6 @@ macro_rules! shared_store {
         }
     };
 }
-shared_store!(std::rc::Rc);
-shared_store!(std::sync::Arc);
+store_behind!(&S);
+store_behind!(std::rc::Rc<S>);
+store_behind!(std::sync::Arc<S>);

@@ -3,5 +3,21 @@
 #![deny(warnings)]
 #![deny(missing_docs)]
 
+/// `Err` with the message and the line when `$cond` is false.
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("{} (line {})", format!($($msg)+), line!()));
+        }
+    };
+}
+
+/// The value of a kvgen result, or `Err` naming the call and the line.
+macro_rules! ok {
+    ($e:expr) => {
+        $e.map_err(|e| format!("{} failed: {e} (line {})", stringify!($e), line!()))?
+    };
+}
+
 mod pattern_scenarios;
 pub mod scenarios;

@@ -21,20 +21,6 @@ use patterns::warming::{self, Product};
 
 use crate::scenarios::Outcome;
 
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!("{} (line {})", format!($($msg)+), line!()));
-        }
-    };
-}
-
-macro_rules! ok {
-    ($e:expr) => {
-        $e.map_err(|e| format!("{} failed: {e} (line {})", stringify!($e), line!()))?
-    };
-}
-
 /// Checks the operations counted since the last reset: `(operations toward
 /// the 1000 per request, billed reads, writes, deletes, lists)`.
 fn cost<S: KvStore>(m: &Metered<S>, step: &str, want: (u64, u64, u64, u64, u64)) -> Outcome {

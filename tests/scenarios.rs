@@ -25,20 +25,6 @@ impl Ctx {
 /// A scenario's verdict: `Err` says what did not hold.
 pub type Outcome = Result<(), String>;
 
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!("{} (line {})", format!($($msg)+), line!()));
-        }
-    };
-}
-
-macro_rules! ok {
-    ($e:expr) => {
-        $e.map_err(|e| format!("{} failed: {e} (line {})", stringify!($e), line!()))?
-    };
-}
-
 /// Every scenario's name, in the order they run.
 pub const NAMES: &[&str] = &[
     "crud",
