@@ -521,3 +521,36 @@ fn r1_get_many_or_fetch_reports_a_failed_write_when_every_put_failed() {
     assert!(matches!(&failed, Err(Error::Store { op, .. }) if *op == "put"), "{failed:?}");
     assert_eq!(faulty.operations(), 3, "the failed write is the last operation");
 }
+
+/// The event log's snapshots fold only events older than two minutes, so an
+/// event that a lagging location cannot list yet is never behind a
+/// snapshot taken there: the balance read anywhere later counts it once.
+#[test]
+fn a_snapshot_taken_where_listings_lag_never_skips_an_event() {
+    use patterns::events::{self, Event, Snapshot, SETTLE_MS};
+    // Each event is appended when it happens (its `at` is the store's time then).
+    let clock = ManualClock::new(T0 - 600);
+    let here = MemoryStore::with_clock(clock.clone());
+    let there = here.lagging(60);
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 100, "ten minutes ago")).unwrap();
+    clock.set(T0);
+    block(events::append_at(&Event::repo(&here), "acct", t, 7, "just now")).unwrap();
+    let snap_at = |secs: u64| {
+        clock.set(T0 + secs);
+        block(events::snapshot(&Event::repo(&there), &Snapshot::repo(&there), "acct", (T0 + secs) * 1000)).unwrap()
+    };
+    let balance = || block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap();
+    // 50 s later the lagging location cannot list the new event yet, and
+    // folds only the old one: the new one is past the cut.
+    let snap = snap_at(50);
+    assert_eq!((snap.events, snap.cents, snap.upto), (1, 100, t + 50_000 - SETTLE_MS));
+    assert_eq!(balance(), 107);
+    // At 70 s it is listed there, and still newer than the cut.
+    assert_eq!(snap_at(70).events, 1);
+    assert_eq!(balance(), 107);
+    // Past the settle time the newer one is folded too, and counted once.
+    let snap = snap_at(200);
+    assert_eq!((snap.events, snap.cents), (2, 107));
+    assert_eq!(balance(), 107);
+}

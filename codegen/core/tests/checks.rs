@@ -458,6 +458,12 @@ fn check_relation_targets() {
     let indexed = "struct C { #[kv(id)] id: String, #[kv(belongs_to = A)] a_id: String }";
     let parent = "#[kv(has_many(C, by = a_id))] struct A { #[kv(id)] id: String }";
     assert!(cross(&[parent, indexed], |m, d| valid::check_relation_targets(m, d)).is_empty());
+    // A descending index keys the field reversed: it cannot back the lookup.
+    let desc_only = "struct C { #[kv(id)] id: String, #[kv(index, desc)] a_id: u64 }";
+    let parent = "#[kv(has_many(C, by = a_id))] struct A { #[kv(id)] id: u64 }";
+    let errs = cross(&[parent, desc_only], |m, d| valid::check_relation_targets(m, d));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].3.starts_with("`has_many(C, by = a_id)`: `C` has no index on `a_id`"), "{errs:?}");
 }
 
 #[test]

@@ -66,7 +66,9 @@ pub async fn append<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, cents: i64
 
 /// Appends an event that happened at `at` (an import, a back-dated entry).
 /// An event back-dated behind the stream's snapshot cut is not in its
-/// balance: import before the first snapshot, or move the snapshot back.
+/// balance, nor is one written less than a minute before a snapshot taken
+/// where KV's listings lag: import a minute or more before the first
+/// snapshot, or move the snapshot back.
 pub async fn append_at<S: KvStore>(
     log: &EventRepo<'_, S>,
     stream: &str,
