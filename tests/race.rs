@@ -8,28 +8,15 @@
 mod support;
 
 use blog::User;
-use kvgen::{Error, KvModel, MemoryStore, Model, Repo};
-use serde::{Deserialize, Serialize};
+use kvgen::{Error, MemoryStore, Model, Repo};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use support::Gated;
+use support::{Gated, Member};
 
 fn contender(id: &str) -> User {
     User { id: id.into(), email: "same@x".into(), org_id: "o".into(), handle: id.into(), name: id.into() }
-}
-
-/// A member whose email is strict: claimed on the coordinator.
-#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kv(binding = "APP", strict)]
-struct Member {
-    #[kv(id)]
-    id: String,
-    #[kv(unique)]
-    email: String,
-    #[kv(index)]
-    team: String,
 }
 
 fn strict_contender(id: &str) -> Member {

@@ -17,26 +17,10 @@
 mod support;
 
 use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
-use kvgen::{Error, Fault, Faulty, KvModel, KvStore, ManualClock, MemoryStore, Metered, Repo};
+use kvgen::{Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Metered, Repo};
 use pollster::block_on;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use support::Gated;
-
-#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kv(binding = "APP", strict)]
-struct Member {
-    #[kv(id)]
-    id: String,
-    #[kv(unique)]
-    email: String,
-    #[kv(index)]
-    team: String,
-}
-
-fn member(id: &str, email: &str, team: &str) -> Member {
-    Member { id: id.into(), email: email.into(), team: team.into() }
-}
+use support::{member, Gated, Member};
 
 const EMAILS: [&str; 7] = ["a@x", "a2@x", "b@x", "b2@x", "c@x", "d@x", "e@x"];
 

@@ -14,29 +14,13 @@
 mod support;
 
 use kvgen::coord::{LEASE_MS, MARGIN_MS};
-use kvgen::{KvModel, Lock, ManualClock, MemoryStore, RateLimiter};
+use kvgen::{Lock, ManualClock, MemoryStore, RateLimiter};
 use pollster::block_on;
-use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use support::{Gated, T0};
-
-#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kv(binding = "APP", strict)]
-struct Member {
-    #[kv(id)]
-    id: String,
-    #[kv(unique)]
-    email: String,
-    #[kv(index)]
-    team: String,
-}
-
-fn member(id: &str, email: &str, team: &str) -> Member {
-    Member { id: id.into(), email: email.into(), team: team.into() }
-}
+use support::{member, Gated, Member, T0};
 
 /// A call stepped one KV operation / coordinator request at a time.
 struct Stepper<'a, T> {

@@ -4,8 +4,9 @@
 #![allow(dead_code)] // each test file uses its own part of them
 
 use blog::User;
-use kvgen::{Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, PutOptions};
+use kvgen::{Error, Fault, Faulty, KvModel, KvStore, ManualClock, MemoryStore, PutOptions};
 use pollster::block_on;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The clock's start, seconds since the epoch.
@@ -22,6 +23,23 @@ pub fn user(id: &str, email: &str) -> User {
 /// A user that only shares `email` with anyone: creating it tests whether the email is held.
 pub fn intruder(email: &str) -> User {
     User { id: "intruder".into(), handle: "intruder".into(), ..user("intruder", email) }
+}
+
+/// A member whose email is strict: claimed on the coordinator.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", strict)]
+pub struct Member {
+    #[kv(id)]
+    pub id: String,
+    #[kv(unique)]
+    pub email: String,
+    #[kv(index)]
+    pub team: String,
+}
+
+/// A member of `team`.
+pub fn member(id: &str, email: &str, team: &str) -> Member {
+    Member { id: id.into(), email: email.into(), team: team.into() }
 }
 
 /// A store on a clock standing at [`T0`].
