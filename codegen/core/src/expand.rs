@@ -55,6 +55,7 @@ pub fn model(model: &Model) -> TokenStream {
     let index_consts = index_consts(model);
     let methods = repo_methods(model);
     let checks = relation_checks(model);
+    let repo_type = repo_type(vis, &repo, ident);
     let doc_repo = format!("The typed KV repository of [`{ident}`]; dereferences to [`kvgen::Repo`] for get, create, put, update, delete, list and count.");
 
     quote! {
@@ -86,15 +87,7 @@ pub fn model(model: &Model) -> TokenStream {
         }
 
         #[doc = #doc_repo]
-        #vis struct #repo<'a, S>(pub ::kvgen::Repo<'a, #ident, S>);
-
-        #[automatically_derived]
-        impl<'a, S> ::core::ops::Deref for #repo<'a, S> {
-            type Target = ::kvgen::Repo<'a, #ident, S>;
-            fn deref(&self) -> &Self::Target {
-                &self.0
-            }
-        }
+        #repo_type
 
         impl<'a, S: ::kvgen::KvStore> #repo<'a, S> {
             #(#methods)*
@@ -577,4 +570,20 @@ fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
             t
         })
         .collect()
+}
+
+/// The repository type of a model (`{Model}Repo`, a `Repo` it dereferences
+/// to), as the derive emits it and as its fallback stands it in.
+pub(crate) fn repo_type(vis: &syn::Visibility, repo: &syn::Ident, ident: &syn::Ident) -> TokenStream {
+    quote! {
+        #vis struct #repo<'a, S>(pub ::kvgen::Repo<'a, #ident, S>);
+
+        #[automatically_derived]
+        impl<'a, S> ::core::ops::Deref for #repo<'a, S> {
+            type Target = ::kvgen::Repo<'a, #ident, S>;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+    }
 }

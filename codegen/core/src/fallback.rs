@@ -34,6 +34,7 @@ pub fn stubs(input: &syn::DeriveInput) -> TokenStream {
             quote!(#ty)
         })
         .unwrap_or_else(|| quote!(::std::string::String));
+    let repo_type = crate::expand::repo_type(vis, &repo, ident);
     quote! {
         #[automatically_derived]
         #[allow(unused_variables, unreachable_code)]
@@ -64,15 +65,7 @@ pub fn stubs(input: &syn::DeriveInput) -> TokenStream {
             const INDEX: usize = 0;
         }
 
-        #vis struct #repo<'a, S>(pub ::kvgen::Repo<'a, #ident, S>);
-
-        #[automatically_derived]
-        impl<'a, S> ::core::ops::Deref for #repo<'a, S> {
-            type Target = ::kvgen::Repo<'a, #ident, S>;
-            fn deref(&self) -> &Self::Target {
-                &self.0
-            }
-        }
+        #repo_type
 
         #[automatically_derived]
         #[allow(unused_variables, unreachable_code)]
