@@ -74,17 +74,19 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         if missing.is_empty() {
             return Ok(found);
         }
-        let mut asked: HashSet<String> = missing.iter().map(|id| self.record_key(id)).collect();
+        // The record keys asked for, computed once above.
+        let mut asked: HashSet<&str> =
+            keys.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(k, _)| k.as_str()).collect();
         let fetched = fetch(missing).await?;
         // Only records that were asked for, each once (the first fetched
         // for its id): anything else would be a write the caller did not
         // ask for, or the same record written twice.
-        let mut keys: Vec<String> = Vec::new();
+        let mut fetched_keys: Vec<String> = Vec::new();
         let mut recs: Vec<M> = Vec::new();
         for rec in fetched {
             let key = self.record_key(rec.id());
-            if asked.remove(&key) {
-                keys.push(key);
+            if asked.remove(key.as_str()) {
+                fetched_keys.push(key);
                 recs.push(rec);
             }
         }
@@ -96,10 +98,10 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             // Every put failed: say why rather than hide it.
             return Err(results.into_iter().find_map(|r| r.err()).expect("fetched is not empty"));
         }
-        let by_key: HashMap<&str, &M> = keys.iter().map(String::as_str).zip(&recs).collect();
-        for (slot, id) in found.iter_mut().zip(ids) {
+        let by_key: HashMap<&str, &M> = fetched_keys.iter().map(String::as_str).zip(&recs).collect();
+        for (slot, key) in found.iter_mut().zip(&keys) {
             if slot.is_none() {
-                *slot = by_key.get(self.record_key(id).as_str()).map(|rec| (*rec).clone());
+                *slot = by_key.get(key.as_str()).map(|rec| (*rec).clone());
             }
         }
         Ok(found)
