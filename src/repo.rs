@@ -508,15 +508,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// One page of ids with their metadata, without reading records. Costs 1 list.
     pub async fn list_meta(&self, page: Page) -> Result<ListPage<Listed<M>>> {
-        self.listed(self.space().record_prefix(), page).await
+        self.listed(self.space().record_prefix(), page, false).await
     }
 
     /// One page of keys under `prefix`, each ending in a record id, with their metadata.
-    async fn listed(&self, prefix: String, page: Page) -> Result<ListPage<Listed<M>>> {
+    /// With `id_last`, the keys hold more components after the prefix (a
+    /// group of leading index values), and the id is the last of them.
+    async fn listed(&self, prefix: String, page: Page, id_last: bool) -> Result<ListPage<Listed<M>>> {
         let listed = protocol::list_page(self.store, prefix.clone(), page).await?;
         let mut out = ListPage { cursor: listed.cursor, ..ListPage::empty() };
         for k in listed.keys {
-            let Some(id) = k.name.get(prefix.len()..).and_then(M::Id::read_key) else { continue };
+            let rest = k.name.get(prefix.len()..);
+            let rest = if id_last { rest.and_then(|r| r.rsplit(':').next()) } else { rest };
+            let Some(id) = rest.and_then(M::Id::read_key) else { continue };
             // Metadata that does not read as the model's (written by other
             // code) is named apart, as unreadable records are in `list`.
             match parse_meta::<M>(&k.name, k.metadata) {
@@ -937,7 +941,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             return Ok(ListPage::empty());
         };
         // The id is the entry's last component.
-        self.listed(prefix, page).await
+        self.listed(prefix, page, false).await
     }
 
     /// The key prefix of the group of entries of index `index` holding
@@ -1043,17 +1047,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         let Some(prefix) = self.group_prefix(index, values) else {
             return Ok(ListPage::empty());
         };
-        let listed = protocol::list_page(self.store, prefix, page).await?;
-        let mut out = ListPage { cursor: listed.cursor, ..ListPage::empty() };
-        for k in listed.keys {
-            // The id is a secondary entry's last component.
-            let Some(id) = k.name.rsplit(':').next().and_then(M::Id::read_key) else { continue };
-            match parse_meta::<M>(&k.name, k.metadata) {
-                Ok(meta) => out.items.push(Listed { id, meta, expiration: k.expiration }),
-                Err(_) => out.unreadable.push(k.name),
-            }
-        }
-        Ok(out)
+        // The id is a secondary entry's last component, after the index's other values.
+        self.listed(prefix, page, true).await
     }
 
     // ---- relations (called by generated loaders) -----------------------------
