@@ -137,6 +137,15 @@ impl KeyPart for String {
     }
 }
 
+/// What a repository's id argument may be for a model whose id is `I`: the
+/// id type itself, and `str` for a `String` id, so `get("u1")` needs no
+/// `to_string()` (as the finders take `&str`). Both write one key.
+pub trait IdArg<I>: KeyPart {}
+
+impl<I: KeyPart> IdArg<I> for I {}
+
+impl IdArg<String> for str {}
+
 impl<T: KeyPart + ?Sized> KeyPart for &T {
     fn write_key(&self, out: &mut String) {
         (**self).write_key(out)

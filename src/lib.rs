@@ -69,12 +69,14 @@ pub use coord::{Coordinate, Lock, RateDecision, RateLimiter};
 pub use durable::KvgenCoordinator;
 pub use error::{Error, Result, Source};
 pub use fault::{Fault, Faulty};
-pub use key::KeyPart;
+pub use key::{IdArg, KeyPart};
 pub use memo::Memo;
 pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model, RawKind};
 pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
+#[cfg(feature = "worker")]
+pub use respond::respond;
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};
 #[cfg(feature = "worker")]
 pub use worker::{DurableCoordinator, WorkerKv};

@@ -5,7 +5,7 @@
 
 use crate::entry::{IndexEntry, Stored};
 use crate::error::{Error, Result};
-use crate::key::{self, KeyPart, KeySpace};
+use crate::key::{self, IdArg, KeyPart, KeySpace};
 use crate::limits;
 use crate::model::{IndexKind, Model, RawKind};
 use crate::protocol::{self, Expiry, Mode};
@@ -442,9 +442,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     // ---- reads -------------------------------------------------------------
 
     /// The record with this id. Costs 1 read. A record that cannot be read
-    /// as the model is [`Error::Serialization`].
-    pub async fn get(&self, id: &M::Id) -> Result<Option<M>> {
-        let key = self.record_key(id);
+    /// as the model is [`Error::Serialization`]. Like every call that takes
+    /// one id, it takes a `&str` for a `String` id (see [`IdArg`]).
+    pub async fn get<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<Option<M>> {
+        let key = self.space().record_key_of(id);
         match self.store.get(&key).await? {
             None => Ok(None),
             Some(e) => Ok(Some(self.decode(&key, e)?)),
@@ -452,8 +453,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// The record with this id and its stored metadata. Costs 1 read.
-    pub async fn get_with_meta(&self, id: &M::Id) -> Result<Option<(M, Option<M::Meta>)>> {
-        let key = self.record_key(id);
+    pub async fn get_with_meta<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<Option<(M, Option<M::Meta>)>> {
+        let key = self.space().record_key_of(id);
         match self.store.get(&key).await? {
             None => Ok(None),
             Some(e) => {
@@ -466,8 +467,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// When the record with this id expires (seconds since the epoch), as
     /// its metadata records it: `Some(None)` when it never does, `None` when
     /// there is no such record. Costs 1 read.
-    pub async fn expiration(&self, id: &M::Id) -> Result<Option<Option<u64>>> {
-        let key = self.record_key(id);
+    pub async fn expiration<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<Option<Option<u64>>> {
+        let key = self.space().record_key_of(id);
         let Some(e) = self.store.get(&key).await? else { return Ok(None) };
         match protocol::stored_expiration(e.metadata.as_ref()) {
             Some(at) => Ok(Some(at)),
@@ -483,8 +484,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// Whether a record with this id exists. Costs 1 read.
-    pub async fn exists(&self, id: &M::Id) -> Result<bool> {
-        Ok(self.store.get(&self.record_key(id)).await?.is_some())
+    pub async fn exists<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<bool> {
+        Ok(self.store.get(&self.space().record_key_of(id)).await?.is_some())
     }
 
     /// One page of records in key order. Costs 1 list + ceil(n/100) bulk
@@ -648,9 +649,9 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// not read as `T` is [`Error::Serialization`].
     pub async fn get_with_metadata<T: serde::de::DeserializeOwned>(
         &self,
-        id: &M::Id,
+        id: &(impl IdArg<M::Id> + ?Sized),
     ) -> Result<Option<(M, Option<T>)>> {
-        let key = self.record_key(id);
+        let key = self.space().record_key_of(id);
         let Some(e) = self.store.get(&key).await? else { return Ok(None) };
         let extra = protocol::stored_extra(e.metadata.as_ref())
             .map(|m| serde_json::from_value(m.clone()).map_err(|err| Error::serialization(&key, err)))
@@ -673,8 +674,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// which lookups ignore and later writes replace. A record that cannot be
     /// read is deleted too; its entries, naming no record, are removed by
     /// [`repair`](Repo::repair).
-    pub async fn delete(&self, id: &M::Id) -> Result<bool> {
-        let key = self.record_key(id);
+    pub async fn delete<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<bool> {
+        let key = self.space().record_key_of(id);
         limits::check_key(&key)?;
         let Some(entry) = self.store.get(&key).await? else {
             return Ok(false);

@@ -46,8 +46,37 @@ impl Error {
     }
 }
 
+#[cfg(feature = "worker")]
+impl Error {
+    /// This error as a Worker's HTTP answer: the status of
+    /// [`http_status`](Error::http_status) and the [`to_json`](Error::to_json)
+    /// body, as `application/json`. For a handler of `#[event(fetch)]`, where
+    /// `?` would answer every kvgen error with a 500:
+    ///
+    /// ```ignore
+    /// match kv.users().create(&user).await {
+    ///     Ok(()) => Ok(Response::from_json(&user)?.with_status(201)),
+    ///     Err(e) => e.to_response(), // a taken email: 409 {"kind": "UniqueViolation", ..}
+    /// }
+    /// ```
+    pub fn to_response(&self) -> worker::Result<worker::Response> {
+        Ok(worker::Response::from_json(&self.to_json())?.with_status(self.http_status()))
+    }
+}
+
+/// A Worker's HTTP answer to a kvgen result: `value` as JSON with status 200,
+/// or the error's [`Error::to_response`].
+#[cfg(feature = "worker")]
+pub fn respond<T: serde::Serialize>(result: crate::error::Result<T>) -> worker::Result<worker::Response> {
+    match result {
+        Ok(value) => worker::Response::from_json(&value),
+        Err(e) => e.to_response(),
+    }
+}
+
 /// `?` on a kvgen call in a Worker handler returning `worker::Result`: the
-/// message keeps the kind, as in `kvgen NotFound: user `user:u9` not found`.
+/// message keeps the kind, as in `kvgen NotFound: user `user:u9` not found`
+/// (the Worker answers 500; [`Error::to_response`] answers with the error's status).
 #[cfg(feature = "worker")]
 impl From<Error> for worker::Error {
     fn from(e: Error) -> Self {

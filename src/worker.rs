@@ -16,8 +16,9 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 pub struct WorkerKv {
     kv: worker::kv::KvStore,
     /// The namespace object itself, for the bulk read with metadata, which
-    /// the `worker` crate's wrapper cannot make when a key is missing.
-    ns: JsValue,
+    /// the `worker` crate's wrapper cannot make when a key is missing. `None`
+    /// for a store made from a `worker::kv::KvStore`, which does not expose it.
+    ns: Option<JsValue>,
     /// The coordinator of strict unique values, when the Worker binds one.
     coord: Option<DurableCoordinator>,
 }
@@ -31,7 +32,7 @@ impl WorkerKv {
         let kv = env.kv(binding).map_err(|e| bind_error(e.to_string()))?;
         let ns = Reflect::get(env, &JsValue::from_str(binding)).map_err(|e| bind_error(format!("{e:?}")))?;
         let coord = env.durable_object(crate::coord::COORDINATOR_BINDING).ok().map(|ns| DurableCoordinator { ns });
-        Ok(WorkerKv { kv, ns, coord })
+        Ok(WorkerKv { kv, ns: Some(ns), coord })
     }
 
     /// This store with the coordinator of Durable Object namespace `ns`.
@@ -46,25 +47,26 @@ impl WorkerKv {
     }
 }
 
+/// A `worker::kv::KvStore` the Worker already holds (from `env.kv(..)` or a
+/// router's context), with no coordinator (add one with
+/// [`with_coordinator`](WorkerKv::with_coordinator)).
+///
+/// Every operation costs what it costs through [`WorkerKv::from_env`] but one:
+/// a bulk read (`get_many`, listings, relation loaders) is 2 bulk reads instead
+/// of 1 when any asked key exists, because the `worker` crate's `KvStore` does
+/// not expose the namespace object that kvgen's one-call bulk read with
+/// metadata needs. Prefer `from_env` where the `Env` is at hand.
+impl From<worker::kv::KvStore> for WorkerKv {
+    fn from(kv: worker::kv::KvStore) -> Self {
+        WorkerKv { kv, ns: None, coord: None }
+    }
+}
+
 impl WorkerKv {
-    /// One bulk read with metadata.
+    /// One bulk read with metadata (two without the namespace object).
     async fn bulk_get(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
-        let first = keys.first().map(String::as_str).unwrap_or("");
-        let fail = |e: JsValue| {
-            let e = KvError::JavaScript(e);
-            let msg = message(&e);
-            let lower = msg.to_ascii_lowercase();
-            if lower.contains("total size of request") {
-                Error::BulkTooLarge { count: keys.len(), size: 0 }
-            } else if lower.contains("maximum of 100 keys")
-                || lower.contains("minimum of 1 key")
-                || lower.contains("too many")
-            {
-                Error::BulkLimit { count: keys.len() }
-            } else {
-                map_error("get_many", first, None, e)
-            }
-        };
+        let Some(ns) = &self.ns else { return self.bulk_get_held(keys).await };
+        let fail = |e: JsValue| bulk_error(keys, KvError::JavaScript(e));
         // `getWithMetadata(keys, {type: "text"})` answers with a Map whose
         // missing keys hold `null`. The `worker` crate's `text_with_metadata`
         // reads `.value` of that `null` and throws, so the call is made here.
@@ -75,9 +77,8 @@ impl WorkerKv {
         let options = js_sys::Object::new();
         Reflect::set(&options, &JsValue::from_str("type"), &JsValue::from_str("text")).map_err(fail)?;
         let function: js_sys::Function =
-            Reflect::get(&self.ns, &JsValue::from_str("getWithMetadata")).map_err(fail)?.dyn_into().map_err(fail)?;
-        let promise: js_sys::Promise =
-            function.call2(&self.ns, &array, &options).map_err(fail)?.dyn_into().map_err(fail)?;
+            Reflect::get(ns, &JsValue::from_str("getWithMetadata")).map_err(fail)?.dyn_into().map_err(fail)?;
+        let promise: js_sys::Promise = function.call2(ns, &array, &options).map_err(fail)?.dyn_into().map_err(fail)?;
         let map: js_sys::Map =
             worker::wasm_bindgen_futures::JsFuture::from(promise).await.map_err(fail)?.dyn_into().map_err(fail)?;
         // A key asked for twice gets one answer, given at each place.
@@ -94,6 +95,53 @@ impl WorkerKv {
                 Ok(Some(Entry::text(value, js_metadata(k, metadata)?)))
             })
             .collect()
+    }
+
+    /// The bulk read with metadata through the `worker` crate's wrapper, which
+    /// throws on a missing key: one bulk read of the values finds the keys
+    /// that exist, a second reads those with their metadata. A key deleted
+    /// between the two makes the second throw; the pair is tried again, three
+    /// times at most.
+    async fn bulk_get_held(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        let fail = |e| bulk_error(keys, e);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let values = self.kv.get_bulk(keys).text().await.map_err(fail)?;
+            let present: Vec<&String> = keys.iter().filter(|k| matches!(values.get(*k), Some(Some(_)))).collect();
+            if present.is_empty() {
+                return Ok(vec![None; keys.len()]);
+            }
+            match self.kv.get_bulk(&present).text_with_metadata::<Value>().await {
+                Ok(found) => {
+                    return Ok(keys
+                        .iter()
+                        .map(|k| match found.get(k) {
+                            Some((Some(value), metadata)) => Some(Entry::text(value.clone(), metadata.clone())),
+                            _ => None,
+                        })
+                        .collect())
+                }
+                Err(_) if attempts < 3 => continue,
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    }
+}
+
+/// Maps an error of a bulk read of `keys` to kvgen's error: KV's limits on
+/// the count and the total size by the wording KV reports them with.
+fn bulk_error(keys: &[String], e: KvError) -> Error {
+    let first = keys.first().map(String::as_str).unwrap_or("");
+    let msg = message(&e);
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("total size of request") {
+        Error::BulkTooLarge { count: keys.len(), size: 0 }
+    } else if lower.contains("maximum of 100 keys") || lower.contains("minimum of 1 key") || lower.contains("too many")
+    {
+        Error::BulkLimit { count: keys.len() }
+    } else {
+        map_error("get_many", first, None, e)
     }
 }
 

@@ -70,7 +70,7 @@ fn was_broken_u64_meta_above_2_53_breaks_list_meta() {
     block_on(counters.create(&Counter { id: "b".into(), hits: 1 << 53 })).unwrap();
     let page = block_on(counters.list_meta(Page::first(10)));
     assert!(page.is_ok(), "list_meta of two live records: {page:?}");
-    let got = block_on(counters.get_with_meta(&"b".into()));
+    let got = block_on(counters.get_with_meta("b"));
     assert!(got.is_ok(), "get_with_meta: {got:?}");
 }
 
@@ -218,7 +218,7 @@ fn was_broken_belongs_to_returns_a_record_whose_id_is_not_its_keys() {
         .unwrap();
     let p = Post { id: 1, author_id: "u1".into(), status: PostStatus::Draft, title: "t".into(), body: "b".into() };
     block_on(posts.create(&p)).unwrap();
-    assert!(matches!(block_on(users.get(&"u1".into())), Err(Error::Serialization { .. })));
+    assert!(matches!(block_on(users.get("u1")), Err(Error::Serialization { .. })));
     let one = block_on(posts.load_author(&p));
     let many = block_on(posts.load_authors(std::slice::from_ref(&p)));
     let ok = |r: &Option<User>| r.as_ref().is_none_or(|u| u.id == "u1");
@@ -388,7 +388,7 @@ fn held_delete_keeps_entries_pointing_elsewhere() {
     // u2's record is overwritten to carry a@x too; the entry still names u1.
     block_on(s.put("user:u2", serde_json::to_string(&user("u2", "a@x")).unwrap().as_bytes(), &PutOptions::default()))
         .unwrap();
-    assert!(block_on(users.delete(&"u2".into())).unwrap());
+    assert!(block_on(users.delete("u2")).unwrap());
     assert_eq!(s.raw("user.email:a@x").as_deref(), Some("u1"));
     emails_held(&s, &s, "after delete");
 }
@@ -598,7 +598,7 @@ fn serialization_errors_keep_serde_jsons_error_as_their_source() {
     let users = User::repo(&s);
     block_on(users.create(&user("u1", "a@x"))).unwrap();
     block_on(s.put("user:u1", b"{not json", &PutOptions::default())).unwrap();
-    let err = block_on(users.get(&"u1".into())).unwrap_err();
+    let err = block_on(users.get("u1")).unwrap_err();
     let source = std::error::Error::source(&err).unwrap_or_else(|| panic!("no source: {err:?}"));
     let json = source.downcast_ref::<serde_json::Error>().expect("serde_json's error");
     assert!(json.is_syntax(), "{json}");

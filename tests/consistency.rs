@@ -24,7 +24,7 @@ fn another_location_sees_a_write_after_the_lag() {
     let (clock, here, there) = two_locations();
     block_on(User::repo(&here).create(&user("u1", "a@x"))).unwrap();
     clock.advance(10);
-    assert_eq!(block_on(User::repo(&there).get(&"u1".into())).unwrap(), None);
+    assert_eq!(block_on(User::repo(&there).get("u1")).unwrap(), None);
     assert_eq!(block_on(User::repo(&there).find_by_email("a@x")).unwrap(), None);
     clock.advance(LAG);
     assert_eq!(block_on(User::repo(&there).find_by_email("a@x")).unwrap().map(|u| u.id), Some("u1".into()));
@@ -71,7 +71,7 @@ fn a_delete_reaches_the_other_location_after_the_lag_and_leaves_no_entries() {
     let (clock, here, there) = two_locations();
     block_on(User::repo(&here).create(&user("u1", "a@x"))).unwrap();
     clock.advance(LAG);
-    assert!(block_on(User::repo(&here).delete(&"u1".into())).unwrap());
+    assert!(block_on(User::repo(&here).delete("u1")).unwrap());
     clock.advance(10);
     assert!(block_on(User::repo(&there).find_by_email("a@x")).unwrap().is_some());
     clock.advance(LAG);

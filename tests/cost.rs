@@ -114,7 +114,7 @@ fn get_by_id_costs_one_read() {
     let id = "u0001".to_string();
     assert!(block_on(users.get(&id)).unwrap().is_some());
     assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
-    assert!(block_on(users.get(&"missing".into())).unwrap().is_none());
+    assert!(block_on(users.get("missing")).unwrap().is_none());
     assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
     assert!(block_on(users.get_with_meta(&id)).unwrap().is_some());
     assert_cost(&s, ops(1, 0, 0, 0, 0), cost(1, 1, 0, 0, 0));
@@ -505,7 +505,7 @@ fn delete_costs_a_read_a_bulk_read_and_a_delete_per_key() {
     block_on(Post::repo(&s).create(&post(1, "u0001"))).unwrap();
     s.reset();
     // User: the record (1 read), its 2 unique entries (1 bulk read), then 1 + 2 + 1 deletes.
-    assert!(block_on(User::repo(&s).delete(&"u0001".into())).unwrap());
+    assert!(block_on(User::repo(&s).delete("u0001")).unwrap());
     assert_cost(&s, ops(1, 1, 0, 4, 0), cost(6, 3, 0, 4, 0));
     // Post: no unique index, no bulk read.
     assert!(block_on(Post::repo(&s).delete(&1)).unwrap());

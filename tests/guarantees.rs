@@ -88,7 +88,7 @@ fn lost_response_on_update_keeps_the_new_value_held() {
     s.fail_at(3, Fault::After);
     let err = block_on(users.update(&user("u1", "b@x"))).unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err}");
-    assert_eq!(block_on(users.get(&"u1".into())).unwrap().unwrap().email, "b@x");
+    assert_eq!(block_on(users.get("u1")).unwrap().unwrap().email, "b@x");
     let dup = block_on(users.create(&User { id: "u2".into(), handle: "u2".into(), ..user("u2", "b@x") }));
     assert!(matches!(dup, Err(Error::UniqueViolation { .. })), "{dup:?}");
     assert_eq!(block_on(users.verify()).unwrap().conflicts, 0);
@@ -107,7 +107,7 @@ fn failed_put_from_a_lagging_view_never_deletes_the_record() {
     far.fail_at(5, Fault::After);
     assert!(block_on(User::repo(&far).put(&User { name: "new".into(), ..user("u1", "a@x") })).is_err());
     clock.advance(60);
-    let got = block_on(users.get(&"u1".into())).unwrap();
+    let got = block_on(users.get("u1")).unwrap();
     assert_eq!(got.map(|u| u.name), Some("new".into()), "the record written last is there");
 }
 
@@ -154,7 +154,7 @@ fn an_unreadable_record_is_listed_apart_deletable_and_keeps_its_values() {
     assert_eq!(page.unreadable, ["user:u2"]);
     let page = block_on(users.list_by_org_id("o1", Page::first(10))).unwrap();
     assert_eq!((page.items.len(), page.unreadable.len()), (2, 1));
-    assert!(matches!(block_on(users.get(&"u2".into())), Err(Error::Serialization { .. })));
+    assert!(matches!(block_on(users.get("u2")), Err(Error::Serialization { .. })));
     // Its unique value stays held: verify reports it, repair keeps its entry.
     let report = block_on(users.repair()).unwrap();
     assert_eq!((report.unreadable, report.dangling), (1, 0), "{report}");
@@ -165,7 +165,7 @@ fn an_unreadable_record_is_listed_apart_deletable_and_keeps_its_values() {
     block_on(users.put(&user("u2", "b@x"))).unwrap();
     assert!(block_on(users.list(Page::first(10))).unwrap().unreadable.is_empty());
     raw_put(&s, "user:u2", "not json");
-    assert!(block_on(users.delete(&"u2".into())).unwrap());
+    assert!(block_on(users.delete("u2")).unwrap());
     assert_eq!(s.raw("user:u2"), None);
     block_on(users.repair()).unwrap();
     assert!(block_on(users.verify()).unwrap().is_clean());

@@ -70,6 +70,46 @@ fn create_new_fills_the_id_stores_the_record_and_returns_the_id() {
 }
 
 #[test]
+fn create_new_with_writes_the_options_and_the_id() {
+    let s = MemoryStore::with_clock(kvgen::ManualClock::new(1_800_000_000));
+    let orders = Order::repo(&s);
+    let mut draft = Order { id: String::new(), reference: "r2".into() };
+    let id = block_on(orders.create_new_with(&mut draft, kvgen::WriteOptions::ttl(3600))).unwrap();
+    assert_eq!(draft.id, id);
+    // The record and its entry carry the ttl: both expire an hour from now.
+    let at = 1_800_000_000 + 3600;
+    assert_eq!(block_on(orders.expiration(&id)).unwrap(), Some(Some(at)));
+    let entry = block_on(kvgen::KvStore::list(
+        &s,
+        &kvgen::ListOptions { prefix: "order.reference:".into(), cursor: None, limit: 10 },
+    ))
+    .unwrap();
+    assert_eq!(entry.keys.iter().map(|k| k.expiration).collect::<Vec<_>>(), vec![Some(at)]);
+    // The ttl is checked as create_with checks it: too short, nothing written.
+    let mut short = Order { id: String::new(), reference: "r3".into() };
+    let err = block_on(orders.create_new_with(&mut short, kvgen::WriteOptions::ttl(30))).unwrap_err();
+    assert!(matches!(err, kvgen::Error::TtlTooShort { .. }), "{err:?}");
+    assert!(block_on(orders.find_by_reference("r3")).unwrap().is_none());
+}
+
+#[test]
+fn every_call_that_takes_one_id_takes_a_str_for_a_string_id() {
+    let s = MemoryStore::new();
+    let orders = Order::repo(&s);
+    block_on(orders.create(&Order { id: "o1".into(), reference: "r1".into() })).unwrap();
+    let id: &str = "o1";
+    assert!(block_on(orders.get(id)).unwrap().is_some());
+    assert!(block_on(orders.get_with_meta(id)).unwrap().is_some());
+    assert!(block_on(orders.get_with_metadata::<serde_json::Value>(id)).unwrap().is_some());
+    assert!(block_on(orders.exists(id)).unwrap());
+    assert_eq!(block_on(orders.expiration(id)).unwrap(), Some(None));
+    // A `&str` and its `String` name one key.
+    assert_eq!(block_on(orders.get(&id.to_string())).unwrap(), block_on(orders.get(id)).unwrap());
+    assert!(block_on(orders.delete(id)).unwrap());
+    assert!(!block_on(orders.exists(id)).unwrap());
+}
+
+#[test]
 fn ids_are_distinct() {
     for kind in [IdKind::Ulid, IdKind::UuidV7, IdKind::UuidV4] {
         let ids: HashSet<String> = (0..10_000).map(|_| id::new(kind).unwrap()).collect();

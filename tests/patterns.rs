@@ -214,7 +214,7 @@ fn modify_moves_index_entries_and_keeps_the_id() {
     assert!(matches!(taken, Err(Error::UniqueViolation { .. })), "{taken:?}");
     let moved = block(repo.modify(&"a1".into(), |a| a.id = "a9".into()));
     assert!(matches!(moved, Err(Error::InvalidKey { .. })), "{moved:?}");
-    assert!(block(repo.get(&"a9".into())).unwrap().is_none());
+    assert!(block(repo.get("a9")).unwrap().is_none());
     assert!(block(repo.verify()).unwrap().is_clean());
 }
 
@@ -228,7 +228,7 @@ fn touch_moves_the_expiry_of_the_record_and_its_entries() {
     assert!(block(repo.touch(&"a1".into(), 3600)).unwrap().is_some());
     assert!(store.keys().iter().all(|k| store.expiration(k) == Some(T0 + 100 + 3600)), "every key slid");
     clock.advance(3000);
-    assert!(block(repo.get(&"a1".into())).unwrap().is_some(), "alive past its first expiry");
+    assert!(block(repo.get("a1")).unwrap().is_some(), "alive past its first expiry");
     assert_eq!(block(repo.touch(&"nobody".into(), 3600)).unwrap(), None);
 }
 
@@ -247,7 +247,7 @@ fn get_many_or_fetch_asks_only_for_the_missing_and_fills_repeats() {
     assert_eq!(*asked.borrow(), ["a2", "a2", "a3"]);
     let got: Vec<Option<&str>> = got.iter().map(|a| a.as_ref().map(|a| a.id.as_str())).collect();
     assert_eq!(got, [Some("a1"), Some("a2"), Some("a2"), None], "a repeated id is filled at each place");
-    assert!(block(repo.get(&"zz".into())).unwrap().is_none(), "an id not asked for is not written");
+    assert!(block(repo.get("zz")).unwrap().is_none(), "an id not asked for is not written");
 
     // A failed shared read of the puts is the answer; nothing is swallowed.
     // Operations (counted from 1): the bulk read, then the puts' read, which
@@ -480,14 +480,14 @@ fn modify_writes_back_a_record_deleted_after_its_reads_as_documented() {
         assert!(modify.as_mut().poll(&mut cx).is_pending());
     }
     // Deleted now, before the modify writes anything.
-    assert!(block(Account::repo(&inner).delete(&"a1".into())).unwrap());
+    assert!(block(Account::repo(&inner).delete("a1")).unwrap());
     let answer = loop {
         turn.set(true);
         if let std::task::Poll::Ready(r) = modify.as_mut().poll(&mut cx) {
             break r;
         }
     };
-    let now = block(Account::repo(&inner).get(&"a1".into())).unwrap();
+    let now = block(Account::repo(&inner).get("a1")).unwrap();
     assert!(now.is_some() && matches!(answer, Ok(Some(_))), "the documented race: {answer:?}, then {now:?}");
 }
 

@@ -148,7 +148,7 @@ async fn unique_violations<S: KvStore>(s: &S, scope: &str) -> Outcome {
     dup_handle.org_id = "other".into();
     ok!(users.create(&dup_handle).await);
     check!(ok!(users.find_by_org_id_and_handle("other", "h1").await).is_some(), "same handle, other org");
-    check!(ok!(users.get(&"u00002".into()).await).is_none(), "refused create wrote no record");
+    check!(ok!(users.get("u00002").await).is_none(), "refused create wrote no record");
     Ok(())
 }
 
@@ -257,7 +257,7 @@ async fn relations<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(ok!(users.load_profile(&a).await).map(|p| p.id) == Some("p1".into()), "has_one");
     let ones = ok!(users.load_profiles(&[a.clone(), b.clone()]).await);
     check!(ones[0].is_some() && ones[1].is_none(), "has_one batched: {ones:?}");
-    let c0 = ok!(comments.get(&"c0".into()).await).ok_or("c0 missing")?;
+    let c0 = ok!(comments.get("c0").await).ok_or("c0 missing")?;
     check!(ok!(comments.load_post(&c0).await).map(|p| p.id) == Some(0), "comment's post");
     Ok(())
 }
@@ -583,7 +583,7 @@ async fn strict_claims<S: KvStore>(s: &S, scope: &str) -> Outcome {
         matches!(&err, Err(Error::UniqueViolation { ref holder, .. }) if holder == "a1"),
         "duplicate without an entry: {err:?}"
     );
-    check!(ok!(accounts.get(&"a2".into()).await).is_none(), "the refused create wrote nothing");
+    check!(ok!(accounts.get("a2").await).is_none(), "the refused create wrote nothing");
     // A put keeping the value reaffirms it; a move releases it, and the
     // released value is not free until the holder's lease has settled.
     ok!(accounts.put(&account("a1", "e1@x")).await);
@@ -592,7 +592,7 @@ async fn strict_claims<S: KvStore>(s: &S, scope: &str) -> Outcome {
     check!(matches!(&err, Err(Error::UniqueViolation { .. })), "a value released a moment ago: {err:?}");
     check!(ok!(accounts.find_by_email("e2@x").await).map(|a| a.id) == Some("a1".into()), "the moved value");
     ok!(accounts.create(&account("a4", "e4@x")).await);
-    check!(ok!(accounts.delete(&"a4".into()).await), "delete");
+    check!(ok!(accounts.delete("a4").await), "delete");
     Ok(())
 }
 

@@ -42,7 +42,7 @@ fn records_of_an_existing_colon_layout_read_as_they_are() {
     let legacy = serde_json::to_string(&user("u7", "old@x")).unwrap();
     block(store.put("stage:user:u7", legacy.as_bytes(), &PutOptions::default())).unwrap();
     let repo = User::repo_scoped(&store, "stage:").unwrap();
-    assert_eq!(block(repo.get(&"u7".into())).unwrap(), Some(user("u7", "old@x")));
+    assert_eq!(block(repo.get("u7")).unwrap(), Some(user("u7", "old@x")));
     assert_eq!(block(repo.list(Page::first(10))).unwrap().items, vec![user("u7", "old@x")]);
     // Its index entries are missing; repair writes them, and finders work.
     block(repo.repair()).unwrap();

@@ -143,7 +143,7 @@ fn delete_leaves_entries_that_point_elsewhere() {
     block_on(users.create(&user("u1", "a@x", "o1", "a"))).unwrap();
     // An entry for u1's email that (wrongly) points at another record.
     raw_put(&s, "user.email:a@x", "u9");
-    assert!(block_on(users.delete(&"u1".into())).unwrap());
+    assert!(block_on(users.delete("u1")).unwrap());
     assert_eq!(s.raw("user.email:a@x").as_deref(), Some("u9"));
     assert_eq!(s.raw("user.org_id_handle:o1:a"), None);
     assert_eq!(s.raw("user.org_id:o1:u1"), None);

@@ -24,7 +24,12 @@ impl Worker {
     }
 
     fn scenario(&self, name: &str, run: &str) -> Outcome {
-        let url = format!("{}/__conformance/{name}?run={run}", self.base);
+        self.scenario_on(name, run, "")
+    }
+
+    /// `scenario` through the store of `?store=STORE` (empty: the default one).
+    fn scenario_on(&self, name: &str, run: &str, store: &str) -> Outcome {
+        let url = format!("{}/__conformance/{name}?run={run}&store={store}", self.base);
         let mut resp = self.agent.post(&url).send_empty().map_err(|e| format!("POST {url}: {e}"))?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_to_string().map_err(|e| format!("reading {url}: {e}"))?;
@@ -362,6 +367,10 @@ fn pattern_routes(w: &Worker, run: &str) -> Outcome {
     Ok(())
 }
 
+/// The scenarios run again through `WorkerKv::from(worker::kv::KvStore)`: those
+/// whose reads go through bulk reads with metadata (records, listings, relations).
+const HELD: &[&str] = &["crud", "bulk_reads", "relations", "ttl_and_metadata", "record_listing", "free_metadata"];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let worker = args.iter().position(|a| a == "--worker").and_then(|i| args.get(i + 1)).map(|u| Worker::new(u));
@@ -390,6 +399,13 @@ fn main() -> ExitCode {
         println!("{name:<26} {:<8} {}", show(&on_memory), on_worker.as_ref().map_or("", show));
     }
     if let Some(w) = &worker {
+        // The scenarios that read in bulk, again through a `WorkerKv` made from a
+        // `worker::kv::KvStore` (which reads in bulk another way), under their own run.
+        for name in HELD {
+            let held = w.scenario_on(name, &format!("{run}h"), "held");
+            tally("workerd", &format!("{name} (held)"), &held);
+            println!("{:<26} {:<8} {}", format!("{name} (held)"), "-", show(&held));
+        }
         let routes = http_routes(w);
         tally("workerd", "http_routes", &routes);
         println!("{:<26} {:<8} {}", "http_routes", "-", show(&routes));

@@ -278,11 +278,19 @@ fn repo_methods(model: &Model) -> Vec<TokenStream> {
         let doc = format!(
             "Creates `draft` under {what}, which it fills into `draft.{idf}` and returns. Costs what `create` costs."
         );
+        let doc_with =
+            "[`create_new`](Self::create_new) with a ttl, an expiration or no expiry (`opts`). Costs what `create_with` costs.";
         out.push(quote! {
             #[doc = #doc]
             pub async fn create_new(&self, draft: &mut #ident) -> ::kvgen::Result<::std::string::String> {
                 draft.#idf = ::kvgen::id::new(::kvgen::id::IdKind::#kind)?;
                 self.0.create(draft).await?;
+                ::core::result::Result::Ok(::core::clone::Clone::clone(&draft.#idf))
+            }
+            #[doc = #doc_with]
+            pub async fn create_new_with(&self, draft: &mut #ident, opts: ::kvgen::WriteOptions) -> ::kvgen::Result<::std::string::String> {
+                draft.#idf = ::kvgen::id::new(::kvgen::id::IdKind::#kind)?;
+                self.0.create_with(draft, opts).await?;
                 ::core::result::Result::Ok(::core::clone::Clone::clone(&draft.#idf))
             }
         });

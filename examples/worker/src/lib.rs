@@ -203,7 +203,11 @@ fn operations(router: Router<'_, ()>) -> Router<'_, ()> {
             if req.method() != worker::Method::Post {
                 return Response::error("POST only", 405);
             }
-            let store = WorkerKv::from_env(&ctx.env, "APP")?;
+            // `?store=held`: the store made from a `worker::kv::KvStore` the Worker already holds.
+            let store = match query(&req, "store").as_deref() {
+                Some("held") => WorkerKv::from(ctx.env.kv("APP")?),
+                _ => WorkerKv::from_env(&ctx.env, "APP")?,
+            };
             let run = query(&req, "run").unwrap_or_else(|| "run".into());
             let now = worker::Date::now().as_millis() / 1000;
             let scenario_ctx = kvgen_tests::scenarios::Ctx { run, now };
