@@ -79,7 +79,7 @@ mod tests {
         let cases: Vec<(Error, u16)> = vec![
             (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
             (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
-            (Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() }, 409),
+            (Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into(), retry_after: None }, 409),
             (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn axum_response() {
         use axum_core::response::IntoResponse;
-        let e = Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() };
+        let e = Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into(), retry_after: None };
         let r = e.into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");

@@ -460,3 +460,119 @@ fn batches_claim_and_release_strict_values_per_record() {
         assert!(matches!(cell, Some(Cell::Claim { committed: false, .. })), "{email}: released, {cell:?}");
     }
 }
+
+// A delete or a move of a value frees it at once when it began after every
+// writer of the record stopped (their leases ended, plus the clock margin);
+// otherwise the value waits for the claim to settle, and the refusal says
+// how long.
+
+const V: &str = "APP/member.email:v@x";
+
+#[test]
+fn a_value_deleted_after_its_writers_stopped_is_free_at_once() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // The create's lease (30 s) and the clock margin (5 s) are over.
+    clock.advance((LEASE_MS + kvgen::coord::MARGIN_MS) / 1000);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    assert_eq!(store.coordination().cell(V), None, "the confirmed release frees the cell");
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("y"));
+    // The same for a value a record moves away from.
+    clock.advance((LEASE_MS + kvgen::coord::MARGIN_MS) / 1000);
+    block_on(members.put(&member("y", "w@x", "t"))).unwrap();
+    block_on(members.create(&member("z", "v@x", "t"))).unwrap();
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("z"));
+}
+
+#[test]
+fn a_value_deleted_while_a_lease_may_still_write_it_waits_and_says_how_long() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // Deleted 10 s later: another writer of x could still write it back
+    // until the lease ends (T0 + 30 s), which only KV would show after 60 s.
+    clock.advance(10);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    let early = block_on(members.create(&member("y", "v@x", "t")));
+    let wait = (LEASE_MS + SETTLE_MS) / 1000 - 10;
+    assert!(
+        matches!(early, Err(Error::UniqueViolation { ref holder, retry_after: Some(s), .. }) if holder == "x" && s == wait),
+        "{early:?}"
+    );
+    assert!(early.unwrap_err().to_string().ends_with(&format!("; the claim settles in {wait} s")));
+    clock.advance(wait - 1);
+    let still = block_on(members.create(&member("y", "v@x", "t")));
+    assert!(matches!(still, Err(Error::UniqueViolation { retry_after: Some(1), .. })), "{still:?}");
+    clock.advance(1);
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    // A value a live record holds, checked against KV, has no retry time.
+    let held = block_on(members.create(&member("z", "v@x", "t")));
+    assert!(matches!(held, Err(Error::UniqueViolation { retry_after: None, .. })), "{held:?}");
+}
+
+#[test]
+fn a_freed_value_cannot_come_back_through_a_location_that_has_not_seen_the_delete() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // Past the create's lease, not yet settled: only the confirmed release
+    // frees the value now.
+    clock.advance(61);
+    // Another location sees writes 60 s late: x lives there, and will
+    // until a minute after the delete.
+    let far = store.lagging(60);
+    let far_members = Member::repo(&far);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    assert!(block_on(far_members.get(&"x".to_string())).unwrap().is_some(), "the far location lags");
+    // A write of x there (a modify, a put of what it read) claims v@x for x
+    // again, and the coordinator knows y holds it.
+    let back = block_on(far_members.modify(&"x".to_string(), |m| m.team = "t2".into()));
+    assert!(matches!(back, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{back:?}");
+    let put = block_on(far_members.put(&member("x", "v@x", "t3")));
+    assert!(matches!(put, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{put:?}");
+    // A create there is refused by its own stale view (x, as that location
+    // still shows it) until the delete reaches it, then by y's claim.
+    let stale = block_on(far_members.create(&member("z", "v@x", "t")));
+    assert!(matches!(stale, Err(Error::UniqueViolation { ref holder, .. }) if holder == "x"), "{stale:?}");
+    clock.advance(61);
+    let late = block_on(far_members.create(&member("z", "v@x", "t")));
+    assert!(matches!(late, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{late:?}");
+    assert!(block_on(members.get(&"x".to_string())).unwrap().is_none());
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("y"));
+    assert!(block_on(members.verify()).unwrap().is_clean());
+}
+
+#[test]
+fn cells_are_reclaimed_once_their_release_frees_them() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    let gap = (LEASE_MS + kvgen::coord::MARGIN_MS) / 1000;
+    for i in 0..1000 {
+        let id = format!("m{}", i % 10);
+        block_on(members.create(&member(&id, &format!("v{i}@x"), "t"))).unwrap();
+        clock.advance(gap);
+        assert!(block_on(members.delete(&id)).unwrap());
+    }
+    assert_eq!(store.coordination().cell_count(), 0, "{:?}", store.coordination().names());
+    // A refused create gives its fresh grants back: no cell stays either.
+    block_on(members.create(&member("a", "a@x", "t"))).unwrap();
+    let lost = block_on(members.create(&member("a", "b@x", "t")));
+    assert!(matches!(lost, Err(Error::AlreadyExists { .. })), "{lost:?}");
+    assert_eq!(store.coordination().names(), ["APP/member.email:a@x"]);
+    // A delete that may race a writer of the record leaves its cell until
+    // the next claimant takes it over; that claimant's own delete frees it.
+    assert!(block_on(members.delete(&"a".to_string())).unwrap());
+    assert_eq!(store.coordination().cell_count(), 1);
+    clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+    block_on(members.create(&member("b", "a@x", "t"))).unwrap();
+    clock.advance(gap);
+    assert!(block_on(members.delete(&"b".to_string())).unwrap());
+    assert_eq!(store.coordination().cell_count(), 0);
+}
