@@ -576,3 +576,74 @@ fn cells_are_reclaimed_once_their_release_frees_them() {
     assert!(block_on(members.delete(&"b".to_string())).unwrap());
     assert_eq!(store.coordination().cell_count(), 0);
 }
+
+/// `modify` is a read, then an `update` (which reads the record again,
+/// then writes): KV has no compare-and-set, so a delete landing between the
+/// update's read and its record write is undone. Pinned at every position
+/// of the delete among modify's operations (KV operations and coordinator
+/// requests): before the update's read, `Ok(None)` and nothing written;
+/// between it and the record write, the record is written back with its
+/// strict value claimed again (its value was freed by the delete, so the
+/// claim is fresh); after the write, the delete wins.
+#[test]
+fn modify_writes_back_a_record_deleted_only_between_its_update_read_and_write() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut outcomes = Vec::new();
+    for k in 0.. {
+        let clock = ManualClock::new(support::T0);
+        let store = MemoryStore::with_clock(clock.clone());
+        let members = Member::repo(&store);
+        block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+        clock.advance(100);
+        let turn = std::cell::Cell::new(false);
+        let gated = Gated { inner: &store, turn: &turn };
+        let repo = Member::repo(&gated);
+        let x = "x".to_string();
+        let mut call = Box::pin(repo.modify(&x, |m| m.team = "t2".into()));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut steps = 0;
+        let mut done = None;
+        let mut deleted = false;
+        while done.is_none() {
+            if steps == k && !deleted {
+                assert!(block_on(members.delete(&"x".to_string())).unwrap());
+                deleted = true;
+            }
+            turn.set(true);
+            if let Poll::Ready(r) = call.as_mut().poll(&mut cx) {
+                done = Some(r);
+            }
+            steps += 1;
+        }
+        if !deleted {
+            break; // k is past modify's last operation
+        }
+        let out = done.unwrap().unwrap();
+        let after = block_on(members.get(&"x".to_string())).unwrap();
+        outcomes.push(match (out.is_some(), after.is_some()) {
+            (false, false) => "none",
+            (true, true) => "written back",
+            (true, false) => "deleted after",
+            (false, true) => panic!("k = {k}: Ok(None), yet x exists"),
+        });
+        if after.is_some() {
+            assert_eq!(holder(&store, "v@x").as_deref(), Some("x"), "k = {k}");
+            // The delete removed the email entry the update found in place
+            // (the team entry is rewritten, its value changed): the
+            // written-back record lacks it until repair puts it back.
+            let report = block_on(members.verify()).unwrap();
+            assert_eq!((report.missing, report.conflicts), (1, 0), "k = {k}: {report:?}");
+            block_on(members.repair()).unwrap();
+            assert!(block_on(members.verify()).unwrap().is_clean(), "k = {k}");
+        }
+        assert!(block_on(members.verify()).unwrap().is_clean(), "k = {k}");
+    }
+    // Steps: modify's get, the update's bulk read, its claim, the team
+    // entry's put, the record's put, then the commit and the tail.
+    assert_eq!(outcomes[..6], ["none", "none", "written back", "written back", "written back", "deleted after"]);
+    assert_eq!(outcomes[..2], ["none", "none"], "{outcomes:?}");
+    let back = outcomes.iter().filter(|o| **o == "written back").count();
+    assert!(back >= 1 && outcomes[2..2 + back].iter().all(|o| *o == "written back"), "{outcomes:?}");
+    assert!(outcomes[2 + back..].iter().all(|o| *o == "deleted after"), "{outcomes:?}");
+}
