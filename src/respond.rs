@@ -85,7 +85,16 @@ mod tests {
         let cases: Vec<(Error, u16)> = vec![
             (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
             (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
-            (Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into(), retry_after: None }, 409),
+            (
+                Error::UniqueViolation {
+                    model: "user",
+                    index: "email",
+                    value: "a".into(),
+                    holder: "u1".into(),
+                    retry_after: None,
+                },
+                409,
+            ),
             (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
@@ -117,14 +126,23 @@ mod tests {
         };
         let body = e.to_json();
         assert_eq!(body["retry_after"], 80);
-        assert_eq!(body["message"], "unique index link.slug already holds `s` (record `l1`); the claim settles in 80 s");
+        assert_eq!(
+            body["message"],
+            "unique index link.slug already holds `s` (record `l1`); the claim settles in 80 s"
+        );
     }
 
     #[cfg(feature = "axum")]
     #[test]
     fn axum_response() {
         use axum_core::response::IntoResponse;
-        let e = Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into(), retry_after: None };
+        let e = Error::UniqueViolation {
+            model: "user",
+            index: "email",
+            value: "a".into(),
+            holder: "u1".into(),
+            retry_after: None,
+        };
         let r = e.into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");

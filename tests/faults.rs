@@ -403,11 +403,11 @@ fn env_verifies_and_repairs_every_model() {
 /// record, once claims have settled a value is free exactly when no live
 /// record carries it, and repair finds no conflict.
 mod strict_batches {
+    use super::support::{member, Member, T0};
     use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
     use kvgen::{Clock, Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Repo};
     use pollster::block_on;
     use std::collections::BTreeMap;
-    use super::support::{member, Member, T0};
 
     const EMAILS: [&str; 6] = ["a@x", "a2@x", "b@x", "c@x", "d@x", "e@x"];
     const SETTLE: u64 = (LEASE_MS + SETTLE_MS) / 1000;
@@ -447,10 +447,9 @@ mod strict_batches {
                     ("m5", None, Some(member("m5", "e@x", "t1"))),
                     ("m6", None, None),
                 ],
-                Batch::Delete => vec![
-                    ("m1", Some(member("m1", "a@x", "t1")), None),
-                    ("m3", Some(member("m3", "c@x", "t2")), None),
-                ],
+                Batch::Delete => {
+                    vec![("m1", Some(member("m1", "a@x", "t1")), None), ("m3", Some(member("m3", "c@x", "t2")), None)]
+                }
             }
         }
 
@@ -561,7 +560,8 @@ mod strict_batches {
                 for position in 1..=n {
                     for kind in [Fault::Before, Fault::After, Fault::Timeout] {
                         runs += 1;
-                        let case = format!("{batch:?} {gap} s after the creates, {kind:?} at operation {position} of {n}");
+                        let case =
+                            format!("{batch:?} {gap} s after the creates, {kind:?} at operation {position} of {n}");
                         let store = base(&clock, gap);
                         let faulty = Faulty::new(store.clone());
                         faulty.fail_at(position, kind);

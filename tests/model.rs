@@ -751,9 +751,16 @@ fn no_index_histories_keep_every_record_and_expiry() {
 enum StrictStep {
     /// `put_many` (or `create_many`) of members `(id, email)`, a fault at
     /// one of its KV operations or coordinator requests.
-    Write { create: bool, members: Vec<(u8, u8)>, fault: Option<(u64, Fault)> },
+    Write {
+        create: bool,
+        members: Vec<(u8, u8)>,
+        fault: Option<(u64, Fault)>,
+    },
     /// `delete_many` of these ids.
-    Delete { ids: Vec<u8>, fault: Option<(u64, Fault)> },
+    Delete {
+        ids: Vec<u8>,
+        fault: Option<(u64, Fault)>,
+    },
     Advance(u64),
 }
 
