@@ -864,11 +864,8 @@ fn run_strict(steps: &[StrictStep]) -> Check {
             }
             let create = matches!(step, StrictStep::Write { create: true, .. });
             match out {
-                Some(Ok(())) => {
-                    if now != asked.as_ref() {
-                        return Err(ctx(format!("{id} Ok but {now:?}")));
-                    }
-                }
+                Some(Ok(())) if now != asked.as_ref() => return Err(ctx(format!("{id} Ok but {now:?}"))),
+                Some(Ok(())) => {}
                 Some(Err(Error::UniqueViolation { holder: h, .. })) => {
                     let email = &asked.as_ref().unwrap().email;
                     let other = before.values().chain(after.values()).any(|m| m.id == *h && m.id != *id)
