@@ -78,9 +78,18 @@ pub enum Request {
     /// record may have written it back, which only KV shows): the claim
     /// becomes uncommitted, and the next claimant takes it over once it has
     /// settled and KV shows the record without the value.
+    ///
+    /// With `since`, the time (the caller's clock, ms) the write or delete
+    /// that dropped the value began: when that is at least [`MARGIN_MS`]
+    /// after the latest lease of any writer of the holder ended, every
+    /// write that carried the value landed before it, so nothing can write
+    /// the value back and the value is freed at once (the cell is deleted).
     Release {
         /// The holder.
         holder: String,
+        /// When the write or delete dropping the value began (caller's clock, ms).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// Frees a claim the caller was granted fresh at generation `gen` and
     /// wrote nothing with; a no-op if anything happened to it since.
@@ -164,6 +173,11 @@ pub enum Response {
         /// Whether the claim has settled: the caller may check the holder's
         /// record on KV and take over or confirm.
         verify: bool,
+        /// When the claim settles, ms (`None` once it has): from then the
+        /// next claimant checks the holder's record on KV and takes the
+        /// value over if the record no longer carries it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settles: Option<u64>,
     },
     /// The change was made.
     Done,
@@ -269,7 +283,17 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
         // same record may have written it back, which only KV can tell. The
         // claim becomes uncommitted, and the next claimant checks KV once it
         // has settled (at once when the holder's last lease is long over).
-        R::Release { holder } => match cell {
+        R::Release { holder, since } => match cell {
+            // The drop began after every writer of the holder stopped
+            // writing (their leases ended, with the clock margin): the KV
+            // write or delete that dropped the value is later than every
+            // write that carried it, so the value is free. The cell is
+            // deleted (see `fresh_gen` for why its generation need not stay).
+            Some(Cell::Claim { holder: h, until, .. })
+                if h == *holder && since.is_some_and(|s| s.saturating_sub(MARGIN_MS) >= until) =>
+            {
+                (None, Response::Done)
+            }
             Some(Cell::Claim { holder: h, gen, until, .. }) if h == *holder => {
                 (Some(Cell::Claim { holder: h, gen: gen + 1, committed: false, until }), Response::Done)
             }
@@ -278,7 +302,7 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
         },
         R::Abandon { holder, gen } => match cell {
             Some(Cell::Claim { holder: h, gen: g, committed: false, .. }) if h == *holder && g == *gen => {
-                (Some(Cell::Free { gen: g + 1 }), Response::Done)
+                (None, Response::Done)
             }
             Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
             other => (other, Response::NotHolder),
@@ -342,10 +366,7 @@ fn claim(cell: Option<Cell>, holder: &str, lease_ms: u64, now: u64) -> (Option<C
     let lease = now.saturating_add(lease_ms);
     match cell {
         None | Some(Cell::Free { .. }) => {
-            let gen = match cell {
-                Some(Cell::Free { gen }) => gen + 1,
-                _ => 1,
-            };
+            let gen = fresh_gen(cell.as_ref(), now);
             let cell = Cell::Claim { holder: holder.to_string(), gen, committed: false, until: lease };
             (Some(cell), Response::Granted { gen, until: lease, fresh: true })
         }
@@ -363,11 +384,28 @@ fn claim(cell: Option<Cell>, holder: &str, lease_ms: u64, now: u64) -> (Option<C
                 };
                 (Some(cell), answer)
             } else {
-                let answer = Response::Denied { holder: h.clone(), gen, verify: settled(until, now) };
+                let settles = until.saturating_add(SETTLE_MS);
+                let settles = (now < settles).then_some(settles);
+                let answer = Response::Denied { holder: h.clone(), gen, verify: settled(until, now), settles };
                 (Some(Cell::Claim { holder: h, gen, committed, until }), answer)
             }
         }
         other => refused(other, "not a claim"),
+    }
+}
+
+/// The generation of a claim made on a free cell. A freed cell is deleted,
+/// so its generations are not kept: a new cell's start from the clock
+/// (1,000 per ms), above every generation an earlier cell of the name
+/// reached unless that cell changed more than 1,000 times per ms of its
+/// life. A generation only ever names a claim to the requests that change
+/// it (take-over, confirm, abandon), and those check the holder too.
+/// A `Free` cell (stored by earlier versions) continues its own count.
+fn fresh_gen(cell: Option<&Cell>, now: u64) -> u64 {
+    let clock = now.saturating_mul(1000).max(1);
+    match cell {
+        Some(Cell::Free { gen }) => clock.max(gen + 1),
+        _ => clock,
     }
 }
 
@@ -491,21 +529,59 @@ impl<'a> Lock<'a> {
     }
 
     /// Runs `body` holding the lock (acquired as [`acquire`](Lock::acquire)
-    /// does), then releases it: `Ok(None)` when the lock was not acquired
-    /// and `body` did not run. A `body` that outlives the lease may overlap
-    /// with the next holder: keep it shorter than the lease.
-    pub async fn with_lock<W, F, B, T>(&self, attempts: u32, wait: W, body: B) -> Result<Option<T>>
+    /// does), then releases it. `Err` only when acquiring failed: `body` did
+    /// not run. Once `body` ran, its value comes back whatever the release
+    /// does: [`Locked::Ran`], or [`Locked::ReleaseFailed`] with the value
+    /// and the release's error (the lock then lapses at its lease end), so
+    /// a caller never mistakes a failed release for a lock never taken and
+    /// runs `body` again. A `body` that outlives the lease may overlap with
+    /// the next holder: keep it shorter than the lease.
+    pub async fn with_lock<W, F, B, T>(&self, attempts: u32, wait: W, body: B) -> Result<Locked<T>>
     where
         W: FnMut(u32) -> F,
         F: Future<Output = ()>,
         B: Future<Output = T>,
     {
         if self.acquire(attempts, wait).await?.is_none() {
-            return Ok(None);
+            return Ok(Locked::Busy);
         }
-        let out = body.await;
-        self.release().await?;
-        Ok(Some(out))
+        let value = body.await;
+        Ok(match self.release().await {
+            Ok(_) => Locked::Ran(value),
+            Err(error) => Locked::ReleaseFailed { value, error },
+        })
+    }
+}
+
+/// What [`Lock::with_lock`] did.
+#[derive(Debug)]
+pub enum Locked<T> {
+    /// Another token held the lock through every attempt: the body did not run.
+    Busy,
+    /// The body ran holding the lock, which was then released.
+    Ran(T),
+    /// The body ran holding the lock, but the release failed: the lock
+    /// stays taken until its lease ends. The body must not be run again.
+    ReleaseFailed {
+        /// The body's value.
+        value: T,
+        /// Why the release failed.
+        error: Error,
+    },
+}
+
+impl<T> Locked<T> {
+    /// The body's value, when it ran (released or not).
+    pub fn value(self) -> Option<T> {
+        match self {
+            Locked::Busy => None,
+            Locked::Ran(value) | Locked::ReleaseFailed { value, .. } => Some(value),
+        }
+    }
+
+    /// Whether the body ran.
+    pub fn ran(&self) -> bool {
+        !matches!(self, Locked::Busy)
     }
 }
 
@@ -597,11 +673,11 @@ mod tests {
         assert_eq!(run(&mut c, Request::Commit { holder: "b".into() }, 2), Response::NotHolder);
         assert_eq!(run(&mut c, Request::Commit { holder: "a".into() }, 2), Response::Done);
         assert_eq!(run(&mut c, claim("a"), 3), Response::Held { until: 3 + LEASE_MS });
-        assert_eq!(run(&mut c, Request::Release { holder: "b".into() }, 4), Response::NotHolder);
+        assert_eq!(run(&mut c, Request::Release { holder: "b".into(), since: None }, 4), Response::NotHolder);
         // A release never frees by itself: another writer of `a` may have
         // written the value back. Once `a`'s last lease has settled, the next
         // claimant checks KV and takes it over.
-        assert_eq!(run(&mut c, Request::Release { holder: "a".into() }, 4), Response::Done);
+        assert_eq!(run(&mut c, Request::Release { holder: "a".into(), since: None }, 4), Response::Done);
         assert!(matches!(run(&mut c, claim("b"), 5), Response::Denied { verify: false, .. }));
         let settled = 3 + LEASE_MS + SETTLE_MS;
         assert!(matches!(run(&mut c, claim("b"), settled - 1), Response::Denied { verify: false, .. }));
@@ -663,7 +739,7 @@ mod tests {
         let mut c = None;
         let Response::Granted { gen, fresh: true, .. } = run(&mut c, claim("a"), 0) else { panic!() };
         assert_eq!(run(&mut c, Request::Abandon { holder: "a".into(), gen }, 1), Response::Done);
-        assert!(matches!(c, Some(Cell::Free { .. })));
+        assert_eq!(c, None, "an abandoned claim's cell is deleted");
         // A second writer of `a` reaffirms the claim: the first's abandon is void.
         let Response::Granted { gen, .. } = run(&mut c, claim("a"), 2) else { panic!() };
         assert!(matches!(run(&mut c, claim("a"), 3), Response::Granted { fresh: false, .. }));

@@ -45,5 +45,6 @@ pub(crate) fn violation(
         index: def.name,
         value: entry.key.get(prefix..).unwrap_or_default().to_string(),
         holder: holder.to_string(),
+        retry_after: None,
     }
 }

@@ -28,7 +28,7 @@ pub enum Error {
         key: String,
     },
     /// Another live record already carries this unique value.
-    #[error("unique index {model}.{index} already holds `{value}` (record `{holder}`)")]
+    #[error("unique index {model}.{index} already holds `{value}` (record `{holder}`){}", retry_note(*.retry_after))]
     UniqueViolation {
         /// The model's key prefix.
         model: &'static str,
@@ -39,6 +39,12 @@ pub enum Error {
         /// The id of the record holding the value, as written (`42`, not its
         /// key form `00000000000000000042`).
         holder: String,
+        /// For a strict index, seconds until the holder's claim settles when
+        /// it has not: the next write of the value after that checks the
+        /// holder's record on KV and takes the value if the record no longer
+        /// carries it (deleted, expired, changed). `None` when KV (or a
+        /// settled claim checked against it) shows the holder carrying it.
+        retry_after: Option<u64>,
     },
     /// A key is longer than the 512 bytes KV accepts.
     #[error("key is {len} bytes, over the 512-byte limit: `{key}`")]
@@ -247,3 +253,7 @@ impl Error {
 
 /// `Result` with kvgen's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn retry_note(retry_after: Option<u64>) -> String {
+    retry_after.map(|s| format!("; the claim settles in {s} s")).unwrap_or_default()
+}

@@ -64,7 +64,7 @@ pub mod swr;
 mod worker;
 
 pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
-pub use coord::{Coordinate, Lock, RateDecision, RateLimiter};
+pub use coord::{Coordinate, Lock, Locked, RateDecision, RateLimiter};
 #[cfg(feature = "durable")]
 pub use durable::KvgenCoordinator;
 pub use error::{Error, Result, Source};

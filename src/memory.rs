@@ -471,6 +471,12 @@ impl MemoryCoordinator {
         names
     }
 
+    /// How many cells are stored (a test aid: a Durable Object per cell
+    /// keeps its storage key while its cell exists).
+    pub fn cell_count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Applies `request` to `name` at once.
     pub fn apply_now(&self, name: &str, request: &Request) -> Response {
         let now = self.now_ms();

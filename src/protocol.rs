@@ -569,9 +569,12 @@ async fn delete_then<S: KvStore>(
     strict: &[IndexEntry],
     ours: Vec<IndexEntry>,
 ) -> Result<()> {
+    // When the delete began: a release after it frees a value whose
+    // writers all stopped before then.
+    let since = store.coordinator().filter(|_| !strict.is_empty()).map(|c| c.now_ms());
     store.delete(rec_key).await?;
-    if let (Some(coord), false) = (store.coordinator(), strict.is_empty()) {
-        crate::strict::release_all(coord, binding, indexes, id, strict).await;
+    if let (Some(coord), Some(since)) = (store.coordinator(), since) {
+        crate::strict::release_all(coord, binding, indexes, id, strict, since).await;
     }
     for e in ours {
         store.delete(&e.key).await?;

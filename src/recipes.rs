@@ -16,9 +16,14 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// written). Costs 1 read plus the cost of `update`.
     ///
     /// Not atomic: a write by someone else between the read and the write
-    /// is overwritten (last writer wins), and a delete is undone unless it
-    /// lands before the update's own read (then `None`): a record deleted
-    /// while `modify` runs may be written back, with its index entries.
+    /// is overwritten (last writer wins). A delete that lands before the
+    /// update's own read gives `None` and nothing is written; one that lands
+    /// after that read and before the update writes the record is undone:
+    /// the record is written back (KV has no compare-and-set to refuse it),
+    /// its strict values claimed again, and without the index entries the
+    /// delete removed and the update found in place, until
+    /// [`repair`](Repo::repair) puts them back. A delete after the record's
+    /// write wins. (`tests/strict.rs` pins each position.)
     /// `change` may not change the id ([`Error::InvalidKey`]).
     pub async fn modify(&self, id: &M::Id, change: impl FnOnce(&mut M)) -> Result<Option<M>> {
         self.modify_with(id, WriteOptions::default(), change).await

@@ -40,9 +40,15 @@ impl Error {
         }
     }
 
-    /// The JSON body that answers this error: `{"kind": "NotFound", "message": "..."}`.
+    /// The JSON body that answers this error: `{"kind": "NotFound", "message": "..."}`,
+    /// with `"retry_after"` (seconds) for a `UniqueViolation` whose claim has
+    /// not settled yet.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "kind": self.kind(), "message": self.to_string() })
+        let mut body = serde_json::json!({ "kind": self.kind(), "message": self.to_string() });
+        if let Error::UniqueViolation { retry_after: Some(secs), .. } = self {
+            body["retry_after"] = serde_json::json!(secs);
+        }
+        body
     }
 }
 
@@ -108,7 +114,16 @@ mod tests {
         let cases: Vec<(Error, u16)> = vec![
             (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
             (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
-            (Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() }, 409),
+            (
+                Error::UniqueViolation {
+                    model: "user",
+                    index: "email",
+                    value: "a".into(),
+                    holder: "u1".into(),
+                    retry_after: None,
+                },
+                409,
+            ),
             (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
@@ -131,13 +146,32 @@ mod tests {
     fn json_body_names_the_kind() {
         let e = Error::NotFound { model: "user", key: "user:u9".into() };
         assert_eq!(e.to_json(), serde_json::json!({ "kind": "NotFound", "message": "user `user:u9` not found" }));
+        let e = Error::UniqueViolation {
+            model: "link",
+            index: "slug",
+            value: "s".into(),
+            holder: "l1".into(),
+            retry_after: Some(80),
+        };
+        let body = e.to_json();
+        assert_eq!(body["retry_after"], 80);
+        assert_eq!(
+            body["message"],
+            "unique index link.slug already holds `s` (record `l1`); the claim settles in 80 s"
+        );
     }
 
     #[cfg(feature = "axum")]
     #[test]
     fn axum_response() {
         use axum_core::response::IntoResponse;
-        let e = Error::UniqueViolation { model: "user", index: "email", value: "a".into(), holder: "u1".into() };
+        let e = Error::UniqueViolation {
+            model: "user",
+            index: "email",
+            value: "a".into(),
+            holder: "u1".into(),
+            retry_after: None,
+        };
         let r = e.into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");

@@ -26,6 +26,8 @@ pub(crate) struct Claims<'a> {
     granted: RefCell<Vec<(String, Option<u64>)>>,
     /// When the earliest claim (granted or reaffirmed) lapses, ms.
     until: Cell<Option<u64>>,
+    /// When the last KV write began (the record's, once written), ms.
+    wrote_at: Cell<Option<u64>>,
 }
 
 /// The coordinator cell of a strict entry: the binding and the entry's key,
@@ -55,6 +57,7 @@ impl<'a> Claims<'a> {
             wanted,
             granted: RefCell::default(),
             until: Cell::new(None),
+            wrote_at: Cell::new(None),
         }
     }
 
@@ -95,9 +98,15 @@ impl<'a> Claims<'a> {
                     self.lapses(until);
                     return Ok(());
                 }
-                Response::Denied { holder, gen, verify } => {
+                Response::Denied { holder, gen, verify, settles } => {
                     if !verify {
-                        return Err(self.violation(e, &stored.display_id(&holder)));
+                        let mut err = self.violation(e, &stored.display_id(&holder));
+                        if let Error::UniqueViolation { retry_after, .. } = &mut err {
+                            // Whole seconds, rounded up: asking again then finds it settled.
+                            let now = self.coord.now_ms();
+                            *retry_after = settles.map(|at| at.saturating_sub(now).div_ceil(1000).max(1));
+                        }
+                        return Err(err);
                     }
                     // The claim has settled: KV shows its record as it is.
                     if holder_carries(store, stored, &holder, e).await? {
@@ -128,9 +137,12 @@ impl<'a> Claims<'a> {
 
     /// Refuses the next KV write when the earliest claim has less than
     /// [`coord::MARGIN_MS`] left (the claims are then left to lapse).
+    /// Notes the time, as the start of the KV write that follows.
     pub(crate) fn check(&self) -> Result<()> {
+        let now = self.coord.now_ms();
+        self.wrote_at.set(Some(now));
         match self.until.get() {
-            Some(until) if self.coord.now_ms().saturating_add(coord::MARGIN_MS) > until => {
+            Some(until) if now.saturating_add(coord::MARGIN_MS) > until => {
                 Err(Error::LeaseExpired { model: self.model, key: self.rec_key.clone(), stage: "before writing" })
             }
             _ => Ok(()),
@@ -160,11 +172,15 @@ impl<'a> Claims<'a> {
     }
 
     /// Releases the strict values of `old` (the record's previous entries)
-    /// that the record no longer carries. Best effort: a claim left behind
-    /// settles and is taken over once KV shows the record without it.
+    /// that the record no longer carries, once the record is written (the
+    /// release says when that write began, so the coordinator can free a
+    /// value whose writers all stopped before it). Best effort: a claim
+    /// left behind settles and is taken over once KV shows the record
+    /// without it.
     pub(crate) async fn release_dropped(&self, old: &[IndexEntry]) {
+        let since = self.wrote_at.get();
         for e in old.iter().filter(|e| self.indexes[e.index].strict && !self.wanted.contains(e)) {
-            let _ = self.coord.call(&self.name(e), &Request::Release { holder: self.holder.clone() }).await;
+            let _ = self.coord.call(&self.name(e), &Request::Release { holder: self.holder.clone(), since }).await;
         }
     }
 
@@ -173,17 +189,20 @@ impl<'a> Claims<'a> {
     }
 }
 
-/// Releases every strict value of a deleted record. Best effort, as in
-/// [`Claims::release_dropped`].
+/// Releases every strict value of a record deleted by a delete that began
+/// at `since` (the coordinator's clock as the caller reads it, ms). Best
+/// effort, as in [`Claims::release_dropped`].
 pub(crate) async fn release_all(
     coord: &dyn Coordinate,
     binding: &str,
     indexes: &[IndexDef],
     holder: &str,
     entries: &[IndexEntry],
+    since: u64,
 ) {
     for e in entries.iter().filter(|e| indexes[e.index].strict) {
-        let _ = coord.call(&cell_name(binding, &e.key), &Request::Release { holder: holder.to_string() }).await;
+        let release = Request::Release { holder: holder.to_string(), since: Some(since) };
+        let _ = coord.call(&cell_name(binding, &e.key), &release).await;
     }
 }
 

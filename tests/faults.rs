@@ -8,6 +8,9 @@
 //! 3. a unique or index lookup never returns a record that does not carry the value;
 //! 4. after repair, every index matches the records exactly.
 
+#[path = "support.rs"]
+mod support;
+
 use blog::User;
 use kvgen::{Fault, Faulty, FindingKind, KvStore, MemoryStore, Page, Repo};
 use pollster::block_on;
@@ -388,4 +391,209 @@ fn env_verifies_and_repairs_every_model() {
     assert_eq!(dirty, ["user", "session"]);
     block_on(env.repair_all()).unwrap();
     assert!(block_on(env.verify_all()).unwrap().iter().all(|r| r.is_clean()));
+}
+
+/// Batches of a strict model (`Member`: its email claimed on the
+/// coordinator): `put_many`, `create_many`, `delete_many`, with a fault at
+/// every KV operation and coordinator request of the batch, of each kind,
+/// the records written a moment after they were created and again once
+/// their leases are over (a delete then frees its values at once). After
+/// the fault and after the retry: no committed record lost, at most one
+/// live record per strict value and the coordinator's holder is that
+/// record, once claims have settled a value is free exactly when no live
+/// record carries it, and repair finds no conflict.
+mod strict_batches {
+    use super::support::{member, Member, T0};
+    use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
+    use kvgen::{Clock, Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Repo};
+    use pollster::block_on;
+    use std::collections::BTreeMap;
+
+    const EMAILS: [&str; 6] = ["a@x", "a2@x", "b@x", "c@x", "d@x", "e@x"];
+    const SETTLE: u64 = (LEASE_MS + SETTLE_MS) / 1000;
+
+    type Target = (&'static str, Option<Member>, Option<Member>);
+
+    fn base(clock: &ManualClock, gap: u64) -> MemoryStore {
+        clock.set(T0);
+        let s = MemoryStore::with_clock(clock.clone());
+        for m in [member("m1", "a@x", "t1"), member("m2", "b@x", "t1"), member("m3", "c@x", "t2")] {
+            block_on(Member::repo(&s).create(&m)).unwrap();
+        }
+        clock.advance(gap);
+        s
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Batch {
+        /// m1 moves off a@x, m2 then takes it, m4 is new.
+        Put,
+        /// Two new members and one onto m3's value (refused).
+        Create,
+        /// Two members.
+        Delete,
+    }
+
+    impl Batch {
+        fn targets(self) -> Vec<Target> {
+            match self {
+                Batch::Put => vec![
+                    ("m1", Some(member("m1", "a@x", "t1")), Some(member("m1", "a2@x", "t3"))),
+                    ("m2", Some(member("m2", "b@x", "t1")), Some(member("m2", "a@x", "t2"))),
+                    ("m4", None, Some(member("m4", "d@x", "t1"))),
+                ],
+                Batch::Create => vec![
+                    ("m4", None, Some(member("m4", "d@x", "t2"))),
+                    ("m5", None, Some(member("m5", "e@x", "t1"))),
+                    ("m6", None, None),
+                ],
+                Batch::Delete => {
+                    vec![("m1", Some(member("m1", "a@x", "t1")), None), ("m3", Some(member("m3", "c@x", "t2")), None)]
+                }
+            }
+        }
+
+        /// Runs the batch: `Ok` when every record reached its state, `Err`
+        /// with the first failure (a `UniqueViolation` when a value another
+        /// record released has not settled yet).
+        async fn apply<S: KvStore>(self, s: &S) -> kvgen::Result<()> {
+            let members = Member::repo(s);
+            let outcomes = match self {
+                Batch::Put => {
+                    let recs: Vec<Member> = self.targets().into_iter().filter_map(|(_, _, a)| a).collect();
+                    members.put_many(&recs).await?
+                }
+                Batch::Create => {
+                    let mut recs: Vec<Member> = self.targets().into_iter().filter_map(|(_, _, a)| a).collect();
+                    recs.push(member("m6", "c@x", "t1"));
+                    let mut out = members.create_many(&recs).await?;
+                    // Refused, or failed by the fault: never written.
+                    if let Some(Ok(())) = out.pop() {
+                        panic!("m6 took m3's strict value");
+                    }
+                    out
+                }
+                Batch::Delete => {
+                    let ids: Vec<String> = self.targets().iter().map(|(id, ..)| id.to_string()).collect();
+                    members.delete_many(&ids).await?.into_iter().map(|o| o.map(|_| ())).collect()
+                }
+            };
+            for o in outcomes {
+                match o {
+                    Err(Error::AlreadyExists { .. }) if matches!(self, Batch::Create) => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn records(s: &MemoryStore) -> BTreeMap<String, Member> {
+        s.keys()
+            .into_iter()
+            .filter(|k| k.starts_with("member:"))
+            .map(|k| {
+                let m: Member = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
+                (m.id.clone(), m)
+            })
+            .collect()
+    }
+
+    fn holder(s: &MemoryStore, email: &str) -> Option<String> {
+        match s.coordination().cell(&format!("APP/member.email:{}", kvgen::key::encode(&email.to_string()))) {
+            Some(Cell::Claim { holder, .. }) => Some(holder),
+            _ => None,
+        }
+    }
+
+    fn check(s: &MemoryStore, clock: &ManualClock, batch: Batch, case: &str) {
+        let live = records(s);
+        let targets = batch.targets();
+        // No committed record lost: the others as they were, each target old or new.
+        for (id, m) in [member("m1", "a@x", "t1"), member("m2", "b@x", "t1"), member("m3", "c@x", "t2")]
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+        {
+            if !targets.iter().any(|(t, ..)| *t == id) {
+                assert_eq!(live.get(&id), Some(&m), "{case}: record {id} lost or changed");
+            }
+        }
+        for (target, before, after) in &targets {
+            let now = live.get(*target);
+            assert!(now == before.as_ref() || now == after.as_ref(), "{case}: {target} is {now:?}");
+        }
+        // One live record per strict value, and it is the coordinator's holder.
+        for email in EMAILS {
+            let carriers: Vec<&String> = live.values().filter(|m| m.email == email).map(|m| &m.id).collect();
+            assert!(carriers.len() <= 1, "{case}: {email} carried by {carriers:?}");
+            if let [id] = carriers[..] {
+                assert_eq!(holder(s, email).as_ref(), Some(id), "{case}: {email}");
+            }
+        }
+        // Once every claim has settled, a value is free exactly when no live
+        // record carries it (probed on copies).
+        let at = clock.now();
+        clock.advance(SETTLE);
+        for email in EMAILS {
+            let probe = s.fork();
+            let created = block_on(Member::repo(&probe).create(&member("probe", email, "tp")));
+            let carried = live.values().any(|m| m.email == email);
+            match (carried, &created) {
+                (true, Err(Error::UniqueViolation { .. })) | (false, Ok(())) => {}
+                _ => panic!("{case}: creating {email} (carried: {carried}) gave {created:?}"),
+            }
+        }
+        clock.set(at);
+    }
+
+    #[test]
+    fn strict_batch_fault_matrix() {
+        let (mut runs, mut failed, mut stalled) = (0, 0, 0);
+        let clock = ManualClock::new(T0);
+        // Written at once (a drop waits for the claim to settle) and after
+        // the creates' leases (a drop frees its value at once).
+        for gap in [0, (LEASE_MS + kvgen::coord::MARGIN_MS) / 1000] {
+            for batch in [Batch::Put, Batch::Create, Batch::Delete] {
+                let probe = Faulty::new(base(&clock, gap));
+                let _ = block_on(batch.apply(&probe));
+                let n = probe.operations();
+                for position in 1..=n {
+                    for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                        runs += 1;
+                        let case =
+                            format!("{batch:?} {gap} s after the creates, {kind:?} at operation {position} of {n}");
+                        let store = base(&clock, gap);
+                        let faulty = Faulty::new(store.clone());
+                        faulty.fail_at(position, kind);
+                        match Faulty::drive(batch.apply(&faulty)) {
+                            None => stalled += 1,
+                            Some(Err(_)) => failed += 1,
+                            Some(Ok(())) => {}
+                        }
+                        check(&store, &clock, batch, &format!("{case}, after the fault"));
+                        // The retry reaches the state asked for, once claims
+                        // left behind have settled at the latest.
+                        let retried = match block_on(batch.apply(&store)) {
+                            Err(Error::UniqueViolation { .. }) => {
+                                clock.advance(SETTLE);
+                                block_on(batch.apply(&store))
+                            }
+                            other => other,
+                        };
+                        retried.unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                        let live = records(&store);
+                        for (target, _, after) in batch.targets() {
+                            assert_eq!(live.get(target), after.as_ref(), "{case}: {target} after the retry");
+                        }
+                        check(&store, &clock, batch, &format!("{case}, after the retry"));
+                        let report = block_on(Repo::<Member, _>::new(&store).repair()).unwrap();
+                        assert_eq!(report.conflicts + report.unreadable, 0, "{case}: {report}");
+                        assert!(block_on(Repo::<Member, _>::new(&store).verify()).unwrap().is_clean(), "{case}");
+                    }
+                }
+            }
+        }
+        println!("strict batch fault matrix: {runs} runs; {failed} batches failed, {stalled} stalled");
+        assert!(runs > 100, "{runs}");
+    }
 }

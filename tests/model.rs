@@ -28,6 +28,9 @@
 //! `KVGEN_MODEL_CASES` sets the number of histories (default 2,000); failures
 //! shrink to a minimal history.
 
+#[path = "support.rs"]
+mod support;
+
 use blog::{Profile, User};
 use kvgen::{Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Page, PutOptions, Repo, WriteOptions};
 use pollster::block_on;
@@ -738,5 +741,185 @@ fn no_index_histories_keep_every_record_and_expiry() {
             panic!("no-index model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
         }
         Err(e) => panic!("no-index model test: {e}"),
+    }
+}
+
+// ---- a strict model in batches -------------------------------------------------
+
+/// A batch of the strict `Member` model (email claimed on the coordinator).
+#[derive(Debug, Clone)]
+enum StrictStep {
+    /// `put_many` (or `create_many`) of members `(id, email)`, a fault at
+    /// one of its KV operations or coordinator requests.
+    Write {
+        create: bool,
+        members: Vec<(u8, u8)>,
+        fault: Option<(u64, Fault)>,
+    },
+    /// `delete_many` of these ids.
+    Delete {
+        ids: Vec<u8>,
+        fault: Option<(u64, Fault)>,
+    },
+    Advance(u64),
+}
+
+fn strict_step() -> impl Strategy<Value = StrictStep> {
+    let fault = prop_oneof![
+        2 => Just(None),
+        1 => (1u64..=14, prop_oneof![Just(Fault::Before), Just(Fault::After), Just(Fault::Timeout)]).prop_map(Some),
+    ];
+    prop_oneof![
+        5 => (any::<bool>(), prop::collection::vec((0u8..4, 0u8..3), 1..4), fault.clone())
+            .prop_map(|(create, members, fault)| StrictStep::Write { create, members, fault }),
+        2 => (prop::collection::vec(0u8..4, 1..3), fault).prop_map(|(ids, fault)| StrictStep::Delete { ids, fault }),
+        2 => prop_oneof![Just(1u64), Just(36), Just(91)].prop_map(StrictStep::Advance),
+    ]
+}
+
+fn members_of(store: &MemoryStore) -> BTreeMap<String, support::Member> {
+    store
+        .keys()
+        .into_iter()
+        .filter(|k| k.starts_with("member:"))
+        .filter_map(|k| serde_json::from_str::<support::Member>(&store.raw(&k)?).ok())
+        .map(|m| (m.id.clone(), m))
+        .collect()
+}
+
+/// After every step: each record is as before the step or as the step asked
+/// (and as asked when its outcome was `Ok`); no two live records share an
+/// email, and the coordinator's holder of each live record's email is that
+/// record; a refused write met an email another record held; once every
+/// claim has settled, an email can be created exactly when no live record
+/// carries it; the coordinator keeps at most one cell per email.
+fn run_strict(steps: &[StrictStep]) -> Check {
+    use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
+    use kvgen::Clock;
+    use support::{member, Member};
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let holder = |email: &str| match store.coordination().cell(&format!("APP/member.email:{email}")) {
+        Some(Cell::Claim { holder, .. }) => Some(holder),
+        _ => None,
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let before = members_of(&store);
+        let faulty = Faulty::new(store.clone());
+        let repo = Member::repo(&faulty);
+        // Each target: its id, and the record asked for (`None`: deleted).
+        let (targets, outcome) = match step {
+            StrictStep::Advance(secs) => {
+                clock.advance(*secs);
+                (Vec::new(), Some(Ok(Vec::new())))
+            }
+            StrictStep::Write { create, members, fault } => {
+                let mut recs: Vec<Member> = Vec::new();
+                for (id, email) in members {
+                    if !recs.iter().any(|m| m.id == format!("m{id}")) {
+                        recs.push(member(&format!("m{id}"), &format!("e{email}@x"), &format!("t{i}")));
+                    }
+                }
+                if let Some((n, f)) = fault {
+                    faulty.fail_at(*n, *f);
+                }
+                let out = Faulty::drive(async {
+                    if *create {
+                        repo.create_many(&recs).await
+                    } else {
+                        repo.put_many(&recs).await
+                    }
+                });
+                (recs.into_iter().map(|m| (m.id.clone(), Some(m))).collect(), out)
+            }
+            StrictStep::Delete { ids, fault } => {
+                let mut ids: Vec<String> = ids.iter().map(|id| format!("m{id}")).collect();
+                ids.dedup();
+                if let Some((n, f)) = fault {
+                    faulty.fail_at(*n, *f);
+                }
+                let out = Faulty::drive(async {
+                    repo.delete_many(&ids).await.map(|v| v.into_iter().map(|r| r.map(|_| ())).collect())
+                });
+                (ids.into_iter().map(|id| (id, None)).collect(), out)
+            }
+        };
+        let after = members_of(&store);
+        let faulted =
+            matches!(step, StrictStep::Write { fault: Some(_), .. } | StrictStep::Delete { fault: Some(_), .. });
+        let ctx = |what: String| fail(format!("step {i} ({step:?}): {what}"));
+        for (id, m) in &before {
+            if !targets.iter().any(|(t, _)| t == id) && after.get(id) != Some(m) {
+                return Err(ctx(format!("{id} lost or changed: {:?}", after.get(id))));
+            }
+        }
+        let outcomes: Vec<Option<&kvgen::Result<()>>> = match &outcome {
+            Some(Ok(v)) => v.iter().map(Some).collect(),
+            _ => vec![None; targets.len()],
+        };
+        for ((id, asked), out) in targets.iter().zip(outcomes) {
+            let now = after.get(id);
+            if now != before.get(id) && now != asked.as_ref() {
+                return Err(ctx(format!("{id} is {now:?}")));
+            }
+            let create = matches!(step, StrictStep::Write { create: true, .. });
+            match out {
+                Some(Ok(())) if now != asked.as_ref() => return Err(ctx(format!("{id} Ok but {now:?}"))),
+                Some(Ok(())) => {}
+                Some(Err(Error::UniqueViolation { holder: h, .. })) => {
+                    let email = &asked.as_ref().unwrap().email;
+                    let other = before.values().chain(after.values()).any(|m| m.id == *h && m.id != *id)
+                        || holder(&kvgen::key::encode(email)).is_some_and(|c| c != *id);
+                    if !other || now != before.get(id) {
+                        return Err(ctx(format!("{id} refused for {email} held by {h}, now {now:?}")));
+                    }
+                }
+                Some(Err(Error::AlreadyExists { .. })) if create => {}
+                Some(Err(_)) if faulted => {}
+                Some(Err(e)) => return Err(ctx(format!("{id}: {e}"))),
+                None => {}
+            }
+        }
+        let mut seen = BTreeMap::new();
+        for m in after.values() {
+            if let Some(other) = seen.insert(m.email.clone(), m.id.clone()) {
+                return Err(ctx(format!("{} carried by {other} and {}", m.email, m.id)));
+            }
+            if holder(&kvgen::key::encode(&m.email)).as_deref() != Some(m.id.as_str()) {
+                return Err(ctx(format!("{} held by {:?}, carried by {}", m.email, holder(&m.email), m.id)));
+            }
+        }
+        if store.coordination().cell_count() > 3 {
+            return Err(ctx(format!("cells {:?}", store.coordination().names())));
+        }
+        let at = clock.now();
+        clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+        for email in 0..3 {
+            let email = format!("e{email}@x");
+            let probe = store.fork();
+            let created = block_on(Member::repo(&probe).create(&member("probe", &email, "p")));
+            let carried = seen.contains_key(&email);
+            if !matches!((carried, &created), (true, Err(Error::UniqueViolation { .. })) | (false, Ok(()))) {
+                return Err(ctx(format!("creating {email} (carried: {carried}) gave {created:?}")));
+            }
+        }
+        clock.set(at);
+    }
+    let report = block_on(Repo::<Member, _>::new(&store).repair()).map_err(fail)?;
+    ensure!(report.conflicts == 0, "{report}");
+    Ok(())
+}
+
+#[test]
+fn strict_batch_histories_keep_every_invariant() {
+    let cases: u32 = std::env::var("KVGEN_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&prop::collection::vec(strict_step(), 1..16), |steps| run_strict(&steps));
+    match result {
+        Ok(()) => println!("strict batch model test: {cases} histories passed"),
+        Err(TestError::Fail(why, history)) => {
+            panic!("strict model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
+        }
+        Err(e) => panic!("strict model test: {e}"),
     }
 }

@@ -460,3 +460,190 @@ fn batches_claim_and_release_strict_values_per_record() {
         assert!(matches!(cell, Some(Cell::Claim { committed: false, .. })), "{email}: released, {cell:?}");
     }
 }
+
+// A delete or a move of a value frees it at once when it began after every
+// writer of the record stopped (their leases ended, plus the clock margin);
+// otherwise the value waits for the claim to settle, and the refusal says
+// how long.
+
+const V: &str = "APP/member.email:v@x";
+
+#[test]
+fn a_value_deleted_after_its_writers_stopped_is_free_at_once() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // The create's lease (30 s) and the clock margin (5 s) are over.
+    clock.advance((LEASE_MS + kvgen::coord::MARGIN_MS) / 1000);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    assert_eq!(store.coordination().cell(V), None, "the confirmed release frees the cell");
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("y"));
+    // The same for a value a record moves away from.
+    clock.advance((LEASE_MS + kvgen::coord::MARGIN_MS) / 1000);
+    block_on(members.put(&member("y", "w@x", "t"))).unwrap();
+    block_on(members.create(&member("z", "v@x", "t"))).unwrap();
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("z"));
+}
+
+#[test]
+fn a_value_deleted_while_a_lease_may_still_write_it_waits_and_says_how_long() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // Deleted 10 s later: another writer of x could still write it back
+    // until the lease ends (T0 + 30 s), which only KV would show after 60 s.
+    clock.advance(10);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    let early = block_on(members.create(&member("y", "v@x", "t")));
+    let wait = (LEASE_MS + SETTLE_MS) / 1000 - 10;
+    assert!(
+        matches!(early, Err(Error::UniqueViolation { ref holder, retry_after: Some(s), .. }) if holder == "x" && s == wait),
+        "{early:?}"
+    );
+    assert!(early.unwrap_err().to_string().ends_with(&format!("; the claim settles in {wait} s")));
+    clock.advance(wait - 1);
+    let still = block_on(members.create(&member("y", "v@x", "t")));
+    assert!(matches!(still, Err(Error::UniqueViolation { retry_after: Some(1), .. })), "{still:?}");
+    clock.advance(1);
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    // A value a live record holds, checked against KV, has no retry time.
+    let held = block_on(members.create(&member("z", "v@x", "t")));
+    assert!(matches!(held, Err(Error::UniqueViolation { retry_after: None, .. })), "{held:?}");
+}
+
+#[test]
+fn a_freed_value_cannot_come_back_through_a_location_that_has_not_seen_the_delete() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+    // Past the create's lease, not yet settled: only the confirmed release
+    // frees the value now.
+    clock.advance(61);
+    // Another location sees writes 60 s late: x lives there, and will
+    // until a minute after the delete.
+    let far = store.lagging(60);
+    let far_members = Member::repo(&far);
+    assert!(block_on(members.delete(&"x".to_string())).unwrap());
+    block_on(members.create(&member("y", "v@x", "t"))).unwrap();
+    assert!(block_on(far_members.get(&"x".to_string())).unwrap().is_some(), "the far location lags");
+    // A write of x there (a modify, a put of what it read) claims v@x for x
+    // again, and the coordinator knows y holds it.
+    let back = block_on(far_members.modify(&"x".to_string(), |m| m.team = "t2".into()));
+    assert!(matches!(back, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{back:?}");
+    let put = block_on(far_members.put(&member("x", "v@x", "t3")));
+    assert!(matches!(put, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{put:?}");
+    // A create there is refused by its own stale view (x, as that location
+    // still shows it) until the delete reaches it, then by y's claim.
+    let stale = block_on(far_members.create(&member("z", "v@x", "t")));
+    assert!(matches!(stale, Err(Error::UniqueViolation { ref holder, .. }) if holder == "x"), "{stale:?}");
+    clock.advance(61);
+    let late = block_on(far_members.create(&member("z", "v@x", "t")));
+    assert!(matches!(late, Err(Error::UniqueViolation { ref holder, .. }) if holder == "y"), "{late:?}");
+    assert!(block_on(members.get(&"x".to_string())).unwrap().is_none());
+    assert_eq!(holder(&store, "v@x").as_deref(), Some("y"));
+    assert!(block_on(members.verify()).unwrap().is_clean());
+}
+
+#[test]
+fn cells_are_reclaimed_once_their_release_frees_them() {
+    let clock = ManualClock::new(support::T0);
+    let store = MemoryStore::with_clock(clock.clone());
+    let members = Member::repo(&store);
+    let gap = (LEASE_MS + kvgen::coord::MARGIN_MS) / 1000;
+    for i in 0..1000 {
+        let id = format!("m{}", i % 10);
+        block_on(members.create(&member(&id, &format!("v{i}@x"), "t"))).unwrap();
+        clock.advance(gap);
+        assert!(block_on(members.delete(&id)).unwrap());
+    }
+    assert_eq!(store.coordination().cell_count(), 0, "{:?}", store.coordination().names());
+    // A refused create gives its fresh grants back: no cell stays either.
+    block_on(members.create(&member("a", "a@x", "t"))).unwrap();
+    let lost = block_on(members.create(&member("a", "b@x", "t")));
+    assert!(matches!(lost, Err(Error::AlreadyExists { .. })), "{lost:?}");
+    assert_eq!(store.coordination().names(), ["APP/member.email:a@x"]);
+    // A delete that may race a writer of the record leaves its cell until
+    // the next claimant takes it over; that claimant's own delete frees it.
+    assert!(block_on(members.delete(&"a".to_string())).unwrap());
+    assert_eq!(store.coordination().cell_count(), 1);
+    clock.advance((LEASE_MS + SETTLE_MS) / 1000);
+    block_on(members.create(&member("b", "a@x", "t"))).unwrap();
+    clock.advance(gap);
+    assert!(block_on(members.delete(&"b".to_string())).unwrap());
+    assert_eq!(store.coordination().cell_count(), 0);
+}
+
+/// `modify` is a read, then an `update` (which reads the record again,
+/// then writes): KV has no compare-and-set, so a delete landing between the
+/// update's read and its record write is undone. Pinned at every position
+/// of the delete among modify's operations (KV operations and coordinator
+/// requests): before the update's read, `Ok(None)` and nothing written;
+/// between it and the record write, the record is written back with its
+/// strict value claimed again (its value was freed by the delete, so the
+/// claim is fresh); after the write, the delete wins.
+#[test]
+fn modify_writes_back_a_record_deleted_only_between_its_update_read_and_write() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut outcomes = Vec::new();
+    for k in 0.. {
+        let clock = ManualClock::new(support::T0);
+        let store = MemoryStore::with_clock(clock.clone());
+        let members = Member::repo(&store);
+        block_on(members.create(&member("x", "v@x", "t"))).unwrap();
+        clock.advance(100);
+        let turn = std::cell::Cell::new(false);
+        let gated = Gated { inner: &store, turn: &turn };
+        let repo = Member::repo(&gated);
+        let x = "x".to_string();
+        let mut call = Box::pin(repo.modify(&x, |m| m.team = "t2".into()));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut steps = 0;
+        let mut done = None;
+        let mut deleted = false;
+        while done.is_none() {
+            if steps == k && !deleted {
+                assert!(block_on(members.delete(&"x".to_string())).unwrap());
+                deleted = true;
+            }
+            turn.set(true);
+            if let Poll::Ready(r) = call.as_mut().poll(&mut cx) {
+                done = Some(r);
+            }
+            steps += 1;
+        }
+        if !deleted {
+            break; // k is past modify's last operation
+        }
+        let out = done.unwrap().unwrap();
+        let after = block_on(members.get(&"x".to_string())).unwrap();
+        outcomes.push(match (out.is_some(), after.is_some()) {
+            (false, false) => "none",
+            (true, true) => "written back",
+            (true, false) => "deleted after",
+            (false, true) => panic!("k = {k}: Ok(None), yet x exists"),
+        });
+        if after.is_some() {
+            assert_eq!(holder(&store, "v@x").as_deref(), Some("x"), "k = {k}");
+            // The delete removed the email entry the update found in place
+            // (the team entry is rewritten, its value changed): the
+            // written-back record lacks it until repair puts it back.
+            let report = block_on(members.verify()).unwrap();
+            assert_eq!((report.missing, report.conflicts), (1, 0), "k = {k}: {report:?}");
+            block_on(members.repair()).unwrap();
+            assert!(block_on(members.verify()).unwrap().is_clean(), "k = {k}");
+        }
+        assert!(block_on(members.verify()).unwrap().is_clean(), "k = {k}");
+    }
+    // Steps: modify's get, the update's bulk read, its claim, the team
+    // entry's put, the record's put, then the commit and the tail.
+    assert_eq!(outcomes[..6], ["none", "none", "written back", "written back", "written back", "deleted after"]);
+    assert_eq!(outcomes[..2], ["none", "none"], "{outcomes:?}");
+    let back = outcomes.iter().filter(|o| **o == "written back").count();
+    assert!(back >= 1 && outcomes[2..2 + back].iter().all(|o| *o == "written back"), "{outcomes:?}");
+    assert!(outcomes[2 + back..].iter().all(|o| *o == "deleted after"), "{outcomes:?}");
+}

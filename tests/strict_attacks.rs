@@ -6,8 +6,9 @@
 //! coordinator's), and whether it needs an assumption violated. Each failed
 //! on the code it was written against and passes since the fix: a claim
 //! settles only after the last lease of any writer of its holder (a commit
-//! or reaffirmation does not shorten it), a release never frees a value by
-//! itself, rate-limit cells name the limiter's length first, and a lock
+//! or reaffirmation does not shorten it), a release frees a value only when
+//! the write or delete dropping it began after every writer of the record
+//! stopped, rate-limit cells name the limiter's length first, and a lock
 //! needs a lease.
 
 #[path = "support.rs"]
@@ -291,4 +292,37 @@ fn a_late_release_frees_a_value_another_writer_of_the_record_wrote_back() {
     let z = block_on(members.create(&member("z", "v@x", "t1")));
     let both = carriers(&store, "v@x");
     assert!(both.len() <= 1, "v@x carried by {both:?} (z's create gave {z:?})");
+}
+
+/// Attack 6 — `with_lock` whose release fails after the body ran: the
+/// caller got a plain `Err`, the same as a lock never taken, lost the
+/// body's value, and a retry ran the body twice. Now the value comes back
+/// with the release's error, whether the release did not reach the
+/// coordinator or reached it and its answer was lost.
+#[test]
+fn a_lock_whose_release_fails_returns_the_body_value_with_the_error() {
+    use kvgen::{Fault, Faulty, Locked};
+    for fault in [Fault::Before, Fault::After] {
+        let clock = ManualClock::new(T0);
+        let faulty = Faulty::new(MemoryStore::with_clock(clock.clone()));
+        let lock = Lock::new(&faulty, "job", "a", 10_000);
+        let runs = Cell::new(0);
+        // Acquire is the 1st coordinator request, the release the 2nd.
+        faulty.fail_at(2, fault);
+        let body = async {
+            runs.set(runs.get() + 1);
+            42
+        };
+        let out = block_on(lock.with_lock(1, |_| async {}, body)).expect("the lock was taken: not an Err");
+        assert!(matches!(out, Locked::ReleaseFailed { value: 42, .. }), "{fault:?}: {out:?}");
+        assert!(out.ran() && runs.get() == 1);
+        assert_eq!(out.value(), Some(42));
+        // Busy and released runs say so too.
+        let other = Lock::new(&faulty, "job", "b", 10_000);
+        let busy = block_on(other.with_lock(1, |_| async {}, async { 1 })).unwrap();
+        assert_eq!(matches!(busy, Locked::Busy), fault == Fault::Before, "{fault:?}: {busy:?}");
+        clock.advance(10);
+        let ran = block_on(other.with_lock(1, |_| async {}, async { 7 })).unwrap();
+        assert!(matches!(ran, Locked::Ran(7)), "{ran:?}");
+    }
 }

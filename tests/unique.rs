@@ -22,7 +22,7 @@ fn single_unique_violation_is_detected() {
     let before = s.keys();
     let err = block_on(users.create(&user("u2", "a@x", "o1", "b"))).unwrap_err();
     match err {
-        Error::UniqueViolation { model, index, value, holder } => {
+        Error::UniqueViolation { model, index, value, holder, .. } => {
             assert_eq!((model, index, value.as_str(), holder.as_str()), ("user", "email", "a@x", "u1"));
         }
         other => panic!("expected a unique violation, got {other}"),

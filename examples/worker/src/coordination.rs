@@ -92,7 +92,7 @@ pub fn routes(router: Router<'_, ()>) -> Router<'_, ()> {
             let coord = coordinator(&ctx.env)?;
             let lock = Lock::new(&coord, &param(&ctx, "name"), param(&ctx, "token"), 10_000);
             let ran = lock.with_lock(1000, wait, critical_section()).await?;
-            Response::from_json(&json!({ "acquired": ran.is_some() }))
+            Response::from_json(&json!({ "acquired": ran.ran() }))
         })
         .post_async("/coord/unlocked", |_, _| async move {
             critical_section().await;
