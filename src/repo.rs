@@ -435,8 +435,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Reads records by key, keeping the order; an unreadable record is
     /// `None`, as a missing one (for caches, which fetch it again).
     pub(crate) async fn read_records_or_none(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
-        let entries = self.read_keys(keys).await?;
-        Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.parse_record(k, &v).ok())).collect())
+        let entries = self.read_record_entries(keys).await?;
+        Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.decode(k, v).ok())).collect())
     }
 
     // ---- reads -------------------------------------------------------------
