@@ -213,6 +213,24 @@ pub(crate) fn raw_projection<M: Model>(key: &str, rec: &M) -> Result<Value> {
     Ok(stored)
 }
 
+/// Whether `stored` (a value as KV stores it) reads back as `given`: the
+/// same shape, and each number the same (an integer as that integer, a
+/// float as that float; `10.0` stored as `10` reads back as `10.0`).
+fn reads_back(given: &Value, stored: &Value) -> bool {
+    match (given, stored) {
+        (Value::Number(g), Value::Number(s)) => match (g.as_u64(), g.as_i64()) {
+            (Some(u), _) => s.as_u64() == Some(u),
+            (None, Some(i)) => s.as_i64() == Some(i),
+            _ => g.as_f64() == s.as_f64(),
+        },
+        (Value::Array(g), Value::Array(s)) => g.len() == s.len() && g.iter().zip(s).all(|(g, s)| reads_back(g, s)),
+        (Value::Object(g), Value::Object(s)) => {
+            g.len() == s.len() && g.iter().all(|(k, g)| s.get(k).is_some_and(|s| reads_back(g, s)))
+        }
+        (g, s) => g == s,
+    }
+}
+
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
     if M::RAW.is_some() {
         // A raw record's metadata holds every field but the id and the value:
@@ -658,14 +676,28 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(Some((self.decode(&key, e)?, extra)))
     }
 
-    /// Free metadata as KV stores it (numbers as doubles).
+    /// Free metadata as KV stores it (numbers as doubles), refused when it
+    /// would not read back as given: a NaN or infinite float (stored as
+    /// `null`), an integer a double does not hold exactly (beyond 2^53).
     fn extra_metadata<T: serde::Serialize + ?Sized>(&self, rec: &M, metadata: &T) -> Result<Value> {
+        let key = || self.record_key(rec.id());
+        let bad = |message: String| Error::Serialization { key: key(), message, source: None };
+        crate::finite::check(metadata).map_err(|e| {
+            bad(format!("free metadata: {e}: a NaN or infinite float is stored as null and would not read back"))
+        })?;
         let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {
-            key: self.record_key(rec.id()),
+            key: key(),
             message: format!("free metadata: {e}"),
             source: Some(Box::new(e)),
         })?;
-        Ok(limits::metadata_as_stored(&value))
+        let stored = limits::metadata_as_stored(&value);
+        if !reads_back(&value, &stored) {
+            return Err(bad(
+                "free metadata would not read back: KV stores its numbers as doubles (integers beyond 2^53 lose digits)"
+                    .into(),
+            ));
+        }
+        Ok(stored)
     }
 
     /// Deletes the record and its index entries; `false` when there was none.
