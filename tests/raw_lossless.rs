@@ -81,7 +81,7 @@ fn a_raw_text_value_starting_with_a_byte_order_mark_is_refused_before_any_kv_ope
 }
 
 #[test]
-fn repair_never_rewrites_a_raw_text_value_from_a_bulk_read() {
+fn repair_never_rewrites_a_value_from_a_bulk_read() {
     let s = MemoryStore::new();
     // Written by other code (or before kvgen refused it): a value that KV's bulk read shortens.
     let meta = serde_json::json!({"title": "t"});
@@ -94,6 +94,15 @@ fn repair_never_rewrites_a_raw_text_value_from_a_bulk_read() {
     assert_eq!(stored.value, BOM_TEXT.as_bytes(), "repair kept the stored bytes: {:?}", stored.as_str());
     assert_eq!(stored.metadata.as_ref().map(|m| m["tag"].is_null()), Some(true), "{:?}", stored.metadata);
     assert!(block_on(NoteV2::repo(&s).verify()).unwrap().is_clean());
+    // A JSON record written by other code, with a byte that is not UTF-8 (the bulk read gives U+FFFD), and no metadata.
+    let json: &[u8] = b"{\"id\":\"i1\",\"n\":1,\"other\":\"\xff\"}";
+    block_on(s.put("item:i1", json, &PutOptions::default())).unwrap();
+    let report = block_on(Item::repo(&s).repair()).unwrap();
+    assert_eq!(report.mismatched, 1, "{report}");
+    let stored = block_on(s.get("item:i1")).unwrap().unwrap();
+    assert_eq!(stored.value, json, "repair kept the stored bytes: {:?}", String::from_utf8_lossy(&stored.value));
+    assert!(stored.metadata.is_some_and(|m| m["$exp"].is_null()));
+    assert!(block_on(Item::repo(&s).verify()).unwrap().is_clean());
 }
 
 #[test]
