@@ -5,10 +5,10 @@
 use crate::error::{Error, Result};
 use crate::key::KeySpace;
 use crate::limits::{MAX_BULK_KEYS, MIN_TTL_SECS};
-use crate::model::{IndexKind, Model};
+use crate::model::{IndexKind, Model, RawKind};
 use crate::protocol;
 use crate::repo::Repo;
-use crate::store::{KvStore, ListKey, PutOptions};
+use crate::store::{Entry, KvStore, ListKey, PutOptions};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -210,8 +210,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             if v.metadata.as_ref() != Some(&want) {
                 state.report.add(FindingKind::Mismatched, &k.name);
                 if state.fix.is_some() && k.expiration.is_none_or(|at| at >= self.store().now() + MIN_TTL_SECS) {
-                    let opts = PutOptions { expiration: k.expiration, expiration_ttl: None, metadata: Some(want) };
-                    self.store().put(&k.name, &v.value, &opts).await?;
+                    self.rewrite_record(&k.name, v, k.expiration).await?;
                 }
             }
             recs.push((rec, k.name.get(prefix_len..).unwrap_or("").to_string(), k.expiration));
@@ -363,6 +362,31 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             }
         }
         Ok(())
+    }
+
+    /// Rewrites the record at `key` with the metadata it should have,
+    /// keeping its value. The value written is never one a bulk read gave
+    /// (text as `TextDecoder` gives it: a leading byte-order mark dropped,
+    /// invalid UTF-8 replaced) but the exact bytes `get` gives, read again
+    /// here (1 read per rewritten record); raw bytes were read so already.
+    /// Nothing is written when the record is gone, cannot be read, or has
+    /// the metadata it should have by now.
+    async fn rewrite_record(&self, key: &str, read: Entry, expiration: Option<u64>) -> Result<()> {
+        let exact = match M::RAW {
+            Some(RawKind::Bytes) => read,
+            _ => match self.store().get(key).await? {
+                Some(e) => e,
+                None => return Ok(()),
+            },
+        };
+        let Ok(rec) = self.decode_ref(key, &exact) else { return Ok(()) };
+        let meta = self.meta_of(&rec)?;
+        let want = protocol::record_metadata(meta.as_ref(), protocol::stored_extra(exact.metadata.as_ref()), expiration);
+        if exact.metadata.as_ref() == Some(&want) {
+            return Ok(());
+        }
+        let opts = PutOptions { expiration, expiration_ttl: None, metadata: Some(want) };
+        self.store().put(key, &exact.value, &opts).await
     }
 
     /// The record's projection as KV stores it (numbers as JavaScript writes them).

@@ -213,6 +213,24 @@ pub(crate) fn raw_projection<M: Model>(key: &str, rec: &M) -> Result<Value> {
     Ok(stored)
 }
 
+/// Whether `stored` (a value as KV stores it) reads back as `given`: the
+/// same shape, and each number the same (an integer as that integer, a
+/// float as that float; `10.0` stored as `10` reads back as `10.0`).
+fn reads_back(given: &Value, stored: &Value) -> bool {
+    match (given, stored) {
+        (Value::Number(g), Value::Number(s)) => match (g.as_u64(), g.as_i64()) {
+            (Some(u), _) => s.as_u64() == Some(u),
+            (None, Some(i)) => s.as_i64() == Some(i),
+            _ => g.as_f64() == s.as_f64(),
+        },
+        (Value::Array(g), Value::Array(s)) => g.len() == s.len() && g.iter().zip(s).all(|(g, s)| reads_back(g, s)),
+        (Value::Object(g), Value::Object(s)) => {
+            g.len() == s.len() && g.iter().all(|(k, g)| s.get(k).is_some_and(|s| reads_back(g, s)))
+        }
+        (g, s) => g == s,
+    }
+}
+
 fn parse_meta<M: Model>(key: &str, meta: Option<Value>) -> Result<Option<M::Meta>> {
     if M::RAW.is_some() {
         // A raw record's metadata holds every field but the id and the value:
@@ -435,8 +453,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Reads records by key, keeping the order; an unreadable record is
     /// `None`, as a missing one (for caches, which fetch it again).
     pub(crate) async fn read_records_or_none(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
-        let entries = self.read_keys(keys).await?;
-        Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.parse_record(k, &v).ok())).collect())
+        let entries = self.read_record_entries(keys).await?;
+        Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.decode(k, v).ok())).collect())
     }
 
     // ---- reads -------------------------------------------------------------
@@ -659,14 +677,28 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(Some((self.decode(&key, e)?, extra)))
     }
 
-    /// Free metadata as KV stores it (numbers as doubles).
+    /// Free metadata as KV stores it (numbers as doubles), refused when it
+    /// would not read back as given: a NaN or infinite float (stored as
+    /// `null`), an integer a double does not hold exactly (beyond 2^53).
     fn extra_metadata<T: serde::Serialize + ?Sized>(&self, rec: &M, metadata: &T) -> Result<Value> {
+        let key = || self.record_key(rec.id());
+        let bad = |message: String| Error::Serialization { key: key(), message, source: None };
+        crate::finite::check(metadata).map_err(|e| {
+            bad(format!("free metadata: {e}: a NaN or infinite float is stored as null and would not read back"))
+        })?;
         let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {
-            key: self.record_key(rec.id()),
+            key: key(),
             message: format!("free metadata: {e}"),
             source: Some(Box::new(e)),
         })?;
-        Ok(limits::metadata_as_stored(&value))
+        let stored = limits::metadata_as_stored(&value);
+        if !reads_back(&value, &stored) {
+            return Err(bad(
+                "free metadata would not read back: KV stores its numbers as doubles (integers beyond 2^53 lose digits)"
+                    .into(),
+            ));
+        }
+        Ok(stored)
     }
 
     /// Deletes the record and its index entries; `false` when there was none.
@@ -709,7 +741,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         check_finite(&rec_key, rec)?;
         let (value, projection) = match M::RAW {
             None => (to_json(&rec_key, rec)?.into_bytes(), stored_projection::<M>(&rec_key, rec)?),
-            Some(_) => (rec.raw_value().to_vec(), Some(raw_projection(&rec_key, rec)?)),
+            Some(kind) => {
+                let value = rec.raw_value();
+                if kind == RawKind::Text && value.starts_with("\u{feff}".as_bytes()) {
+                    // KV's bulk read (get_many, listings) drops a leading
+                    // byte-order mark: the value would not read back on every path.
+                    return Err(Error::Serialization {
+                        key: rec_key,
+                        message: "a raw text value starting with U+FEFF (a byte-order mark) would not read back: KV's bulk read drops it".into(),
+                        source: None,
+                    });
+                }
+                (value.to_vec(), Some(raw_projection(&rec_key, rec)?))
+            }
         };
         let entries = self.entries(rec);
         Ok(protocol::Plan {

@@ -7,6 +7,13 @@
 //! 2. no index entry blocks creating a value no live record holds;
 //! 3. a unique or index lookup never returns a record that does not carry the value;
 //! 4. after repair, every index matches the records exactly.
+//!
+//! `raw_fault_matrix` runs the same matrix on a raw text and a raw bytes
+//! model (every write, batch and `get_many_or_fetch`): no record but the
+//! call's targets changes, by a single byte; each target is as it was or as
+//! the call writes it, and as written after the retry; `get_many` and
+//! `list` give exactly what `get` gives; repair leaves every value as it is
+//! and verify clean.
 
 #[path = "support.rs"]
 mod support;
@@ -596,4 +603,231 @@ mod strict_batches {
         println!("strict batch fault matrix: {runs} runs; {failed} batches failed, {stalled} stalled");
         assert!(runs > 100, "{runs}");
     }
+}
+
+// ---- raw models: text and bytes ------------------------------------------------
+
+/// A raw text value, the other fields in metadata.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Note {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    body: String,
+    #[kv(meta)]
+    title: String,
+}
+
+/// A raw bytes value.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Blob {
+    #[kv(id)]
+    id: String,
+    #[kv(raw)]
+    data: Vec<u8>,
+    width: Option<u32>,
+}
+
+/// A raw model the matrix runs on: three stored records, and what a write changes one to.
+trait RawCase: kvgen::Model<Id = String> + Clone + PartialEq + std::fmt::Debug {
+    fn stored(id: &str) -> Self;
+    fn changed(id: &str) -> Self;
+}
+
+impl RawCase for Note {
+    fn stored(id: &str) -> Self {
+        let body = match id {
+            "r1" => "",
+            "r2" => "a\u{feff}b ü😀",
+            _ => "plain \"text\"\n",
+        };
+        Note { id: id.into(), body: body.into(), title: format!("t-{id}") }
+    }
+    fn changed(id: &str) -> Self {
+        Note { id: id.into(), body: format!("changed {id}\t\u{feff}"), title: format!("new-{id}") }
+    }
+}
+
+impl RawCase for Blob {
+    fn stored(id: &str) -> Self {
+        let data = match id {
+            "r1" => vec![0xef, 0xbb, 0xbf, b'x'],
+            "r2" => vec![0xff, 0x00, 0x80],
+            _ => Vec::new(),
+        };
+        Blob { id: id.into(), data, width: None }
+    }
+    fn changed(id: &str) -> Self {
+        Blob { id: id.into(), data: vec![0xed, 0xa0, 0x80, id.len() as u8], width: Some(7) }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RawOp {
+    Create,
+    Put,
+    Update,
+    Delete,
+    PutWithMetadata,
+    PutMany,
+    CreateMany,
+    DeleteMany,
+    /// `get_many_or_fetch` of a cached record and a missing one (fetched and written).
+    Fetch,
+}
+
+const RAW_OPS: [RawOp; 9] = [
+    RawOp::Create,
+    RawOp::Put,
+    RawOp::Update,
+    RawOp::Delete,
+    RawOp::PutWithMetadata,
+    RawOp::PutMany,
+    RawOp::CreateMany,
+    RawOp::DeleteMany,
+    RawOp::Fetch,
+];
+
+type RawTarget<M> = (&'static str, Option<M>, Option<M>);
+
+fn raw_base<M: RawCase>() -> MemoryStore {
+    let s = MemoryStore::new();
+    for id in ["r1", "r2", "r3"] {
+        block_on(Repo::<M, _>::new(&s).create(&M::stored(id))).unwrap();
+    }
+    s
+}
+
+impl RawOp {
+    fn targets<M: RawCase>(self) -> Vec<RawTarget<M>> {
+        let new = |id: &'static str| (id, None, Some(M::changed(id)));
+        let change = |id: &'static str| (id, Some(M::stored(id)), Some(M::changed(id)));
+        let gone = |id: &'static str| (id, Some(M::stored(id)), None);
+        match self {
+            RawOp::Create => vec![new("r4")],
+            RawOp::Put | RawOp::PutWithMetadata => vec![change("r1")],
+            RawOp::Update => vec![change("r2")],
+            RawOp::Delete => vec![gone("r3")],
+            RawOp::PutMany => vec![change("r1"), new("r4")],
+            RawOp::CreateMany => vec![new("r4"), new("r5")],
+            RawOp::DeleteMany => vec![gone("r1"), gone("r2")],
+            RawOp::Fetch => vec![new("r4")],
+        }
+    }
+
+    /// Runs the call; `Ok` when every target reached its state (a retried
+    /// create that did commit answers AlreadyExists).
+    async fn apply<M: RawCase, S: KvStore>(self, s: &S) -> kvgen::Result<()> {
+        let repo = Repo::<M, _>::new(s);
+        let after: Vec<M> = self.targets::<M>().into_iter().filter_map(|(_, _, a)| a).collect();
+        let ids: Vec<String> = self.targets::<M>().iter().map(|(id, ..)| id.to_string()).collect();
+        let outcomes: Vec<kvgen::Result<()>> = match self {
+            RawOp::Create => vec![repo.create(&after[0]).await],
+            RawOp::Put => vec![repo.put(&after[0]).await],
+            RawOp::Update => vec![repo.update(&after[0]).await],
+            RawOp::Delete => vec![repo.delete(&ids[0]).await.map(|_| ())],
+            RawOp::PutWithMetadata => {
+                vec![repo.put_with_metadata(&after[0], &serde_json::json!({"v": 1}), Default::default()).await]
+            }
+            RawOp::PutMany => repo.put_many(&after).await?,
+            RawOp::CreateMany => repo.create_many(&after).await?,
+            RawOp::DeleteMany => repo.delete_many(&ids).await?.into_iter().map(|o| o.map(|_| ())).collect(),
+            RawOp::Fetch => {
+                let asked = ["r1".to_string(), "r4".to_string()];
+                let fetched = after.clone();
+                let got = repo.get_many_or_fetch(&asked, Default::default(), |_| async { Ok(fetched) }).await?;
+                assert_eq!(got, vec![Some(M::stored("r1")), Some(M::changed("r4"))], "get_many_or_fetch");
+                Vec::new()
+            }
+        };
+        for o in outcomes {
+            match o {
+                Err(kvgen::Error::AlreadyExists { .. }) if matches!(self, RawOp::Create | RawOp::CreateMany) => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The model's records, read one key at a time (exact bytes).
+fn raw_records<M: RawCase>(s: &MemoryStore) -> BTreeMap<String, M> {
+    let repo = Repo::<M, _>::new(s);
+    let prefix = format!("{}:", M::MODEL);
+    s.keys()
+        .into_iter()
+        .filter_map(|k| {
+            let id = k.strip_prefix(&prefix)?.to_string();
+            let rec = block_on(repo.get(&id)).unwrap_or_else(|e| panic!("{k} does not read: {e}"))?;
+            Some((id, rec))
+        })
+        .collect()
+}
+
+/// No record lost or changed but the targets, each target as it was or as
+/// the call writes it, and every read path (`get_many`, `list`) giving what `get` gives.
+fn check_raw<M: RawCase>(s: &MemoryStore, targets: &[RawTarget<M>], case: &str) {
+    let live = raw_records::<M>(s);
+    for id in ["r1", "r2", "r3", "r4", "r5"] {
+        let got = live.get(id);
+        match targets.iter().find(|(t, ..)| *t == id) {
+            Some((_, before, after)) => {
+                assert!(got == before.as_ref() || got == after.as_ref(), "{case}: {id} is {got:?}")
+            }
+            None => {
+                let want = ["r1", "r2", "r3"].contains(&id).then(|| M::stored(id));
+                assert_eq!(got, want.as_ref(), "{case}: {id}, not a target, changed");
+            }
+        }
+    }
+    let repo = Repo::<M, _>::new(s);
+    let ids: Vec<String> = ["r1", "r2", "r3", "r4", "r5"].map(String::from).to_vec();
+    let many = block_on(repo.get_many(&ids)).unwrap();
+    let want: Vec<Option<M>> = ids.iter().map(|id| live.get(id).cloned()).collect();
+    assert_eq!(many, want, "{case}: get_many");
+    let listed = block_on(kvgen::all_pages(2, |p| repo.list(p))).unwrap();
+    assert_eq!(listed.items, live.values().cloned().collect::<Vec<M>>(), "{case}: list");
+    assert!(listed.unreadable.is_empty(), "{case}: unreadable {:?}", listed.unreadable);
+}
+
+fn raw_matrix<M: RawCase>() -> usize {
+    let mut runs = 0;
+    for op in RAW_OPS {
+        let probe = Faulty::new(raw_base::<M>());
+        block_on(op.apply::<M, _>(&probe)).unwrap();
+        let n = probe.operations();
+        let targets = op.targets::<M>();
+        for position in 1..=n {
+            for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let case = format!("{} {op:?}, {kind:?} at operation {position} of {n}", M::MODEL);
+                let store = raw_base::<M>();
+                let faulty = Faulty::new(store.clone());
+                faulty.fail_at(position, kind);
+                let _ = Faulty::drive(op.apply::<M, _>(&faulty));
+                check_raw(&store, &targets, &format!("{case}, after the fault"));
+                block_on(op.apply::<M, _>(&store)).unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                let live = raw_records::<M>(&store);
+                for (target, _, after) in &targets {
+                    assert_eq!(live.get(*target), after.as_ref(), "{case}: {target} after the retry");
+                }
+                check_raw(&store, &targets, &format!("{case}, after the retry"));
+                let report = block_on(Repo::<M, _>::new(&store).repair()).unwrap();
+                assert!(report.records == live.len() as u64, "{case}: repair saw {report}");
+                assert!(block_on(Repo::<M, _>::new(&store).verify()).unwrap().is_clean(), "{case}: after repair");
+                assert_eq!(raw_records::<M>(&store), live, "{case}: repair changed a record");
+            }
+        }
+    }
+    runs
+}
+
+#[test]
+fn raw_fault_matrix() {
+    let text = raw_matrix::<Note>();
+    let bytes = raw_matrix::<Blob>();
+    println!("raw fault matrix: {text} runs on raw text, {bytes} on raw bytes");
+    assert!(text > 30 && bytes > 30, "the matrix ran {text} and {bytes} cases");
 }

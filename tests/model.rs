@@ -25,6 +25,13 @@
 //! earlier write is a race between two writers, which KV cannot settle: from
 //! then on 2 and 3 are not checked (1, 4 and 5 still are).
 //!
+//! Histories of models with no index (blind puts, single and batched, with
+//! faults) are checked the same way for a JSON model, a raw text model and a
+//! raw bytes model: after every step each record and expiry is the
+//! reference's, `get`, `get_many` and `list` give every value exactly as
+//! written (a raw text value starting with U+FEFF is refused before any KV
+//! operation), and verify is clean.
+//!
 //! `KVGEN_MODEL_CASES` sets the number of histories (default 2,000); failures
 //! shrink to a minimal history.
 
@@ -588,7 +595,7 @@ fn the_model_catches_a_freed_unique_value() {
     let _ = Repo::<User, _>::new(&world.store);
 }
 
-// ---- a model with no index ----------------------------------------------------
+// ---- models with no index: JSON, raw text, raw bytes ---------------------------
 
 /// No index: a put whose expiry the call decides is one blind write.
 #[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
@@ -597,6 +604,69 @@ struct Setting {
     #[kv(id)]
     name: String,
     value: u8,
+}
+
+/// A raw text value (the KV value is `body`, `rev` is in metadata).
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Doc {
+    #[kv(id)]
+    name: String,
+    #[kv(raw)]
+    body: String,
+    rev: u8,
+}
+
+/// A raw bytes value.
+#[derive(kvgen::KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Blob {
+    #[kv(id)]
+    name: String,
+    #[kv(raw)]
+    data: Vec<u8>,
+    rev: u8,
+}
+
+/// What the no-index histories need of a model: a record of a name and a value choice.
+trait PlainModel: kvgen::Model<Id = String> + Clone + PartialEq + std::fmt::Debug {
+    fn make(name: String, value: u8) -> Self;
+    /// The error kind a write of the record is refused with before any KV operation, if any.
+    fn refused(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl PlainModel for Setting {
+    fn make(name: String, value: u8) -> Self {
+        Setting { name, value }
+    }
+}
+
+/// Texts: empty, plain, escapes and non-ASCII, U+FEFF inside, and U+FEFF first
+/// (refused: KV's bulk read would drop it).
+const TEXTS: [&str; 5] = ["", "plain", "ü😀\t\"\\\n", "a\u{feff}b", "\u{feff}first"];
+
+impl PlainModel for Doc {
+    fn make(name: String, value: u8) -> Self {
+        Doc { name, body: TEXTS[value as usize % TEXTS.len()].into(), rev: value }
+    }
+    fn refused(&self) -> Option<&'static str> {
+        self.body.starts_with('\u{feff}').then_some("Serialization")
+    }
+}
+
+impl PlainModel for Blob {
+    fn make(name: String, value: u8) -> Self {
+        let data: &[u8] = match value % 5 {
+            0 => b"",
+            1 => b"plain",
+            2 => &[0xff, 0x00, 0x80, 0xc3],
+            3 => &[0xef, 0xbb, 0xbf, b'x'],
+            _ => &[0xed, 0xa0, 0x80, 0xe4, 0xb8],
+        };
+        Blob { name, data: data.to_vec(), rev: value }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -614,30 +684,46 @@ fn plain_step() -> impl Strategy<Value = Plain> {
     let ttl = prop_oneof![2 => Just(Ttl::Keep), 1 => prop_oneof![Just(60u64), Just(600)].prop_map(Ttl::Secs), 1 => Just(Ttl::Permanent)];
     let call = prop_oneof![Just(Call::Create), Just(Call::Put), Just(Call::Update)];
     prop_oneof![
-        6 => (call, 0u8..3, 0u8..4, ttl, fault.clone(), any::<bool>())
+        6 => (call, 0u8..3, 0u8..5, ttl, fault.clone(), any::<bool>())
             .prop_map(|(call, id, value, ttl, fault, batch)| Plain::Write { call, id, value, ttl, fault, batch }),
         2 => (0u8..3, fault).prop_map(|(id, fault)| Plain::Delete { id, fault }),
         2 => prop_oneof![Just(30u64), Just(61), Just(700)].prop_map(Plain::Advance),
     ]
 }
 
-/// The records `setting:*`: value and expiry.
-fn settings(store: &MemoryStore) -> BTreeMap<String, (Setting, Option<u64>)> {
+/// The model's records as stored, read one key at a time (exact bytes), with their expiries.
+fn stored<M: PlainModel>(store: &MemoryStore) -> BTreeMap<String, (M, Option<u64>)> {
+    let repo = Repo::<M, _>::new(store);
+    let prefix = format!("{}:", M::MODEL);
     store
         .keys()
         .into_iter()
         .filter_map(|k| {
-            let id = k.strip_prefix("setting:")?.to_string();
-            let s: Setting = serde_json::from_str(&store.raw(&k)?).ok()?;
-            Some((id, (s, store.expiration(&k))))
+            let id = k.strip_prefix(&prefix)?.to_string();
+            let rec = block_on(repo.get(&id)).ok()??;
+            Some((id, (rec, store.expiration(&k))))
         })
         .collect()
 }
 
-fn run_plain(steps: &[Plain]) -> Check {
+/// Every read path gives the model's records exactly: `get`, `get_many`, `list`.
+fn reads_agree<M: PlainModel>(store: &MemoryStore, model: &BTreeMap<String, (M, Option<u64>)>) -> Check {
+    let repo = Repo::<M, _>::new(store);
+    let ids: Vec<String> = (0..3).map(|i| format!("s{i}")).collect();
+    let want: Vec<Option<M>> = ids.iter().map(|id| model.get(id).map(|(r, _)| r.clone())).collect();
+    let got = block_on(repo.get_many(&ids)).map_err(fail)?;
+    ensure!(got == want, "get_many gave {got:?}, want {want:?}");
+    let listed = block_on(kvgen::all_pages(2, |p| repo.list(p))).map_err(fail)?;
+    let want: Vec<M> = model.values().map(|(r, _)| r.clone()).collect();
+    ensure!(listed.items == want && listed.unreadable.is_empty(), "list gave {listed:?}, want {want:?}");
+    ensure!(block_on(repo.verify()).map_err(fail)?.is_clean(), "verify is not clean");
+    Ok(())
+}
+
+fn run_plain<M: PlainModel>(steps: &[Plain]) -> Check {
     let clock = ManualClock::new(T0);
     let store = MemoryStore::with_clock(clock.clone());
-    let mut model: BTreeMap<String, (Setting, Option<u64>)> = BTreeMap::new();
+    let mut model: BTreeMap<String, (M, Option<u64>)> = BTreeMap::new();
     for (i, step) in steps.iter().enumerate() {
         let now = {
             use kvgen::Clock;
@@ -646,7 +732,8 @@ fn run_plain(steps: &[Plain]) -> Check {
         match step {
             Plain::Advance(secs) => clock.advance(*secs),
             Plain::Write { call, id, value, ttl, fault, batch } => {
-                let rec = Setting { name: format!("s{id}"), value: *value };
+                let rec = M::make(format!("s{id}"), *value);
+                let name = rec.id().clone();
                 let faulty = Faulty::new(store.clone());
                 if let Some((n, f)) = fault {
                     faulty.fail_at(*n, *f);
@@ -656,7 +743,7 @@ fn run_plain(steps: &[Plain]) -> Check {
                     Ttl::Secs(t) => WriteOptions::ttl(*t),
                     Ttl::Permanent => WriteOptions::permanent(),
                 };
-                let repo = Setting::repo(&faulty);
+                let repo = Repo::<M, _>::new(&faulty);
                 let outcome = Faulty::drive(async {
                     match (call, batch) {
                         (Call::Create, false) => repo.create_with(&rec, opts).await,
@@ -668,10 +755,11 @@ fn run_plain(steps: &[Plain]) -> Check {
                         _ => repo.update_with(&rec, opts).await,
                     }
                 });
-                let old = model.get(&rec.name).cloned();
-                let want = match (call, &old) {
-                    (Call::Create, Some(_)) => Err("AlreadyExists"),
-                    (Call::Update, None) => Err("NotFound"),
+                let old = model.get(&name).cloned();
+                let want = match (call, &old, rec.refused()) {
+                    (_, _, Some(kind)) => Err(kind),
+                    (Call::Create, Some(_), _) => Err("AlreadyExists"),
+                    (Call::Update, None, _) => Err("NotFound"),
                     _ => Ok(match ttl {
                         Ttl::Secs(t) => Some(now + t),
                         Ttl::Permanent => None,
@@ -679,22 +767,25 @@ fn run_plain(steps: &[Plain]) -> Check {
                     }),
                 };
                 let faulted = faulty.operations() >= fault.map_or(u64::MAX, |(n, _)| n);
+                if rec.refused().is_some() {
+                    ensure!(faulty.operations() == 0, "step {i}: {step:?}: a refused write made KV operations");
+                }
                 match (outcome, faulted) {
                     (Some(Ok(())), false) => {
                         let expires = want.map_err(|k| fail(format!("step {i}: {step:?} succeeded, want {k}")))?;
-                        model.insert(rec.name.clone(), (rec, expires));
+                        model.insert(name, (rec, expires));
                     }
                     (Some(Err(e)), false) => {
                         ensure!(want == Err(e.kind()), "step {i}: {step:?}: {e}, want {want:?}");
                     }
                     _ => {
                         // Faulted: the record is as it was, or as the call writes it.
-                        let actual = settings(&store).get(&rec.name).cloned();
+                        let actual = stored::<M>(&store).get(&name).cloned();
                         let new = want.ok().map(|e| (rec.clone(), e));
                         ensure!(actual == old || actual == new, "step {i}: {step:?} left {actual:?}");
                         match actual {
-                            Some(a) => model.insert(rec.name.clone(), a),
-                            None => model.remove(&rec.name),
+                            Some(a) => model.insert(name, a),
+                            None => model.remove(&name),
                         };
                     }
                 }
@@ -705,7 +796,7 @@ fn run_plain(steps: &[Plain]) -> Check {
                 if let Some((n, f)) = fault {
                     faulty.fail_at(*n, *f);
                 }
-                let outcome = Faulty::drive(Setting::repo(&faulty).delete(&name));
+                let outcome = Faulty::drive(Repo::<M, _>::new(&faulty).delete(&name));
                 let faulted = faulty.operations() >= fault.map_or(u64::MAX, |(n, _)| n);
                 match (outcome, faulted) {
                     (Some(Ok(had)), false) => {
@@ -713,7 +804,7 @@ fn run_plain(steps: &[Plain]) -> Check {
                     }
                     (Some(Err(e)), false) => return Err(fail(format!("step {i}: delete: {e}"))),
                     _ => {
-                        if !settings(&store).contains_key(&name) {
+                        if !stored::<M>(&store).contains_key(&name) {
                             model.remove(&name);
                         }
                     }
@@ -725,22 +816,23 @@ fn run_plain(steps: &[Plain]) -> Check {
             clock.now()
         };
         model.retain(|_, (_, e)| e.is_none_or(|e| e > now));
-        ensure!(settings(&store) == model, "after step {i} ({step:?}): {:?}, model {model:?}", settings(&store));
+        let actual = stored::<M>(&store);
+        ensure!(actual == model, "after step {i} ({step:?}): {actual:?}, model {model:?}");
+        reads_agree(&store, &model).map_err(|e| fail(format!("after step {i} ({step:?}): {e}")))?;
     }
     Ok(())
 }
 
-#[test]
-fn no_index_histories_keep_every_record_and_expiry() {
+fn run_plain_histories<M: PlainModel>(what: &str) {
     let cases: u32 = std::env::var("KVGEN_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let config = Config { cases, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
-    match runner.run(&prop::collection::vec(plain_step(), 1..25), |steps| run_plain(&steps)) {
-        Ok(()) => println!("no-index model test: {cases} histories passed"),
+    match runner.run(&prop::collection::vec(plain_step(), 1..25), |steps| run_plain::<M>(&steps)) {
+        Ok(()) => println!("{what} model test: {cases} histories passed"),
         Err(TestError::Fail(why, history)) => {
-            panic!("no-index model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
+            panic!("{what} model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
         }
-        Err(e) => panic!("no-index model test: {e}"),
+        Err(e) => panic!("{what} model test: {e}"),
     }
 }
 
@@ -922,4 +1014,19 @@ fn strict_batch_histories_keep_every_invariant() {
         }
         Err(e) => panic!("strict model test: {e}"),
     }
+}
+
+#[test]
+fn no_index_histories_keep_every_record_and_expiry() {
+    run_plain_histories::<Setting>("no-index");
+}
+
+#[test]
+fn raw_text_histories_keep_every_value_exactly_on_every_read_path() {
+    run_plain_histories::<Doc>("raw text");
+}
+
+#[test]
+fn raw_bytes_histories_keep_every_value_exactly_on_every_read_path() {
+    run_plain_histories::<Blob>("raw bytes");
 }
