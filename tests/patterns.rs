@@ -554,3 +554,80 @@ fn a_snapshot_taken_where_listings_lag_never_skips_an_event() {
     assert_eq!((snap.events, snap.cents), (2, 107));
     assert_eq!(balance(), 107);
 }
+
+/// An append whose record write failed, retried by its caller: the balance
+/// counts it once (10000 - 2500 is 7500), before and after a snapshot.
+#[test]
+fn an_append_retried_after_its_record_write_failed_counts_once() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let balance = || block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap();
+    // The append's operations: a bulk read, the index entry, the record.
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Before);
+    let failed = block(events::append_at(&Event::repo(&faulty), "acct", t - 500_000, -2500, "withdrawal"));
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(balance(), 10_000, "the failed append is not in the balance");
+    block(events::append_at(&Event::repo(&here), "acct", t - 500_000, -2500, "withdrawal")).unwrap();
+    assert_eq!(balance(), 7500);
+    let snap = block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    assert_eq!((snap.cents, snap.events), (7500, 2));
+    assert_eq!(balance(), 7500);
+}
+
+/// An append whose Worker stopped after the index entry was written: the
+/// entry names no record, and is in no balance nor snapshot.
+#[test]
+fn an_append_stopped_after_its_index_entry_is_in_no_balance() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Timeout);
+    assert!(Faulty::drive(events::append_at(&Event::repo(&faulty), "acct", t - 500_000, -2500, "w")).is_none());
+    assert_eq!(here.keys().iter().filter(|k| k.starts_with("event.")).count(), 2, "the orphan entry is there");
+    let balance = || block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap();
+    assert_eq!(balance(), 10_000);
+    let snap = block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    assert_eq!((snap.cents, snap.events), (10_000, 1));
+    assert_eq!(balance(), 10_000);
+}
+
+/// An append whose record was written but whose caller saw an error (a
+/// lost response), retried by committing the same event: counted once. A
+/// balance and a snapshot read the records of the entries they fold, 1 bulk
+/// read per 100.
+#[test]
+fn an_event_committed_again_after_a_lost_response_counts_once() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let event = Event { at: t - 500_000, ..events::new_event("acct", -2500, "withdrawal").unwrap() };
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::After);
+    assert!(block(events::commit(&Event::repo(&faulty), &event)).is_err());
+    let m = Metered::new(here.clone());
+    block(events::commit(&Event::repo(&m), &event)).unwrap();
+    let o = m.reset();
+    assert_eq!((o.bulk_reads, o.reads, o.writes), (1, 1, 0), "a retry of a committed event reads, writes nothing");
+    let other = Event { memo: "another".into(), ..event.clone() };
+    let taken = block(events::commit(&Event::repo(&here), &other));
+    assert!(matches!(taken, Err(Error::AlreadyExists { .. })), "{taken:?}");
+    // 250 more events: the balance reads their records in 3 bulk reads.
+    for i in 0..250 {
+        block(events::append_at(&Event::repo(&here), "acct", t - 400_000 + i, 1, "")).unwrap();
+    }
+    m.reset();
+    let balance = block(events::balance(&Event::repo(&m), &Snapshot::repo(&m), "acct")).unwrap();
+    let o = m.reset();
+    assert_eq!(balance, 7750);
+    assert_eq!((o.total(), o.reads, o.lists, o.bulk_reads, o.bulk_keys), (5, 1, 1, 3, 252), "{o}");
+    let snap = block(events::snapshot(&Event::repo(&m), &Snapshot::repo(&m), "acct", t)).unwrap();
+    let o = m.reset();
+    assert_eq!((snap.cents, snap.events), (7750, 252));
+    assert_eq!((o.total(), o.reads, o.lists, o.bulk_reads, o.writes), (6, 1, 1, 3, 1), "{o}");
+}
