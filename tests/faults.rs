@@ -402,8 +402,11 @@ fn event_log_fault_matrix() {
     use patterns::events::{self, Event, Snapshot};
     const NOW_MS: u64 = 1_800_000_000_000;
     let event = |at, cents, memo: &str| Event { at, ..events::new_event("acct", cents, memo).unwrap() };
-    let (deposit, fee, orphan) =
-        (event(NOW_MS - 600_000, 10_000, "deposit"), event(NOW_MS - 590_000, -300, "fee"), event(NOW_MS - 580_000, 7, "x"));
+    let (deposit, fee, orphan) = (
+        event(NOW_MS - 600_000, 10_000, "deposit"),
+        event(NOW_MS - 590_000, -300, "fee"),
+        event(NOW_MS - 580_000, 7, "x"),
+    );
     let withdrawal = event(NOW_MS - 500_000, -2500, "withdrawal");
     let base = || {
         let s = MemoryStore::with_clock(ManualClock::new(NOW_MS / 1000));

@@ -759,10 +759,7 @@ enum Ledger {
 }
 
 fn ledger_step() -> impl Strategy<Value = Ledger> {
-    let fault = prop::option::of((
-        1..5u64,
-        prop_oneof![Just(Fault::Before), Just(Fault::After), Just(Fault::Timeout)],
-    ));
+    let fault = prop::option::of((1..5u64, prop_oneof![Just(Fault::Before), Just(Fault::After), Just(Fault::Timeout)]));
     prop_oneof![
         4 => (-5_000..5_000i64, fault.clone(), any::<bool>())
             .prop_map(|(cents, fault, retry)| Ledger::Append { cents, fault, retry }),
@@ -802,7 +799,8 @@ fn run_ledger(steps: &[Ledger]) -> Result<(), TestCaseError> {
                 };
                 ensure!(matches!(first, Some(Ok(()))) == (fault.is_none_or(|(k, _)| k > 3)), "step {i}: {first:?}");
                 if *retry {
-                    block_on(events::commit(&Event::repo(&here), &event)).map_err(|e| fail(format!("step {i}: {e}")))?;
+                    block_on(events::commit(&Event::repo(&here), &event))
+                        .map_err(|e| fail(format!("step {i}: {e}")))?;
                 }
                 if written || *retry {
                     sum += cents;
@@ -814,7 +812,8 @@ fn run_ledger(steps: &[Ledger]) -> Result<(), TestCaseError> {
                 if let Some((k, f)) = fault {
                     faulty.fail_at(*k, *f);
                 }
-                let _ = Faulty::drive(events::snapshot(&Event::repo(&faulty), &Snapshot::repo(&faulty), "acct", now_ms()));
+                let _ =
+                    Faulty::drive(events::snapshot(&Event::repo(&faulty), &Snapshot::repo(&faulty), "acct", now_ms()));
             }
             Ledger::Advance { secs } => clock.advance(*secs),
         }
