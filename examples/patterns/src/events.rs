@@ -80,7 +80,7 @@ pub async fn commit<S: KvStore>(log: &EventRepo<'_, S>, event: &Event) -> Result
 }
 
 /// Appends an event now ([`new_event`] and [`commit`]). Costs 1 bulk read
-/// + 2 writes. An append that failed part-way is in no balance; to retry
+/// and 2 writes. An append that failed part-way is in no balance; to retry
 /// without the risk of counting twice (the error came after the record was
 /// written), commit the same event again rather than appending anew.
 pub async fn append<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, cents: i64, memo: &str) -> Result<Event> {
