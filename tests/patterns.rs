@@ -735,3 +735,20 @@ fn an_event_committed_again_after_a_lost_response_counts_once() {
     assert_eq!((snap.cents, snap.events), (7750, 252));
     assert_eq!((o.total(), o.reads, o.lists, o.bulk_reads, o.writes), (6, 1, 1, 3, 1), "{o}");
 }
+
+/// A failed append retried only after a snapshot's cut has passed the
+/// event's time is behind the cut, as a back-dated event is: not in the
+/// balance (the README says to retry within a minute).
+#[test]
+fn an_append_retried_after_a_snapshot_passed_its_time_is_not_in_the_balance_as_documented() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    let event = Event { at: t - 500_000, ..events::new_event("acct", -2500, "withdrawal").unwrap() };
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Before);
+    assert!(block(events::commit(&Event::repo(&faulty), &event)).is_err());
+    block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    block(events::commit(&Event::repo(&here), &event)).unwrap();
+    assert_eq!(block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap(), 0);
+}
