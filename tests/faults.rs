@@ -831,3 +831,90 @@ fn raw_fault_matrix() {
     println!("raw fault matrix: {text} runs on raw text, {bytes} on raw bytes");
     assert!(text > 30 && bytes > 30, "the matrix ran {text} and {bytes} cases");
 }
+
+/// The event log: an append (a commit of one event, retried by committing
+/// it again) and a snapshot, with every fault kind at each of their KV
+/// operations, on a stream that already holds an entry left by a stopped
+/// append. After the fault and after the retry, the balance (and a snapshot
+/// taken then) is the sum of the committed events: those whose record is
+/// written, each once.
+#[test]
+fn event_log_fault_matrix() {
+    use kvgen::ManualClock;
+    use patterns::events::{self, Event, Snapshot};
+    const NOW_MS: u64 = 1_800_000_000_000;
+    let event = |at, cents, memo: &str| Event { at, ..events::new_event("acct", cents, memo).unwrap() };
+    let (deposit, fee, orphan) = (
+        event(NOW_MS - 600_000, 10_000, "deposit"),
+        event(NOW_MS - 590_000, -300, "fee"),
+        event(NOW_MS - 580_000, 7, "x"),
+    );
+    let withdrawal = event(NOW_MS - 500_000, -2500, "withdrawal");
+    let base = || {
+        let s = MemoryStore::with_clock(ManualClock::new(NOW_MS / 1000));
+        for e in [&deposit, &fee] {
+            block_on(events::commit(&Event::repo(&s), e)).unwrap();
+        }
+        let stopped = Faulty::new(s.clone());
+        stopped.fail_at(3, Fault::Timeout);
+        assert!(Faulty::drive(events::commit(&Event::repo(&stopped), &orphan)).is_none());
+        s
+    };
+    let committed = |s: &MemoryStore| -> i64 {
+        let records = s.keys().into_iter().filter(|k| k.starts_with("event:"));
+        records.map(|k| serde_json::from_str::<Event>(&s.raw(&k).unwrap()).unwrap().cents).sum()
+    };
+    let check = |s: &MemoryStore, case: &str| {
+        let want = committed(s);
+        let balance = block_on(events::balance(&Event::repo(s), &Snapshot::repo(s), "acct")).unwrap();
+        assert_eq!(balance, want, "{case}: balance");
+        let fork = s.fork();
+        let snap = block_on(events::snapshot(&Event::repo(&fork), &Snapshot::repo(&fork), "acct", NOW_MS)).unwrap();
+        assert_eq!(snap.cents, want, "{case}: a snapshot taken now");
+        let again = block_on(events::balance(&Event::repo(&fork), &Snapshot::repo(&fork), "acct")).unwrap();
+        assert_eq!(again, want, "{case}: the balance from that snapshot");
+    };
+    #[derive(Debug, Clone, Copy)]
+    enum EventOp {
+        Append,
+        Snapshot,
+    }
+    let mut runs = 0;
+    for op in [EventOp::Append, EventOp::Snapshot] {
+        let run = |s: &Faulty<MemoryStore>| {
+            Faulty::drive(async {
+                match op {
+                    EventOp::Append => events::commit(&Event::repo(s), &withdrawal).await,
+                    EventOp::Snapshot => {
+                        events::snapshot(&Event::repo(s), &Snapshot::repo(s), "acct", NOW_MS).await.map(|_| ())
+                    }
+                }
+            })
+        };
+        let probe = Faulty::new(base());
+        run(&probe).unwrap().unwrap();
+        let n = probe.operations();
+        assert!(n >= 3, "{op:?} makes {n} operations");
+        for position in 1..=n {
+            for kind in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let case = format!("{op:?}, {kind:?} at operation {position} of {n}");
+                let store = base();
+                let faulty = Faulty::new(store.clone());
+                faulty.fail_at(position, kind);
+                let _ = run(&faulty);
+                check(&store, &format!("{case}, after the fault"));
+                run(&Faulty::new(store.clone())).unwrap().unwrap_or_else(|e| panic!("{case}: retry failed: {e}"));
+                check(&store, &format!("{case}, after the retry"));
+                let want = 10_000 - 300 - if matches!(op, EventOp::Append) { 2500 } else { 0 };
+                assert_eq!(committed(&store), want, "{case}: each event once, the orphan in none");
+                if matches!(op, EventOp::Snapshot) {
+                    let snap = block_on(Snapshot::repo(&store).get(&"acct".to_string())).unwrap();
+                    assert_eq!(snap.map(|s| (s.cents, s.events)), Some((9700, 2)), "{case}: the snapshot");
+                }
+            }
+        }
+    }
+    println!("event log fault matrix: {runs} runs");
+    assert!(runs >= 21, "the matrix ran {runs} cases");
+}

@@ -32,6 +32,12 @@
 //! written (a raw text value starting with U+FEFF is refused before any KV
 //! operation), and verify is clean.
 //!
+
+//! Histories of the event-log pattern (appends with a fault at a random KV
+//! operation, retried or not; snapshots with faults, some where writes show
+//! 60 s late; time passing) keep the balance equal to the sum of the
+//! committed events, each once.
+//!
 //! `KVGEN_MODEL_CASES` sets the number of histories (default 2,000); failures
 //! shrink to a minimal history.
 
@@ -1029,4 +1035,96 @@ fn raw_text_histories_keep_every_value_exactly_on_every_read_path() {
 #[test]
 fn raw_bytes_histories_keep_every_value_exactly_on_every_read_path() {
     run_plain_histories::<Blob>("raw bytes");
+}
+
+/// A step of an event-log history.
+#[derive(Debug, Clone)]
+enum Ledger {
+    /// Commit an event of `cents` now, with a fault at one of its KV
+    /// operations, then (when `retry`) commit it again.
+    Append { cents: i64, fault: Option<(u64, Fault)>, retry: bool },
+    /// Move the snapshot up to now, with a fault, here or where writes show 60 s late.
+    Snapshot { fault: Option<(u64, Fault)>, lagging: bool },
+    /// Let time pass.
+    Advance { secs: u64 },
+}
+
+fn ledger_step() -> impl Strategy<Value = Ledger> {
+    let fault = prop::option::of((1..5u64, prop_oneof![Just(Fault::Before), Just(Fault::After), Just(Fault::Timeout)]));
+    prop_oneof![
+        4 => (-5_000..5_000i64, fault.clone(), any::<bool>())
+            .prop_map(|(cents, fault, retry)| Ledger::Append { cents, fault, retry }),
+        2 => (fault, any::<bool>()).prop_map(|(fault, lagging)| Ledger::Snapshot { fault, lagging }),
+        2 => prop_oneof![Just(1u64), Just(30), Just(61), Just(200)].prop_map(|secs| Ledger::Advance { secs }),
+    ]
+}
+
+/// Runs a ledger history: after every step the balance is the sum of the
+/// events the model says are committed (an append whose record write went
+/// through, retried or not), each once.
+fn run_ledger(steps: &[Ledger]) -> Result<(), TestCaseError> {
+    use patterns::events::{self, Event, Snapshot};
+    let clock = ManualClock::new(T0);
+    let here = MemoryStore::with_clock(clock.clone());
+    let there = here.lagging(LAG);
+    let now_ms = || {
+        use kvgen::Clock;
+        clock.now() * 1000
+    };
+    let mut sum = 0i64;
+    let mut n = 0u64;
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Ledger::Append { cents, fault, retry } => {
+                n += 1;
+                let event = Event { at: now_ms() + n, ..events::new_event("acct", *cents, "").unwrap() };
+                let faulty = Faulty::new(here.clone());
+                if let Some((k, f)) = fault {
+                    faulty.fail_at(*k, *f);
+                }
+                let first = Faulty::drive(events::commit(&Event::repo(&faulty), &event));
+                // The commit's operations: a bulk read, the index entry, the record.
+                let written = match fault {
+                    None => true,
+                    Some((k, f)) => *k > 3 || (*k == 3 && *f == Fault::After),
+                };
+                ensure!(matches!(first, Some(Ok(()))) == (fault.is_none_or(|(k, _)| k > 3)), "step {i}: {first:?}");
+                if *retry {
+                    block_on(events::commit(&Event::repo(&here), &event))
+                        .map_err(|e| fail(format!("step {i}: {e}")))?;
+                }
+                if written || *retry {
+                    sum += cents;
+                }
+            }
+            Ledger::Snapshot { fault, lagging } => {
+                let at = if *lagging { &there } else { &here };
+                let faulty = Faulty::new(at.clone());
+                if let Some((k, f)) = fault {
+                    faulty.fail_at(*k, *f);
+                }
+                let _ =
+                    Faulty::drive(events::snapshot(&Event::repo(&faulty), &Snapshot::repo(&faulty), "acct", now_ms()));
+            }
+            Ledger::Advance { secs } => clock.advance(*secs),
+        }
+        let balance = block_on(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct"))
+            .map_err(|e| fail(format!("step {i}: {e}")))?;
+        ensure!(balance == sum, "after step {i} ({step:?}): balance {balance}, committed {sum}");
+    }
+    Ok(())
+}
+
+#[test]
+fn ledger_histories_balance_to_the_committed_events() {
+    let cases: u32 = std::env::var("KVGEN_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    match runner.run(&prop::collection::vec(ledger_step(), 1..25), |steps| run_ledger(&steps)) {
+        Ok(()) => println!("ledger model test: {cases} histories passed"),
+        Err(TestError::Fail(why, history)) => {
+            panic!("ledger model test failed: {why}\nminimal history ({} steps):\n{history:#?}", history.len())
+        }
+        Err(e) => panic!("ledger model test: {e}"),
+    }
 }

@@ -296,30 +296,6 @@ fn r1_all_for_evaluates_every_flag_past_the_first_hundred() {
     assert_eq!(all.get("flag-100"), Some(&true), "the 101st flag, on for everyone");
 }
 
-/// A session signed out at one location is written back by a `resume`
-/// that slides it at another location within KV's propagation lag (about
-/// 60 s): `resume`'s `update` still sees the record there, so the deleted
-/// session lives again for 30 minutes. KV has no compare-and-set, so the
-/// sessions pattern admits this (`resume`'s doc); this test pins the race
-/// the docs describe, and fails (asking for the docs to change) when it is
-/// closed.
-#[test]
-fn a_lagging_resume_can_bring_back_a_destroyed_session_as_documented() {
-    use patterns::sessions::{self, Session};
-    let clock = ManualClock::new(T0);
-    let here = MemoryStore::with_clock(clock.clone());
-    let there = here.lagging(60);
-    let session = block(sessions::start(&Session::repo(&here), "ada")).unwrap();
-    // In use at both locations; the expiry is due to slide.
-    clock.advance(sessions::SLIDE_AFTER + 1);
-    assert!(block(sessions::destroy_all(&Session::repo(&here), "ada")).unwrap() == 1, "signed out everywhere");
-    // A request at the other location, within the lag, slides it.
-    let resumed = block(sessions::resume(&Session::repo(&there), &session.token)).unwrap();
-    clock.advance(61);
-    let after = block(sessions::resume(&Session::repo(&here), &session.token)).unwrap();
-    assert!(resumed.is_some() && after.is_some(), "the documented race: {resumed:?} then {after:?}");
-}
-
 /// `get_many_or_fetch` with an id given twice asks `fetch` for it twice (by
 /// design); a fetch that answers each id it was asked for gets the record
 /// written twice: m + 1 writes where the README's row says "as m puts".
@@ -553,4 +529,226 @@ fn a_snapshot_taken_where_listings_lag_never_skips_an_event() {
     let snap = snap_at(200);
     assert_eq!((snap.events, snap.cents), (2, 107));
     assert_eq!(balance(), 107);
+}
+
+/// One Worker invocation's KV operations, counted by [`Metered`]: the
+/// operation past `limit` is refused, as the Workers runtime refuses the
+/// 1,001st KV operation of an invocation. `next_invocation` starts the count
+/// again.
+struct Invocation<S> {
+    metered: Metered<S>,
+    limit: u64,
+}
+
+impl<S: kvgen::KvStore> Invocation<S> {
+    fn new(inner: S, limit: u64) -> Self {
+        Invocation { metered: Metered::new(inner), limit }
+    }
+    /// The operations the invocation made, and a new invocation.
+    fn next_invocation(&self) -> kvgen::Ops {
+        self.metered.reset()
+    }
+    fn admit(&self, op: &'static str, key: &str) -> kvgen::Result<()> {
+        if self.metered.ops().total() >= self.limit {
+            let message = "Too many API requests by single worker invocation".to_string();
+            return Err(Error::Store { op, key: key.into(), message, source: None });
+        }
+        Ok(())
+    }
+}
+
+impl<S: kvgen::KvStore> kvgen::KvStore for Invocation<S> {
+    async fn get(&self, key: &str) -> kvgen::Result<Option<kvgen::Entry>> {
+        self.admit("get", key)?;
+        self.metered.get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> kvgen::Result<Vec<Option<kvgen::Entry>>> {
+        self.admit("get_many", keys.first().map_or("", String::as_str))?;
+        self.metered.get_many(keys).await
+    }
+    async fn put(&self, key: &str, value: &[u8], options: &kvgen::PutOptions) -> kvgen::Result<()> {
+        self.admit("put", key)?;
+        self.metered.put(key, value, options).await
+    }
+    async fn delete(&self, key: &str) -> kvgen::Result<()> {
+        self.admit("delete", key)?;
+        self.metered.delete(key).await
+    }
+    async fn list(&self, options: &kvgen::ListOptions) -> kvgen::Result<kvgen::ListResult> {
+        self.admit("list", &options.prefix)?;
+        self.metered.list(options).await
+    }
+    fn now(&self) -> u64 {
+        self.metered.now()
+    }
+}
+
+/// Signing out a user with 600 sessions, under the 1,000 KV operations of
+/// an invocation: in steps of 300 sessions, each call saying where the next
+/// goes on, none refused by the limit.
+#[test]
+fn signing_out_600_sessions_stays_under_1000_operations_per_invocation() {
+    use patterns::sessions::{self, Session, SIGN_OUT_STEP};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let tokens: Vec<String> =
+        (0..600).map(|_| block(sessions::start(&Session::repo(&here), "ada")).unwrap().token).collect();
+    let inv = Invocation::new(here.clone(), 1000);
+    let (mut cursor, mut ended, mut calls) = (None, 0, Vec::new());
+    loop {
+        let out = block(sessions::destroy_all(&Session::repo(&inv), "ada", cursor)).unwrap();
+        let ops = inv.next_invocation();
+        assert!(ops.total() <= 1000, "{ops}");
+        calls.push((out.ended, ops.total(), ops.writes, ops.deletes));
+        ended += out.ended;
+        cursor = out.cursor;
+        if cursor.is_none() {
+            break;
+        }
+        assert_eq!(out.ended, SIGN_OUT_STEP as usize, "a call short of the end does a whole step");
+    }
+    // 1 list + 300 tombstones + 3 bulk reads + 600 deletes a step.
+    assert_eq!(calls[..2], [(300, 904, 300, 600), (300, 904, 300, 600)], "{calls:?}");
+    assert!(calls.len() <= 3 && calls[2..].iter().all(|c| c.0 == 0), "{calls:?}");
+    assert_eq!(ended, 600);
+    assert!(block(sessions::of_user(&Session::repo(&here), "ada")).unwrap().is_empty());
+    for t in &tokens {
+        assert_eq!(block(sessions::resume(&Session::repo(&here), t)).unwrap(), None);
+    }
+}
+
+/// A session signed out at one location, slid within KV's propagation lag
+/// at another location that still sees it: the slide writes it back, and
+/// the tombstone written before the delete keeps it signed out wherever
+/// the sign-out is seen: at once where it was made, everywhere after the
+/// lag, in reads, merges and listings, until the written-back copy expires.
+#[test]
+fn a_session_signed_out_stays_signed_out_when_a_lagging_location_slides_it() {
+    use patterns::sessions::{self, Session, SignedOut};
+    for everywhere in [false, true] {
+        let clock = ManualClock::new(T0);
+        let here = MemoryStore::with_clock(clock.clone());
+        let there = here.lagging(60);
+        let session = block(sessions::start(&Session::repo(&here), "ada")).unwrap();
+        clock.advance(sessions::SLIDE_AFTER + 1);
+        if everywhere {
+            let out = block(sessions::destroy_all(&Session::repo(&here), "ada", None)).unwrap();
+            assert_eq!(out, sessions::SignOut { ended: 1, cursor: None });
+        } else {
+            assert!(block(sessions::destroy(&Session::repo(&here), &session.token)).unwrap());
+        }
+        // A request at the other location, within the lag, still sees it and slides it back.
+        let resumed = block(sessions::resume(&Session::repo(&there), &session.token)).unwrap();
+        assert!(resumed.is_some(), "the lagging view still has it");
+        assert!(here.raw(&format!("sess:{}", session.token)).is_some(), "written back");
+        let here_now = block(sessions::resume(&Session::repo(&here), &session.token)).unwrap();
+        assert_eq!(here_now, None, "signed out where it was signed out");
+        clock.advance(61);
+        for at in [&here, &there] {
+            let repo = Session::repo(at);
+            assert_eq!(block(sessions::resume(&repo, &session.token)).unwrap(), None);
+            assert_eq!(block(sessions::merge(&repo, &session.token, &[("a", "b")])).unwrap(), None);
+            assert!(block(sessions::of_user(&repo, "ada")).unwrap().is_empty());
+        }
+        // The tombstone outlives the written-back copy.
+        assert_eq!(<SignedOut as kvgen::Model>::DEFAULT_TTL, Some(sessions::SIGNED_OUT_TTL));
+        let copy = here.expiration(&format!("sess:{}", session.token)).unwrap();
+        let tomb = here.expiration(&format!("signedout:{}", session.token)).unwrap();
+        assert!(tomb > copy + 300, "tombstone {tomb}, copy {copy}");
+        clock.set(copy);
+        assert_eq!(block(sessions::resume(&Session::repo(&here), &session.token)).unwrap(), None);
+    }
+}
+
+/// An append whose record write failed, retried by its caller: the balance
+/// counts it once (10000 - 2500 is 7500), before and after a snapshot.
+#[test]
+fn an_append_retried_after_its_record_write_failed_counts_once() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let balance = || block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap();
+    // The append's operations: a bulk read, the index entry, the record.
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Before);
+    let failed = block(events::append_at(&Event::repo(&faulty), "acct", t - 500_000, -2500, "withdrawal"));
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(balance(), 10_000, "the failed append is not in the balance");
+    block(events::append_at(&Event::repo(&here), "acct", t - 500_000, -2500, "withdrawal")).unwrap();
+    assert_eq!(balance(), 7500);
+    let snap = block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    assert_eq!((snap.cents, snap.events), (7500, 2));
+    assert_eq!(balance(), 7500);
+}
+
+/// An append whose Worker stopped after the index entry was written: the
+/// entry names no record, and is in no balance nor snapshot.
+#[test]
+fn an_append_stopped_after_its_index_entry_is_in_no_balance() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Timeout);
+    assert!(Faulty::drive(events::append_at(&Event::repo(&faulty), "acct", t - 500_000, -2500, "w")).is_none());
+    assert_eq!(here.keys().iter().filter(|k| k.starts_with("event.")).count(), 2, "the orphan entry is there");
+    let balance = || block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap();
+    assert_eq!(balance(), 10_000);
+    let snap = block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    assert_eq!((snap.cents, snap.events), (10_000, 1));
+    assert_eq!(balance(), 10_000);
+}
+
+/// An append whose record was written but whose caller saw an error (a
+/// lost response), retried by committing the same event: counted once. A
+/// balance and a snapshot read the records of the entries they fold, 1 bulk
+/// read per 100.
+#[test]
+fn an_event_committed_again_after_a_lost_response_counts_once() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    block(events::append_at(&Event::repo(&here), "acct", t - 600_000, 10_000, "deposit")).unwrap();
+    let event = Event { at: t - 500_000, ..events::new_event("acct", -2500, "withdrawal").unwrap() };
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::After);
+    assert!(block(events::commit(&Event::repo(&faulty), &event)).is_err());
+    let m = Metered::new(here.clone());
+    block(events::commit(&Event::repo(&m), &event)).unwrap();
+    let o = m.reset();
+    assert_eq!((o.bulk_reads, o.reads, o.writes), (1, 1, 0), "a retry of a committed event reads, writes nothing");
+    let other = Event { memo: "another".into(), ..event.clone() };
+    let taken = block(events::commit(&Event::repo(&here), &other));
+    assert!(matches!(taken, Err(Error::AlreadyExists { .. })), "{taken:?}");
+    // 250 more events: the balance reads their records in 3 bulk reads.
+    for i in 0..250 {
+        block(events::append_at(&Event::repo(&here), "acct", t - 400_000 + i, 1, "")).unwrap();
+    }
+    m.reset();
+    let balance = block(events::balance(&Event::repo(&m), &Snapshot::repo(&m), "acct")).unwrap();
+    let o = m.reset();
+    assert_eq!(balance, 7750);
+    assert_eq!((o.total(), o.reads, o.lists, o.bulk_reads, o.bulk_keys), (5, 1, 1, 3, 252), "{o}");
+    let snap = block(events::snapshot(&Event::repo(&m), &Snapshot::repo(&m), "acct", t)).unwrap();
+    let o = m.reset();
+    assert_eq!((snap.cents, snap.events), (7750, 252));
+    assert_eq!((o.total(), o.reads, o.lists, o.bulk_reads, o.writes), (6, 1, 1, 3, 1), "{o}");
+}
+
+/// A failed append retried only after a snapshot's cut has passed the
+/// event's time is behind the cut, as a back-dated event is: not in the
+/// balance (the README says to retry within a minute).
+#[test]
+fn an_append_retried_after_a_snapshot_passed_its_time_is_not_in_the_balance_as_documented() {
+    use patterns::events::{self, Event, Snapshot};
+    let here = MemoryStore::with_clock(ManualClock::new(T0));
+    let t = T0 * 1000;
+    let event = Event { at: t - 500_000, ..events::new_event("acct", -2500, "withdrawal").unwrap() };
+    let faulty = Faulty::new(here.clone());
+    faulty.fail_at(3, Fault::Before);
+    assert!(block(events::commit(&Event::repo(&faulty), &event)).is_err());
+    block(events::snapshot(&Event::repo(&here), &Snapshot::repo(&here), "acct", t)).unwrap();
+    block(events::commit(&Event::repo(&here), &event)).unwrap();
+    assert_eq!(block(events::balance(&Event::repo(&here), &Snapshot::repo(&here), "acct")).unwrap(), 0);
 }

@@ -278,7 +278,7 @@ fn pattern_routes(w: &Worker, run: &str) -> Outcome {
         return Err(format!("a user's sessions: {v}"));
     }
     let v = expect!(w, "DELETE", format!("/patterns/users/{user}/sessions"), None, 200);
-    if v != json!(1) {
+    if v != json!({ "ended": 1, "cursor": null }) {
         return Err(format!("sign out everywhere: {v}"));
     }
     expect!(w, "GET", format!("/patterns/sessions/{token}"), None, 404);

@@ -7,8 +7,14 @@
 //! KV's listings lag its writes (up to a minute elsewhere in the world), so
 //! a snapshot only folds events older than [`SETTLE_MS`]: a late-listed
 //! event is never behind a snapshot, and every read folds the snapshot with
-//! the events since its cut. Folding reads the `(at, cents)` the index
-//! entries carry as metadata: listings, no record reads.
+//! the events since its cut.
+//!
+//! An append writes the event's index entry before its record, so an append
+//! that failed part-way, or whose Worker was stopped there, can leave an
+//! entry naming no record. Folding counts only events whose record exists:
+//! it lists the entries and reads their records in bulk (1 bulk read per 100
+//! events). A caller that retries an append with the same event
+//! ([`new_event`] then [`commit`]) has it counted once.
 
 use kvgen::{KvModel, KvStore, Page, Result};
 use serde::{Deserialize, Serialize};
@@ -53,14 +59,33 @@ pub struct Snapshot {
     pub events: u64,
 }
 
-/// Appends an event now: its id is a new ULID and `at` is the ULID's time.
-/// Costs 1 bulk read + 2 writes (the event and its index entry).
-pub async fn append<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, cents: i64, memo: &str) -> Result<Event> {
-    let mut event = Event { id: String::new(), stream: stream.into(), at: 0, cents, memo: memo.into() };
+/// A new event of `stream`, happening now: its id is a new ULID and `at`
+/// the ULID's time. Nothing is written: [`commit`] it.
+pub fn new_event(stream: &str, cents: i64, memo: &str) -> Result<Event> {
     let id = kvgen::id::new(kvgen::id::IdKind::Ulid)?;
-    event.at = kvgen::id::ulid_millis(&id).unwrap_or_default();
-    event.id = id;
-    log.create(&event).await?;
+    let at = kvgen::id::ulid_millis(&id).unwrap_or_default();
+    Ok(Event { id, stream: stream.into(), at, cents, memo: memo.into() })
+}
+
+/// Writes `event` to its stream; committing the same event again (a retry
+/// after an error) is `Ok` and counts it once. Costs 1 bulk read + 2 writes
+/// (the index entry, then the record); a retry of an event already
+/// committed, 1 bulk read + 1 read. `AlreadyExists` when another event has
+/// its id.
+pub async fn commit<S: KvStore>(log: &EventRepo<'_, S>, event: &Event) -> Result<()> {
+    match log.create(event).await {
+        Err(kvgen::Error::AlreadyExists { .. }) if log.get(&event.id).await?.as_ref() == Some(event) => Ok(()),
+        other => other,
+    }
+}
+
+/// Appends an event now ([`new_event`] and [`commit`]). Costs 1 bulk read
+/// and 2 writes. An append that failed part-way is in no balance; to retry
+/// without the risk of counting twice (the error came after the record was
+/// written), commit the same event again rather than appending anew.
+pub async fn append<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, cents: i64, memo: &str) -> Result<Event> {
+    let event = new_event(stream, cents, memo)?;
+    commit(log, &event).await?;
     Ok(event)
 }
 
@@ -68,7 +93,9 @@ pub async fn append<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, cents: i64
 /// An event back-dated behind the stream's snapshot cut is not in its
 /// balance, nor is one written less than a minute before a snapshot taken
 /// where KV's listings lag: import a minute or more before the first
-/// snapshot, or move the snapshot back.
+/// snapshot, or move the snapshot back. The same holds for a retry
+/// ([`commit`]) of an event whose first attempt failed: retry within a
+/// minute of its `at`.
 pub async fn append_at<S: KvStore>(
     log: &EventRepo<'_, S>,
     stream: &str,
@@ -76,8 +103,8 @@ pub async fn append_at<S: KvStore>(
     cents: i64,
     memo: &str,
 ) -> Result<Event> {
-    let mut event = Event { id: String::new(), stream: stream.into(), at, cents, memo: memo.into() };
-    log.create_new(&mut event).await?;
+    let event = Event { at, ..new_event(stream, cents, memo)? };
+    commit(log, &event).await?;
     Ok(event)
 }
 
@@ -95,32 +122,44 @@ pub async fn newest_first<S: KvStore>(
     }
 }
 
-/// The `(at, cents)` of a stream's events with `since <= at < until`,
-/// newest first, from the metadata of its index entries: 1 list per 1,000
-/// events from the newest down to `since`, and no record read.
+/// The sum and count of a stream's committed events with
+/// `since <= at < until`: the index entries listed newest first down to
+/// `since` (1 list per 1,000), and their records read (1 bulk read per 100
+/// entries in the range): an entry whose record is missing (an append that
+/// failed or stopped after writing it) is not counted.
 async fn folded<S: KvStore>(log: &EventRepo<'_, S>, stream: &str, since: u64, until: u64) -> Result<(i64, u64)> {
     let (mut cents, mut count) = (0i64, 0u64);
     let mut page = Page::first(1000);
     loop {
         let got = log.list_by_stream_meta(stream, page).await?;
-        for meta in got.items.iter().filter_map(|l| l.meta.as_ref()) {
+        let mut done = got.cursor.is_none();
+        let mut ids = Vec::new();
+        for listed in &got.items {
+            let Some(meta) = listed.meta.as_ref() else { continue };
             if meta.at < since {
-                return Ok((cents, count));
+                done = true;
+                break;
             }
             if meta.at < until {
-                cents += meta.cents;
+                ids.push(listed.id.clone());
+            }
+        }
+        for event in log.get_many(&ids).await?.into_iter().flatten() {
+            if event.stream == stream && since <= event.at && event.at < until {
+                cents += event.cents;
                 count += 1;
             }
         }
         match got.cursor {
-            Some(cursor) => page = Page::after(cursor, 1000),
-            None => return Ok((cents, count)),
+            Some(cursor) if !done => page = Page::after(cursor, 1000),
+            _ => return Ok((cents, count)),
         }
     }
 }
 
 /// The stream's balance: its snapshot plus the events since the snapshot's
-/// cut. Costs 1 read + 1 list per 1,000 events since the cut.
+/// cut, each counted once its record is written. Costs 1 read + 1 list per
+/// 1,000 events since the cut + 1 bulk read per 100 of them.
 pub async fn balance<S: KvStore>(log: &EventRepo<'_, S>, snaps: &SnapshotRepo<'_, S>, stream: &str) -> Result<i64> {
     let snap = snaps.get(&stream.to_string()).await?.unwrap_or_default();
     let (cents, _) = folded(log, stream, snap.upto, u64::MAX).await?;
@@ -128,8 +167,8 @@ pub async fn balance<S: KvStore>(log: &EventRepo<'_, S>, snaps: &SnapshotRepo<'_
 }
 
 /// Moves the stream's snapshot up to `now_ms - SETTLE_MS`, folding the
-/// events between its cut and the new one. Costs 1 read + 1 list per 1,000
-/// events since the old cut + 1 write.
+/// committed events between its cut and the new one. Costs 1 read + 1 list
+/// per 1,000 events since the old cut + 1 bulk read per 100 of them + 1 write.
 pub async fn snapshot<S: KvStore>(
     log: &EventRepo<'_, S>,
     snaps: &SnapshotRepo<'_, S>,

@@ -1,5 +1,12 @@
 //! Sessions: a random token, the user it belongs to, a little data, and an
 //! expiry that slides while the session is in use.
+//!
+//! KV has no compare-and-set: a slide at a location whose view still has a
+//! session that was just destroyed elsewhere writes it back. So signing out
+//! first writes a tombstone ([`SignedOut`]) for the token, then deletes the
+//! session, and every read of a session reads its tombstone in the same
+//! bulk read: a session written back by such a slide is refused wherever the
+//! tombstone is seen (everywhere, once KV's propagation lag has passed).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +33,25 @@ pub struct Session {
     pub touched_at: u64,
 }
 
+/// A signed-out session's tombstone, kept for [`SIGNED_OUT_TTL`] seconds.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "signedout", ttl = 2400)]
+pub struct SignedOut {
+    /// The token of the session signed out.
+    #[kv(id)]
+    pub token: String,
+}
+
+/// How long a tombstone is kept, in seconds: longer than a session that a
+/// slide within KV's propagation lag (about 60 s) of the sign-out can write
+/// back lives (30 minutes from that write), with 9 minutes to spare.
+pub const SIGNED_OUT_TTL: u64 = 2400;
+
+/// How many sessions one [`destroy_all`] call signs out: 1 list + 300
+/// writes + 3 bulk reads + 600 deletes = 904 KV operations, under the 1,000
+/// of an invocation.
+pub const SIGN_OUT_STEP: u32 = 300;
+
 /// Starts a session for `user_id`: a new random token. Costs 1 bulk read +
 /// 2 writes (the record and its `user_id` entry).
 pub async fn start<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Result<Session> {
@@ -35,17 +61,28 @@ pub async fn start<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Resu
     Ok(session)
 }
 
-/// The session with this token, its expiry slid when [`SLIDE_AFTER`] has
-/// passed since it last slid. Costs 1 read; 1 read + 1 bulk read + 2 writes
-/// when it slides.
+/// The session with this token, unless it was signed out, its expiry slid
+/// when [`SLIDE_AFTER`] has passed since it last slid. Costs 1 bulk read of
+/// 2 keys (the session and its tombstone); 1 bulk read + 1 bulk read + 2
+/// writes when it slides.
 ///
 /// A slide writes back the session as this location reads it: within KV's
-/// propagation lag (about 60 s) of a [`merge`] or a [`destroy`] made at
-/// another location, it undoes them (the merged data is lost; the ended
-/// session lives again for 30 minutes). Keep a revocation somewhere
-/// consistent (the coordinator) where signing out must hold.
+/// propagation lag (about 60 s) of a [`merge`] made at another location, it
+/// undoes it (the merged data is lost). Within the lag of a sign-out made
+/// elsewhere, this location may still serve the session, and a slide here
+/// writes it back; the tombstone, read with every session, keeps it signed
+/// out wherever the sign-out is seen.
 pub async fn resume<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Result<Option<Session>> {
-    let Some(mut session) = repo.get(&token.to_string()).await? else { return Ok(None) };
+    let id = token.to_string();
+    let key = repo.record_key(&id);
+    let keys = [key.clone(), repo.related::<SignedOut>().record_key(&id)];
+    let mut found = repo.store().get_many(&keys).await?.into_iter();
+    let (Some(Some(entry)), Some(None)) = (found.next(), found.next()) else { return Ok(None) };
+    let unreadable = |message: String| kvgen::Error::Serialization { key: key.clone(), message, source: None };
+    let mut session: Session = serde_json::from_slice(&entry.value).map_err(|e| unreadable(e.to_string()))?;
+    if session.token != token {
+        return Err(unreadable(format!("the record's token `{}` is not its key's", session.token)));
+    }
     let now = repo.store().now();
     if now.saturating_sub(session.touched_at) < SLIDE_AFTER {
         return Ok(Some(session));
@@ -62,12 +99,16 @@ pub async fn resume<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Resul
 }
 
 /// Merges `data` into the session's data (a key with an empty value is
-/// removed), sliding its expiry. Costs 1 read + 1 bulk read + 2 writes.
+/// removed), sliding its expiry; `None` for a session signed out. Costs 1
+/// read of the tombstone + 1 read + 1 bulk read + 2 writes.
 pub async fn merge<S: KvStore>(
     repo: &SessionRepo<'_, S>,
     token: &str,
     data: &[(&str, &str)],
 ) -> Result<Option<Session>> {
+    if repo.related::<SignedOut>().exists(&token.to_string()).await? {
+        return Ok(None);
+    }
     let now = repo.store().now();
     repo.modify(&token.to_string(), |s| {
         for (k, v) in data {
@@ -82,20 +123,25 @@ pub async fn merge<S: KvStore>(
     .await
 }
 
-/// Ends a session: `false` when there was none. Costs 1 read + 2 deletes.
+/// Ends a session: `false` when there was none. Its tombstone is written
+/// first, then the session deleted: costs 1 write + 1 read + 2 deletes.
 pub async fn destroy<S: KvStore>(repo: &SessionRepo<'_, S>, token: &str) -> Result<bool> {
+    repo.related::<SignedOut>().put(&SignedOut { token: token.into() }).await?;
     repo.delete(&token.to_string()).await
 }
 
-/// A user's sessions, every page of them. Costs 1 list + 1 bulk read per
-/// 100 sessions (a list page holds up to 1,000 entries; pages of 100 keep
-/// each bulk read whole).
+/// A user's sessions, every page of them, the signed-out ones left out.
+/// Costs 1 list + 2 bulk reads (the sessions and their tombstones) per 100
+/// sessions (a list page holds up to 1,000 entries; pages of 100 keep each
+/// bulk read whole).
 pub async fn of_user<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Result<Vec<Session>> {
     let mut out = Vec::new();
     let mut page = kvgen::Page::first(100);
     loop {
         let got = repo.list_by_user_id(user_id, page).await?;
-        out.extend(got.items);
+        let tokens: Vec<String> = got.items.iter().map(|s| s.token.clone()).collect();
+        let signed_out = repo.related::<SignedOut>().get_many(&tokens).await?;
+        out.extend(got.items.into_iter().zip(signed_out).filter(|(_, t)| t.is_none()).map(|(s, _)| s));
         match got.cursor {
             Some(cursor) => page = kvgen::Page::after(cursor, 100),
             None => return Ok(out),
@@ -103,14 +149,40 @@ pub async fn of_user<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Re
     }
 }
 
-/// Signs a user out everywhere: deletes each of their sessions. Returns how
-/// many there were.
-pub async fn destroy_all<S: KvStore>(repo: &SessionRepo<'_, S>, user_id: &str) -> Result<usize> {
-    let tokens: Vec<String> = of_user(repo, user_id).await?.into_iter().map(|s| s.token).collect();
-    let deleted = repo.delete_many(&tokens).await?;
-    let mut n = 0;
-    for d in deleted {
-        n += usize::from(d?);
+/// What one [`destroy_all`] call did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOut {
+    /// How many sessions it ended.
+    pub ended: usize,
+    /// `None` when every session of the user is signed out; otherwise the
+    /// cursor to pass to the next call (in another invocation: this one has
+    /// spent up to 904 KV operations).
+    pub cursor: Option<String>,
+}
+
+/// Signs a user out everywhere, [`SIGN_OUT_STEP`] sessions a call: writes
+/// each one's tombstone, then deletes it. Start with `cursor` `None`, and
+/// call again with the cursor returned until it is `None`. Costs 1 list +
+/// 1 write, 1/100 bulk read and 2 deletes per session: at most 904 KV
+/// operations a call.
+pub async fn destroy_all<S: KvStore>(
+    repo: &SessionRepo<'_, S>,
+    user_id: &str,
+    cursor: Option<String>,
+) -> Result<SignOut> {
+    let page = match cursor {
+        None => kvgen::Page::first(SIGN_OUT_STEP),
+        Some(c) => kvgen::Page::after(c, SIGN_OUT_STEP),
+    };
+    let got = repo.list_by_user_id_meta(user_id, page).await?;
+    let tokens: Vec<String> = got.items.into_iter().map(|l| l.id).collect();
+    let marks: Vec<SignedOut> = tokens.iter().map(|t| SignedOut { token: t.clone() }).collect();
+    for written in repo.related::<SignedOut>().put_many(&marks).await? {
+        written?;
     }
-    Ok(n)
+    let mut ended = 0;
+    for deleted in repo.delete_many(&tokens).await? {
+        ended += usize::from(deleted?);
+    }
+    Ok(SignOut { ended, cursor: got.cursor })
 }

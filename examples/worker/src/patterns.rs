@@ -87,9 +87,12 @@ pub fn routes(router: Router<'_, ()>) -> Router<'_, ()> {
             let store = app(&ctx.env)?;
             reply(sessions::of_user(&Session::repo(&store), param(&ctx, "id")).await)
         })
-        .delete_async("/patterns/users/:id/sessions", |_, ctx| async move {
+        // Up to 300 sessions per request: `{"ended": n, "cursor": c}`, then
+        // again with `?cursor=c` until the cursor is null.
+        .delete_async("/patterns/users/:id/sessions", |req, ctx| async move {
             let store = app(&ctx.env)?;
-            reply(sessions::destroy_all(&Session::repo(&store), param(&ctx, "id")).await)
+            let cursor = query(&req, "cursor");
+            reply(sessions::destroy_all(&Session::repo(&store), param(&ctx, "id"), cursor).await)
         })
         // ---- feature flags
         .put_async("/patterns/flags/:name", |mut req, ctx| async move {
