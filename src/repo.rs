@@ -539,7 +539,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         for k in listed.keys {
             let rest = k.name.get(prefix.len()..);
             let rest = if id_last { rest.and_then(|r| r.rsplit(':').next()) } else { rest };
-            let Some(id) = rest.and_then(M::Id::read_key) else { continue };
+            // A key whose id does not decode (written by other code) is named
+            // apart, as `list` names it, and `count` counts it.
+            let Some(id) = rest.and_then(M::Id::read_key) else {
+                out.unreadable.push(k.name);
+                continue;
+            };
             // Metadata that does not read as the model's (written by other
             // code) is named apart, as unreadable records are in `list`.
             match parse_meta::<M>(&k.name, k.metadata) {

@@ -410,3 +410,37 @@ struct Plain {
     id: String,
     v: u32,
 }
+
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", prefix = "numbered")]
+struct Numbered {
+    #[kv(id)]
+    id: u64,
+    #[kv(index)]
+    tag: String,
+}
+
+// 12. A key under a model's prefix whose id does not decode as the id type
+//     (written by other code) is named in `unreadable` by `list` and
+//     `list_meta` alike, and counted by `count`: over a listing's pages,
+//     items + unreadable = count.
+#[test]
+fn an_undecodable_id_key_is_listed_apart_and_counted() {
+    let s = MemoryStore::new();
+    let repo = Numbered::repo(&s);
+    block_on(repo.create(&Numbered { id: 1, tag: "t".into() })).unwrap();
+    raw_put_with(&s, "numbered:abc", r#"{"id":2,"tag":"t"}"#, Some(serde_json::json!({"$exp": null})), None);
+    let count = block_on(repo.count()).unwrap();
+    let page = block_on(repo.list(Page::first(10))).unwrap();
+    assert_eq!((page.items.len(), page.unreadable.clone()), (1, vec!["numbered:abc".to_string()]));
+    assert_eq!((page.items.len() + page.unreadable.len()) as u64, count);
+    let page = block_on(repo.list_meta(Page::first(10))).unwrap();
+    assert_eq!((page.items.len(), page.unreadable.clone()), (1, vec!["numbered:abc".to_string()]));
+    assert_eq!((page.items.len() + page.unreadable.len()) as u64, count);
+    // The same through an index: an entry whose last component is no id.
+    raw_put_with(&s, "numbered.tag:t:abc", "", Some(serde_json::json!({"$exp": null})), None);
+    let count = block_on(repo.count_by_tag("t")).unwrap();
+    let page = block_on(repo.list_by_tag_meta("t", Page::first(10))).unwrap();
+    assert_eq!((page.items.len(), page.unreadable.clone()), (1, vec!["numbered.tag:t:abc".to_string()]));
+    assert_eq!((page.items.len() + page.unreadable.len()) as u64, count);
+}

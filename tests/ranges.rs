@@ -344,3 +344,40 @@ mod properties {
         }
     }
 }
+
+/// The owner of [`Post`]s.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP")]
+struct Owner {
+    #[kv(id)]
+    id: String,
+}
+
+/// A `belongs_to` (whose index takes `list_by_owner_id`) and a compound
+/// index over the same leading field, newest first.
+#[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kv(binding = "APP", index(owner_id, created_at desc, name = "recent"))]
+struct Post {
+    #[kv(id)]
+    id: String,
+    #[kv(belongs_to = Owner)]
+    owner_id: String,
+    created_at: u64,
+}
+
+/// The group listing the relation's name took is generated as
+/// `list_by_owner_id_in_recent`: an owner's posts, newest first.
+#[test]
+fn a_group_listing_a_relation_took_lists_under_its_index_name() {
+    let s = MemoryStore::new();
+    let posts = Post::repo(&s);
+    for (id, owner, at) in [("p1", "o1", 10), ("p2", "o1", 30), ("p3", "o2", 20), ("p4", "o1", 20)] {
+        block_on(posts.create(&Post { id: id.into(), owner_id: owner.into(), created_at: at })).unwrap();
+    }
+    let page = block_on(posts.list_by_owner_id_in_recent("o1", Page::first(10))).unwrap();
+    assert_eq!(page.items.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p2", "p4", "p1"]);
+    assert_eq!(block_on(posts.count_by_owner_id_in_recent("o1")).unwrap(), 3);
+    // The relation's own listing, in id order, is unchanged.
+    let page = block_on(posts.list_by_owner_id("o1", Page::first(10))).unwrap();
+    assert_eq!(page.items.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p1", "p2", "p4"]);
+}

@@ -35,9 +35,11 @@ export interface KvList<T> {
   cursor: string | null;
 }
 
-/** The expiration kvgen stores in every record's metadata: seconds since the epoch, `null` for none. */
+/** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
   $exp: number | null;
+  /** The free metadata the record's last write gave (`put_with_metadata`), if it gave some. */
+  $meta?: unknown;
 }
 
 const HEX = "0123456789ABCDEF";
@@ -952,7 +954,12 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
     }
 
     if let Some((field, text)) = &raw {
-        raw_reads(s, &name, &lower, (&id_param, &id_ty, &plain(&id.ident)), &record_meta, field, *text);
+        // The id as the record's JSON holds it: an integer is a `number` there, whatever the caller passed.
+        let id_value = match id_kind {
+            KeyKind::Uint { .. } | KeyKind::Int { .. } => format!("Number(kvBig({id_param}))"),
+            _ => id_param.clone(),
+        };
+        raw_reads(s, &name, &lower, (&id_param, &id_ty, &plain(&id.ident), &id_value), &record_meta, field, *text);
         return;
     }
 
@@ -976,8 +983,16 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
 
 /// The reads of a raw model: the value read as text or bytes, the other
 /// fields from its metadata, the id from the key.
-fn raw_reads(s: &mut String, name: &str, lower: &str, id: (&str, &str, &str), meta: &str, field: &str, text: bool) {
-    let (id_param, id_ty, id_field) = id;
+fn raw_reads(
+    s: &mut String,
+    name: &str,
+    lower: &str,
+    id: (&str, &str, &str, &str),
+    meta: &str,
+    field: &str,
+    text: bool,
+) {
+    let (id_param, id_ty, id_field, id_value) = id;
     let (kind, value_ty) = if text { ("text", "string") } else { ("arrayBuffer", "ArrayBuffer") };
     let id_prop = prop(id_field);
     let field_prop = prop(field);
@@ -989,7 +1004,7 @@ fn raw_reads(s: &mut String, name: &str, lower: &str, id: (&str, &str, &str), me
     let _ = writeln!(s, "\n/** The `{name}` with this id and its metadata (1 read). */");
     let _ = writeln!(
         s,
-        "export async function get{name}WithMeta(kv: KVNamespace, {id_param}: {id_ty}, scope?: string): Promise<{{ value: {name} | null; metadata: {meta} | null }}> {{\n  const got = await kv.getWithMetadata<{meta}>({lower}Key({id_param}, scope), \"{kind}\");\n  if (got.value === null || got.metadata === null) return {{ value: null, metadata: got.metadata }};\n  const {{ $exp: _exp, ...fields }} = got.metadata;\n  const value: {value_ty} = got.value;\n  return {{ value: {{ ...fields, {id_prop}: {id_param}, {field_prop}: value }} as {name}, metadata: got.metadata }};\n}}"
+        "export async function get{name}WithMeta(kv: KVNamespace, {id_param}: {id_ty}, scope?: string): Promise<{{ value: {name} | null; metadata: {meta} | null }}> {{\n  const got = await kv.getWithMetadata<{meta}>({lower}Key({id_param}, scope), \"{kind}\");\n  if (got.value === null || got.metadata === null) return {{ value: null, metadata: got.metadata }};\n  const {{ $exp: _exp, $meta: _meta, ...fields }} = got.metadata;\n  const value: {value_ty} = got.value;\n  return {{ value: {{ ...fields, {id_prop}: {id_value}, {field_prop}: value }} as {name}, metadata: got.metadata }};\n}}"
     );
     let _ = writeln!(
         s,

@@ -133,9 +133,24 @@ impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
     ) -> ::kvgen::Result<User> {
         self.0.upsert_unique(2usize, record).await
     }
+    ///One page of the [`User`] records with this `org_id`, in the order of the index `org_id_handle`. Costs 1 list + 1 bulk read per 100 records + 1 bulk read per 100 entries.
+    pub async fn list_by_org_id_in_org_id_and_handle(
+        &self,
+        org_id: &str,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<User>> {
+        self.0.list_group(2usize, &[&org_id], ::core::option::Option::None, page).await
+    }
     ///How many entries index `org_id` holds for this `org_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
     pub async fn count_by_org_id(&self, org_id: &str) -> ::kvgen::Result<u64> {
         self.0.count_group(1usize, &[&org_id]).await
+    }
+    ///How many entries index `org_id_handle` holds for this `org_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_org_id_in_org_id_and_handle(
+        &self,
+        org_id: &str,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(2usize, &[&org_id]).await
     }
     ///One page of the `posts` of this [`User`]. Costs 1 list + 1 bulk read per 100 children.
     pub async fn list_posts(
@@ -462,9 +477,34 @@ impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
     ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Post>>> {
         self.0.list_index_meta(1usize, &[&author_id, &status], page).await
     }
+    ///One page of the [`Post`] records with this `author_id`, in the order of the index `author_id_status`. Costs 1 list + 1 bulk read per 100 records.
+    pub async fn list_by_author_id_in_author_id_and_status(
+        &self,
+        author_id: &str,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<Post>> {
+        self.0
+            .list_group(1usize, &[&author_id], ::core::option::Option::None, page)
+            .await
+    }
+    ///One page of the ids and metadata of the [`Post`] records with this `author_id`, in the order of the index `author_id_status`, without reading the records. Costs 1 list.
+    pub async fn list_by_author_id_in_author_id_and_status_meta(
+        &self,
+        author_id: &str,
+        page: ::kvgen::Page,
+    ) -> ::kvgen::Result<::kvgen::ListPage<::kvgen::Listed<Post>>> {
+        self.0.list_group_meta(1usize, &[&author_id], page).await
+    }
     ///How many entries index `author_id` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
     pub async fn count_by_author_id(&self, author_id: &str) -> ::kvgen::Result<u64> {
         self.0.count_group(0usize, &[&author_id]).await
+    }
+    ///How many entries index `author_id_status` holds for this `author_id`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
+    pub async fn count_by_author_id_in_author_id_and_status(
+        &self,
+        author_id: &str,
+    ) -> ::kvgen::Result<u64> {
+        self.0.count_group(1usize, &[&author_id]).await
     }
     ///How many entries index `author_id_status` holds for this `author_id` and `status`, without reading records: a stale entry a failed write left counts until `repair()`. Costs 1 list per 1,000.
     pub async fn count_by_author_id_and_status(

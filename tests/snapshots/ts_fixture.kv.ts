@@ -19,9 +19,11 @@ export interface KvList<T> {
   cursor: string | null;
 }
 
-/** The expiration kvgen stores in every record's metadata: seconds since the epoch, `null` for none. */
+/** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
   $exp: number | null;
+  /** The free metadata the record's last write gave (`put_with_metadata`), if it gave some. */
+  $meta?: unknown;
 }
 
 const HEX = "0123456789ABCDEF";
@@ -771,7 +773,7 @@ export async function getRawNote(kv: KVNamespace, slug: string, scope?: string):
 export async function getRawNoteWithMeta(kv: KVNamespace, slug: string, scope?: string): Promise<{ value: RawNote | null; metadata: RawNoteRecordMeta | null }> {
   const got = await kv.getWithMetadata<RawNoteRecordMeta>(rawNoteKey(slug, scope), "text");
   if (got.value === null || got.metadata === null) return { value: null, metadata: got.metadata };
-  const { $exp: _exp, ...fields } = got.metadata;
+  const { $exp: _exp, $meta: _meta, ...fields } = got.metadata;
   const value: string = got.value;
   return { value: { ...fields, slug: slug, body: value } as RawNote, metadata: got.metadata };
 }
@@ -820,9 +822,9 @@ export async function getRawBlob(kv: KVNamespace, id: KvInt, scope?: string): Pr
 export async function getRawBlobWithMeta(kv: KVNamespace, id: KvInt, scope?: string): Promise<{ value: RawBlob | null; metadata: RawBlobRecordMeta | null }> {
   const got = await kv.getWithMetadata<RawBlobRecordMeta>(rawBlobKey(id, scope), "arrayBuffer");
   if (got.value === null || got.metadata === null) return { value: null, metadata: got.metadata };
-  const { $exp: _exp, ...fields } = got.metadata;
+  const { $exp: _exp, $meta: _meta, ...fields } = got.metadata;
   const value: ArrayBuffer = got.value;
-  return { value: { ...fields, id: id, data: value } as RawBlob, metadata: got.metadata };
+  return { value: { ...fields, id: Number(kvBig(id)), data: value } as RawBlob, metadata: got.metadata };
 }
 
 /** One page of `RawBlob` ids and metadata, in key order (1 list; read a record with `getRawBlob`). */

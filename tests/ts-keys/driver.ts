@@ -102,5 +102,33 @@ function run(c: Case): string[] | { error: string } {
   }
 }
 
-const cases: Case[] = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
-process.stdout.write(JSON.stringify(cases.map(run)));
+/** A stored value and its metadata, as the Rust repositories wrote them. */
+type Stored = { value: string; metadata: unknown };
+
+/** A `KVNamespace` whose every `getWithMetadata` answers `stored` (text, or its bytes). */
+function served(stored: Stored): KVNamespace {
+  const getWithMetadata = async (_key: string, type: string) => ({
+    value: type === "arrayBuffer" ? new Uint8Array([0, 0xff]).buffer : stored.value,
+    metadata: stored.metadata,
+  });
+  return { getWithMetadata } as unknown as KVNamespace;
+}
+
+/** The JSON of the records the raw readers give, the blob's id passed as a bigint, a string and a number. */
+async function rawReads(file: string): Promise<unknown[]> {
+  const stored: { note: Stored; blob: Stored } = JSON.parse(require("fs").readFileSync(file, "utf8"));
+  const records = [
+    await kv.getRawNote(served(stored.note), "a:b"),
+    await kv.getRawBlob(served(stored.blob), BigInt(7)),
+    await kv.getRawBlob(served(stored.blob), "7"),
+    (await kv.getRawBlobWithMeta(served(stored.blob), 7)).value,
+  ];
+  return records.map((r) => JSON.parse(JSON.stringify(r)));
+}
+
+if (process.argv[2] === "--raw") {
+  rawReads(process.argv[3]).then((out) => process.stdout.write(JSON.stringify(out)));
+} else {
+  const cases: Case[] = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+  process.stdout.write(JSON.stringify(cases.map(run)));
+}

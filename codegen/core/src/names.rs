@@ -131,59 +131,64 @@ pub struct GroupListing {
 }
 
 /// Every group listing of `model`, in index order. The listings of the
-/// indexes' own values (`list_by_{stem}`) are not repeated; a name an
-/// index's or relation's own method has is not generated, and a name two
-/// indexes would both give goes to the first in declaration order.
+/// indexes' own values (`list_by_{stem}`) are not repeated. A name another
+/// index's or relation's own method has, or an earlier index's listing, is
+/// given instead with the index's stem after the group: `list_by_{a}_in_{stem}`
+/// (`.._in_{stem}_meta`, `.._in_{stem}_from_{b}`, `list_by_{b}_from_in_{stem}`),
+/// so that no index loses a listing; one whose qualified name is taken too is
+/// not generated.
 pub fn group_listings(model: &Model) -> Vec<GroupListing> {
     // Every index's and relation's own methods come first.
     let mut taken: Vec<String> = repo_methods(model).into_iter().flat_map(|(names, _)| names).collect();
     let mut out = Vec::new();
     for (i, index) in model.indexes.iter().enumerate() {
         let field = |p: usize| text(&model.fields[index.fields[p]].ident);
+        let stem = index_stem(model, index);
         let n = index.fields.len();
+        let mut push = |plain: String, qualified: String, g: GroupListing| {
+            for name in [plain, qualified] {
+                if !taken.contains(&name) {
+                    taken.push(name.clone());
+                    out.push(GroupListing { name, ..g });
+                    return;
+                }
+            }
+        };
         for k in 0..=n {
             let group = (0..k).map(field).collect::<Vec<_>>().join("_and_");
+            let g = GroupListing { name: String::new(), index: i, fields: k, start: None, meta: false };
             // The group of the leading k fields (all of them: the index's own `list_by_*`).
             if k > 0 && k < n {
-                out.push(GroupListing {
-                    name: format!("list_by_{group}"),
-                    index: i,
-                    fields: k,
-                    start: None,
-                    meta: false,
-                });
+                push(format!("list_by_{group}"), format!("list_by_{group}_in_{stem}"), g.clone());
                 if index.kind == IndexKind::Secondary {
-                    let name = format!("list_by_{group}_meta");
-                    out.push(GroupListing { name, index: i, fields: k, start: None, meta: true });
+                    let meta = GroupListing { meta: true, ..g.clone() };
+                    push(format!("list_by_{group}_meta"), format!("list_by_{group}_in_{stem}_meta"), meta);
                 }
             }
             // From or after a value of the next field: integers only, whose keys have a fixed width.
             if k < n && crate::ir::is_integer(&model.fields[index.fields[k]].ty) {
                 for (word, after) in [("from", false), ("after", true)] {
-                    let name = if k == 0 {
-                        format!("list_by_{}_{word}", field(k))
+                    let (plain, qualified) = if k == 0 {
+                        (format!("list_by_{}_{word}", field(k)), format!("list_by_{}_{word}_in_{stem}", field(k)))
                     } else {
-                        format!("list_by_{group}_{word}_{}", field(k))
+                        (
+                            format!("list_by_{group}_{word}_{}", field(k)),
+                            format!("list_by_{group}_in_{stem}_{word}_{}", field(k)),
+                        )
                     };
-                    out.push(GroupListing { name, index: i, fields: k, start: Some(after), meta: false });
+                    push(plain, qualified, GroupListing { start: Some(after), ..g.clone() });
                 }
             }
         }
     }
-    out.retain(|g| {
-        if taken.contains(&g.name) {
-            return false;
-        }
-        taken.push(g.name.clone());
-        true
-    });
     out
 }
 
 /// `count_by_{stem}` of each secondary index and `count_by_{a}` of each group
 /// of leading fields: `(name, index position, how many leading fields)`.
 /// A name already taken (by another method, or an earlier index's count)
-/// is not generated again.
+/// is given with the index's stem after the group, `count_by_{a}_in_{stem}`,
+/// as [`group_listings`] names its listings; not at all when that is taken too.
 pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
     let mut taken: Vec<String> = repo_methods(model).into_iter().flat_map(|(names, _)| names).collect();
     taken.extend(group_listings(model).into_iter().map(|g| g.name));
@@ -201,7 +206,8 @@ pub fn group_counts(model: &Model) -> Vec<(String, usize, usize)> {
                     index.fields[..k].iter().map(|&f| text(&model.fields[f].ident)).collect::<Vec<_>>().join("_and_");
                 format!("count_by_{group}")
             };
-            if !taken.contains(&name) {
+            let qualified = if k == n { None } else { Some(format!("{name}_in_{}", index_stem(model, index))) };
+            if let Some(name) = std::iter::once(name).chain(qualified).find(|name| !taken.contains(name)) {
                 taken.push(name.clone());
                 out.push((name, i, k));
             }
@@ -289,7 +295,8 @@ mod tests {
                 l("list_by_a_meta", 1, 1, None),
                 l("list_by_a_from_b", 1, 1, Some(false)),
                 l("list_by_a_after_b", 1, 1, Some(true)),
-                // Index 2 is unique (a, c, n): `list_by_a` is taken by index 1.
+                // Index 2 is unique (a, c, n): `list_by_a` is taken by index 1, so it is qualified.
+                l("list_by_a_in_a_and_c_and_n", 2, 1, None),
                 l("list_by_a_from_c", 2, 1, Some(false)),
                 l("list_by_a_after_c", 2, 1, Some(true)),
                 l("list_by_a_and_c", 2, 2, None),
@@ -307,10 +314,37 @@ mod tests {
                 c("count_by_s", 0, 1),
                 c("count_by_a", 1, 1),
                 c("count_by_a_and_b", 1, 2),
+                c("count_by_a_in_a_and_c_and_n", 2, 1),
                 c("count_by_a_and_c", 2, 2),
                 c("count_by_when", 3, 1)
             ]
         );
+    }
+
+    /// A `belongs_to` takes `list_by_owner_id`: the compound index `recent`
+    /// over the same leading field still lists its group, newest first, under its own name.
+    #[test]
+    fn a_group_listing_a_relation_took_is_named_after_its_index() {
+        let (listings, counts) = names(syn::parse_quote! {
+            #[kv(index(owner_id, created_at desc, name = "recent"))]
+            struct M {
+                #[kv(id)] id: String,
+                #[kv(belongs_to = Owner)] owner_id: String,
+                created_at: u64,
+            }
+        });
+        let names: Vec<&str> = listings.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "list_by_owner_id_in_recent",
+                "list_by_owner_id_in_recent_meta",
+                "list_by_owner_id_from_created_at",
+                "list_by_owner_id_after_created_at"
+            ]
+        );
+        let counts: Vec<&str> = counts.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(counts, ["count_by_owner_id", "count_by_owner_id_in_recent", "count_by_recent"]);
     }
 
     #[test]

@@ -19,9 +19,11 @@ export interface KvList<T> {
   cursor: string | null;
 }
 
-/** The expiration kvgen stores in every record's metadata: seconds since the epoch, `null` for none. */
+/** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
   $exp: number | null;
+  /** The free metadata the record's last write gave (`put_with_metadata`), if it gave some. */
+  $meta?: unknown;
 }
 
 const HEX = "0123456789ABCDEF";
