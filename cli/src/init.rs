@@ -149,16 +149,17 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
 
+    let writer = output::Writer::new([dir.as_path()])?;
     writeln!(out, "kvgen init: {}", dir.display()).map_err(io)?;
     for ((rel, _), (state, path, write)) in files.iter().zip(&plan) {
         if let Some(text) = write {
-            output::write_if_changed(path, text)?;
+            writer.write(path, text)?;
         }
         let note = if *state == "kept" { " (exists; --force overwrites it)" } else { "" };
         writeln!(out, "  {state:<9} {rel}{note}").map_err(io)?;
     }
     for o in &outputs {
-        let changed = output::write_if_changed(&o.path, &o.contents)?;
+        let changed = writer.write(&o.path, &o.contents)?;
         let rel = o.path.strip_prefix(dir).unwrap_or(&o.path).display().to_string();
         writeln!(out, "  {:<9} {rel}", if changed { "updated" } else { "unchanged" }).map_err(io)?;
     }
