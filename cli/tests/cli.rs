@@ -1358,3 +1358,32 @@ fn wrangler_write_refuses_paths_generate_would_refuse() {
     let out = stdout(kvgen().current_dir(&dir).args(["wrangler", "--write", "wrangler.toml"]));
     assert!(out.starts_with("kvgen: created wrangler.toml"), "{out}");
 }
+
+/// A KV binding named like the coordinator's Durable Object binding, next to a
+/// strict model: refused at the binding's line, by generate and check alike.
+#[test]
+fn bad_input_a_kv_binding_named_kvgen_coordinator_next_to_a_strict_model() {
+    let strict = MODEL
+        .replace("    pub id: String,\n", "    pub id: String,\n    #[kv(unique, strict)]\n    pub email: String,\n");
+    let model = format!(
+        "{strict}\n#[derive(KvModel)]\n#[kv(binding = \"KVGEN_COORDINATOR\")]\npub struct Cache {{\n    #[kv(id)]\n    pub id: String,\n}}\n"
+    );
+    let config =
+        "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.KVGEN_COORDINATOR]\nid = \"c\"\n";
+    let expected = "error: src/lib.rs:12:16: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n";
+    bad_input(&[("kvgen.toml", config), ("src/lib.rs", &model)], expected);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &model).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+    // A namespace of that name in kvgen.toml alone: at its table.
+    let config = format!(
+        "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.KVGEN_COORDINATOR]\nid = \"c\"\n"
+    );
+    bad_input(
+        &[("kvgen.toml", &config), ("src/lib.rs", &strict)],
+        "error: kvgen.toml:6:13: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n",
+    );
+}

@@ -250,6 +250,21 @@ impl Project {
                 }
             }
         }
+        // The coordinator's Durable Object binding takes its name: no KV binding may have it too.
+        if self.needs_coordinator() {
+            let name = crate::wrangler::COORDINATOR_BINDING;
+            let message = format!(
+                "binding `{name}` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding"
+            );
+            match self.bindings().get(name) {
+                Some(models) => {
+                    let first = models[0];
+                    out.push(self.at_span(first, first.model.binding.span, &["binding"], message));
+                }
+                None if namespaces.contains_key(name) => out.push(self.config.diag(&["namespaces", name], message)),
+                None => {}
+            }
+        }
         // Strict indexes claim their values on the coordinator: it cannot be switched off under them.
         if self.config.config.coordinator == Some(false) {
             if let Some(f) = self.strict_model() {
