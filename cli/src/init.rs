@@ -7,6 +7,7 @@
 //! unless `--force`; a second run changes nothing.
 
 use clap::Args;
+use kvgen_codegen::config::ConfigFile;
 use kvgen_codegen::diag::{Diagnostic, Error, Result};
 use kvgen_codegen::output;
 use kvgen_codegen::project::Project;
@@ -62,6 +63,13 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
                 format!("{flag}: use a .rs path inside the crate"),
             )));
         }
+        // The printed `pub mod` line must be one that compiles.
+        if (flag == "--models" || !args.build_rs) && module_name(value).is_none() {
+            return Err(Error::one(Diagnostic::file(
+                dir.join(value),
+                format!("{flag}: name a file src/NAME.rs (or src/NAME/mod.rs) with NAME a Rust identifier, so `pub mod NAME;` in src/lib.rs finds it"),
+            )));
+        }
     }
     if !is_binding(&args.binding) {
         return Err(Error::one(Diagnostic::file(
@@ -72,8 +80,19 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
 
     let wrangler = ["wrangler.toml", "wrangler.jsonc", "wrangler.json"].into_iter().find(|w| dir.join(w).is_file());
     let wrangler_file = wrangler.unwrap_or("wrangler.jsonc");
-    let mut files: Vec<(String, String)> =
-        vec![("kvgen.toml".into(), kvgen_toml(args, wrangler_file)), (args.models.clone(), models_rs(&args.binding))];
+    // The ids the wrangler config has for the binding already are kvgen.toml's: none is replaced.
+    let existing = match wrangler {
+        Some(w) => {
+            let path = dir.join(w);
+            let text = kvgen_codegen::diag::read(&path)?;
+            kvgen_codegen::wrangler::existing(&path, &text, &args.binding)?
+        }
+        None => Default::default(),
+    };
+    let mut files: Vec<(String, String)> = vec![
+        ("kvgen.toml".into(), kvgen_toml(args, wrangler_file, &existing)),
+        (args.models.clone(), models_rs(&args.binding)),
+    ];
     if wrangler.is_none() {
         files.push(("wrangler.jsonc".into(), wrangler_jsonc(&name)));
     }
@@ -97,25 +116,50 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
             )));
         }
     }
-    writeln!(out, "kvgen init: {}", dir.display()).map_err(io)?;
+    // What each file will hold: the scaffold, or what is on disk when it is kept.
+    let mut plan: Vec<(&str, PathBuf, Option<&str>)> = Vec::new();
+    let mut planned: Vec<(PathBuf, String)> = Vec::new();
     for (rel, contents) in &files {
         let path = dir.join(rel);
-        let state = match std::fs::read_to_string(&path) {
-            Ok(old) if old == *contents => "unchanged",
-            Ok(_) if !args.force => "kept",
-            Err(_) if path.exists() && !args.force => "kept",
-            _ => {
-                output::write_if_changed(&path, contents)?;
-                "wrote"
-            }
+        let (state, write) = match std::fs::read_to_string(&path) {
+            Ok(old) if old == *contents => ("unchanged", None),
+            Ok(_) if !args.force => ("kept", None),
+            Err(_) if path.exists() && !args.force => ("kept", None),
+            _ => ("wrote", Some(contents.as_str())),
         };
-        let note = if state == "kept" { " (exists; --force overwrites it)" } else { "" };
-        writeln!(out, "  {state:<9} {rel}{note}").map_err(io)?;
+        if let Some(text) = write {
+            planned.push((path.clone(), text.to_string()));
+        }
+        plan.push((state, path, write));
+    }
+    // The project as it will be, and its outputs, computed before anything is written.
+    let config_path = dir.join("kvgen.toml");
+    let config_text = match planned.iter().find(|(p, _)| *p == config_path) {
+        Some((_, text)) => text.clone(),
+        None => kvgen_codegen::diag::read(&config_path)?,
+    };
+    let project = Project::load_planned(ConfigFile::parse(&config_path, config_text)?, &planned)?;
+    let mut outputs = output::outputs(&project)?;
+    for o in &mut outputs {
+        // A wrangler config init is about to write is updated from that text, not from the disk.
+        if let Some((_, text)) = planned.iter().find(|(p, _)| *p == o.path) {
+            if kvgen_codegen::wrangler::Format::of(&o.path).is_some() {
+                o.contents = kvgen_codegen::wrangler::update(&project, &o.path, text)?;
+            }
+        }
     }
 
-    let project = Project::load(&dir.join("kvgen.toml"))?;
-    for o in output::outputs(&project)? {
-        let changed = output::write_if_changed(&o.path, &o.contents)?;
+    let writer = output::Writer::new([dir.as_path()])?;
+    writeln!(out, "kvgen init: {}", dir.display()).map_err(io)?;
+    for ((rel, _), (state, path, write)) in files.iter().zip(&plan) {
+        if let Some(text) = write {
+            writer.write(path, text)?;
+        }
+        let note = if *state == "kept" { " (exists; --force overwrites it)" } else { "" };
+        writeln!(out, "  {state:<9} {rel}{note}").map_err(io)?;
+    }
+    for o in &outputs {
+        let changed = writer.write(&o.path, &o.contents)?;
         let rel = o.path.strip_prefix(dir).unwrap_or(&o.path).display().to_string();
         writeln!(out, "  {:<9} {rel}", if changed { "updated" } else { "unchanged" }).map_err(io)?;
     }
@@ -142,13 +186,24 @@ fn is_binding(b: &str) -> bool {
         && b.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// The module path of a `.rs` file under `src/` (`src/kv.rs` -> `kv`).
-fn module(rel: &str) -> String {
-    let rel = rel.strip_prefix("src/").unwrap_or(rel).trim_end_matches(".rs");
-    rel.trim_end_matches("/mod").replace('/', "::")
+/// The module name of `src/NAME.rs` or `src/NAME/mod.rs` (`src/kv.rs` -> `kv`),
+/// when `pub mod NAME;` at the crate root finds that file.
+fn module_name(rel: &str) -> Option<String> {
+    let name = rel.strip_prefix("src/")?.strip_suffix(".rs")?;
+    let name = name.strip_suffix("/mod").unwrap_or(name);
+    let ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    const TAKEN: [&str; 12] =
+        ["lib", "main", "mod", "crate", "self", "super", "Self", "type", "fn", "use", "impl", "_"];
+    (ident && !TAKEN.contains(&name)).then(|| name.to_string())
 }
 
-fn kvgen_toml(args: &InitArgs, wrangler: &str) -> String {
+/// The module name of a path [`module_name`] accepted.
+fn module(rel: &str) -> String {
+    module_name(rel).unwrap_or_default()
+}
+
+fn kvgen_toml(args: &InitArgs, wrangler: &str, existing: &kvgen_codegen::wrangler::Existing) -> String {
     let rust = if args.build_rs {
         "# Rust: generated by build.rs into OUT_DIR.\n".to_string()
     } else {
@@ -168,10 +223,36 @@ fn kvgen_toml(args: &InitArgs, wrangler: &str) -> String {
          # One namespace per binding: `wrangler kv namespace create {b}` prints the ids.\n\
          # `wrangler dev --local` accepts any id.\n\
          [namespaces.{b}]\n\
-         id = \"local-{lower}\"\n\
-         preview_id = \"local-{lower}-preview\"\n",
+         {ids}",
         models = args.models,
-    )
+        ids = ids(existing.top.as_ref(), &format!("local-{lower}")),
+    ) + &envs(existing, b, &lower)
+}
+
+/// `id` and `preview_id` lines: the wrangler config's when it has the binding, else placeholders.
+fn ids(found: Option<&(String, Option<String>)>, placeholder: &str) -> String {
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    match found {
+        Some((id, Some(preview))) => format!("id = {}\npreview_id = {}\n", q(id), q(preview)),
+        Some((id, None)) => format!("id = {}\n", q(id)),
+        None => format!("id = {}\npreview_id = {}\n", q(placeholder), q(&format!("{placeholder}-preview"))),
+    }
+}
+
+/// A `[namespaces.B.env.NAME]` table for every environment of the wrangler config.
+fn envs(existing: &kvgen_codegen::wrangler::Existing, b: &str, lower: &str) -> String {
+    let mut s = String::new();
+    for (env, found) in &existing.envs {
+        let key = if !env.is_empty() && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            env.clone()
+        } else {
+            toml::Value::String(env.clone()).to_string()
+        };
+        let slug: String =
+            env.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        s += &format!("\n[namespaces.{b}.env.{key}]\n{}", ids(found.as_ref(), &format!("local-{lower}-{slug}")));
+    }
+    s
 }
 
 fn models_rs(binding: &str) -> String {
@@ -260,6 +341,8 @@ mod tests {
     fn modules() {
         assert_eq!(module("src/models.rs"), "models");
         assert_eq!(module("src/kv/mod.rs"), "kv");
-        assert_eq!(module("src/a/b.rs"), "a::b");
+        assert_eq!(module_name("src/a/b.rs"), None);
+        assert_eq!(module_name("src/my-models.rs"), None);
+        assert_eq!(module_name("lib/models.rs"), None);
     }
 }

@@ -111,8 +111,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
             let (m, b) = (project.models.len(), project.bindings().len());
             writeln!(out, "kvgen: {m} {} in {b} {}", plural(m, "model", "models"), plural(b, "binding", "bindings"))
                 .map_err(io)?;
+            let writer = output::Writer::for_project(&project)?;
             for o in &outputs {
-                let changed = output::write_if_changed(&o.path, &o.contents)?;
+                let changed = writer.write(&o.path, &o.contents)?;
                 let state = if changed { "wrote" } else { "unchanged" };
                 writeln!(out, "  {state:<9} {} ({} lines)", o.path.display(), o.contents.lines().count())
                     .map_err(io)?;
@@ -159,8 +160,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Wrangler { format, write } => {
             let project = load(cli)?;
             if let Some(path) = write {
+                output::check_wrangler_write(&project, path)?;
                 let (updated, exists) = output::wrangler_output(&project, path)?;
-                let changed = output::write_if_changed(path, &updated.text)?;
+                let changed = output::Writer::for_project(&project)?.write(path, &updated.text)?;
                 let state = match (exists, changed) {
                     (false, _) => "created",
                     (true, true) => "updated",

@@ -148,19 +148,31 @@ fn wrangler_prints_toml_and_jsonc_fragments() {
     assert_eq!(doc["env"]["staging"]["kv_namespaces"].as_array().unwrap().len(), 2);
 }
 
-fn wrangler_write(ext: &str) {
+/// A temp folder holding the wrangler fixture's kvgen.toml (its sources read
+/// from the blog example where it is): `--write` writes only inside it.
+fn wrangler_fixture_dir() -> tempfile::TempDir {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
     let dir = tempfile::tempdir().unwrap();
+    let blog = repo().join("examples/blog").canonicalize().unwrap();
+    let config = fs::read_to_string(fixtures.join("kvgen.toml"))
+        .unwrap()
+        .replace("../../../../examples/blog", &blog.display().to_string());
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    dir
+}
+
+fn wrangler_write(ext: &str) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
+    let dir = wrangler_fixture_dir();
+    let fixtures_config = dir.path().join("kvgen.toml");
     let target = dir.path().join(format!("wrangler.{ext}"));
     fs::copy(fixtures.join(format!("before.{ext}")), &target).unwrap();
-    let out =
-        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    let out = stdout(kvgen().arg("--config").arg(&fixtures_config).arg("wrangler").arg("--write").arg(&target));
     assert!(out.starts_with("kvgen: updated"), "{out}");
     let after = fs::read_to_string(&target).unwrap();
     expectorate::assert_contents(format!("tests/fixtures/wrangler/after.{ext}"), &after);
     // Writing again changes nothing.
-    let out =
-        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+    let out = stdout(kvgen().arg("--config").arg(&fixtures_config).arg("wrangler").arg("--write").arg(&target));
     assert!(out.starts_with("kvgen: unchanged"), "{out}");
 }
 
@@ -621,12 +633,12 @@ fn generate_keeps_a_files_mode_and_creates_files_with_the_umask_default() {
 fn wrangler_write_keeps_the_files_mode() {
     use std::os::unix::fs::PermissionsExt;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrangler");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = wrangler_fixture_dir();
     let target = dir.path().join("wrangler.jsonc");
     fs::copy(fixtures.join("before.jsonc"), &target).unwrap();
     fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
     let out =
-        stdout(kvgen().arg("--config").arg(fixtures.join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
+        stdout(kvgen().arg("--config").arg(dir.path().join("kvgen.toml")).arg("wrangler").arg("--write").arg(&target));
     assert!(out.starts_with("kvgen: updated"), "{out}");
     assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
 }
@@ -1299,4 +1311,79 @@ fn wrangler_toml_inline_lists_and_environments_get_the_coordinator_inline() {
     assert!(doc["env"]["staging"].get("migrations").is_none(), "{after}");
     assert_eq!(names(&doc["env"]["production"]["migrations"], "tag"), ["kvgen-coordinator-v1"]);
     stdout(kvgen().current_dir(dir.path()).arg("check"));
+}
+
+/// `kvgen wrangler --write PATH`: refused (exit 2, one line naming PATH, nothing
+/// written) unless PATH is a wrangler config inside the folder of kvgen.toml,
+/// not kvgen.toml, a source or another output, and exists or has a wrangler name.
+#[test]
+fn wrangler_write_refuses_paths_generate_would_refuse() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("app");
+    fs::create_dir_all(dir.join("src")).unwrap();
+    fs::write(dir.join("src/lib.rs"), "").unwrap();
+    fs::write(
+        dir.join("kvgen.toml"),
+        "sources = [\"src/lib.rs\"]\n[output]\nkeys = \"KEYS.md\"\n\n[namespaces.APP]\nid = \"x\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(root.path().join("elsewhere")).unwrap();
+    fs::write(root.path().join("elsewhere/wrangler.toml"), "name = \"other\"\n").unwrap();
+    let before = |d: &Path| {
+        let mut v: Vec<(PathBuf, String)> = Vec::new();
+        for rel in ["kvgen.toml", "src/lib.rs", "KEYS.md", "wrangler.tmol", "../elsewhere/wrangler.toml"] {
+            v.push((rel.into(), fs::read_to_string(d.join(rel)).unwrap_or_default()));
+        }
+        v
+    };
+    let snapshot = before(&dir);
+    for (path, says) in [
+        ("kvgen.toml", "kvgen.toml itself"),
+        ("../elsewhere/wrangler.toml", "outside"),
+        ("wrangler.tmol", "not a wrangler config"),
+        ("wrangler-prod.toml", "does not exist"),
+        ("src", "not a wrangler config"),
+        ("KEYS.md", "not a wrangler config"),
+    ] {
+        let out = kvgen().current_dir(&dir).args(["wrangler", "--write", path]).assert().code(2).get_output().clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{path}: {err}");
+        assert!(err.starts_with(&format!("error: {path}: --write: ")) && err.contains(says), "{path}: {err}");
+        assert_eq!(before(&dir), snapshot, "{path}");
+        assert!(!dir.join("wrangler-prod.toml").exists());
+    }
+    // Every later command still works.
+    kvgen().current_dir(&dir).arg("check").assert().code(1);
+    // A new file with a wrangler name is created.
+    let out = stdout(kvgen().current_dir(&dir).args(["wrangler", "--write", "wrangler.toml"]));
+    assert!(out.starts_with("kvgen: created wrangler.toml"), "{out}");
+}
+
+/// A KV binding named like the coordinator's Durable Object binding, next to a
+/// strict model: refused at the binding's line, by generate and check alike.
+#[test]
+fn bad_input_a_kv_binding_named_kvgen_coordinator_next_to_a_strict_model() {
+    let strict = MODEL
+        .replace("    pub id: String,\n", "    pub id: String,\n    #[kv(unique, strict)]\n    pub email: String,\n");
+    let model = format!(
+        "{strict}\n#[derive(KvModel)]\n#[kv(binding = \"KVGEN_COORDINATOR\")]\npub struct Cache {{\n    #[kv(id)]\n    pub id: String,\n}}\n"
+    );
+    let config =
+        "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.KVGEN_COORDINATOR]\nid = \"c\"\n";
+    let expected = "error: src/lib.rs:12:16: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n";
+    bad_input(&[("kvgen.toml", config), ("src/lib.rs", &model)], expected);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &model).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+    // A namespace of that name in kvgen.toml alone: at its table.
+    let config = format!(
+        "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.KVGEN_COORDINATOR]\nid = \"c\"\n"
+    );
+    bad_input(
+        &[("kvgen.toml", &config), ("src/lib.rs", &strict)],
+        "error: kvgen.toml:6:13: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n",
+    );
 }

@@ -141,3 +141,57 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!dir.path().join("kvgen.toml").exists());
 }
+
+fn init_fails(dir: &Path, args: &[&str]) -> String {
+    let out = kvgen(dir).arg("init").args(args).assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+#[test]
+fn an_existing_bindings_ids_are_kept_in_wrangler_toml_and_jsonc() {
+    let dir = hello_world();
+    let toml = "name = \"hello\"\n\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"0f2ac74b498b48028cb68387c421e279\"\n";
+    fs::write(dir.path().join("wrangler.toml"), toml).unwrap();
+    stdout(kvgen(dir.path()).arg("init"));
+    assert_eq!(fs::read_to_string(dir.path().join("wrangler.toml")).unwrap(), toml);
+    let config = fs::read_to_string(dir.path().join("kvgen.toml")).unwrap();
+    assert!(config.contains("id = \"0f2ac74b498b48028cb68387c421e279\""), "{config}");
+    kvgen(dir.path()).arg("check").assert().success();
+
+    let dir = hello_world();
+    let jsonc = "{\n  \"name\": \"hello\",\n  // ids\n  \"kv_namespaces\": [\n    { \"binding\": \"KV\", \"id\": \"abc123\", \"preview_id\": \"def456\" }\n  ]\n}\n";
+    fs::write(dir.path().join("wrangler.jsonc"), jsonc).unwrap();
+    stdout(kvgen(dir.path()).arg("init"));
+    assert_eq!(fs::read_to_string(dir.path().join("wrangler.jsonc")).unwrap(), jsonc);
+    kvgen(dir.path()).arg("check").assert().success();
+}
+
+#[test]
+fn wrangler_environments_are_carried_and_nothing_is_written_before_every_check() {
+    let dir = hello_world();
+    let toml = "name = \"hello\"\n\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"prod\"\n\n[env.staging]\n\n[[env.staging.kv_namespaces]]\nbinding = \"KV\"\nid = \"stage\"\n";
+    fs::write(dir.path().join("wrangler.toml"), toml).unwrap();
+    stdout(kvgen(dir.path()).arg("init"));
+    assert_eq!(fs::read_to_string(dir.path().join("wrangler.toml")).unwrap(), toml);
+    kvgen(dir.path()).arg("check").assert().success();
+
+    // The models file at the generated file's path: refused, and no file written.
+    let dir = hello_world();
+    let before = snapshot(dir.path());
+    let err = init_fails(dir.path(), &["--models", "src/kv.rs"]);
+    assert!(err.contains("kvgen.toml"), "{err}");
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn a_models_path_pub_mod_cannot_name_is_refused() {
+    for models in ["src/my-models.rs", "lib/models.rs", "src/a/b.rs"] {
+        let dir = hello_world();
+        let before = snapshot(dir.path());
+        let err = init_fails(dir.path(), &["--models", models]);
+        assert!(err.contains(models) && err.contains("--models"), "{err}");
+        assert_eq!(snapshot(dir.path()), before);
+    }
+}

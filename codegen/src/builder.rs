@@ -79,7 +79,9 @@ impl Builder {
         self
     }
 
-    /// The output folder (default `$OUT_DIR`).
+    /// The output folder (default `$OUT_DIR`). It must be inside `$OUT_DIR` or the
+    /// crate's manifest folder: [`generate`](Self::generate) refuses any other with
+    /// [`Error::Outside`] and writes nothing.
     ///
     /// ```no_run
     /// kvgen_codegen::Builder::new().source("src/models.rs").out_dir("target/kvgen").generate().unwrap();
@@ -143,9 +145,18 @@ impl Builder {
             })?,
         };
         let path = dir.join(self.out_file.as_deref().unwrap_or("kvgen.rs"));
-        output::write_if_changed(&path, &output::rust(&project)?)?;
-        if let Some(ts) = &self.typescript {
-            output::write_if_changed(&abs(ts), &crate::ts::typescript(&project))?;
+        // The build script writes only inside OUT_DIR or the crate's manifest folder.
+        let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from);
+        let manifest = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root.clone() };
+        let writer = output::Writer::new(out_dir.iter().map(PathBuf::as_path).chain([manifest.as_path()]))?;
+        writer.allow(&path)?;
+        let ts = self.typescript.as_deref().map(abs);
+        if let Some(ts) = &ts {
+            writer.allow(ts)?;
+        }
+        writer.write(&path, &output::rust(&project)?)?;
+        if let Some(ts) = &ts {
+            writer.write(ts, &crate::ts::typescript(&project))?;
         }
         Ok(path)
     }

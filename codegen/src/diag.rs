@@ -85,6 +85,14 @@ pub enum Error {
         /// What the system said.
         source: std::io::Error,
     },
+    /// A write was asked for outside every folder kvgen may write in.
+    #[error("{}: is outside {}; kvgen writes only inside it", .path.display(), .root.display())]
+    Outside {
+        /// The file asked for.
+        path: PathBuf,
+        /// The folder it had to be in (the first, when there are several).
+        root: PathBuf,
+    },
 }
 
 fn join(d: &[Diagnostic]) -> String {

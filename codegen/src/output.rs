@@ -180,10 +180,94 @@ pub fn check_paths(project: &Project) -> Result<()> {
     }
 }
 
+/// The one way every front end writes a file: only inside its folders (the
+/// project, or OUT_DIR for build.rs; checked after symlinks and `..`), and
+/// through a temp file and a rename, so nothing is ever half-written.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    roots: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Writer {
+    /// A writer confined to `roots` (each as given, and resolved).
+    pub fn new<'a>(roots: impl IntoIterator<Item = &'a Path>) -> Result<Writer> {
+        let mut v = Vec::new();
+        for r in roots {
+            let r = if r.as_os_str().is_empty() { Path::new(".") } else { r };
+            v.push((r.to_path_buf(), resolve(r).map_err(|e| Error::io(r, e))?));
+        }
+        Ok(Writer { roots: v })
+    }
+
+    /// A writer confined to the folder of the project's kvgen.toml.
+    pub fn for_project(project: &Project) -> Result<Writer> {
+        let dir = project.config.dir();
+        Writer::new([dir.as_path()])
+    }
+
+    /// Refuses `path` unless it is inside one of the roots.
+    pub fn allow(&self, path: &Path) -> Result<()> {
+        let resolved = resolve(path).map_err(|e| Error::io(path, e))?;
+        if self.roots.iter().any(|(_, r)| resolved.starts_with(r)) {
+            return Ok(());
+        }
+        let root = self.roots.first().map(|(r, _)| r.clone()).unwrap_or_default();
+        Err(Error::Outside { path: path.to_path_buf(), root })
+    }
+
+    /// Writes `contents` to `path` (inside a root) unless it holds that already.
+    /// Returns whether the file changed.
+    pub fn write(&self, path: &Path, contents: &str) -> Result<bool> {
+        self.allow(path)?;
+        write_if_changed(path, contents)
+    }
+}
+
+/// Checks the file `kvgen wrangler --write` was given, as [`check_paths`]
+/// checks the configured outputs: a wrangler config by its extension, inside
+/// the folder of kvgen.toml, not kvgen.toml, a source or another output, and
+/// either an existing file or a new one named `wrangler.toml`, `.json` or `.jsonc`.
+pub fn check_wrangler_write(project: &Project, path: &Path) -> Result<()> {
+    let config = &project.config;
+    let dir = config.dir();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let config_name = config.path.file_name().map_or("kvgen.toml".into(), |n| n.to_string_lossy().into_owned());
+    let root = resolve(&dir).map_err(|e| Error::io(&dir, e))?;
+    let resolved = resolve(path).map_err(|e| Error::io(path, e))?;
+    let config_file = resolve(&config.path).map_err(|e| Error::io(&config.path, e))?;
+    let is_source = config.config.sources.iter().any(|s| resolve(&dir.join(s)).is_ok_and(|r| resolved.starts_with(r)));
+    let out = &config.config.output;
+    let other = [("rust", &out.rust), ("keys", &out.keys), ("typescript", &out.typescript)]
+        .into_iter()
+        .find(|(_, v)| v.as_ref().is_some_and(|v| resolve(&dir.join(v)).is_ok_and(|r| r == resolved)));
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| ["wrangler.toml", "wrangler.json", "wrangler.jsonc"].contains(&n));
+    let problem = if wrangler::Format::of(path).is_none() {
+        "is not a wrangler config: name a .toml, .json or .jsonc file".to_string()
+    } else if !resolved.starts_with(&root) {
+        format!("is outside the folder of {config_name}; kvgen writes only inside it")
+    } else if resolved.is_dir() {
+        "is a folder; name a file".to_string()
+    } else if resolved == config_file {
+        format!("is {config_name} itself, not a wrangler config")
+    } else if is_source {
+        "is a source kvgen reads models from; name the wrangler config".to_string()
+    } else if let Some((key, _)) = other {
+        format!("is the file of `output.{key}`; name the wrangler config")
+    } else if !resolved.exists() && !named {
+        "does not exist: --write updates an existing wrangler config, or creates wrangler.toml / wrangler.jsonc / wrangler.json".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(Error::one(Diagnostic::file(path, format!("--write: {problem}"))))
+}
+
 /// Writes `contents` to `path` unless it holds that already, through a temp
 /// file in the same folder and a rename, so a reader never sees half a file.
-/// Returns whether the file changed.
-pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool> {
+/// Returns whether the file changed. Front ends write through a [`Writer`].
+fn write_if_changed(path: &Path, contents: &str) -> Result<bool> {
     // A Rust output reformatted (`cargo fmt`) but with the same tokens is left as it is.
     if std::fs::read_to_string(path).is_ok_and(|old| crate::same::same_output(path, &old, contents)) {
         return Ok(false);

@@ -73,12 +73,18 @@ pub struct Project {
 impl Project {
     /// Loads the project described by the `kvgen.toml` at `path`.
     pub fn load(path: &Path) -> Result<Project> {
-        let config = ConfigFile::load(path)?;
+        Self::load_planned(ConfigFile::load(path)?, &[])
+    }
+
+    /// Loads the project of `config` as it will be once the `planned` files
+    /// (path, contents) are written: each is read from the list, not the disk.
+    /// `kvgen init` checks what it would write this way before writing it.
+    pub fn load_planned(config: ConfigFile, planned: &[(PathBuf, String)]) -> Result<Project> {
         let mut sources = Vec::new();
         let mut problems = Vec::new();
         for (i, s) in config.config.sources.iter().enumerate() {
             let p = config.dir().join(s);
-            if p.exists() {
+            if p.exists() || planned.iter().any(|(f, _)| *f == p) {
                 sources.push(p);
             } else {
                 let idx = i.to_string();
@@ -88,12 +94,21 @@ impl Project {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        Self::build(config, &sources, &[])
+        Self::build_planned(config, &sources, &[], planned)
     }
 
     /// Loads a project from a config (possibly [`ConfigFile::empty`]), source
     /// paths (files or folders), and extra Rust files the builder was given.
     pub fn build(config: ConfigFile, sources: &[PathBuf], extra: &[PathBuf]) -> Result<Project> {
+        Self::build_planned(config, sources, extra, &[])
+    }
+
+    fn build_planned(
+        config: ConfigFile,
+        sources: &[PathBuf],
+        extra: &[PathBuf],
+        planned: &[(PathBuf, String)],
+    ) -> Result<Project> {
         let crate_src = config.dir().join(config.config.crate_src.as_deref().unwrap_or("src"));
         let mut files = Vec::new();
         for s in sources.iter().chain(extra) {
@@ -106,7 +121,10 @@ impl Project {
         files_read.retain(|p| p.exists());
         for file in &files {
             files_read.push(file.clone());
-            let text = crate::diag::read(file)?;
+            let text = match planned.iter().find(|(f, _)| f == file) {
+                Some((_, text)) => text.clone(),
+                None => crate::diag::read(file)?,
+            };
             let parsed = match crate::parse_file(&text) {
                 Ok(f) => f,
                 Err(e) => {
@@ -230,6 +248,21 @@ impl Project {
                         }
                     }
                 }
+            }
+        }
+        // The coordinator's Durable Object binding takes its name: no KV binding may have it too.
+        if self.needs_coordinator() {
+            let name = crate::wrangler::COORDINATOR_BINDING;
+            let message = format!(
+                "binding `{name}` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding"
+            );
+            match self.bindings().get(name) {
+                Some(models) => {
+                    let first = models[0];
+                    out.push(self.at_span(first, first.model.binding.span, &["binding"], message));
+                }
+                None if namespaces.contains_key(name) => out.push(self.config.diag(&["namespaces", name], message)),
+                None => {}
             }
         }
         // Strict indexes claim their values on the coordinator: it cannot be switched off under them.

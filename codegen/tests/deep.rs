@@ -4,7 +4,7 @@
 #[test]
 fn builder_refuses_deep_nesting() {
     for depth in [5_000, 100_000] {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
         let src = dir.path().join("models.rs");
         std::fs::write(&src, format!("const X: u8 = {}5{};\n", "(".repeat(depth), ")".repeat(depth))).unwrap();
         let err = kvgen_codegen::Builder::new()

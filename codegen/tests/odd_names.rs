@@ -114,7 +114,7 @@ fn odd_names_in_derive_attributes_never_panic() {
 
 #[test]
 fn odd_env_struct_names_in_the_builder_never_panic() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
     let src = dir.path().join("models.rs");
     std::fs::write(&src, "#[derive(KvModel)]\npub struct User {\n  #[kv(id)]\n  pub id: String,\n}\n").unwrap();
     for name in ODD {

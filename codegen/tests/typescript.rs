@@ -2,7 +2,7 @@
 
 #[test]
 fn the_builder_writes_the_typescript_output_when_asked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
     let src = dir.path().join("models.rs");
     std::fs::write(
         &src,
