@@ -735,6 +735,36 @@ mod tests {
     }
 
     #[test]
+    fn a_release_frees_only_a_drop_that_began_after_every_writer_stopped() {
+        let release = |h: &str, since| Request::Release { holder: h.into(), since: Some(since) };
+        let mut c = None;
+        run(&mut c, claim("a"), 0);
+        run(&mut c, Request::Commit { holder: "a".into() }, 1);
+        // A second writer of `a` reaffirms at 10 s: it may write until 40 s.
+        run(&mut c, claim("a"), 10_000);
+        let last = 10_000 + LEASE_MS;
+        // A drop that began within the margin of that lease end is not trusted.
+        assert_eq!(run(&mut c, release("a", last + MARGIN_MS - 1), 50_000), Response::Done);
+        assert!(matches!(c, Some(Cell::Claim { committed: false, .. })), "{c:?}");
+        let Response::Denied { settles, verify: false, .. } = run(&mut c, claim("b"), 50_000) else { panic!() };
+        assert_eq!(settles, Some(last + SETTLE_MS));
+        // Another holder's release changes nothing; the holder's frees.
+        assert_eq!(run(&mut c, release("b", last + MARGIN_MS), 50_000), Response::NotHolder);
+        assert_eq!(run(&mut c, release("a", last + MARGIN_MS), 50_000), Response::Done);
+        assert_eq!(c, None, "the freed cell is deleted");
+        // The next claim is fresh, its generation above every earlier one.
+        assert!(matches!(run(&mut c, claim("b"), 50_001), Response::Granted { gen: 50_001_000, fresh: true, .. }));
+        // A late release by the old holder is not the holder's any more.
+        assert_eq!(run(&mut c, release("a", 60_000), 60_000), Response::NotHolder);
+        // A settled claim answers without a settle time.
+        let Response::Denied { settles: None, verify: true, .. } =
+            run(&mut c, claim("a"), 50_001 + LEASE_MS + SETTLE_MS)
+        else {
+            panic!()
+        };
+    }
+
+    #[test]
     fn only_a_fresh_untouched_grant_is_abandoned() {
         let mut c = None;
         let Response::Granted { gen, fresh: true, .. } = run(&mut c, claim("a"), 0) else { panic!() };
