@@ -1387,3 +1387,19 @@ fn bad_input_a_kv_binding_named_kvgen_coordinator_next_to_a_strict_model() {
         "error: kvgen.toml:6:13: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n",
     );
 }
+
+/// One typo in a model is one error: not also a second one about the attribute
+/// it meant, nor one per relation to the model.
+#[test]
+fn bad_input_one_typo_is_one_error_without_cascades_to_relations() {
+    let model = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"APP\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n    #[kv(uniqe, strict)]\n    pub email: String,\n}\n#[derive(KvModel)]\n#[kv(binding = \"APP\")]\npub struct Post {\n    #[kv(id)]\n    pub id: String,\n    #[kv(belongs_to = User)]\n    pub author: String,\n}\n";
+    let config = "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n";
+    let expected = "error: src/lib.rs:7:10: unknown kvgen field attribute `uniqe`; expected one of: id, generate, unique, strict, index, desc, belongs_to, meta, raw\n";
+    bad_input(&[("kvgen.toml", config), ("src/lib.rs", model)], expected);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), model).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}
