@@ -1403,3 +1403,28 @@ fn bad_input_one_typo_is_one_error_without_cascades_to_relations() {
     let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
     assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
 }
+
+/// A strict model whose crate depends on kvgen without `durable`: check fails
+/// (exit 2, one line at the dependency in Cargo.toml), generate warns.
+#[test]
+fn a_strict_model_needs_the_durable_feature_in_cargo_toml() {
+    let model = MODEL
+        .replace("    pub id: String,\n", "    pub id: String,\n    #[kv(unique, strict)]\n    pub email: String,\n");
+    let config = "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &model).unwrap();
+    let manifest = "[package]\nname = \"w\"\nversion = \"0.1.0\"\n\n[dependencies]\nkvgen = { git = \"x\", features = [\"worker\"] }\n";
+    fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    let expected = "error: Cargo.toml:6:1: dependency `kvgen` lacks the `durable` feature, which exports the coordinator Durable Object: model `User` has a strict unique index; use features = [\"worker\", \"durable\"]\n";
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains("  warning   Cargo.toml:6:1: dependency `kvgen` lacks the `durable` feature"), "{out}");
+    // With the feature, check passes.
+    fs::write(dir.path().join("Cargo.toml"), manifest.replace("[\"worker\"]", "[\"worker\", \"durable\"]")).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(!out.contains("warning"), "{out}");
+}
