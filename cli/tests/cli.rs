@@ -1427,4 +1427,7 @@ fn a_strict_model_needs_the_durable_feature_in_cargo_toml() {
     stdout(kvgen().current_dir(dir.path()).arg("check"));
     let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
     assert!(!out.contains("warning"), "{out}");
+    // So does a crate feature that turns it on.
+    fs::write(dir.path().join("Cargo.toml"), format!("{manifest}\n[features]\ncoord = [\"kvgen/durable\"]\n")).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
 }

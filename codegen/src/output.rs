@@ -323,7 +323,8 @@ pub fn check(outputs: &[Output]) -> Vec<Drift> {
 /// kvgen without its `durable` feature, the problem at that dependency: the
 /// Worker would build, and then not export the class wrangler asks for.
 /// `None` when all is well or there is no such Cargo.toml or dependency to read
-/// (a dependency inherited from the workspace is not second-guessed).
+/// (a dependency inherited from the workspace, or a crate feature that turns
+/// `kvgen/durable` on, is not second-guessed).
 pub fn durable_feature(project: &Project) -> Option<Diagnostic> {
     if !project.needs_coordinator() {
         return None;
@@ -353,7 +354,14 @@ pub fn durable_feature(project: &Project) -> Option<Diagnostic> {
         .and_then(|f| f.as_array())
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
-    if features.contains(&"durable") {
+    // A crate feature may turn it on (`coord = ["kvgen/durable"]`): that is the crate's choice.
+    let by_feature = doc.get("features").and_then(|f| f.as_table_like()).is_some_and(|f| {
+        f.iter().any(|(_, v)| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|x| matches!(x.as_str(), Some("kvgen/durable" | "kvgen?/durable"))))
+        })
+    });
+    if features.contains(&"durable") || by_feature {
         return None;
     }
     let why = match project.strict_model() {
