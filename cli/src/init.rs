@@ -311,6 +311,7 @@ fn next_steps(args: &InitArgs) -> String {
     let mut s = String::from("Add to Cargo.toml:\n\n[dependencies]\n");
     s += &dep("kvgen", "", ", features = [\"worker\"]");
     s += "\nserde = { version = \"1\", features = [\"derive\"] }\n";
+    s += "# A strict unique index, #[kv(unique, strict)], needs kvgen's `durable` feature too: features = [\"worker\", \"durable\"]\n";
     if args.build_rs {
         s += "\n[build-dependencies]\n";
         s += &dep("kvgen-codegen", "codegen", "");

@@ -111,6 +111,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
             let (m, b) = (project.models.len(), project.bindings().len());
             writeln!(out, "kvgen: {m} {} in {b} {}", plural(m, "model", "models"), plural(b, "binding", "bindings"))
                 .map_err(io)?;
+            if let Some(d) = output::durable_feature(&project) {
+                writeln!(out, "  {:<9} {d}", "warning").map_err(io)?;
+            }
             let writer = output::Writer::for_project(&project)?;
             for o in &outputs {
                 let changed = writer.write(&o.path, &o.contents)?;
@@ -134,6 +137,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Check => {
             let project = load(cli)?;
             let outputs = output::outputs(&project)?;
+            if let Some(d) = output::durable_feature(&project) {
+                return Err(Error::one(d));
+            }
             let drift = output::check(&outputs);
             for d in &drift {
                 writeln!(out, "kvgen: stale: {}", d.path.display()).map_err(io)?;

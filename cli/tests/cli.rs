@@ -1378,12 +1378,53 @@ fn bad_input_a_kv_binding_named_kvgen_coordinator_next_to_a_strict_model() {
     fs::write(dir.path().join("src/lib.rs"), &model).unwrap();
     let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
     assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
-    // A namespace of that name in kvgen.toml alone: at its table.
-    let config = format!(
-        "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n\n[namespaces.KVGEN_COORDINATOR]\nid = \"c\"\n"
-    );
+    // A namespace of that name in kvgen.toml alone (no model in it): at its table.
     bad_input(
-        &[("kvgen.toml", &config), ("src/lib.rs", &strict)],
+        &[("kvgen.toml", config), ("src/lib.rs", &strict)],
         "error: kvgen.toml:6:13: binding `KVGEN_COORDINATOR` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding\n",
     );
+}
+
+/// One typo in a model is one error: not also a second one about the attribute
+/// it meant, nor one per relation to the model.
+#[test]
+fn bad_input_one_typo_is_one_error_without_cascades_to_relations() {
+    let model = "use kvgen::KvModel;\n#[derive(KvModel)]\n#[kv(binding = \"APP\")]\npub struct User {\n    #[kv(id)]\n    pub id: String,\n    #[kv(uniqe, strict)]\n    pub email: String,\n}\n#[derive(KvModel)]\n#[kv(binding = \"APP\")]\npub struct Post {\n    #[kv(id)]\n    pub id: String,\n    #[kv(belongs_to = User)]\n    pub author: String,\n}\n";
+    let config = "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n";
+    let expected = "error: src/lib.rs:7:10: unknown kvgen field attribute `uniqe`; expected one of: id, generate, unique, strict, index, desc, belongs_to, meta, raw\n";
+    bad_input(&[("kvgen.toml", config), ("src/lib.rs", model)], expected);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), model).unwrap();
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}
+
+/// A strict model whose crate depends on kvgen without `durable`: check fails
+/// (exit 2, one line at the dependency in Cargo.toml), generate warns.
+#[test]
+fn a_strict_model_needs_the_durable_feature_in_cargo_toml() {
+    let model = MODEL
+        .replace("    pub id: String,\n", "    pub id: String,\n    #[kv(unique, strict)]\n    pub email: String,\n");
+    let config = "sources = [\"src/lib.rs\"]\n\n[namespaces.APP]\nid = \"a\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("kvgen.toml"), config).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), &model).unwrap();
+    let manifest = "[package]\nname = \"w\"\nversion = \"0.1.0\"\n\n[dependencies]\nkvgen = { git = \"x\", features = [\"worker\"] }\n";
+    fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    let expected = "error: Cargo.toml:6:1: dependency `kvgen` lacks the `durable` feature, which exports the coordinator Durable Object: model `User` has a strict unique index; use features = [\"worker\", \"durable\"]\n";
+    let out = kvgen().current_dir(dir.path()).arg("check").assert().code(2).get_output().clone();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(out.contains("  warning   Cargo.toml:6:1: dependency `kvgen` lacks the `durable` feature"), "{out}");
+    // With the feature, check passes.
+    fs::write(dir.path().join("Cargo.toml"), manifest.replace("[\"worker\"]", "[\"worker\", \"durable\"]")).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
+    let out = stdout(kvgen().current_dir(dir.path()).arg("generate"));
+    assert!(!out.contains("warning"), "{out}");
+    // So does a crate feature that turns it on.
+    fs::write(dir.path().join("Cargo.toml"), format!("{manifest}\n[features]\ncoord = [\"kvgen/durable\"]\n")).unwrap();
+    stdout(kvgen().current_dir(dir.path()).arg("check"));
 }

@@ -195,3 +195,10 @@ fn a_models_path_pub_mod_cannot_name_is_refused() {
         assert_eq!(snapshot(dir.path()), before);
     }
 }
+
+#[test]
+fn init_names_the_durable_feature_strict_indexes_need() {
+    let dir = hello_world();
+    let out = stdout(kvgen(dir.path()).arg("init"));
+    assert!(out.contains("needs kvgen's `durable` feature too: features = [\"worker\", \"durable\"]"), "{out}");
+}

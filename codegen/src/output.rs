@@ -317,3 +317,62 @@ pub fn check(outputs: &[Output]) -> Vec<Drift> {
         })
         .collect()
 }
+
+/// When the Worker needs the coordinator Durable Object (a strict unique index,
+/// or `coordinator = true`) and the Cargo.toml beside kvgen.toml depends on
+/// kvgen without its `durable` feature, the problem at that dependency: the
+/// Worker would build, and then not export the class wrangler asks for.
+/// `None` when all is well or there is no such Cargo.toml or dependency to read
+/// (a dependency inherited from the workspace, or a crate feature that turns
+/// `kvgen/durable` on, is not second-guessed).
+pub fn durable_feature(project: &Project) -> Option<Diagnostic> {
+    if !project.needs_coordinator() {
+        return None;
+    }
+    let manifest = project.config.dir().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).ok()?;
+    let doc = toml_edit::Document::parse(text.clone()).ok()?;
+    let tables = ["dependencies", "target"];
+    let mut found: Option<(&toml_edit::Key, &toml_edit::Item)> = None;
+    for t in tables {
+        let Some(table) = doc.get(t).and_then(|t| t.as_table_like()) else { continue };
+        if t == "dependencies" {
+            found = found.or(table.get_key_value("kvgen"));
+        } else {
+            for (_, target) in table.iter() {
+                let deps = target.get("dependencies").and_then(|d| d.as_table_like());
+                found = found.or(deps.and_then(|d| d.get_key_value("kvgen")));
+            }
+        }
+    }
+    let (key, item) = found?;
+    if item.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
+        return None;
+    }
+    let features: Vec<&str> = item
+        .get("features")
+        .and_then(|f| f.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    // A crate feature may turn it on (`coord = ["kvgen/durable"]`): that is the crate's choice.
+    let by_feature = doc.get("features").and_then(|f| f.as_table_like()).is_some_and(|f| {
+        f.iter().any(|(_, v)| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|x| matches!(x.as_str(), Some("kvgen/durable" | "kvgen?/durable"))))
+        })
+    });
+    if features.contains(&"durable") || by_feature {
+        return None;
+    }
+    let why = match project.strict_model() {
+        Some(f) => format!("model `{}` has a strict unique index", f.model.ident),
+        None => format!("`coordinator = true` in {}", project.config.path.display()),
+    };
+    let message = format!(
+        "dependency `kvgen` lacks the `durable` feature, which exports the coordinator Durable Object: {why}; use features = [\"worker\", \"durable\"]"
+    );
+    Some(match key.span() {
+        Some(span) => Diagnostic::at_offset(&manifest, &text, span.start, message),
+        None => Diagnostic::file(&manifest, message),
+    })
+}

@@ -117,6 +117,8 @@ impl Project {
         files.dedup();
         let mut problems = Vec::new();
         let mut models = Vec::new();
+        // Models reported already: relations to them are not reported again.
+        let mut broken: Vec<String> = Vec::new();
         let mut files_read = vec![config.path.clone()];
         files_read.retain(|p| p.exists());
         for file in &files {
@@ -133,16 +135,19 @@ impl Project {
                 }
             };
             let module = module_path(&crate_src, file);
-            scan_items(&parsed.items, file, &module, &mut models, &mut problems);
+            scan_items(&parsed.items, file, &module, &mut models, &mut problems, &mut broken);
         }
         for (name, spec) in &config.config.models {
             match toml_model(&config, name, spec) {
                 Ok(found) => models.push(found),
-                Err(d) => problems.extend(d),
+                Err(d) => {
+                    broken.push(name.clone());
+                    problems.extend(d)
+                }
             }
         }
         let project = Project { config, models, files_read };
-        problems.extend(project.cross_check());
+        problems.extend(project.cross_check(&broken));
         if problems.is_empty() {
             Ok(project)
         } else {
@@ -196,7 +201,7 @@ impl Project {
     }
 
     /// The checks that need every model at once.
-    fn cross_check(&self) -> Vec<Diagnostic> {
+    fn cross_check(&self, broken: &[String]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         // The checks across models are kvgen-codegen-core's; here they get their file positions.
         let models: Vec<&Model> = self.models.iter().map(|f| &f.model).collect();
@@ -214,7 +219,12 @@ impl Project {
         out.extend(valid::check_model_names(&models, &describe).into_iter().map(report));
         out.extend(valid::check_key_prefixes(&models, &describe).into_iter().map(report));
         out.extend(self.env_names());
-        out.extend(valid::check_relation_targets(&models, &describe).into_iter().map(report));
+        // A relation to a model whose own error is reported already: one mistake, one error.
+        let unknown_broken =
+            |e: &valid::CrossError| broken.iter().any(|b| e.message.ends_with(&format!("no model named `{b}`")));
+        out.extend(
+            valid::check_relation_targets(&models, &describe).into_iter().filter(|e| !unknown_broken(e)).map(report),
+        );
         out.extend(valid::check_relation_bindings(&models).into_iter().map(report));
         // Namespaces: valid binding names, and every binding in every environment.
         let namespaces = &self.config.config.namespaces;
@@ -427,6 +437,7 @@ fn scan_items(
     module: &syn::Path,
     models: &mut Vec<Found>,
     problems: &mut Vec<Diagnostic>,
+    broken: &mut Vec<String>,
 ) {
     for item in items {
         match item {
@@ -442,6 +453,7 @@ fn scan_items(
                         });
                     }
                     Err(e) => {
+                        broken.push(s.ident.to_string());
                         problems.extend(e.into_iter().map(|e| Diagnostic::at_span(file, e.span(), e.to_string())))
                     }
                 }
@@ -450,7 +462,7 @@ fn scan_items(
                 if let Some((_, inner)) = &m.content {
                     let mut sub = module.clone();
                     sub.segments.push(m.ident.clone().into());
-                    scan_items(inner, file, &sub, models, problems);
+                    scan_items(inner, file, &sub, models, problems, broken);
                 }
             }
             _ => {}

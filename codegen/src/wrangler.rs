@@ -1063,13 +1063,16 @@ fn update_jsonc(project: &Project, path: &Path, text: &str) -> Result<Updated> {
     Ok(Updated { text: root.to_string(), kept })
 }
 
+/// An entry's `id` and `preview_id`.
+pub type Ids = (String, Option<String>);
+
 /// The ids a wrangler config gives one KV binding already.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Existing {
     /// The binding's top-level entry: its `id` and `preview_id`.
-    pub top: Option<(String, Option<String>)>,
+    pub top: Option<Ids>,
     /// Every environment of the config, with the binding's entry in it if it has one.
-    pub envs: Vec<(String, Option<(String, Option<String>)>)>,
+    pub envs: Vec<(String, Option<Ids>)>,
 }
 
 /// Reads what the wrangler config `text` (at `path`) already says about `binding`,

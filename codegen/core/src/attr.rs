@@ -67,6 +67,8 @@ struct RawField {
     strict: Option<Span>,
     belongs_to: Option<syn::Path>,
     meta: bool,
+    /// An unknown key was reported (a typo of `unique`, say): what it may have meant is not reported again.
+    unknown: bool,
     generate: Option<LitStr>,
     desc: Option<Span>,
     raw: Option<Span>,
@@ -313,6 +315,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                     }
                     raw.meta = true;
                 } else {
+                    raw.unknown = true;
                     cx.error(
                         span,
                         format!(
@@ -393,7 +396,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             // A field is either unique or indexed: a unique index answers both kinds of lookup.
             cx.error(span, "a field is either `unique` or `index`, not both");
         }
-        if let (Some(span), None) = (raw.strict, raw.unique) {
+        if let (Some(span), None, false) = (raw.strict, raw.unique, raw.unknown) {
             cx.error(span, "`strict` applies to a unique field: `#[kv(unique, strict)]`");
         }
         if let Some(span) = raw.desc {

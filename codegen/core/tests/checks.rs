@@ -191,6 +191,13 @@ fn unknown_keys() {
         1,
     );
     one_error(&model("#[kv(has_many(P, by = a, foo = 1))]"), "unknown kvgen relation key `foo`", "foo", 1);
+    // A typo of `unique` next to `strict` is one error, not also "strict applies to a unique field".
+    one_error(
+        "struct M { #[kv(id)] id: String, #[kv(uniqe, strict)] a: String }",
+        "unknown kvgen field attribute `uniqe`",
+        "uniqe",
+        1,
+    );
 }
 
 #[test]
