@@ -406,7 +406,7 @@ fn typescript_raw_reads_give_the_interfaces_record() {
     let opts = kvgen::WriteOptions::default();
     let note = fixture::RawNote { slug: "a:b".into(), body: "text".into(), title: "T".into(), draft: true };
     let notes = kvgen::Repo::<fixture::RawNote, _>::new(&s);
-    pollster::block_on(notes.put_with_metadata(&note, &json!({"v": 1}), opts.clone())).unwrap();
+    pollster::block_on(notes.put_with_metadata(&note, &json!({"v": 1}), opts)).unwrap();
     let blob = fixture::RawBlob { id: 7, data: vec![0, 0xff], content_type: Some("image/png".into()) };
     let blobs = kvgen::Repo::<fixture::RawBlob, _>::new(&s);
     pollster::block_on(blobs.put_with_metadata(&blob, &json!({"v": 2}), opts)).unwrap();
