@@ -42,6 +42,18 @@ export interface KvExpiry {
   $meta?: unknown;
 }
 
+/** `kvgen::Rollout`, a feature flag's rollout, as serde writes it. */
+export interface KvRollout {
+  /** The kill switch: `false` turns the flag off for everyone. */
+  enabled: boolean;
+  /** The share of subjects it is on for, 0 to 100. */
+  percent: number;
+  /** Subjects it is always on for (while enabled); left out when empty. */
+  allow?: Array<string>;
+  /** Subjects it is always off for; wins over `allow`; left out when empty. */
+  deny?: Array<string>;
+}
+
 const HEX = "0123456789ABCDEF";
 
 /** Percent-encodes `%`, `:` and control characters (below 0x20, and 0x7F), as `kvgen::key::encode_str`. */
@@ -543,6 +555,8 @@ fn ts_type(ty: &syn::Type, sources: &Sources) -> String {
         "HashMap" | "BTreeMap" | "IndexMap" => format!("Record<string, {}>", arg(1)),
         "Box" | "Rc" | "Arc" | "Cow" => arg(args.len().saturating_sub(1)),
         _ if sources.enums.contains_key(&name) => name,
+        // kvgen's own flag type (a unit enum of that name in the sources wins, above).
+        "Rollout" => "KvRollout".into(),
         _ => "unknown".into(),
     }
 }
@@ -953,6 +967,48 @@ fn model(s: &mut String, m: &Model, sources: &Sources) {
         }
     }
 
+    // Listings of one group of an index by its leading fields, named as the Rust repository's
+    // (`list_by_owner_id_in_recent` -> `listPostByOwnerIdInRecent`), in the index's key order.
+    let meta_ty = if meta_fields.is_empty() { "unknown".to_string() } else { format!("{name}Meta") };
+    for g in crate::names::group_listings(m).into_iter().filter(|g| g.start.is_none() && !g.meta) {
+        let ix = &indexes[g.index];
+        let computable = ix.parts.iter().all(|(_, _, k, json)| *k != KeyKind::Encoded && json.is_some());
+        if !computable {
+            continue;
+        }
+        let lead = &ix.parts[..g.fields];
+        let params: Vec<String> = lead.iter().map(|(p, _, k, _)| format!("{p}: {}", k.param_type())).collect();
+        let encoded: Vec<String> = lead.iter().map(|(p, _, k, _)| k.encode(p)).collect();
+        let head =
+            format!("kvHead({prefix_lit}, scope) + {}", serde_json::to_string(&format!(".{}:", ix.name)).expect("str"));
+        let fn_name = g.name.strip_prefix("list_").unwrap_or(&g.name).split('_').map(capitalize).collect::<String>();
+        let fields = lead.iter().map(|(_, f, ..)| format!("`{}`", plain(&f.ident))).collect::<Vec<_>>().join(", ");
+        let stem = &ix.stem;
+        let (read, check) = match ix.kind {
+            // A unique entry's value is the record's encoded id.
+            IndexKind::Unique => (
+                "const id = await kv.get(k.name, \"text\");\n    if (id === null) continue;",
+                format!("{lower}{stem}KeyOf(exact, scope) === k.name"),
+            ),
+            IndexKind::Secondary => (
+                "const id = k.name.slice(k.name.lastIndexOf(\":\") + 1);",
+                format!("{lower}{stem}PrefixOf(exact, scope) + id === k.name"),
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "\n/** One page of the `{name}` records with these values of {fields}, in the order of index `{}` (1 list, {} per entry); entries whose record no longer carries the values are skipped. */",
+            ix.name,
+            if ix.kind == IndexKind::Unique { "2 reads" } else { "1 read" }
+        );
+        let _ = writeln!(
+            s,
+            "export async function list{name}{fn_name}(kv: KVNamespace, {}, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const prefix = {head} + {} + \":\";\n  const listed = await kv.list<{meta_ty}>({{ prefix, limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    {read}\n    const rec = await kvGetChecked<{name}>(kv, {lower}Prefix(scope) + id, (exact) => {check});\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}",
+            params.join(", "),
+            encoded.join(" + \":\" + ")
+        );
+    }
+
     if let Some((field, text)) = &raw {
         // The id as the record's JSON holds it: an integer is a `number` there, whatever the caller passed.
         let id_value = match id_kind {
@@ -1071,5 +1127,7 @@ mod tests {
         assert_eq!(t(syn::parse_quote!(Option<Vec<u8>>)), "Array<number> | null");
         assert_eq!(t(syn::parse_quote!(BTreeMap<String, bool>)), "Record<string, boolean>");
         assert_eq!(t(syn::parse_quote!((u8, String))), "[number, string]");
+        assert_eq!(t(syn::parse_quote!(kvgen::Rollout)), "KvRollout");
+        assert_eq!(t(syn::parse_quote!(Option<Rollout>)), "KvRollout | null");
     }
 }

@@ -26,6 +26,18 @@ export interface KvExpiry {
   $meta?: unknown;
 }
 
+/** `kvgen::Rollout`, a feature flag's rollout, as serde writes it. */
+export interface KvRollout {
+  /** The kill switch: `false` turns the flag off for everyone. */
+  enabled: boolean;
+  /** The share of subjects it is on for, 0 to 100. */
+  percent: number;
+  /** Subjects it is always on for (while enabled); left out when empty. */
+  allow?: Array<string>;
+  /** Subjects it is always off for; wins over `allow`; left out when empty. */
+  deny?: Array<string>;
+}
+
 const HEX = "0123456789ABCDEF";
 
 /** Percent-encodes `%`, `:` and control characters (below 0x20, and 0x7F), as `kvgen::key::encode_str`. */
@@ -283,6 +295,20 @@ export async function findItemByWarehouseIdAndSku(kv: KVNamespace, warehouseId: 
   const id = await kv.get(entry, "text");
   if (id === null) return null;
   return kvGetChecked<Item>(kv, itemPrefix(scope) + id, (exact) => itemByWarehouseIdAndSkuKeyOf(exact, scope) === entry);
+}
+
+/** One page of the `Item` records with these values of `warehouse_id`, in the order of index `warehouse_id_sku` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
+export async function listItemByWarehouseIdInWarehouseIdAndSku(kv: KVNamespace, warehouseId: string, page: KvPage = {}, scope?: string): Promise<KvList<Item>> {
+  const prefix = kvHead("item", scope) + ".warehouse_id_sku:" + kvEncodeStr(warehouseId) + ":";
+  const listed = await kv.list<ItemMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Item[] = [];
+  for (const k of listed.keys) {
+    const id = await kv.get(k.name, "text");
+    if (id === null) continue;
+    const rec = await kvGetChecked<Item>(kv, itemPrefix(scope) + id, (exact) => itemByWarehouseIdAndSkuKeyOf(exact, scope) === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
 
 /** The `Item` with this id (1 read), or `null`. */

@@ -26,6 +26,18 @@ export interface KvExpiry {
   $meta?: unknown;
 }
 
+/** `kvgen::Rollout`, a feature flag's rollout, as serde writes it. */
+export interface KvRollout {
+  /** The kill switch: `false` turns the flag off for everyone. */
+  enabled: boolean;
+  /** The share of subjects it is on for, 0 to 100. */
+  percent: number;
+  /** Subjects it is always on for (while enabled); left out when empty. */
+  allow?: Array<string>;
+  /** Subjects it is always off for; wins over `allow`; left out when empty. */
+  deny?: Array<string>;
+}
+
 const HEX = "0123456789ABCDEF";
 
 /** Percent-encodes `%`, `:` and control characters (below 0x20, and 0x7F), as `kvgen::key::encode_str`. */
@@ -374,6 +386,99 @@ export async function listTrickyByMidAndUmidAndShortAndByte(kv: KVNamespace, mid
   return { items, cursor: listed.list_complete ? null : listed.cursor };
 }
 
+/** One page of the `Tricky` records with these values of `flag`, in the order of index `trait` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyByFlag(kv: KVNamespace, flag: boolean, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".trait:" + kvEncodeBool(flag) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = await kv.get(k.name, "text");
+    if (id === null) continue;
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByTraitKeyOf(exact, scope) === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `flag`, `letter`, in the order of index `trait` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyByFlagAndLetter(kv: KVNamespace, flag: boolean, letter: string, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".trait:" + kvEncodeBool(flag) + ":" + kvEncodeChar(letter) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = await kv.get(k.name, "text");
+    if (id === null) continue;
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByTraitKeyOf(exact, scope) === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `small`, in the order of index `small_tiny_wide` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyBySmall(kv: KVNamespace, small: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".small_tiny_wide:" + kvEncodeInt(small, 8, 3) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyBySmallAndTinyAndWidePrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `small`, `tiny`, in the order of index `small_tiny_wide` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyBySmallAndTiny(kv: KVNamespace, small: KvInt, tiny: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".small_tiny_wide:" + kvEncodeInt(small, 8, 3) + ":" + kvEncodeUint(tiny, 16, 5) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyBySmallAndTinyAndWidePrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `mid`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyByMid(kv: KVNamespace, mid: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByMidAndUmidAndShortAndBytePrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `mid`, `umid`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyByMidAndUmid(kv: KVNamespace, mid: KvInt, umid: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":" + kvEncodeUint(umid, 32, 10) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByMidAndUmidAndShortAndBytePrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Tricky` records with these values of `mid`, `umid`, `short`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listTrickyByMidAndUmidAndShort(kv: KVNamespace, mid: KvInt, umid: KvInt, short: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+  const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":" + kvEncodeUint(umid, 32, 10) + ":" + kvEncodeInt(short, 16, 5) + ":";
+  const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Tricky[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Tricky>(kv, trickyPrefix(scope) + id, (exact) => trickyByMidAndUmidAndShortAndBytePrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
 /** The `Tricky` with this id (1 read), or `null`. */
 export async function getTricky(kv: KVNamespace, id: string, scope?: string): Promise<Tricky | null> {
   return kv.get<Tricky>(trickyKey(id, scope), "json");
@@ -701,6 +806,32 @@ export async function listLoggedByOwnerAndAtAndTick(kv: KVNamespace, owner: stri
   const items: Logged[] = [];
   for (const k of listed.keys) {
     const rec = await kvGetChecked<Logged>(kv, loggedPrefix(scope) + k.name.slice(prefix.length), (exact) => loggedByOwnerAndAtAndTickPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Logged` records with these values of `owner`, in the order of index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listLoggedByOwner(kv: KVNamespace, owner: string, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+  const prefix = kvHead("logged", scope) + ".owner_at_tick:" + kvEncodeStr(owner) + ":";
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Logged[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Logged>(kv, loggedPrefix(scope) + id, (exact) => loggedByOwnerAndAtAndTickPrefixOf(exact, scope) + id === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Logged` records with these values of `owner`, `at`, in the order of index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listLoggedByOwnerAndAt(kv: KVNamespace, owner: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+  const prefix = kvHead("logged", scope) + ".owner_at_tick:" + kvEncodeStr(owner) + ":" + kvEncodeIntDesc(at, 64, 20) + ":";
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Logged[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Logged>(kv, loggedPrefix(scope) + id, (exact) => loggedByOwnerAndAtAndTickPrefixOf(exact, scope) + id === k.name);
     if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };

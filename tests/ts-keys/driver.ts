@@ -126,7 +126,27 @@ async function rawReads(file: string): Promise<unknown[]> {
   return records.map((r) => JSON.parse(JSON.stringify(r)));
 }
 
-if (process.argv[2] === "--raw") {
+/** A `KVNamespace` over a dump of a store: `list` (one page, every key under the prefix) and `get` as text. */
+function dumped(store: Record<string, string>): KVNamespace {
+  const names = Object.keys(store).sort();
+  const list = async (o: { prefix: string }) => ({
+    keys: names.filter((n) => n.startsWith(o.prefix)).map((name) => ({ name })),
+    list_complete: true,
+  });
+  const get = async (key: string) => store[key] ?? null;
+  return { list, get } as unknown as KVNamespace;
+}
+
+/** The ids the group listings of `Logged` (by `owner`, newest first) give over the store of `file`. */
+async function groupReads(file: string): Promise<unknown[]> {
+  const store = dumped(JSON.parse(require("fs").readFileSync(file, "utf8")));
+  const ids = (l: kv.KvList<kv.Logged>) => l.items.map((r) => r.id);
+  return [ids(await kv.listLoggedByOwner(store, "o1")), ids(await kv.listLoggedByOwnerAndAt(store, "o1", 5))];
+}
+
+if (process.argv[2] === "--group") {
+  groupReads(process.argv[3]).then((out) => process.stdout.write(JSON.stringify(out)));
+} else if (process.argv[2] === "--raw") {
   rawReads(process.argv[3]).then((out) => process.stdout.write(JSON.stringify(out)));
 } else {
   const cases: Case[] = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));

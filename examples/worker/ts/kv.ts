@@ -26,6 +26,18 @@ export interface KvExpiry {
   $meta?: unknown;
 }
 
+/** `kvgen::Rollout`, a feature flag's rollout, as serde writes it. */
+export interface KvRollout {
+  /** The kill switch: `false` turns the flag off for everyone. */
+  enabled: boolean;
+  /** The share of subjects it is on for, 0 to 100. */
+  percent: number;
+  /** Subjects it is always on for (while enabled); left out when empty. */
+  allow?: Array<string>;
+  /** Subjects it is always off for; wins over `allow`; left out when empty. */
+  deny?: Array<string>;
+}
+
 const HEX = "0123456789ABCDEF";
 
 /** Percent-encodes `%`, `:` and control characters (below 0x20, and 0x7F), as `kvgen::key::encode_str`. */
@@ -239,6 +251,20 @@ export async function findUserByOrgIdAndHandle(kv: KVNamespace, orgId: string, h
   return kvGetChecked<User>(kv, userPrefix(scope) + id, (exact) => userByOrgIdAndHandleKeyOf(exact, scope) === entry);
 }
 
+/** One page of the `User` records with these values of `org_id`, in the order of index `org_id_handle` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
+export async function listUserByOrgIdInOrgIdAndHandle(kv: KVNamespace, orgId: string, page: KvPage = {}, scope?: string): Promise<KvList<User>> {
+  const prefix = kvHead("user", scope) + ".org_id_handle:" + kvEncodeStr(orgId) + ":";
+  const listed = await kv.list<UserMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: User[] = [];
+  for (const k of listed.keys) {
+    const id = await kv.get(k.name, "text");
+    if (id === null) continue;
+    const rec = await kvGetChecked<User>(kv, userPrefix(scope) + id, (exact) => userByOrgIdAndHandleKeyOf(exact, scope) === k.name);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
 /** The `User` with this id (1 read), or `null`. */
 export async function getUser(kv: KVNamespace, id: string, scope?: string): Promise<User | null> {
   return kv.get<User>(userKey(id, scope), "json");
@@ -415,6 +441,19 @@ export async function listPostByAuthorIdAndStatus(kv: KVNamespace, authorId: str
   const items: Post[] = [];
   for (const k of listed.keys) {
     const rec = await kvGetChecked<Post>(kv, postPrefix(scope) + k.name.slice(prefix.length), (exact) => postByAuthorIdAndStatusPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Post` records with these values of `author_id`, in the order of index `author_id_status` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listPostByAuthorIdInAuthorIdAndStatus(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvList<Post>> {
+  const prefix = kvHead("post", scope) + ".author_id_status:" + kvEncodeStr(authorId) + ":";
+  const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Post[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Post>(kv, postPrefix(scope) + id, (exact) => postByAuthorIdAndStatusPrefixOf(exact, scope) + id === k.name);
     if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
@@ -708,6 +747,19 @@ export async function listActivityByActorAndAt(kv: KVNamespace, actor: string, a
   const items: Activity[] = [];
   for (const k of listed.keys) {
     const rec = await kvGetChecked<Activity>(kv, activityPrefix(scope) + k.name.slice(prefix.length), (exact) => activityByActorAndAtPrefixOf(exact, scope) === prefix);
+    if (rec !== null) items.push(rec);
+  }
+  return { items, cursor: listed.list_complete ? null : listed.cursor };
+}
+
+/** One page of the `Activity` records with these values of `actor`, in the order of index `actor_at` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
+export async function listActivityByActor(kv: KVNamespace, actor: string, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+  const prefix = kvHead("activity", scope) + ".actor_at:" + kvEncodeStr(actor) + ":";
+  const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
+  const items: Activity[] = [];
+  for (const k of listed.keys) {
+    const id = k.name.slice(k.name.lastIndexOf(":") + 1);
+    const rec = await kvGetChecked<Activity>(kv, activityPrefix(scope) + id, (exact) => activityByActorAndAtPrefixOf(exact, scope) + id === k.name);
     if (rec !== null) items.push(rec);
   }
   return { items, cursor: listed.list_complete ? null : listed.cursor };
