@@ -59,6 +59,9 @@ impl Found {
     }
 }
 
+/// The coordinator's binding name (the runtime's `kvgen::coord::COORDINATOR_BINDING`).
+pub const COORDINATOR_BINDING: &str = "KVGEN_COORDINATOR";
+
 /// Everything kvgen knows about a crate.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -262,7 +265,7 @@ impl Project {
         }
         // The coordinator's Durable Object binding takes its name: no KV binding may have it too.
         if self.needs_coordinator() {
-            let name = crate::wrangler::COORDINATOR_BINDING;
+            let name = COORDINATOR_BINDING;
             let message = format!(
                 "binding `{name}` is the name of kvgen's coordinator Durable Object binding, which this Worker needs (a strict unique index or `coordinator = true`); wrangler refuses two bindings of one name: rename the KV binding"
             );

@@ -19,8 +19,7 @@ use std::path::Path;
 // the migration at the top level and into an environment only when that
 // environment already has a `migrations` list of its own.
 
-/// The coordinator's binding name (the runtime's `kvgen::coord::COORDINATOR_BINDING`).
-pub const COORDINATOR_BINDING: &str = "KVGEN_COORDINATOR";
+pub use crate::project::COORDINATOR_BINDING;
 /// The coordinator's class (the runtime's `kvgen::coord::COORDINATOR_CLASS`).
 pub const COORDINATOR_CLASS: &str = "KvgenCoordinator";
 /// The tag of the migration that creates the coordinator's class.
