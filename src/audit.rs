@@ -381,7 +381,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         };
         let Ok(rec) = self.decode_ref(key, &exact) else { return Ok(()) };
         let meta = self.meta_of(&rec)?;
-        let want = protocol::record_metadata(meta.as_ref(), protocol::stored_extra(exact.metadata.as_ref()), expiration);
+        let want =
+            protocol::record_metadata(meta.as_ref(), protocol::stored_extra(exact.metadata.as_ref()), expiration);
         if exact.metadata.as_ref() == Some(&want) {
             return Ok(());
         }
