@@ -410,11 +410,10 @@ fn env_verifies_and_repairs_every_model() {
 /// record, once claims have settled a value is free exactly when no live
 /// record carries it, and repair finds no conflict.
 mod strict_batches {
-    use super::support::{member, Member, T0};
-    use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
+    use super::support::{holder, member, member_records as records, Member, T0};
+    use kvgen::coord::{LEASE_MS, SETTLE_MS};
     use kvgen::{Clock, Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Repo};
     use pollster::block_on;
-    use std::collections::BTreeMap;
 
     const EMAILS: [&str; 6] = ["a@x", "a2@x", "b@x", "c@x", "d@x", "e@x"];
     const SETTLE: u64 = (LEASE_MS + SETTLE_MS) / 1000;
@@ -492,24 +491,6 @@ mod strict_batches {
                 }
             }
             Ok(())
-        }
-    }
-
-    fn records(s: &MemoryStore) -> BTreeMap<String, Member> {
-        s.keys()
-            .into_iter()
-            .filter(|k| k.starts_with("member:"))
-            .map(|k| {
-                let m: Member = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
-                (m.id.clone(), m)
-            })
-            .collect()
-    }
-
-    fn holder(s: &MemoryStore, email: &str) -> Option<String> {
-        match s.coordination().cell(&format!("APP/member.email:{}", kvgen::key::encode(&email.to_string()))) {
-            Some(Cell::Claim { holder, .. }) => Some(holder),
-            _ => None,
         }
     }
 

@@ -19,8 +19,7 @@ mod support;
 use kvgen::coord::{Cell, LEASE_MS, SETTLE_MS};
 use kvgen::{Error, Fault, Faulty, KvStore, ManualClock, MemoryStore, Metered, Repo};
 use pollster::block_on;
-use std::collections::BTreeMap;
-use support::{member, Gated, Member};
+use support::{holder, member, member_records as records, Gated, Member};
 
 const EMAILS: [&str; 7] = ["a@x", "a2@x", "b@x", "b2@x", "c@x", "d@x", "e@x"];
 
@@ -81,24 +80,6 @@ impl Op {
             },
             Op::Delete => members.delete(&"m1".to_string()).await.map(|_| ()),
         }
-    }
-}
-
-fn records(s: &MemoryStore) -> BTreeMap<String, Member> {
-    s.keys()
-        .into_iter()
-        .filter(|k| k.starts_with("member:"))
-        .map(|k| {
-            let m: Member = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
-            (m.id.clone(), m)
-        })
-        .collect()
-}
-
-fn holder(s: &MemoryStore, email: &str) -> Option<String> {
-    match s.coordination().cell(&format!("APP/member.email:{}", kvgen::key::encode(&email.to_string()))) {
-        Some(Cell::Claim { holder, .. }) => Some(holder),
-        _ => None,
     }
 }
 

@@ -149,3 +149,23 @@ impl kvgen::Coordinate for Gated<'_> {
         kvgen::Coordinate::now_ms(self.inner.coordination())
     }
 }
+
+/// The `Member` records the store holds, by id, read from their raw values.
+pub fn member_records(s: &MemoryStore) -> std::collections::BTreeMap<String, Member> {
+    s.keys()
+        .into_iter()
+        .filter(|k| k.starts_with("member:"))
+        .map(|k| {
+            let m: Member = serde_json::from_str(&s.raw(&k).unwrap()).unwrap();
+            (m.id.clone(), m)
+        })
+        .collect()
+}
+
+/// The record the coordinator names as the holder of a `Member` email, if it holds a claim.
+pub fn holder(s: &MemoryStore, email: &str) -> Option<String> {
+    match s.coordination().cell(&format!("APP/member.email:{}", kvgen::key::encode(&email.to_string()))) {
+        Some(kvgen::coord::Cell::Claim { holder, .. }) => Some(holder),
+        _ => None,
+    }
+}
