@@ -87,7 +87,7 @@ pub enum Error {
         ttl: u64,
     },
     /// `expiration_ttl` so long that the expiration it gives (now + ttl) is
-    /// past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
+    /// past [`MAX_EXPIRATION`](crate::store::limits::MAX_EXPIRATION).
     // The bound is KV's 32-bit integer, as `limits::MAX_TTL_SECS` defines it
     // (named here by its value, so errors do not depend on the checks).
     #[error("expiration_ttl {ttl}s for `{key}` is over the maximum ({max} s)", max = i32::MAX)]
@@ -97,7 +97,7 @@ pub enum Error {
         /// The ttl asked for, in seconds.
         ttl: u64,
     },
-    /// An absolute expiration past [`MAX_EXPIRATION`](crate::limits::MAX_EXPIRATION).
+    /// An absolute expiration past [`MAX_EXPIRATION`](crate::store::limits::MAX_EXPIRATION).
     #[error("expiration {expiration} for `{key}` is past the latest kvgen accepts ({max})", max = i32::MAX)]
     ExpirationTooLate {
         /// The key written.

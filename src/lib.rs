@@ -37,49 +37,37 @@
 //! described in the README.
 #![deny(missing_docs)]
 
-mod audit;
 pub mod coord;
-#[cfg(feature = "durable")]
-mod durable;
-mod entry;
 mod error;
-mod fault;
-mod finite;
-pub mod id;
-pub mod key;
-pub mod limits;
-mod memo;
-mod memory;
-mod meter;
+mod http;
+mod index;
 mod model;
-mod protocol;
-mod recipes;
+mod patterns;
 mod repo;
-mod respond;
-pub mod rollout;
 mod store;
-mod strict;
-pub mod swr;
-#[cfg(feature = "worker")]
-mod worker;
 
-pub use audit::{Finding, FindingKind, IndexReport, RepairOptions};
-pub use coord::{Coordinate, Lock, Locked, RateDecision, RateLimiter};
+pub use model::{id, key};
+pub use patterns::{rollout, swr};
+pub use store::limits;
+
 #[cfg(feature = "durable")]
-pub use durable::KvgenCoordinator;
+pub use coord::durable::KvgenCoordinator;
+pub use coord::{Coordinate, Lock, Locked, RateDecision, RateLimiter};
 pub use error::{Error, Result, Source};
-pub use fault::{Fault, Faulty};
+#[cfg(feature = "worker")]
+pub use http::respond;
+#[doc(no_inline)]
 pub use key::{IdArg, KeyPart};
-pub use memo::Memo;
-pub use memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
-pub use meter::{Metered, Ops};
 pub use model::{IndexDef, IndexKind, Model, RawKind};
+pub use patterns::memo::Memo;
+pub use repo::audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
+pub use store::fault::{Fault, Faulty};
+pub use store::memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
+pub use store::meter::{Metered, Ops};
 #[cfg(feature = "worker")]
-pub use respond::respond;
+pub use store::worker::{DurableCoordinator, WorkerKv};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};
-#[cfg(feature = "worker")]
-pub use worker::{DurableCoordinator, WorkerKv};
 
 /// The README's Rust snippets, compiled by `cargo test --doc` (those marked
 /// `ignore` are built elsewhere: the Worker handler by `scripts/e2e`).
@@ -96,7 +84,7 @@ pub use kvgen_macros::KeyPart;
 /// What generated code refers to. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::key::{read_serde_unit, write_serde_unit, KeyWriter};
+    pub use crate::model::key::{read_serde_unit, write_serde_unit, KeyWriter};
     pub use serde;
     pub use serde_json;
     #[cfg(feature = "worker")]

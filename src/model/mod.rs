@@ -1,6 +1,23 @@
+//! What a model is and how its keys are spelled: the layer everything else
+//! builds on, with no I/O and no knowledge of any store.
+//!
+//! - this file: the [`Model`] trait that `#[derive(KvModel)]` implements, and
+//!   the static description of a model's indexes ([`IndexDef`]) and raw values;
+//! - [`key`]: the key codec (a component per id or index field, escaping,
+//!   the key space of a model under a scope);
+//! - [`id`]: generated ids (ULID, UUID v7 and v4);
+//! - `finite`: the check that a value holds no NaN or infinite float before it is written.
+//!
+//! Uses only [`error`](crate::Error). Nothing here may depend on the stores,
+//! the index protocol or the repository.
+//!
 //! The `Model` trait: what `#[derive(KvModel)]` implements for a struct.
 
-use crate::key::{KeyPart, KeyWriter};
+pub(crate) mod finite;
+pub mod id;
+pub mod key;
+
+use crate::model::key::{KeyPart, KeyWriter};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Whether an index admits one record per value or many.

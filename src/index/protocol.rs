@@ -6,12 +6,12 @@
 //! model — parsing a stored record into its index entries — go through the
 //! object-safe [`Stored`].
 
-use crate::entry::{violation, IndexEntry, Stored};
 use crate::error::{Error, Result};
-use crate::limits;
+use crate::index::entry::{violation, IndexEntry, Stored};
+use crate::index::strict::Claims;
 use crate::model::{IndexDef, IndexKind};
+use crate::store::limits;
 use crate::store::{Entry, KvStore, PutOptions};
-use crate::strict::Claims;
 use serde_json::Value;
 
 /// What a write must do.
@@ -574,7 +574,7 @@ async fn delete_then<S: KvStore>(
     let since = store.coordinator().filter(|_| !strict.is_empty()).map(|c| c.now_ms());
     store.delete(rec_key).await?;
     if let (Some(coord), Some(since)) = (store.coordinator(), since) {
-        crate::strict::release_all(coord, binding, indexes, id, strict, since).await;
+        crate::index::strict::release_all(coord, binding, indexes, id, strict, since).await;
     }
     for e in ours {
         store.delete(&e.key).await?;
@@ -629,7 +629,7 @@ pub(crate) async fn list_page<S: KvStore>(
         None => None,
         Some(c) => match c.split_once('.') {
             Some((t, inner)) if t == tag && !inner.is_empty() => Some(inner.to_string()),
-            _ => return Err(crate::Error::InvalidCursor { cursor: c }),
+            _ => return Err(crate::error::Error::InvalidCursor { cursor: c }),
         },
     };
     let mut listed = store.list(&crate::store::ListOptions { prefix, cursor, limit: page.limit }).await?;
@@ -665,7 +665,7 @@ pub(crate) async fn list_page_from<S: KvStore>(
     let (bound, kv_cursor) = match &page.cursor {
         None => (start.to_string(), None),
         Some(c) => {
-            let invalid = || crate::Error::InvalidCursor { cursor: c.clone() };
+            let invalid = || crate::error::Error::InvalidCursor { cursor: c.clone() };
             let mut parts = c.splitn(3, '.');
             let (Some(t), Some(hex), Some(inner)) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(invalid());

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::Result;
+use crate::error::Result;
 
 /// One value and when it was loaded.
 #[derive(Debug)]

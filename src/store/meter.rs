@@ -225,7 +225,7 @@ impl<S: KvStore> Coordinate for Metered<S> {
             self.n.coordinations.fetch_add(1, Relaxed);
             match self.inner.coordinator() {
                 Some(inner) => inner.call(name, request).await,
-                None => Err(crate::Error::NoCoordinator { model: "" }),
+                None => Err(crate::error::Error::NoCoordinator { model: "" }),
             }
         })
     }

@@ -7,7 +7,10 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
-use crate::{Error, KvStore, Model, Repo, Result, WriteOptions};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::repo::{Repo, WriteOptions};
+use crate::store::KvStore;
 
 impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// Reads the record with this id, lets `change` edit it, and writes it

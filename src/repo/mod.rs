@@ -1,16 +1,30 @@
+//! The typed repository: every call a generated repository makes, written once,
+//! generic over [`Model`] and [`KvStore`].
+//!
+//! - this file: [`Repo`] and its reads, writes, batches, listings and relation loaders;
+//! - `audit`: `verify` and `repair`, which walk a model's records and indexes;
+//! - `recipes`: read-modify-write helpers (`modify`, `touch`, `get_many_or_fetch`).
+//!
+//! Builds on the model layer (keys), the stores, and the index protocol,
+//! which decides and applies each write. The patterns are built on this
+//! layer's public API; nothing here may depend on them.
+//!
 //! `Repo`: every repository operation, written once, generic over [`Model`].
 //!
 //! Generated repositories (`UserRepo`, ...) dereference to a `Repo` and add only
 //! the model-specific finders and loaders, each a call into this file.
 
-use crate::entry::{IndexEntry, Stored};
+pub(crate) mod audit;
+mod recipes;
+
 use crate::error::{Error, Result};
-use crate::key::{self, IdArg, KeyPart, KeySpace};
-use crate::limits;
+use crate::index::entry::{IndexEntry, Stored};
+use crate::index::protocol::{self, Expiry, Mode};
+use crate::index::strict::Claims;
+use crate::model::key::{self, IdArg, KeyPart, KeySpace};
 use crate::model::{IndexKind, Model, RawKind};
-use crate::protocol::{self, Expiry, Mode};
+use crate::store::limits;
 use crate::store::{Entry, KvStore, Page};
-use crate::strict::Claims;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -169,7 +183,7 @@ fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String> {
 /// a NaN or infinite float as `null`, which then fails to parse (or parses
 /// as `None`).
 fn check_finite<M: Model>(key: &str, rec: &M) -> Result<()> {
-    crate::finite::check(rec).map_err(|e| Error::Serialization {
+    crate::model::finite::check(rec).map_err(|e| Error::Serialization {
         key: key.to_string(),
         message: format!("{e}: a NaN or infinite float is stored as null and would not read back"),
         source: None,
@@ -354,7 +368,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
             static ID: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         let rec: M = parse(key, json)?;
-        let head = crate::key::scope_head_len(self.scope) + M::MODEL.len();
+        let head = crate::model::key::scope_head_len(self.scope) + M::MODEL.len();
         ID.with_borrow_mut(|id| {
             id.clear();
             rec.id().write_key(id);
@@ -688,7 +702,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     fn extra_metadata<T: serde::Serialize + ?Sized>(&self, rec: &M, metadata: &T) -> Result<Value> {
         let key = || self.record_key(rec.id());
         let bad = |message: String| Error::Serialization { key: key(), message, source: None };
-        crate::finite::check(metadata).map_err(|e| {
+        crate::model::finite::check(metadata).map_err(|e| {
             bad(format!("free metadata: {e}: a NaN or infinite float is stored as null and would not read back"))
         })?;
         let value = serde_json::to_value(metadata).map_err(|e| Error::Serialization {

@@ -3,11 +3,11 @@
 //! holding one page at a time.
 
 use crate::error::{Error, Result};
-use crate::key::KeySpace;
-use crate::limits::{MAX_BULK_KEYS, MIN_TTL_SECS};
+use crate::index::protocol;
+use crate::model::key::KeySpace;
 use crate::model::{IndexKind, Model, RawKind};
-use crate::protocol;
 use crate::repo::Repo;
+use crate::store::limits::{MAX_BULK_KEYS, MIN_TTL_SECS};
 use crate::store::{Entry, KvStore, ListKey, PutOptions};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -398,14 +398,14 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         rec.meta()
             .map(|m| {
                 serde_json::to_value(m)
-                    .map(|v| crate::limits::metadata_as_stored(&v))
+                    .map(|v| crate::store::limits::metadata_as_stored(&v))
                     .map_err(|e| Error::serialization(M::MODEL, e))
             })
             .transpose()
     }
 
     fn encoded_id(&self, rec: &M) -> String {
-        crate::key::encode(rec.id())
+        crate::model::key::encode(rec.id())
     }
 
     /// A repair write. An entry of a record that expires within a minute

@@ -2,8 +2,8 @@
 //! its KV writes (the protocol is described in [`coord`](crate::coord)).
 
 use crate::coord::{self, Coordinate, Request, Response};
-use crate::entry::{IndexEntry, Stored};
 use crate::error::{Error, Result};
+use crate::index::entry::{IndexEntry, Stored};
 use crate::model::IndexDef;
 use crate::store::KvStore;
 use std::cell::{Cell, RefCell};
@@ -185,7 +185,7 @@ impl<'a> Claims<'a> {
     }
 
     fn violation(&self, e: &IndexEntry, holder: &str) -> Error {
-        crate::entry::violation(self.model, self.indexes, &self.rec_key, &self.holder, e, holder)
+        crate::index::entry::violation(self.model, self.indexes, &self.rec_key, &self.holder, e, holder)
     }
 }
 

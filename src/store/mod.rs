@@ -1,4 +1,26 @@
+//! The stores: the [`KvStore`] contract every backend implements, the backends
+//! and the test doubles that wrap them, side by side.
+//!
+//! - this file: the contract ([`KvStore`], [`PutOptions`], [`ListOptions`], ...);
+//! - [`limits`]: Workers KV's limits, which every backend enforces the same way;
+//! - `memory`: [`MemoryStore`](crate::MemoryStore), a faithful in-process KV
+//!   emulator (and [`MemoryCoordinator`](crate::MemoryCoordinator));
+//! - `worker`: [`WorkerKv`](crate::WorkerKv) on a Workers KV binding (feature `worker`);
+//! - `fault`: [`Faulty`](crate::Faulty), a wrapper that fails chosen operations;
+//! - `meter`: [`Metered`](crate::Metered), a wrapper that counts operations.
+//!
+//! Builds on the model layer's errors and on the coordinator's request types
+//! (a store may carry a coordinator). The index protocol and the repository
+//! are built on this contract; nothing here may depend on them.
+//!
 //! The storage contract: the only thing a backend implements.
+
+pub(crate) mod fault;
+pub mod limits;
+pub(crate) mod memory;
+pub(crate) mod meter;
+#[cfg(feature = "worker")]
+pub(crate) mod worker;
 
 use crate::error::Result;
 use serde_json::Value;
@@ -108,7 +130,7 @@ pub struct ListResult {
 /// A Workers KV namespace, or something that behaves like one.
 ///
 /// Futures carry no `Send` bound, since Workers futures are not `Send`.
-/// Implementations enforce the KV limits of [`limits`](crate::limits) and
+/// Implementations enforce the KV limits of [`limits`](crate::store::limits) and
 /// report violations with the matching [`Error`](crate::Error) variant.
 #[allow(async_fn_in_trait)]
 pub trait KvStore {

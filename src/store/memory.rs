@@ -2,7 +2,7 @@
 
 use crate::coord::{apply, BoxFuture, Cell, Coordinate, Request, Response};
 use crate::error::{Error, Result};
-use crate::limits;
+use crate::store::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
 use std::collections::hash_map::RandomState;

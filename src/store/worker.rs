@@ -175,7 +175,7 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
     // The binding takes ttl and expiration as 32-bit integers and checks
     // them before anything else, in a message naming neither.
     if has("out of range") {
-        if let Some(at) = opts.and_then(|o| o.expiration).filter(|at| *at > crate::limits::MAX_EXPIRATION) {
+        if let Some(at) = opts.and_then(|o| o.expiration).filter(|at| *at > crate::store::limits::MAX_EXPIRATION) {
             return Error::ExpirationTooLate { key: key.to_string(), expiration: at };
         }
         if let Some(ttl) = opts.and_then(|o| o.expiration_ttl) {
@@ -186,7 +186,7 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
         return Error::KeyTooLong { key: key.to_string(), len: key.len() };
     }
     if has("metadata") && (has("413") || has("exceed") || has("length")) {
-        let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| crate::limits::metadata_json(m).len());
+        let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| crate::store::limits::metadata_json(m).len());
         return Error::MetadataTooLarge { key: key.to_string(), size };
     }
     if has("expiration_ttl") || has("expiration ttl") {
@@ -221,7 +221,7 @@ impl KvStore for WorkerKv {
         if !keys.iter().any(|k| is_array_index(k)) {
             return self.bulk_get(keys).await;
         }
-        crate::limits::check_bulk(keys.len())?;
+        crate::store::limits::check_bulk(keys.len())?;
         let rest: Vec<String> = keys.iter().filter(|k| !is_array_index(k)).cloned().collect();
         let mut bulk = if rest.is_empty() { Vec::new() } else { self.bulk_get(&rest).await? }.into_iter();
         let mut out = Vec::with_capacity(keys.len());

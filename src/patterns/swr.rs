@@ -10,7 +10,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::{KvStore, Model, Repo, Result, WriteOptions};
+use crate::error::Result;
+use crate::model::Model;
+use crate::repo::{Repo, WriteOptions};
+use crate::store::KvStore;
 
 /// A model that carries when its value was fetched.
 pub trait Stamped {
@@ -34,7 +37,7 @@ impl Swr {
     /// The ttl a fetched value is written with: both windows, and at
     /// least KV's 60 s minimum.
     pub fn ttl(&self) -> u64 {
-        self.fresh.saturating_add(self.stale).max(crate::limits::MIN_TTL_SECS)
+        self.fresh.saturating_add(self.stale).max(crate::store::limits::MIN_TTL_SECS)
     }
 
     /// What a value fetched at `stamped_at` is at `now`.
@@ -84,7 +87,7 @@ impl<M: Model + Stamped, S: KvStore> Repo<'_, M, S> {
     pub async fn get_cached(&self, id: &M::Id, policy: Swr) -> Result<Option<(M, Freshness)>> {
         let rec = match self.get(id).await {
             Ok(Some(rec)) => rec,
-            Ok(None) | Err(crate::Error::Serialization { .. }) => return Ok(None),
+            Ok(None) | Err(crate::error::Error::Serialization { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
         match policy.state(rec.stamped_at(), self.store().now()) {
@@ -131,7 +134,7 @@ where
     Fut: Future<Output = Result<M>> + 'static,
 {
     if !scope.is_empty() {
-        crate::check_scope(scope)?;
+        crate::repo::check_scope(scope)?;
     }
     let repo = Repo::<M, S>::with_checked_scope(&store, scope);
     if let Some((rec, state)) = repo.get_cached(&id, policy).await? {
@@ -151,7 +154,7 @@ where
         // now (KV refuses a second write to one key within a second, which
         // is what a hot key's concurrent fetches do); a limit or
         // serialization error would fail every time, and is the answer.
-        Ok(()) | Err(crate::Error::Store { .. }) => Ok((rec, Served::Fetched)),
+        Ok(()) | Err(crate::error::Error::Store { .. }) => Ok((rec, Served::Fetched)),
         Err(e) => Err(e),
     }
 }

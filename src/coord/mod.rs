@@ -1,3 +1,16 @@
+//! The coordinator: one strongly consistent cell per name, for what KV cannot
+//! do alone (strict unique values, locks, rate limits).
+//!
+//! - this file: the cell's requests and state machine ([`apply`]), the
+//!   [`Coordinate`] contract a store's coordinator implements, and the public
+//!   [`Lock`] and [`RateLimiter`];
+//! - `durable`: the Durable Object class (feature `durable`) that runs
+//!   [`apply`] on Workers.
+//!
+//! Uses only the crate's errors: the stores carry a coordinator, the index
+//! protocol claims strict values through it, and nothing here may depend on
+//! either.
+//!
 //! Coordination: what KV cannot do alone.
 //!
 //! KV has no compare-and-set, so a unique index on KV guards against every
@@ -23,6 +36,9 @@
 //! (it was deleted, expired, moved to another value, or its writer died
 //! before writing it). Each change of a cell bumps its generation, so a
 //! take-over only succeeds on the claim that was verified.
+
+#[cfg(feature = "durable")]
+pub(crate) mod durable;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
