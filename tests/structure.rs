@@ -166,7 +166,7 @@ fn the_runtime_uses_only_the_layers_below_each_layer() {
     }
     assert!(upward.is_empty(), "src: imports that run up the layers: {upward:?}");
     // The reading sees the layers' real imports, so it cannot pass by reading nothing.
-    assert!(g["index::protocol"].contains("store"), "{:?}", g["index::protocol"]);
+    assert!(g["index::exec"].contains("store"), "{:?}", g["index::exec"]);
 }
 
 #[test]

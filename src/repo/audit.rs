@@ -3,7 +3,7 @@
 //! holding one page at a time.
 
 use crate::error::{Error, Result};
-use crate::index::protocol;
+use crate::index::{listing, plan};
 use crate::model::key::KeySpace;
 use crate::model::{IndexKind, Model, RawKind};
 use crate::repo::Repo;
@@ -159,7 +159,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         let space = KeySpace::new(self.scope(), M::MODEL);
 
         // Records -> the entries they need.
-        let mut pages = protocol::Pages::new(self.store(), space.record_prefix());
+        let mut pages = listing::Pages::new(self.store(), space.record_prefix());
         while let Some(keys) = pages.next().await? {
             for chunk in keys.chunks(MAX_BULK_KEYS) {
                 self.audit_records(chunk, &mut state).await?;
@@ -168,7 +168,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
 
         // Entries -> the records they point to.
         let entry_prefix = format!("{}.", space.head());
-        let mut pages = protocol::Pages::new(self.store(), entry_prefix.clone());
+        let mut pages = listing::Pages::new(self.store(), entry_prefix.clone());
         while let Some(keys) = pages.next().await? {
             // Every entry is `{index}:{values}`: a key with no `:` after the
             // index name is none of this model's (under a scope ending in
@@ -205,8 +205,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             };
             // Its metadata: the projection as KV stores it, and its real expiry.
             let meta = self.meta_of(&rec)?;
-            let want =
-                protocol::record_metadata(meta.as_ref(), protocol::stored_extra(v.metadata.as_ref()), k.expiration);
+            let want = plan::record_metadata(meta.as_ref(), plan::stored_extra(v.metadata.as_ref()), k.expiration);
             if v.metadata.as_ref() != Some(&want) {
                 state.report.add(FindingKind::Mismatched, &k.name);
                 if state.fix.is_some() && k.expiration.is_none_or(|at| at >= self.store().now() + MIN_TTL_SECS) {
@@ -343,7 +342,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             // gave (or, for a record written since, the one it records).
             let record_expiration = match (&target, state.expirations.get(target.as_deref().unwrap_or(""))) {
                 (Some(_), Some(at)) => Some(*at),
-                _ => protocol::stored_expiration(e.metadata.as_ref()),
+                _ => plan::stored_expiration(e.metadata.as_ref()),
             };
             let now = self.store().now();
             let expiry_off = record_expiration.is_some_and(|want| match (k.expiration, want) {
@@ -381,8 +380,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         };
         let Ok(rec) = self.decode_ref(key, &exact) else { return Ok(()) };
         let meta = self.meta_of(&rec)?;
-        let want =
-            protocol::record_metadata(meta.as_ref(), protocol::stored_extra(exact.metadata.as_ref()), expiration);
+        let want = plan::record_metadata(meta.as_ref(), plan::stored_extra(exact.metadata.as_ref()), expiration);
         if exact.metadata.as_ref() == Some(&want) {
             return Ok(());
         }
@@ -393,7 +391,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
     /// The record's projection as KV stores it (numbers as JavaScript writes them).
     fn meta_of(&self, rec: &M) -> Result<Option<Value>> {
         if M::RAW.is_some() {
-            return crate::repo::raw_projection(M::MODEL, rec).map(Some);
+            return crate::repo::codec::raw_projection(M::MODEL, rec).map(Some);
         }
         rec.meta()
             .map(|m| {

@@ -2,6 +2,7 @@
 //! and the test doubles that wrap them, side by side.
 //!
 //! - this file: the contract ([`KvStore`], [`PutOptions`], [`ListOptions`], ...);
+//! - `bulk`: bulk reads of any number of keys, split into reads KV accepts;
 //! - [`limits`]: Workers KV's limits, which every backend enforces the same way;
 //! - `memory`: [`MemoryStore`](crate::MemoryStore), a faithful in-process KV
 //!   emulator (and [`MemoryCoordinator`](crate::MemoryCoordinator));
@@ -15,6 +16,7 @@
 //!
 //! The storage contract: the only thing a backend implements.
 
+pub(crate) mod bulk;
 pub(crate) mod fault;
 pub mod limits;
 pub(crate) mod memory;
