@@ -75,6 +75,23 @@ pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptio
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// The Rust snippets of each docs/ chapter, compiled by `cargo test --doc` as the README's are.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/attributes.md")]
+pub struct AttributesDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/front-ends.md")]
+pub struct FrontEndsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/patterns.md")]
+pub struct PatternsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/unique-indexes.md")]
+pub struct UniqueIndexesDoctests;
+
 /// Derives [`Model`] and a typed repository for a struct. See the README for the attributes.
 pub use kvgen_macros::KvModel;
 

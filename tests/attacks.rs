@@ -1,6 +1,6 @@
-//! An adversarial review's attacks on the guarantees of README.md ("Unique
-//! indexes on an eventually consistent store", "Expiry: what each write
-//! does") and RELIABILITY.md ("The guarantees, exactly"), without concurrent
+//! An adversarial review's attacks on the guarantees of docs/unique-indexes.md,
+//! docs/attributes.md ("Expiry: what each write does") and RELIABILITY.md
+//! ("Guarantees without concurrent writers"), without concurrent
 //! writers. The `was_broken_*` tests broke a guarantee when written and are
 //! its regression tests now; the `held_*` ones held from the start.
 
@@ -140,7 +140,7 @@ fn was_broken_ttl_write_over_foreign_metadata_leaves_entries_expiring_first() {
 
 // WAS BROKEN 4. Keep semantics over a record written by other code with a real
 // expiry but metadata without `$exp` (e.g. the projection only): a plain
-// update makes the record permanent (README: "kept as stored") while every
+// update makes the record permanent (docs/attributes.md: "kept as stored") while every
 // entry keeps its old expiry (same_expiry: None == None): once they expire,
 // the live record's email is free. No fault needed.
 #[test]

@@ -1,4 +1,4 @@
-//! One test per row of the README cost table: each repository call costs
+//! One test per row of the cost table in docs/costs.md: each repository call costs
 //! exactly the minimum number of KV operations, counted by `Metered`, both
 //! as Workers counts them toward its 1,000 operations per invocation (a bulk
 //! read is one) and as KV bills them (a bulk read is one read per key).
@@ -77,7 +77,7 @@ fn counts(o: Ops) -> (u64, u64, u64, u64, u64) {
     (o.reads, o.bulk_reads, o.writes, o.deletes, o.lists)
 }
 
-/// What a call cost, as the README's cost table has it.
+/// What a call cost, as the cost table of docs/costs.md has it.
 #[derive(Debug, PartialEq, Eq)]
 struct Cost {
     /// Operations toward the 1,000 per invocation.

@@ -1,7 +1,7 @@
 //! The everyday-workload patterns of `examples/patterns`, as scenarios: the
 //! same code on MemoryStore (the native suite) and on Workers KV (the Worker
 //! example, on local workerd). Each counts its KV operations through
-//! [`Metered`] and checks the costs the README's "Patterns" section states,
+//! [`Metered`] and checks the costs docs/patterns.md states,
 //! on both stores.
 
 use std::cell::Cell;

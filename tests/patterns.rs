@@ -298,7 +298,7 @@ fn r1_all_for_evaluates_every_flag_past_the_first_hundred() {
 
 /// `get_many_or_fetch` with an id given twice asks `fetch` for it twice (by
 /// design); a fetch that answers each id it was asked for gets the record
-/// written twice: m + 1 writes where the README's row says "as m puts".
+/// written twice: m + 1 writes where the cost table's row says "as m puts".
 #[test]
 fn r1_get_many_or_fetch_writes_a_repeated_id_once() {
     use patterns::warming::Product;
@@ -738,7 +738,7 @@ fn an_event_committed_again_after_a_lost_response_counts_once() {
 
 /// A failed append retried only after a snapshot's cut has passed the
 /// event's time is behind the cut, as a back-dated event is: not in the
-/// balance (the README says to retry within a minute).
+/// balance (docs/patterns.md says to retry within a minute).
 #[test]
 fn an_append_retried_after_a_snapshot_passed_its_time_is_not_in_the_balance_as_documented() {
     use patterns::events::{self, Event, Snapshot};
