@@ -63,8 +63,10 @@ pub use patterns::memo::Memo;
 pub use repo::audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
 pub use store::fault::{Fault, Faulty};
+pub use store::flight::DEFAULT_MAX_IN_FLIGHT;
 pub use store::memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
 pub use store::meter::{Metered, Ops};
+pub use store::rounds::{RoundTrips, Rounds};
 #[cfg(feature = "worker")]
 pub use store::worker::{DurableCoordinator, WorkerKv};
 pub use store::{Entry, KvStore, ListKey, ListOptions, ListResult, Page, PutOptions};

@@ -84,8 +84,9 @@ fn lost_response_on_update_keeps_the_new_value_held() {
     let s = Faulty::new(MemoryStore::new());
     let users = User::repo(&s);
     block_on(users.create(&user("u1", "a@x"))).unwrap();
-    // Op 1 the bulk read, op 2 the new email entry, op 3 the record.
-    s.fail_at(3, Fault::After);
+    // Op 1 the bulk read, op 2 the new email entry, op 3 the read of the
+    // old email's entry (made with op 2), op 4 the record.
+    s.fail_at(4, Fault::After);
     let err = block_on(users.update(&user("u1", "b@x"))).unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err}");
     assert_eq!(block_on(users.get("u1")).unwrap().unwrap().email, "b@x");

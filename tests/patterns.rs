@@ -488,14 +488,18 @@ fn r1_swr_answers_a_fetched_value_when_caching_it_fails() {
 #[test]
 fn r1_get_many_or_fetch_reports_a_failed_write_when_every_put_failed() {
     let faulty = Faulty::new(MemoryStore::new());
-    faulty.fail_at(3, Fault::Before); // 1: the bulk read, 2: the put's read, 3: its first write
+    // 1: the bulk read, 2: the put's read, 3 and 4: its two index entries,
+    // written together; the first of them fails.
+    faulty.fail_at(3, Fault::Before);
     let frepo = Account::repo(&faulty);
     let ids: Vec<String> = vec!["a2".into()];
     let failed = block(
         frepo.get_many_or_fetch(&ids, WriteOptions::default(), |_| std::future::ready(Ok(vec![account("a2", "b@x")]))),
     );
     assert!(matches!(&failed, Err(Error::Store { op, .. }) if *op == "put"), "{failed:?}");
-    assert_eq!(faulty.operations(), 3, "the failed write is the last operation");
+    // The other entry, in flight with the failed one, lands; the record is never written.
+    assert_eq!(faulty.operations(), 4, "the failed write's group is the last one");
+    assert_eq!(block(Account::repo(faulty.inner()).get("a2")).unwrap(), None);
 }
 
 /// The event log's snapshots fold only events older than two minutes, so an

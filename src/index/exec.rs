@@ -17,7 +17,9 @@ use crate::index::plan::{self, pointing_to, prepare, strict_entries, Plan, Prepa
 use crate::index::strict::Claims;
 use crate::model::{IndexDef, IndexKind};
 use crate::store::bulk::{read_entries, read_keys};
+use crate::store::flight::{first_error, together, Bounded};
 use crate::store::{Entry, KvStore};
+use std::collections::HashSet;
 
 /// A key's expiration as a listing gives it: 1 list. `None` when it never
 /// expires or is not there.
@@ -29,10 +31,13 @@ pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Resul
 /// Create, update or put.
 ///
 /// One bulk read of the record and its unique entries; a conflict only when
-/// another live record carries the value. Then, in this order:
+/// another live record carries the value. Then, in this order, each step a
+/// group of operations made together:
 /// 1. entries for values the old record does not carry, and kept entries
-///    whose expiry grows (so no entry ever expires before its record);
-/// 2. the record;
+///    whose expiry grows (so no entry ever expires before its record); with
+///    them, the read of old unique entries the record drops (to learn which
+///    still point to it);
+/// 2. the record, once every entry of step 1 is written;
 /// 3. kept entries whose expiry shrinks, and removal of old entries the
 ///    record no longer needs (only those pointing to it).
 ///
@@ -41,11 +46,13 @@ pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Resul
 /// written elsewhere, so deleting could remove what a committed record
 /// needs. What a failed call leaves are entries naming a record that does not
 /// carry their value: lookups ignore them, the next write of the value
-/// replaces them, and `repair` removes them.
+/// replaces them, and `repair` removes them. A failure in a group of step 1
+/// (one member failed, or never answered, while others landed) leaves the
+/// same: the record is not written.
 ///
 /// With `claims` (a model with strict unique indexes), the strict values
 /// are claimed on the coordinator after the checks and before the first
-/// write, each write first checks the claims' lease, the claims are
+/// write, each group first checks the claims' lease, the claims are
 /// committed once the record is written, and values the record dropped are
 /// released at the end.
 pub(crate) async fn write<S: KvStore>(
@@ -54,6 +61,7 @@ pub(crate) async fn write<S: KvStore>(
     stored: &dyn Stored,
     claims: Option<&Claims<'_>>,
 ) -> Result<()> {
+    let store = &Bounded::new(store, store.max_in_flight());
     let prepared = prepare(store.now(), plan)?;
     let got = read_entries(store, prepared.keys()).await?;
     apply(store, prepared, got, stored, claims).await
@@ -63,8 +71,14 @@ pub(crate) async fn write<S: KvStore>(
 /// shared: the keys of every write go into bulk reads of up to 100 keys,
 /// made before the first write. A write that reads a key an earlier write
 /// of the batch reads or writes (the same id, or a unique value an earlier
-/// record takes) reads again just before it is made, so that it sees the
-/// earlier write, as it would one call after the other.
+/// record takes) reads again once the earlier writes are done, so that it
+/// sees them, as it would one call after the other.
+///
+/// The writes run in waves: the writes of one wave touch no key another of
+/// the wave touches (its record, its entries old and new, the records
+/// holding its unique values), so they run together and end as they would
+/// one after the other; a write that touches a key of the wave starts the
+/// next one. A write that reads again runs alone.
 ///
 /// `Err` when a shared read fails: nothing was written. Otherwise one
 /// outcome per write, in order; every write is attempted, whatever became
@@ -78,9 +92,10 @@ pub(crate) async fn write_many<S: KvStore>(
     stored: &dyn Stored,
     claims: Vec<Option<Claims<'_>>>,
 ) -> Result<Vec<Result<()>>> {
+    let store = &Bounded::new(store, store.max_in_flight());
     let now = store.now();
     let prepared: Vec<Result<Prepared>> = plans.into_iter().map(|p| prepare(now, p)).collect();
-    let mut touched: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut touched: HashSet<&str> = HashSet::new();
     let mut shared = vec![false; prepared.len()];
     let mut keys: Vec<String> = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
@@ -95,22 +110,67 @@ pub(crate) async fn write_many<S: KvStore>(
         touched.extend(mine);
     }
     let mut got = read_entries(store, &keys).await?.into_iter();
-    let mut out = Vec::with_capacity(prepared.len());
-    for ((p, shared), claims) in prepared.into_iter().zip(shared).zip(claims) {
-        let outcome = match p {
-            Err(e) => Err(e),
-            Ok(p) if shared => {
-                let mine: Vec<Option<Entry>> = got.by_ref().take(p.keys().len()).collect();
-                apply(store, p, mine, stored, claims.as_ref()).await
+
+    // Each write with what it found, in waves of writes that touch no key
+    // of another write of their wave.
+    let mut waves: Vec<Vec<Pending>> = vec![Vec::new()];
+    let mut wave_keys: HashSet<String> = HashSet::new();
+    let mut out: Vec<Option<Result<()>>> = Vec::with_capacity(prepared.len());
+    for (i, (p, shared)) in prepared.into_iter().zip(shared).enumerate() {
+        out.push(None);
+        let p = match p {
+            Err(e) => {
+                out[i] = Some(Err(e));
+                continue;
             }
-            Ok(p) => match read_entries(store, p.keys()).await {
-                Ok(mine) => apply(store, p, mine, stored, claims.as_ref()).await,
-                Err(e) => Err(e),
-            },
+            Ok(p) => p,
         };
-        out.push(outcome);
+        let found = if shared { Some(got.by_ref().take(p.keys().len()).collect::<Vec<_>>()) } else { None };
+        let alone = found.is_none();
+        let mine = match &found {
+            Some(found) => plan::touches(&p, found, stored),
+            None => Vec::new(),
+        };
+        let clash = alone || mine.iter().any(|k| wave_keys.contains(k));
+        if clash && !waves.last().is_some_and(Vec::is_empty) {
+            waves.push(Vec::new());
+            wave_keys.clear();
+        }
+        wave_keys.extend(mine);
+        waves.last_mut().expect("a wave").push(Pending { at: i, prepared: p, found });
+        if alone {
+            // A write that reads again runs alone: nothing joins its wave.
+            waves.push(Vec::new());
+            wave_keys.clear();
+        }
     }
-    Ok(out)
+    for wave in waves {
+        let runs = wave.into_iter().map(|w| {
+            let claim = claims.get(w.at).and_then(Option::as_ref);
+            async move {
+                let outcome = match w.found {
+                    Some(found) => apply(store, w.prepared, found, stored, claim).await,
+                    None => match read_entries(store, w.prepared.keys()).await {
+                        Ok(found) => apply(store, w.prepared, found, stored, claim).await,
+                        Err(e) => Err(e),
+                    },
+                };
+                (w.at, outcome)
+            }
+        });
+        for (at, outcome) in together(runs).await {
+            out[at] = Some(outcome);
+        }
+    }
+    Ok(out.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())
+}
+
+/// A write of a batch, waiting for its wave: where it is in the batch, and
+/// what the shared read found for it (`None`: it reads again).
+struct Pending {
+    at: usize,
+    prepared: Prepared,
+    found: Option<Vec<Option<Entry>>>,
 }
 
 /// The rest of [`write`], given what its first read found (`got`, in the
@@ -147,43 +207,35 @@ async fn apply<S: KvStore>(
     execute(store, decision.steps, claims, stored).await
 }
 
-/// Applies the steps of a write in the protocol's order (see [`Steps`]).
-///
-/// With `claims` (a model with strict unique indexes), the strict values
-/// are claimed on the coordinator before the first write, each write before
-/// the record first checks the claims' lease, the claims are committed once
-/// the record is written, and values the record dropped are released after.
-/// What follows the record is best-effort: an entry left with a later
-/// expiry than its record, or an old entry left behind, is stale — ignored
-/// by lookups, replaced by the next write of its value, removed by repair.
+/// Applies the steps of a write in the protocol's order (see [`Steps`] and
+/// [`write`]).
 async fn execute<S: KvStore>(store: &S, steps: Steps, claims: Option<&Claims<'_>>, stored: &dyn Stored) -> Result<()> {
     if let Some(claims) = claims {
         claims.claim(store, stored).await?;
     }
     let check = || claims.map_or(Ok(()), |c| c.check());
-    for put in &steps.before {
-        check()?;
-        store.put(&put.key, &put.value, &put.opts).await?;
-    }
+    check()?;
+    // The entries the record needs, together; beside them, the read of the
+    // dropped unique entries, whose answer only the last step uses.
+    let puts = together(steps.before.iter().map(|p| store.put(&p.key, &p.value, &p.opts)));
+    let (put, ours) =
+        futures_util::future::join(puts, entries_pointing_to(store, steps.indexes, steps.dropped.clone(), &steps.id))
+            .await;
+    first_error(put)?;
     check()?;
     store.put(&steps.record.key, &steps.record.value, &steps.record.opts).await?;
     let committed = match claims {
         Some(c) => c.commit().await,
         None => Ok(()),
     };
-    for put in &steps.after {
-        let _ = store.put(&put.key, &put.value, &put.opts).await;
+    // The record is committed: the rest is best effort.
+    if let (Some(c), Ok(()), false) = (claims, &committed, steps.dropped.is_empty()) {
+        c.release_dropped(&steps.dropped).await;
     }
-    if !steps.dropped.is_empty() {
-        if let (Some(c), Ok(())) = (claims, &committed) {
-            c.release_dropped(&steps.dropped).await;
-        }
-        if let Ok(ours) = entries_pointing_to(store, steps.indexes, steps.dropped, &steps.id).await {
-            for e in ours {
-                let _ = store.delete(&e.key).await;
-            }
-        }
-    }
+    let ours = ours.unwrap_or_default();
+    let puts = steps.after.iter().map(|p| futures_util::future::Either::Left(store.put(&p.key, &p.value, &p.opts)));
+    let deletes = ours.iter().map(|e| futures_util::future::Either::Right(store.delete(&e.key)));
+    let _ = together(puts.chain(deletes)).await;
     committed
 }
 
@@ -205,6 +257,7 @@ pub(crate) async fn delete<S: KvStore>(
     let Some(entries) = entries else {
         return store.delete(rec_key).await;
     };
+    let store = &Bounded::new(store, store.max_in_flight());
     let strict = strict_entries(indexes, &entries);
     let ours = entries_pointing_to(store, indexes, entries, id).await?;
     delete_then(store, binding, indexes, rec_key, id, &strict, ours).await
@@ -219,36 +272,46 @@ pub(crate) struct Doomed {
 }
 
 /// [`delete`] of many records, the reads of their unique entries shared (bulk
-/// reads of up to 100 keys, made before the first delete). The records must
-/// be distinct. `Err` when the shared read fails: nothing was deleted.
-/// Otherwise one outcome per record, in order; every record is attempted.
+/// reads of up to 100 keys, made before the first delete), the records'
+/// deletes together. The records must be distinct. `Err` when the shared
+/// read fails: nothing was deleted. Otherwise one outcome per record, in
+/// order; every record is attempted.
 pub(crate) async fn delete_many<S: KvStore>(
     store: &S,
     binding: &'static str,
     indexes: &'static [IndexDef],
     doomed: Vec<Doomed>,
 ) -> Result<Vec<Result<()>>> {
+    let store = &Bounded::new(store, store.max_in_flight());
     let is_unique = |e: &&IndexEntry| indexes[e.index].kind == IndexKind::Unique;
     let keys: Vec<String> =
         doomed.iter().flat_map(|d| d.entries.iter().flatten().filter(is_unique).map(|e| e.key.clone())).collect();
     let mut held = read_keys(store, &keys).await?.into_iter();
-    let mut out = Vec::with_capacity(doomed.len());
-    for d in doomed {
-        let Some(entries) = d.entries else {
-            out.push(store.delete(&d.rec_key).await);
-            continue;
-        };
-        let n = entries.iter().filter(is_unique).count();
-        let mine: Vec<Option<String>> = held.by_ref().take(n).collect();
-        let strict = strict_entries(indexes, &entries);
-        let ours = pointing_to(indexes, entries, &d.id, &mine);
-        out.push(delete_then(store, binding, indexes, &d.rec_key, &d.id, &strict, ours).await);
-    }
-    Ok(out)
+    // The records are distinct, and each unique entry points to one of them
+    // at most: their deletes touch no key in common, and run together.
+    let runs: Vec<_> = doomed
+        .into_iter()
+        .map(|d| {
+            let entries = d.entries.map(|entries| {
+                let n = entries.iter().filter(is_unique).count();
+                let mine: Vec<Option<String>> = held.by_ref().take(n).collect();
+                (strict_entries(indexes, &entries), pointing_to(indexes, entries, &d.id, &mine))
+            });
+            async move {
+                match entries {
+                    None => store.delete(&d.rec_key).await,
+                    Some((strict, ours)) => {
+                        delete_then(store, binding, indexes, &d.rec_key, &d.id, &strict, ours).await
+                    }
+                }
+            }
+        })
+        .collect();
+    Ok(together(runs).await)
 }
 
 /// The record first, then its strict values released (`strict`), then its
-/// entries that point to it (`ours`).
+/// entries that point to it (`ours`), together.
 async fn delete_then<S: KvStore>(
     store: &S,
     binding: &str,
@@ -265,10 +328,8 @@ async fn delete_then<S: KvStore>(
     if let (Some(coord), Some(since)) = (store.coordinator(), since) {
         crate::index::strict::release_all(coord, binding, indexes, id, strict, since).await;
     }
-    for e in ours {
-        store.delete(&e.key).await?;
-    }
-    Ok(())
+    // The entries, together.
+    first_error(together(ours.iter().map(|e| store.delete(&e.key))).await)
 }
 
 /// Of `entries`, those that point to the record with encoded id `id`: every

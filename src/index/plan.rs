@@ -293,6 +293,29 @@ impl Prepared {
     }
 }
 
+/// Every key a write touches once its first read (`got`, in the order of
+/// its keys) is in: what it reads and writes, the old record's entries it
+/// may delete, and the records holding its unique values, which it reads.
+/// Writes of a batch whose keys are disjoint can run together.
+pub(crate) fn touches(prepared: &Prepared, got: &[Option<Entry>], stored: &dyn Stored) -> Vec<String> {
+    let plan = &prepared.plan;
+    let mut keys: Vec<String> = prepared.keys.clone();
+    keys.push(plan.rec_key.clone());
+    keys.extend(plan.entries.iter().map(|e| e.key.clone()));
+    if let Some(Some(old)) = got.first() {
+        if let Some(old) = stored.entries_of(&plan.rec_key, &String::from_utf8_lossy(&old.value)) {
+            keys.extend(old.into_iter().map(|e| e.key));
+        }
+    }
+    for held in got.iter().skip(1).flatten() {
+        let held = String::from_utf8_lossy(&held.value);
+        if held != plan.id {
+            keys.extend(stored.holder_key(&held));
+        }
+    }
+    keys
+}
+
 /// The steps of a write that reads nothing first: the record alone.
 pub(crate) fn blind(prepared: Prepared) -> Steps {
     let Prepared { plan, fixed, .. } = prepared;

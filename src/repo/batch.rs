@@ -35,14 +35,15 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// then each record's writes, as `create` makes them.
     ///
     /// Not a transaction: each record is created with the protocol of
-    /// `create`, in order, and has its guarantees; a record refused
-    /// (`AlreadyExists`, `UniqueViolation`, a limit) or failed does not stop
-    /// the others. A record whose id or unique value an earlier record of
-    /// the batch has reads again before it is written, so it is refused as
-    /// it would be one call after the other. `Err` when a shared read fails
-    /// (nothing was written); otherwise one outcome per record, in order.
-    /// A failure mid-batch leaves the records before it written, the ones
-    /// after it attempted, and the failed one as a failed `create` leaves it.
+    /// `create` and has its guarantees; a record refused (`AlreadyExists`,
+    /// `UniqueViolation`, a limit) or failed does not stop the others.
+    /// Records that touch no key in common are written together (at most
+    /// [`max_in_flight`](KvStore::max_in_flight) operations at a time); a
+    /// record whose id or unique value an earlier record of the batch has
+    /// waits for it and reads again, so it is refused as it would be one
+    /// call after the other. `Err` when a shared read fails (nothing was
+    /// written); otherwise one outcome per record, in order. A failed record
+    /// leaves what a failed `create` leaves; every other record is attempted.
     pub async fn create_many(&self, recs: &[M]) -> Result<Vec<Result<()>>> {
         self.write_many(recs, Mode::Create, &WriteOptions::default()).await
     }

@@ -117,6 +117,10 @@ impl<S: KvStore> KvStore for Faulty<S> {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+
+    fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight()
+    }
     /// The inner store's coordinator, its requests counted and failed in the
     /// same sequence as the KV operations.
     fn coordinator(&self) -> Option<&dyn Coordinate> {

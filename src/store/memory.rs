@@ -233,6 +233,8 @@ pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     lag: u64,
     coord: MemoryCoordinator,
+    /// Operations one call may have in flight ([`KvStore::max_in_flight`]).
+    in_flight: usize,
 }
 
 impl Default for MemoryStore {
@@ -256,7 +258,13 @@ impl MemoryStore {
     /// An empty store on the given clock.
     pub fn with_clock(clock: impl Clock + 'static) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(clock);
-        MemoryStore { data: Arc::default(), coord: MemoryCoordinator::new(clock.clone()), clock, lag: 0 }
+        MemoryStore {
+            data: Arc::default(),
+            coord: MemoryCoordinator::new(clock.clone()),
+            clock,
+            lag: 0,
+            in_flight: crate::store::flight::DEFAULT_MAX_IN_FLIGHT,
+        }
     }
 
     /// An independent copy of this store's data and coordinator, on the same clock.
@@ -265,7 +273,13 @@ impl MemoryStore {
         // A fresh cursor secret: the copy is another namespace.
         let copy = Data { keys: data.keys.clone(), history: data.history, cursors: CursorKey::default() };
         let coord = self.coord.fork();
-        MemoryStore { data: Arc::new(Mutex::new(copy)), clock: self.clock.clone(), lag: self.lag, coord }
+        MemoryStore {
+            data: Arc::new(Mutex::new(copy)),
+            clock: self.clock.clone(),
+            lag: self.lag,
+            coord,
+            in_flight: self.in_flight,
+        }
     }
 
     /// A view of the same namespace from "another location": its reads and
@@ -274,7 +288,27 @@ impl MemoryStore {
     /// included. Writes through it reach the shared data at once.
     pub fn lagging(&self, secs: u64) -> MemoryStore {
         self.data().history = true;
-        MemoryStore { data: self.data.clone(), clock: self.clock.clone(), lag: secs, coord: self.coord.clone() }
+        MemoryStore {
+            data: self.data.clone(),
+            clock: self.clock.clone(),
+            lag: secs,
+            coord: self.coord.clone(),
+            in_flight: self.in_flight,
+        }
+    }
+
+    /// This store with at most `n` operations of one call in flight (at
+    /// least 1; the default is 6, as on Workers). `1` makes every call
+    /// await its operations one after the other.
+    ///
+    /// ```
+    /// use kvgen::{KvStore, MemoryStore};
+    /// assert_eq!(MemoryStore::new().max_in_flight(), 6);
+    /// assert_eq!(MemoryStore::new().with_max_in_flight(1).max_in_flight(), 1);
+    /// ```
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        self.in_flight = n.max(1);
+        self
     }
 
     /// The in-process coordinator (strict unique values, locks, rate limits).
@@ -427,6 +461,10 @@ impl KvStore for MemoryStore {
     /// [`fork`](MemoryStore::fork) gets its own.
     fn coordinator(&self) -> Option<&dyn Coordinate> {
         Some(&self.coord)
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.in_flight
     }
 }
 

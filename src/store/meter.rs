@@ -214,6 +214,10 @@ impl<S: KvStore> KvStore for Metered<S> {
         self.inner.now()
     }
 
+    fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight()
+    }
+
     fn coordinator(&self) -> Option<&dyn Coordinate> {
         self.inner.coordinator().map(|_| self as &dyn Coordinate)
     }

@@ -8,7 +8,9 @@
 //!   emulator (and [`MemoryCoordinator`](crate::MemoryCoordinator));
 //! - `worker`: [`WorkerKv`](crate::WorkerKv) on a Workers KV binding (feature `worker`);
 //! - `fault`: [`Faulty`](crate::Faulty), a wrapper that fails chosen operations;
-//! - `meter`: [`Metered`](crate::Metered), a wrapper that counts operations.
+//! - `meter`: [`Metered`](crate::Metered), a wrapper that counts operations;
+//! - `rounds`: [`Rounds`](crate::Rounds), a wrapper that counts the round trips a call waits for;
+//! - `flight`: how many operations of one call may be in flight at a time.
 //!
 //! Builds on the model layer's errors and on the coordinator's request types
 //! (a store may carry a coordinator). The index protocol and the repository
@@ -18,9 +20,11 @@
 
 pub(crate) mod bulk;
 pub(crate) mod fault;
+pub(crate) mod flight;
 pub mod limits;
 pub(crate) mod memory;
 pub(crate) mod meter;
+pub(crate) mod rounds;
 #[cfg(feature = "worker")]
 pub(crate) mod worker;
 
@@ -167,6 +171,15 @@ pub trait KvStore {
     fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
         None
     }
+    /// How many operations one call may have in flight at a time:
+    /// [`DEFAULT_MAX_IN_FLIGHT`](crate::store::flight::DEFAULT_MAX_IN_FLIGHT)
+    /// (6, the connections a Workers invocation may have waiting for
+    /// response headers at a time) unless the store says otherwise. A call
+    /// overlaps independent operations up to this many; 1 makes every call
+    /// sequential.
+    fn max_in_flight(&self) -> usize {
+        crate::store::flight::DEFAULT_MAX_IN_FLIGHT
+    }
 }
 
 /// A store behind a reference, or shared by owner (`Rc`, `Arc`: what a
@@ -195,6 +208,9 @@ macro_rules! store_behind {
             }
             fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
                 (**self).coordinator()
+            }
+            fn max_in_flight(&self) -> usize {
+                (**self).max_in_flight()
             }
         }
     };

@@ -21,6 +21,8 @@ pub struct WorkerKv {
     ns: Option<JsValue>,
     /// The coordinator of strict unique values, when the Worker binds one.
     coord: Option<DurableCoordinator>,
+    /// Operations one call may have in flight ([`KvStore::max_in_flight`]).
+    in_flight: usize,
 }
 
 impl WorkerKv {
@@ -32,7 +34,7 @@ impl WorkerKv {
         let kv = env.kv(binding).map_err(|e| bind_error(e.to_string()))?;
         let ns = Reflect::get(env, &JsValue::from_str(binding)).map_err(|e| bind_error(format!("{e:?}")))?;
         let coord = env.durable_object(crate::coord::COORDINATOR_BINDING).ok().map(|ns| DurableCoordinator { ns });
-        Ok(WorkerKv { kv, ns: Some(ns), coord })
+        Ok(WorkerKv { kv, ns: Some(ns), coord, in_flight: crate::store::flight::DEFAULT_MAX_IN_FLIGHT })
     }
 
     /// This store with the coordinator of Durable Object namespace `ns`.
@@ -58,11 +60,19 @@ impl WorkerKv {
 /// metadata needs. Prefer `from_env` where the `Env` is at hand.
 impl From<worker::kv::KvStore> for WorkerKv {
     fn from(kv: worker::kv::KvStore) -> Self {
-        WorkerKv { kv, ns: None, coord: None }
+        WorkerKv { kv, ns: None, coord: None, in_flight: crate::store::flight::DEFAULT_MAX_IN_FLIGHT }
     }
 }
 
 impl WorkerKv {
+    /// This store with at most `n` operations of one call in flight (at
+    /// least 1; the default is 6, the connections a Workers invocation may
+    /// have waiting for response headers at a time).
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        self.in_flight = n.max(1);
+        self
+    }
+
     /// One bulk read with metadata (two without the namespace object).
     async fn bulk_get(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         let Some(ns) = &self.ns else { return self.bulk_get_held(keys).await };
@@ -281,6 +291,10 @@ impl KvStore for WorkerKv {
 
     fn now(&self) -> u64 {
         worker::Date::now().as_millis() / 1000
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.in_flight
     }
 
     fn coordinator(&self) -> Option<&dyn Coordinate> {
