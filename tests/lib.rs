@@ -19,5 +19,6 @@ macro_rules! ok {
     };
 }
 
+mod overlap_scenarios;
 mod pattern_scenarios;
 pub mod scenarios;

@@ -3,6 +3,7 @@
 //! Workers KV in local workerd. Each runs under a scope of its own, so they
 //! share a namespace without seeing each other.
 
+use crate::overlap_scenarios as overlap;
 use crate::pattern_scenarios as patterns;
 use blog::{Activity, Comment, Post, PostStatus, Profile, Session, User};
 use kvgen::{Error, KvStore, ListOptions, Page, PutOptions, Repo, WriteOptions};
@@ -53,6 +54,12 @@ pub const NAMES: &[&str] = &[
     "existing_stage_layout",
     "raw_values",
     "free_metadata",
+    "overlap_put_many",
+    "overlap_posts_1",
+    "overlap_posts_2",
+    "overlap_posts_3",
+    "overlap_posts_4",
+    "overlap_reads",
 ];
 
 /// Runs the scenario called `name`.
@@ -86,6 +93,13 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "ordered_and_range_listing" => ordered_and_range_listing(store, scope).await,
         "raw_values" => raw_values(store, scope).await,
         "free_metadata" => free_metadata(store, scope).await,
+        // One scope for the overlap scenarios, which build on each other.
+        "overlap_put_many" => overlap::put_many(store, &ctx.scope("overlap")).await,
+        "overlap_posts_1" => overlap::posts(store, &ctx.scope("overlap"), 0).await,
+        "overlap_posts_2" => overlap::posts(store, &ctx.scope("overlap"), 1).await,
+        "overlap_posts_3" => overlap::posts(store, &ctx.scope("overlap"), 2).await,
+        "overlap_posts_4" => overlap::posts(store, &ctx.scope("overlap"), 3).await,
+        "overlap_reads" => overlap::reads(store, &ctx.scope("overlap")).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
