@@ -196,3 +196,76 @@ fn rounds_outside_run_complete_at_once_and_are_not_counted() {
     block_on(User::repo(&s).create(&user(1))).unwrap();
     assert_eq!(s.trips(), RoundTrips::default());
 }
+
+#[test]
+fn reads_by_id_and_unique_finders_wait_for_one_round_per_read() {
+    let s = Rounds::new(MemoryStore::new());
+    block_on(User::repo(&s).create(&user(1))).unwrap();
+    let (_, t) = trips(&s, async { User::repo(&s).get("u0001").await.unwrap() });
+    assert_eq!(of(t), rounds(1, 1));
+    // The entry, then the record it names.
+    let (found, t) = trips(&s, async { User::repo(&s).find_by_email("user1@example.com").await.unwrap() });
+    assert!(found.is_some());
+    assert_eq!(of(t), rounds(2, 2));
+    // Has-one through a unique index: the same two reads.
+    let profile = blog::Profile { id: "p1".into(), user_id: "u0001".into(), bio: "hi".into() };
+    block_on(blog::Profile::repo(&s).create(&profile)).unwrap();
+    let (one, t) = trips(&s, async { User::repo(&s).load_profile(&user(1)).await.unwrap() });
+    assert_eq!(one, Some(profile));
+    assert_eq!(of(t), rounds(2, 2));
+}
+
+#[test]
+fn an_update_that_changes_nothing_indexed_waits_for_two_rounds_and_a_moved_secondary_value_four() {
+    let s = Rounds::new(MemoryStore::new());
+    block_on(Post::repo(&s).create(&post(1, "u0001"))).unwrap();
+    let edited = Post { body: "edited".into(), ..post(1, "u0001") };
+    let (_, t) = trips(&s, async { Post::repo(&s).update(&edited).await.unwrap() });
+    // The pre-read, the record (the body is in no index and not in the metadata).
+    assert_eq!(of(t), rounds(2, 2));
+    // A post moved to another author: the new entries, the record, the old entries' deletes.
+    let (_, t) = trips(&s, async { Post::repo(&s).update(&post(1, "u0002")).await.unwrap() });
+    assert_eq!(of(t), rounds(4, 6));
+}
+
+#[test]
+fn upsert_of_a_new_value_waits_for_the_lookup_and_a_create() {
+    let s = Rounds::new(MemoryStore::new());
+    let (_, t) = trips(&s, async { User::repo(&s).upsert_by_email(user(1)).await.unwrap() });
+    assert_eq!(of(t), rounds(4, 6));
+}
+
+#[test]
+fn a_page_of_250_waits_for_the_list_and_one_round_of_bulk_reads() {
+    let s = Rounds::new(MemoryStore::new());
+    let settings: Vec<Setting> = (0..250).map(setting).collect();
+    block_on(Setting::repo(&s).put_many(&settings)).unwrap();
+    let (page, t) = trips(&s, async { Setting::repo(&s).list(kvgen::Page::first(1000)).await.unwrap() });
+    assert_eq!(page.items.len(), 250);
+    assert_eq!(of(t), rounds(2, 4));
+    // A count pages through its keys one list after the other: the cursor of each is the next one's start.
+    let more: Vec<Setting> = (250..2500).map(setting).collect();
+    for chunk in more.chunks(100) {
+        block_on(Setting::repo(&s).put_many(chunk)).unwrap();
+    }
+    let (n, t) = trips(&s, async { Setting::repo(&s).count().await.unwrap() });
+    assert_eq!(n, 2500);
+    assert_eq!(of(t), rounds(3, 3));
+}
+
+#[test]
+fn has_many_of_many_parents_lists_the_parents_together() {
+    let s = Rounds::new(MemoryStore::new());
+    let users: Vec<User> = (0..6).map(user).collect();
+    for u in &users {
+        block_on(User::repo(&s).create(u)).unwrap();
+    }
+    let posts: Vec<Post> = (0..120).map(|id| post(id, &users[id as usize % 6].id)).collect();
+    for chunk in posts.chunks(60) {
+        block_on(Post::repo(&s).create_many(chunk)).unwrap();
+    }
+    let (groups, t) = trips(&s, async { User::repo(&s).load_posts(&users).await.unwrap() });
+    assert!(groups.iter().all(|g| g.len() == 20), "{:?}", groups.iter().map(Vec::len).collect::<Vec<_>>());
+    // Six lists together, then two bulk reads together.
+    assert_eq!(of(t), rounds(2, 8));
+}

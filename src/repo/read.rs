@@ -9,6 +9,7 @@ use crate::repo::codec::parse_meta;
 use crate::repo::Repo;
 use crate::store::bulk;
 use crate::store::{Entry, KvStore};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
@@ -19,11 +20,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         if M::RAW != Some(RawKind::Bytes) {
             return bulk::read_entries(self.store, keys).await;
         }
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            out.push(self.store.get(key).await?);
-        }
-        Ok(out)
+        // One read per key (bulk reads read text only), together.
+        stream::iter(keys)
+            .map(|key| self.store.get(key))
+            .buffered(self.store.max_in_flight().max(1))
+            .try_collect()
+            .await
     }
 
     /// Reads the values of any number of keys, in bulk reads of at most 100.

@@ -8,6 +8,7 @@ use crate::model::{IndexKind, Model};
 use crate::repo::Repo;
 use crate::store::limits;
 use crate::store::{KvStore, Page};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
@@ -66,7 +67,8 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
 
     /// Has-many, batched: for each parent key, every record holding it in
     /// index `index` (a secondary index of `M`). Costs one list per parent (per
-    /// 1000 children) and one bulk read per 100 children in all.
+    /// 1000 children) and one bulk read per 100 children in all; the parents'
+    /// listings run together, then the bulk reads together.
     #[doc(hidden)]
     pub async fn load_groups<'k, K>(
         &self,
@@ -76,19 +78,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     where
         K: KeyPart + ?Sized + 'k,
     {
-        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for parent in parents {
-            let Some(prefix) = self.lookup_key(index, &[&parent]) else {
-                groups.push((String::new(), Vec::new()));
-                continue;
-            };
+        // Each parent's listing, the parents' listings together.
+        let prefixes: Vec<Option<String>> = parents.into_iter().map(|p| self.lookup_key(index, &[&p])).collect();
+        let listings = prefixes.into_iter().map(|prefix| async move {
+            let Some(prefix) = prefix else { return Ok((String::new(), Vec::new())) };
             let mut names = Vec::new();
             let mut pages = listing::Pages::new(self.store, prefix.clone());
             while let Some(keys) = pages.next().await? {
                 names.extend(keys.into_iter().map(|k| k.name));
             }
-            groups.push((prefix, names));
-        }
+            Ok::<_, crate::error::Error>((prefix, names))
+        });
+        let groups: Vec<(String, Vec<String>)> =
+            stream::iter(listings).buffered(self.store.max_in_flight().max(1)).try_collect().await?;
         let keys: Vec<String> = groups
             .iter()
             .flat_map(|(prefix, names)| names.iter().map(|n| self.space().record_key(&n[prefix.len()..])))
