@@ -116,3 +116,32 @@ pub async fn reads<S: KvStore>(s: &S, scope: &str) -> crate::scenarios::Outcome 
     check!(together.cursor.is_none(), "has-many of 1,000 is one page");
     Ok(())
 }
+
+/// Two belongs-to loaders of one request, joined, through `Coalesced`:
+/// their overlapping ids (60 and 60, 100 distinct) cost one bulk read, and
+/// they answer what they answer alone.
+pub async fn loaders<S: KvStore>(s: &S, scope: &str) -> crate::scenarios::Outcome {
+    let users: Vec<User> = (0..100).map(|n| crate::scenarios::user(n, "loaders")).collect();
+    let outcomes = ok!(ok!(User::repo_scoped(s, scope)).create_many(&users).await);
+    check!(outcomes.iter().all(Result::is_ok), "every user: {:?}", outcomes.iter().find(|o| o.is_err()));
+    let post = |id: u64, author: &User| Post {
+        id,
+        author_id: author.id.clone(),
+        status: PostStatus::Published,
+        title: format!("p{id}"),
+        body: "b".into(),
+    };
+    let first: Vec<Post> = users[..60].iter().enumerate().map(|(i, u)| post(i as u64, u)).collect();
+    let second: Vec<Post> = users[40..].iter().enumerate().map(|(i, u)| post(100 + i as u64, u)).collect();
+    let alone = (
+        ok!(ok!(Post::repo_scoped(s, scope)).load_authors(&first).await),
+        ok!(ok!(Post::repo_scoped(s, scope)).load_authors(&second).await),
+    );
+    let c = kvgen::Coalesced::new(kvgen::Metered::new(s));
+    let posts = ok!(Post::repo_scoped(&c, scope));
+    let (a, b) = futures_util::future::join(posts.load_authors(&first), posts.load_authors(&second)).await;
+    check!((ok!(a), ok!(b)) == alone, "joined loaders answer what they answer alone");
+    let ops = c.inner().ops();
+    check!((ops.bulk_reads, ops.bulk_keys) == (1, 100), "100 distinct ids, one bulk read: {ops:?}");
+    Ok(())
+}

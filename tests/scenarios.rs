@@ -60,6 +60,7 @@ pub const NAMES: &[&str] = &[
     "overlap_posts_3",
     "overlap_posts_4",
     "overlap_reads",
+    "overlap_loaders",
 ];
 
 /// Runs the scenario called `name`.
@@ -100,6 +101,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "overlap_posts_3" => overlap::posts(store, &ctx.scope("overlap"), 2).await,
         "overlap_posts_4" => overlap::posts(store, &ctx.scope("overlap"), 3).await,
         "overlap_reads" => overlap::reads(store, &ctx.scope("overlap")).await,
+        "overlap_loaders" => overlap::loaders(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }

@@ -10,7 +10,8 @@
 //! - `fault`: [`Faulty`](crate::Faulty), a wrapper that fails chosen operations;
 //! - `meter`: [`Metered`](crate::Metered), a wrapper that counts operations;
 //! - `rounds`: [`Rounds`](crate::Rounds), a wrapper that counts the round trips a call waits for;
-//! - `flight`: how many operations of one call may be in flight at a time.
+//! - `flight`: how many operations of one call may be in flight at a time;
+//! - `coalesce`: [`Coalesced`](crate::Coalesced), a wrapper that makes bulk reads issued together as one.
 //!
 //! Builds on the model layer's errors and on the coordinator's request types
 //! (a store may carry a coordinator). The index protocol and the repository
@@ -19,6 +20,7 @@
 //! The storage contract: the only thing a backend implements.
 
 pub(crate) mod bulk;
+pub(crate) mod coalesce;
 pub(crate) mod fault;
 pub(crate) mod flight;
 pub mod limits;
