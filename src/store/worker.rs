@@ -176,6 +176,17 @@ fn message(e: &KvError) -> String {
     }
 }
 
+/// Whether `message` holds the HTTP status `code` as a word of its own: the
+/// `414` of "KV PUT failed: 414 ...", not the digits of a number in the
+/// message (an expiration of 1796664414 holds "414" too).
+fn has_status(message: &str, code: &str) -> bool {
+    message.match_indices(code).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 /// Maps an error of KV operation `op` on `key` to kvgen's error: limit
 /// violations by the status code and wording KV reports them with.
 fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError) -> Error {
@@ -192,10 +203,10 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
             return Error::TtlTooLong { key: key.to_string(), ttl };
         }
     }
-    if has("414") || (has("key") && has("length") && (has("exceed") || has("limit"))) {
+    if has_status(&lower, "414") || (has("key") && has("length") && (has("exceed") || has("limit"))) {
         return Error::KeyTooLong { key: key.to_string(), len: key.len() };
     }
-    if has("metadata") && (has("413") || has("exceed") || has("length")) {
+    if has("metadata") && (has_status(&lower, "413") || has("exceed") || has("length")) {
         let size = opts.and_then(|o| o.metadata.as_ref()).map_or(0, |m| crate::store::limits::metadata_json(m).len());
         return Error::MetadataTooLarge { key: key.to_string(), size };
     }
@@ -269,7 +280,7 @@ impl KvStore for WorkerKv {
         }
         let page = list.execute().await.map_err(|e| {
             let msg = message(&e);
-            if msg.contains("414") {
+            if has_status(&msg, "414") {
                 // A prefix over 512 bytes, refused as such a key is.
                 Error::KeyTooLong { key: options.prefix.clone(), len: options.prefix.len() }
             } else if msg.to_ascii_lowercase().contains("limit") {
@@ -354,4 +365,18 @@ fn js_metadata(key: &str, metadata: JsValue) -> Result<Option<Value>> {
     let text = js_sys::JSON::stringify(&metadata).map_err(|e| bad(format!("{e:?}")))?;
     let text = text.as_string().ok_or_else(|| bad("metadata is not JSON".into()))?;
     serde_json::from_str(&text).map(Some).map_err(|e| Error::serialization(key, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_status;
+
+    #[test]
+    fn a_status_is_a_word_of_its_own_not_digits_of_a_number() {
+        assert!(has_status("kv put failed: 414 utf-8 encoded length of 513 exceeds key length limit of 512.", "414"));
+        assert!(has_status("414", "414"));
+        let expiration = "kv put failed: 400 invalid expiration of 1796664414. please specify integer greater than the current number of seconds since the unix epoch.";
+        assert!(!has_status(expiration, "414"));
+        assert!(!has_status("key n/4140", "414"));
+    }
 }

@@ -305,7 +305,10 @@ fn kind_of(message: &str, options: Option<&PutOptions>) -> String {
             Some(o) if o.expiration.is_some_and(|e| e > MAX) => "ExpirationTooLate",
             _ => "TtlTooLong",
         }
-    } else if m.contains("414") {
+    } else if m.contains("invalid expiration") {
+        // Before the status check: the expiration's digits may hold "414".
+        "ExpirationTooSoon"
+    } else if m.contains("failed: 414") {
         "KeyTooLong"
     } else if m.contains("cannot be empty")
         || m.contains("must not be empty")
