@@ -6,7 +6,8 @@
 // The attribute generates the JavaScript-facing methods, undocumented.
 #![allow(missing_docs)]
 
-use crate::coord::{apply, Cell, Request};
+use crate::coord::cell::{Cell, Request};
+use crate::coord::machine::apply;
 use worker::{durable_object, DurableObject, Env, Response, Result, State};
 
 /// The storage key of the cell.

@@ -1,7 +1,8 @@
 //! `Faulty`: a store wrapper that makes chosen operations fail, to test what
 //! repositories leave behind when a Worker dies between two writes.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};

@@ -1,6 +1,8 @@
 //! `MemoryStore`: an embedded, faithful emulator of a Workers KV namespace.
 
-use crate::coord::{apply, BoxFuture, Cell, Coordinate, Request, Response};
+use crate::coord::cell::{Cell, Request, Response};
+use crate::coord::machine::apply;
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
 use crate::store::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};

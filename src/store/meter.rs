@@ -1,6 +1,7 @@
 //! `Metered`: counts the KV operations and bytes that pass through any store.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::Result;
 use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::fmt;

@@ -1,6 +1,7 @@
 //! `WorkerKv`: the real thing — a Workers KV binding, through the `worker` crate.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
