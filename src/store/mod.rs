@@ -26,6 +26,14 @@ use crate::error::Result;
 use serde_json::Value;
 
 /// A value read from the store, with its metadata.
+///
+/// ```
+/// use kvgen::Entry;
+///
+/// let entry = Entry::text("ada", Some(serde_json::json!({ "v": 1 })));
+/// assert_eq!(entry.as_str(), Some("ada"));
+/// assert_eq!(Entry { value: vec![b'a', 0xff], metadata: None }.into_text(), "a\u{fffd}");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The value's bytes, exactly as written (kvgen's records are JSON text;
@@ -59,6 +67,24 @@ pub(crate) fn text_of(bytes: Vec<u8>) -> String {
 }
 
 /// How long a written key lives, and what metadata it carries.
+///
+/// ```
+/// use kvgen::{KvStore, ManualClock, MemoryStore, PutOptions};
+/// use serde_json::json;
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::with_clock(ManualClock::new(1_000));
+/// let options = PutOptions { expiration_ttl: Some(3600), metadata: Some(json!({ "role": "admin" })), ..PutOptions::default() };
+/// store.put("session:s1", b"u1", &options).await?;
+/// assert_eq!(store.expiration("session:s1"), Some(4_600));
+/// assert_eq!(store.get("session:s1").await?.unwrap().metadata, Some(json!({ "role": "admin" })));
+///
+/// // KV's shortest ttl is 60 s.
+/// let short = PutOptions { expiration_ttl: Some(59), ..PutOptions::default() };
+/// assert!(matches!(store.put("k", b"v", &short).await, Err(kvgen::Error::TtlTooShort { .. })));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutOptions {
     /// Absolute expiry, seconds since the epoch (at least now + 60).
@@ -70,6 +96,29 @@ pub struct PutOptions {
 }
 
 /// One page request of a listing.
+///
+/// ```
+/// use kvgen::{KvStore, ListOptions, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// for key in ["user:3", "user:1", "org:1", "user:2"] {
+///     store.put(key, b"", &PutOptions::default()).await?;
+/// }
+/// let mut names = Vec::new();
+/// let mut options = ListOptions { prefix: "user:".into(), cursor: None, limit: 2 };
+/// loop {
+///     let page = store.list(&options).await?;
+///     names.extend(page.keys.into_iter().map(|k| k.name));
+///     match page.cursor {
+///         Some(cursor) => options.cursor = Some(cursor),
+///         None => break,
+///     }
+/// }
+/// assert_eq!(names, ["user:1", "user:2", "user:3"]);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListOptions {
     /// Only keys starting with this.
@@ -81,6 +130,34 @@ pub struct ListOptions {
 }
 
 /// One page request: how many items, and where the previous page stopped.
+///
+/// A repository's listings take it and answer a cursor for the next page:
+///
+/// ```
+/// use kvgen::{KvModel, MemoryStore, Page};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "APP")]
+/// pub struct Note {
+///     #[kv(id)]
+///     pub id: u32,
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let notes = Note::repo(&store);
+/// for id in 1..=3 {
+///     notes.put(&Note { id }).await?;
+/// }
+/// let first = notes.list(Page::first(2)).await?;
+/// assert_eq!(first.items, [Note { id: 1 }, Note { id: 2 }]);
+/// let rest = notes.list(Page::after(first.cursor.unwrap(), 2)).await?;
+/// assert_eq!(rest.items, [Note { id: 3 }]);
+/// assert_eq!(Page::default(), Page::first(100));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     /// At most this many items (1..=1000).
@@ -128,6 +205,31 @@ pub struct ListResult {
 }
 
 /// A Workers KV namespace, or something that behaves like one.
+///
+/// Code generic over the store runs on Workers KV ([`WorkerKv`](crate::WorkerKv))
+/// and, in tests, on [`MemoryStore`](crate::MemoryStore):
+///
+/// ```
+/// use kvgen::{KvStore, MemoryStore, PutOptions};
+///
+/// async fn visit<S: KvStore>(store: &S, page: &str) -> kvgen::Result<u64> {
+///     let key = format!("visits:{page}");
+///     let seen = match store.get(&key).await? {
+///         Some(entry) => entry.as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
+///         None => 0,
+///     };
+///     store.put(&key, (seen + 1).to_string().as_bytes(), &PutOptions::default()).await?;
+///     Ok(seen + 1)
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// visit(&store, "home").await?;
+/// assert_eq!(visit(&store, "home").await?, 2);
+/// assert_eq!(store.raw("visits:home").as_deref(), Some("2"));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 ///
 /// Futures carry no `Send` bound, since Workers futures are not `Send`.
 /// Implementations enforce the KV limits of [`limits`](crate::store::limits) and
