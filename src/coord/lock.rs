@@ -16,6 +16,30 @@ use crate::error::{Error, Result};
 ///
 /// Costs one coordinator request per [`acquire`](Lock::acquire) attempt and
 /// one per [`release`](Lock::release); no KV operation.
+///
+/// On a [`MemoryStore`](crate::MemoryStore), its in-process coordinator
+/// ([`MemoryStore::coordination`](crate::MemoryStore::coordination)); on
+/// Workers, a store's [`coordinator`](crate::KvStore::coordinator):
+///
+/// ```
+/// use kvgen::{Lock, Locked, MemoryStore};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let a = Lock::new(store.coordination(), "nightly-report", "worker-a", 10_000);
+/// let b = Lock::new(store.coordination(), "nightly-report", "worker-b", 10_000);
+/// assert!(a.try_acquire().await?.is_some());
+/// assert_eq!(b.try_acquire().await?, None, "held by worker-a");
+/// assert!(!b.release().await?, "only the holder releases");
+/// assert!(a.release().await?);
+///
+/// // The body runs holding the lock; `wait` sleeps between attempts.
+/// let ran = b.with_lock(3, |_attempt| async {}, async { "report sent" }).await?;
+/// assert!(matches!(ran, Locked::Ran("report sent")));
+/// assert!(a.try_acquire().await?.is_some(), "released after the body");
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct Lock<'a> {
     coord: &'a dyn Coordinate,
     name: String,
@@ -95,6 +119,22 @@ impl<'a> Lock<'a> {
 }
 
 /// What [`Lock::with_lock`] did.
+///
+/// ```
+/// use kvgen::{Lock, Locked, MemoryStore};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let holder = Lock::new(store.coordination(), "import", "a", 10_000);
+/// holder.try_acquire().await?;
+/// let other = Lock::new(store.coordination(), "import", "b", 10_000);
+/// let outcome: Locked<u32> = other.with_lock(2, |_| async {}, async { 1 }).await?;
+/// assert!(matches!(outcome, Locked::Busy));
+/// assert!(!outcome.ran());
+/// assert_eq!(outcome.value(), None);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug)]
 pub enum Locked<T> {
     /// Another token held the lock through every attempt: the body did not run.

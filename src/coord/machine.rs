@@ -23,6 +23,20 @@ fn settled(until: u64, now: u64) -> bool {
 
 /// Applies `request` to the cell of one name at time `now` (ms): the new
 /// state (`None` to delete it) and the answer. Deterministic and total.
+///
+/// ```
+/// use kvgen::coord::{apply, Cell, Request, Response};
+///
+/// let take = |token: &str| Request::Acquire { token: token.into(), lease_ms: 1_000 };
+/// let (cell, answer) = apply(None, &take("a"), 0);
+/// assert_eq!(answer, Response::Acquired { until: 1_000 });
+/// let (cell, answer) = apply(cell, &take("b"), 500);
+/// assert_eq!(answer, Response::Busy { until: 1_000 });
+/// assert_eq!(cell, Some(Cell::Lock { token: "a".into(), until: 1_000 }));
+/// // A lapsed lock is the next taker's.
+/// let (_, answer) = apply(cell, &take("b"), 1_000);
+/// assert_eq!(answer, Response::Acquired { until: 2_000 });
+/// ```
 pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, Response) {
     use Request as R;
     match request {

@@ -93,6 +93,21 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 ///
 /// Object-safe (stores return it as `&dyn Coordinate`); futures are not
 /// `Send`, as on Workers.
+///
+/// ```
+/// use kvgen::coord::{Request, Response};
+/// use kvgen::{Coordinate, KvStore, ManualClock, MemoryStore};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::with_clock(ManualClock::new(1_000));
+/// let coord: &dyn Coordinate = store.coordinator().expect("a MemoryStore carries one");
+/// let request = Request::Hit { limit: 1, window_ms: 1_000, sliding: false, cost: 1 };
+/// assert!(matches!(coord.call("rate:demo", &request).await?, Response::Rate { allowed: true, .. }));
+/// assert!(matches!(coord.call("rate:demo", &request).await?, Response::Rate { allowed: false, .. }));
+/// assert_eq!(coord.now_ms(), 1_000_000, "the store's clock, in ms");
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub trait Coordinate {
     /// Sends `request` to the cell `name` and returns its answer.
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>>;

@@ -25,6 +25,32 @@ pub struct RateDecision {
 /// take the last slot.
 ///
 /// Costs one coordinator request per call; no KV operation.
+///
+/// ```
+/// use kvgen::{ManualClock, MemoryStore, RateLimiter};
+///
+/// # pollster::block_on(async {
+/// let clock = ManualClock::new(1_000);
+/// let store = MemoryStore::with_clock(clock.clone());
+/// // At most 2 logins per IP per minute (windows aligned to the minute).
+/// let logins = RateLimiter::fixed(store.coordination(), "login", 2, 60_000);
+/// assert!(logins.hit("10.0.0.1").await?.allowed);
+/// assert!(logins.hit("10.0.0.1").await?.allowed);
+/// let third = logins.hit("10.0.0.1").await?;
+/// assert!(!third.allowed);
+/// assert_eq!((third.remaining, third.reset_at), (0, 1_020_000), "the next minute, in ms");
+/// assert!(logins.hit("10.0.0.2").await?.allowed, "each key has its own count");
+/// clock.advance(20);
+/// assert_eq!(logins.remaining("10.0.0.1").await?.remaining, 2);
+///
+/// // A sliding window counts the last `window_ms` exactly; `hit_n` takes all or nothing.
+/// let uploads = RateLimiter::sliding(store.coordination(), "upload", 10, 3_600_000);
+/// assert!(uploads.hit_n("u1", 8).await?.allowed);
+/// assert!(!uploads.hit_n("u1", 3).await?.allowed);
+/// assert_eq!(uploads.remaining("u1").await?.remaining, 2);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct RateLimiter<'a> {
     coord: &'a dyn Coordinate,
     name: String,
