@@ -20,6 +20,19 @@ const CELL: &str = "cell";
 /// [`COORDINATOR_BINDING`](crate::coord::COORDINATOR_BINDING) (`kvgen
 /// wrangler` writes the binding and its migration).
 ///
+/// The Worker's wrangler configuration binds it (this is what `kvgen
+/// wrangler` writes):
+///
+/// ```toml
+/// [[durable_objects.bindings]]
+/// name = "KVGEN_COORDINATOR"
+/// class_name = "KvgenCoordinator"
+///
+/// [[migrations]]
+/// tag = "kvgen-coordinator-v1"
+/// new_sqlite_classes = ["KvgenCoordinator"]
+/// ```
+///
 /// A request reads the cell, applies the request and writes the cell back
 /// with no other await in between: the object's input gate keeps other
 /// requests out meanwhile, so each request is applied alone, in order.
