@@ -15,6 +15,16 @@ fn refused(cell: Option<Cell>, message: &str) -> (Option<Cell>, Response) {
     (cell, Response::Refused { message: message.to_string() })
 }
 
+/// The answer to a request on a claim that `cell` does not hold for the
+/// caller: refused when the cell is not a claim's at all (a lock, a rate
+/// limit), else [`Response::NotHolder`]; the cell is unchanged.
+fn not_holder(cell: Option<Cell>) -> (Option<Cell>, Response) {
+    match cell {
+        Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
+        other => (other, Response::NotHolder),
+    }
+}
+
 /// Whether a claim may be checked against KV at `now`: KV's propagation
 /// time after the last lease of any of the holder's writers ended.
 fn settled(until: u64, now: u64) -> bool {
@@ -45,8 +55,7 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
             Some(Cell::Claim { holder: h, gen, until, .. }) if h == *holder => {
                 (Some(Cell::Claim { holder: h, gen: gen + 1, committed: true, until }), Response::Done)
             }
-            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
-            other => (other, Response::NotHolder),
+            other => not_holder(other),
         },
         // A release never frees the value by itself: another writer of the
         // same record may have written it back, which only KV can tell. The
@@ -66,15 +75,13 @@ pub fn apply(cell: Option<Cell>, request: &Request, now: u64) -> (Option<Cell>, 
             Some(Cell::Claim { holder: h, gen, until, .. }) if h == *holder => {
                 (Some(Cell::Claim { holder: h, gen: gen + 1, committed: false, until }), Response::Done)
             }
-            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
-            other => (other, Response::NotHolder),
+            other => not_holder(other),
         },
         R::Abandon { holder, gen } => match cell {
             Some(Cell::Claim { holder: h, gen: g, committed: false, .. }) if h == *holder && g == *gen => {
                 (None, Response::Done)
             }
-            Some(Cell::Lock { .. } | Cell::Window { .. } | Cell::Sliding { .. }) => refused(cell, "not a claim"),
-            other => (other, Response::NotHolder),
+            other => not_holder(other),
         },
         R::TakeOver { holder, from, gen, lease_ms } => match cell {
             Some(Cell::Claim { holder: h, gen: g, until, .. }) if h == *from && g == *gen && settled(until, now) => {
