@@ -4,7 +4,7 @@
 use crate::coord::cell::{Request, Response};
 use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
@@ -170,13 +170,11 @@ impl<S: KvStore> KvStore for Faulty<S> {
 impl<S: KvStore> Coordinate for Faulty<S> {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
-            let Some(inner) = self.inner.coordinator() else {
-                return Err(Error::NoCoordinator { model: "" });
-            };
+            let inner = inner_coordinator(&self.inner)?;
             faulty_op!(self, "coordinate", name, inner.call(name, request).await)
         })
     }
     fn now_ms(&self) -> u64 {
-        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
+        inner_now_ms(&self.inner)
     }
 }

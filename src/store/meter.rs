@@ -3,7 +3,7 @@
 use crate::coord::cell::{Request, Response};
 use crate::coord::{BoxFuture, Coordinate};
 use crate::error::Result;
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -271,13 +271,10 @@ impl<S: KvStore> Coordinate for Metered<S> {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
             self.n.coordinations.fetch_add(1, Relaxed);
-            match self.inner.coordinator() {
-                Some(inner) => inner.call(name, request).await,
-                None => Err(crate::error::Error::NoCoordinator { model: "" }),
-            }
+            inner_coordinator(&self.inner)?.call(name, request).await
         })
     }
     fn now_ms(&self) -> u64 {
-        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
+        inner_now_ms(&self.inner)
     }
 }

@@ -22,7 +22,8 @@ pub(crate) mod meter;
 #[cfg(feature = "worker")]
 pub(crate) mod worker;
 
-use crate::error::Result;
+use crate::coord::Coordinate;
+use crate::error::{Error, Result};
 use serde_json::Value;
 
 /// A value read from the store, with its metadata.
@@ -264,9 +265,22 @@ pub trait KvStore {
     /// (a Durable Object on Workers), or `None` when the store has none:
     /// writes of a strict value are then refused with
     /// [`Error::NoCoordinator`](crate::Error::NoCoordinator).
-    fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
         None
     }
+}
+
+/// What a wrapper store ([`Faulty`](crate::Faulty), [`Metered`](crate::Metered))
+/// forwards its coordinator requests to: the inner store's coordinator, or
+/// [`Error::NoCoordinator`] when it has none.
+pub(crate) fn inner_coordinator<S: KvStore + ?Sized>(inner: &S) -> Result<&dyn Coordinate> {
+    inner.coordinator().ok_or(Error::NoCoordinator { model: "" })
+}
+
+/// A wrapper store's coordinator clock: the inner coordinator's, or the
+/// inner store's clock in ms when it has none.
+pub(crate) fn inner_now_ms<S: KvStore + ?Sized>(inner: &S) -> u64 {
+    inner.coordinator().map_or(inner.now() * 1000, |c| c.now_ms())
 }
 
 /// A store behind a reference, or shared by owner (`Rc`, `Arc`: what a
@@ -293,7 +307,7 @@ macro_rules! store_behind {
             fn now(&self) -> u64 {
                 (**self).now()
             }
-            fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+            fn coordinator(&self) -> Option<&dyn Coordinate> {
                 (**self).coordinator()
             }
         }
