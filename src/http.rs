@@ -167,21 +167,23 @@ mod tests {
         Error::Store { op, key: "k".into(), message: message.into(), source: None }
     }
 
+    /// An email taken by `u1`, its claim settled.
+    fn taken() -> Error {
+        Error::UniqueViolation {
+            model: "user",
+            index: "email",
+            value: "a".into(),
+            holder: "u1".into(),
+            retry_after: None,
+        }
+    }
+
     #[test]
     fn statuses() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
             (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
-            (
-                Error::UniqueViolation {
-                    model: "user",
-                    index: "email",
-                    value: "a".into(),
-                    holder: "u1".into(),
-                    retry_after: None,
-                },
-                409,
-            ),
+            (taken(), 409),
             (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
@@ -223,14 +225,7 @@ mod tests {
     #[test]
     fn axum_response() {
         use axum_core::response::IntoResponse;
-        let e = Error::UniqueViolation {
-            model: "user",
-            index: "email",
-            value: "a".into(),
-            holder: "u1".into(),
-            retry_after: None,
-        };
-        let r = e.into_response();
+        let r = taken().into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
     }
