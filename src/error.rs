@@ -8,6 +8,43 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Store backends return it too, so limit violations look the same whether
 /// [`MemoryStore`](crate::MemoryStore) or Workers KV caught them.
+///
+/// Match the variant to act on it (the enum is `#[non_exhaustive]`: keep a
+/// catch-all arm):
+///
+/// ```
+/// use kvgen::{Error, KvModel, MemoryStore};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "APP")]
+/// pub struct User {
+///     #[kv(id)]
+///     pub id: String,
+///     #[kv(unique)]
+///     pub email: String,
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let users = User::repo(&store);
+/// users.create(&User { id: "u1".into(), email: "ada@example.com".into() }).await?;
+/// let taken = users.create(&User { id: "u2".into(), email: "ada@example.com".into() }).await;
+/// let answer = match taken {
+///     Err(Error::UniqueViolation { index, holder, .. }) => format!("{index} taken by {holder}"),
+///     Err(Error::AlreadyExists { .. }) => "id taken".to_string(),
+///     Err(other) => return Err(other),
+///     Ok(()) => "created".to_string(),
+/// };
+/// assert_eq!(answer, "email taken by u1");
+///
+/// let again = users.create(&User { id: "u1".into(), email: "bob@example.com".into() }).await.unwrap_err();
+/// assert_eq!(again.kind(), "AlreadyExists");
+/// assert!(!again.is_limit());
+/// assert_eq!(again.to_string(), "user `user:u1` already exists");
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -233,6 +270,12 @@ impl Error {
     }
 
     /// Whether the error is a Workers KV limit (or key-format) violation.
+    ///
+    /// ```
+    /// let err = kvgen::limits::check_key(&"k".repeat(513)).unwrap_err();
+    /// assert!(err.is_limit());
+    /// assert_eq!(err.kind(), "KeyTooLong");
+    /// ```
     pub fn is_limit(&self) -> bool {
         matches!(
             self,

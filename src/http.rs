@@ -19,6 +19,15 @@ impl Error {
     /// | `Store`: any other failure of the backend | 502 |
     /// | `Serialization`, `NoCoordinator` | 500 |
     /// | `LeaseExpired` | 503 |
+    ///
+    /// ```
+    /// use kvgen::Error;
+    ///
+    /// assert_eq!(Error::NotFound { model: "user", key: "user:u9".into() }.http_status(), 404);
+    /// assert_eq!(Error::ListLimit { limit: 5000 }.http_status(), 400);
+    /// let throttled = Error::Store { op: "put", key: "k".into(), message: "429 Too Many Requests".into(), source: None };
+    /// assert_eq!(throttled.http_status(), 503);
+    /// ```
     pub fn http_status(&self) -> u16 {
         match self {
             Error::NotFound { .. } => 404,
@@ -43,6 +52,23 @@ impl Error {
     /// The JSON body that answers this error: `{"kind": "NotFound", "message": "..."}`,
     /// with `"retry_after"` (seconds) for a `UniqueViolation` whose claim has
     /// not settled yet.
+    ///
+    /// ```
+    /// use kvgen::Error;
+    /// use serde_json::json;
+    ///
+    /// let taken = Error::UniqueViolation {
+    ///     model: "user",
+    ///     index: "email",
+    ///     value: "ada@example.com".into(),
+    ///     holder: "u1".into(),
+    ///     retry_after: Some(42),
+    /// };
+    /// let body = taken.to_json();
+    /// assert_eq!(body["kind"], "UniqueViolation");
+    /// assert_eq!(body["retry_after"], json!(42));
+    /// assert_eq!(body["message"], taken.to_string());
+    /// ```
     pub fn to_json(&self) -> serde_json::Value {
         let mut body = serde_json::json!({ "kind": self.kind(), "message": self.to_string() });
         if let Error::UniqueViolation { retry_after: Some(secs), .. } = self {
@@ -59,19 +85,43 @@ impl Error {
     /// body, as `application/json`. For a handler of `#[event(fetch)]`, where
     /// `?` would answer every kvgen error with a 500:
     ///
-    /// ```ignore
-    /// match kv.users().create(&user).await {
-    ///     Ok(()) => Ok(Response::from_json(&user)?.with_status(201)),
-    ///     Err(e) => e.to_response(), // a taken email: 409 {"kind": "UniqueViolation", ..}
+    /// ```no_run
+    /// use kvgen::{KvModel, KvStore};
+    /// use serde::{Deserialize, Serialize};
+    /// use worker::Response;
+    ///
+    /// #[derive(KvModel, Serialize, Deserialize, Clone, Debug)]
+    /// #[kv(binding = "APP")]
+    /// pub struct User {
+    ///     #[kv(id)]
+    ///     pub id: String,
+    ///     #[kv(unique)]
+    ///     pub email: String,
+    /// }
+    ///
+    /// async fn sign_up<S: KvStore>(store: &S, user: User) -> worker::Result<Response> {
+    ///     match User::repo(store).create(&user).await {
+    ///         Ok(()) => Ok(Response::from_json(&user)?.with_status(201)),
+    ///         Err(e) => e.to_response(), // a taken email: 409 {"kind": "UniqueViolation", ..}
+    ///     }
     /// }
     /// ```
+    ///
+    /// (Compiled, not run: it builds a JavaScript `Response`.)
     pub fn to_response(&self) -> worker::Result<worker::Response> {
         Ok(worker::Response::from_json(&self.to_json())?.with_status(self.http_status()))
     }
 }
 
 /// A Worker's HTTP answer to a kvgen result: `value` as JSON with status 200,
-/// or the error's [`Error::to_response`].
+/// or the error's [`Error::to_response`]. Compiled, not run (it builds a
+/// JavaScript `Response`):
+///
+/// ```no_run
+/// fn answer(found: kvgen::Result<Vec<String>>) -> worker::Result<worker::Response> {
+///     kvgen::respond(found)
+/// }
+/// ```
 #[cfg(feature = "worker")]
 pub fn respond<T: serde::Serialize>(result: crate::error::Result<T>) -> worker::Result<worker::Response> {
     match result {
@@ -92,6 +142,14 @@ impl From<Error> for worker::Error {
 
 /// An axum handler may return `Result<_, kvgen::Error>`: the error answers
 /// with [`Error::http_status`] and the [`Error::to_json`] body.
+///
+/// ```
+/// use axum_core::response::IntoResponse;
+///
+/// let response = kvgen::Error::NotFound { model: "user", key: "user:u9".into() }.into_response();
+/// assert_eq!(response.status(), 404);
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// ```
 #[cfg(feature = "axum")]
 impl axum_core::response::IntoResponse for Error {
     fn into_response(self) -> axum_core::response::Response {
@@ -109,21 +167,23 @@ mod tests {
         Error::Store { op, key: "k".into(), message: message.into(), source: None }
     }
 
+    /// An email taken by `u1`, its claim settled.
+    fn taken() -> Error {
+        Error::UniqueViolation {
+            model: "user",
+            index: "email",
+            value: "a".into(),
+            holder: "u1".into(),
+            retry_after: None,
+        }
+    }
+
     #[test]
     fn statuses() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::NotFound { model: "user", key: "user:u1".into() }, 404),
             (Error::AlreadyExists { model: "user", key: "user:u1".into() }, 409),
-            (
-                Error::UniqueViolation {
-                    model: "user",
-                    index: "email",
-                    value: "a".into(),
-                    holder: "u1".into(),
-                    retry_after: None,
-                },
-                409,
-            ),
+            (taken(), 409),
             (Error::ValueTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::MetadataTooLarge { key: "k".into(), size: 1 }, 413),
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
@@ -165,14 +225,7 @@ mod tests {
     #[test]
     fn axum_response() {
         use axum_core::response::IntoResponse;
-        let e = Error::UniqueViolation {
-            model: "user",
-            index: "email",
-            value: "a".into(),
-            holder: "u1".into(),
-            retry_after: None,
-        };
-        let r = e.into_response();
+        let r = taken().into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
     }

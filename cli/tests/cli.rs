@@ -1275,14 +1275,14 @@ fn bad_input_durable_objects_or_migrations_kvgen_would_overwrite() {
 
 #[test]
 fn the_coordinator_names_are_those_of_the_runtime() {
-    let coord = fs::read_to_string(repo().join("src/coord.rs")).unwrap();
+    let coord = fs::read_to_string(repo().join("src/coord/mod.rs")).unwrap();
     for (name, value) in [
         ("COORDINATOR_BINDING", kvgen_codegen::wrangler::COORDINATOR_BINDING),
         ("COORDINATOR_CLASS", kvgen_codegen::wrangler::COORDINATOR_CLASS),
     ] {
         assert!(
             coord.contains(&format!("pub const {name}: &str = {value:?};")),
-            "{name} is not {value:?} in src/coord.rs"
+            "{name} is not {value:?} in src/coord/mod.rs"
         );
     }
 }

@@ -6,7 +6,8 @@
 // The attribute generates the JavaScript-facing methods, undocumented.
 #![allow(missing_docs)]
 
-use crate::coord::{apply, Cell, Request};
+use crate::coord::cell::{Cell, Request};
+use crate::coord::machine::apply;
 use worker::{durable_object, DurableObject, Env, Response, Result, State};
 
 /// The storage key of the cell.
@@ -18,6 +19,19 @@ const CELL: &str = "cell";
 /// with the `durable` feature, and binds it as
 /// [`COORDINATOR_BINDING`](crate::coord::COORDINATOR_BINDING) (`kvgen
 /// wrangler` writes the binding and its migration).
+///
+/// The Worker's wrangler configuration binds it (this is what `kvgen
+/// wrangler` writes):
+///
+/// ```toml
+/// [[durable_objects.bindings]]
+/// name = "KVGEN_COORDINATOR"
+/// class_name = "KvgenCoordinator"
+///
+/// [[migrations]]
+/// tag = "kvgen-coordinator-v1"
+/// new_sqlite_classes = ["KvgenCoordinator"]
+/// ```
 ///
 /// A request reads the cell, applies the request and writes the cell back
 /// with no other await in between: the object's input gate keeps other

@@ -20,6 +20,18 @@ pub enum IdKind {
 }
 
 /// A new id of `kind`; [`Error::Store`] when the platform has no randomness to give.
+///
+/// ```
+/// use kvgen::id::{self, IdKind};
+///
+/// let ulid = id::new(IdKind::Ulid)?;
+/// assert_eq!(ulid.len(), 26);
+/// assert!(id::ulid_millis(&ulid).is_some_and(|ms| ms > 1_700_000_000_000));
+/// let uuid = id::new(IdKind::UuidV4)?;
+/// assert_eq!((uuid.len(), &uuid[14..15]), (36, "4"));
+/// assert_ne!(id::new(IdKind::UuidV7)?, id::new(IdKind::UuidV7)?);
+/// # Ok::<(), kvgen::Error>(())
+/// ```
 pub fn new(kind: IdKind) -> Result<String> {
     let mut random = [0u8; 16];
     getrandom::fill(&mut random).map_err(|e| Error::Store {
@@ -54,6 +66,15 @@ fn now_ms() -> u64 {
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// The ULID of time `ms` (its low 48 bits) and 80 random bits.
+///
+/// ```
+/// use kvgen::id::{ulid_from, ulid_millis};
+///
+/// let id = ulid_from(1_700_000_000_000, [0; 10]);
+/// assert_eq!(id, "01HF7YAT000000000000000000");
+/// assert_eq!(ulid_millis(&id), Some(1_700_000_000_000));
+/// assert!(ulid_from(1, [0xff; 10]) < ulid_from(2, [0; 10]), "sorted by time");
+/// ```
 pub fn ulid_from(ms: u64, random: [u8; 10]) -> String {
     let mut value = u128::from(ms & 0xFFFF_FFFF_FFFF) << 80;
     for (i, b) in random.iter().enumerate() {
@@ -78,6 +99,11 @@ pub fn ulid_millis(id: &str) -> Option<u64> {
 }
 
 /// The UUID v7 of time `ms` (its low 48 bits), its other bits from `random`.
+///
+/// ```
+/// let id = kvgen::id::uuid_v7_from(0x0123_4567_89ab, [0; 16]);
+/// assert_eq!(id, "01234567-89ab-7000-8000-000000000000");
+/// ```
 pub fn uuid_v7_from(ms: u64, random: [u8; 16]) -> String {
     let mut b = random;
     b[..6].copy_from_slice(&(ms & 0xFFFF_FFFF_FFFF).to_be_bytes()[2..]);
@@ -87,6 +113,10 @@ pub fn uuid_v7_from(ms: u64, random: [u8; 16]) -> String {
 }
 
 /// The UUID v4 of `random` (less its version and variant bits).
+///
+/// ```
+/// assert_eq!(kvgen::id::uuid_v4_from([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+/// ```
 pub fn uuid_v4_from(random: [u8; 16]) -> String {
     let mut b = random;
     b[6] = 0x40 | (b[6] & 0x0F);

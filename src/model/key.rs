@@ -25,6 +25,30 @@
 /// own id types. An implementation must be injective (distinct values, distinct
 /// components) and must not write `:` or control bytes; [`encode_str`] does both
 /// for any string form.
+///
+/// An id type of your own, written as its string form:
+///
+/// ```
+/// use kvgen::key::{self, decode_str, encode_str};
+/// use kvgen::KeyPart;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Sku(String);
+///
+/// impl KeyPart for Sku {
+///     fn write_key(&self, out: &mut String) {
+///         encode_str(&self.0, out)
+///     }
+///     fn read_key(part: &str) -> Option<Self> {
+///         decode_str(part).map(Sku)
+///     }
+/// }
+///
+/// assert_eq!(key::encode(&Sku("tea:green".into())), "tea%3Agreen");
+/// assert_eq!(key::decode::<Sku>("tea%3Agreen"), Some(Sku("tea:green".into())));
+/// // `Option::None` is the one absent value: no index entry.
+/// assert!(None::<u8>.is_absent() && !Some(1u8).is_absent());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be part of a KV key",
     label = "used in a key here",
@@ -67,6 +91,13 @@ macro_rules! display_as_parsed {
 }
 
 /// Percent-encodes `%`, `:` and control bytes of `s` onto `out`.
+///
+/// ```
+/// let mut out = String::from("tag:");
+/// kvgen::key::encode_str("50%:off\n", &mut out);
+/// assert_eq!(out, "tag:50%25%3Aoff%0A");
+/// assert_eq!(kvgen::key::decode_str("50%25%3Aoff%0A").as_deref(), Some("50%:off\n"));
+/// ```
 pub fn encode_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     // Most values need no escape: copy them whole.
@@ -140,6 +171,17 @@ impl KeyPart for String {
 /// What a repository's id argument may be for a model whose id is `I`: the
 /// id type itself, and `str` for a `String` id, so `get("u1")` needs no
 /// `to_string()` (as the finders take `&str`). Both write one key.
+///
+/// ```
+/// use kvgen::{key, IdArg};
+///
+/// fn user_key<A: IdArg<String> + ?Sized>(id: &A) -> String {
+///     format!("user:{}", key::encode(id))
+/// }
+///
+/// assert_eq!(user_key("u1"), "user:u1");
+/// assert_eq!(user_key(&String::from("u1")), user_key("u1"));
+/// ```
 pub trait IdArg<I>: KeyPart {}
 
 impl<I: KeyPart> IdArg<I> for I {}
@@ -309,6 +351,14 @@ impl<T: DescKeyPart> KeyPart for Desc<T> {
 }
 
 /// The descending component of one value.
+///
+/// ```
+/// use kvgen::key::{encode, encode_desc};
+///
+/// assert_eq!(encode_desc(&0u8), "255");
+/// assert!(encode_desc(&2u32) < encode_desc(&1u32), "reverse order, same width");
+/// assert_eq!(encode_desc(&7u64).len(), encode(&7u64).len());
+/// ```
 pub fn encode_desc<T: DescKeyPart + ?Sized>(value: &T) -> String {
     let mut out = String::new();
     value.write_desc_key(&mut out);
@@ -361,14 +411,35 @@ impl KeyPart for char {
     }
 }
 
-/// Encodes one value as a key component.
+/// Encodes one value as a key component: byte order of the components is
+/// the values' order.
+///
+/// ```
+/// use kvgen::key::encode;
+///
+/// assert_eq!(encode(&42u32), "0000000042");
+/// assert_eq!(encode(&-1i8), "127", "signed values are offset by 2^(bits-1)");
+/// assert!(encode(&-1i8) < encode(&0i8));
+/// assert_eq!(encode("a:b"), "a%3Ab");
+/// assert_eq!(encode(&true), "1");
+/// ```
 pub fn encode<T: KeyPart + ?Sized>(value: &T) -> String {
     let mut out = String::new();
     value.write_key(&mut out);
     out
 }
 
-/// Decodes one key component.
+/// Decodes one key component: `None` for anything but the canonical form
+/// [`encode`] writes.
+///
+/// ```
+/// use kvgen::key::{decode, encode};
+///
+/// assert_eq!(decode::<u32>("0000000042"), Some(42));
+/// assert_eq!(decode::<u32>("42"), None, "not zero-padded");
+/// assert_eq!(decode::<String>("a%3Ab").as_deref(), Some("a:b"));
+/// assert_eq!(encode(&decode::<i64>(&encode(&-7i64)).unwrap()), encode(&-7i64));
+/// ```
 pub fn decode<T: KeyPart>(part: &str) -> Option<T> {
     T::read_key(part)
 }
@@ -432,6 +503,14 @@ impl KeyWriter {
 /// The separator after a scope: its own trailing `:` when it has one
 /// (`prod:` gives `prod:user:u1`, a layout many projects already have), `/`
 /// otherwise (`prod` gives `prod/user:u1`). None for no scope.
+///
+/// ```
+/// use kvgen::key::{scope_head, scope_head_len};
+///
+/// assert_eq!(scope_head("prod"), ("prod", "/"));
+/// assert_eq!(scope_head("prod:"), ("prod:", ""));
+/// assert_eq!(scope_head_len("prod"), 5);
+/// ```
 pub fn scope_head(scope: &str) -> (&str, &'static str) {
     match scope {
         "" => ("", ""),
@@ -453,6 +532,14 @@ fn push_scope(buf: &mut String, scope: &str) {
 }
 
 /// Where one model's keys live: `{scope/}{model}`.
+///
+/// ```
+/// use kvgen::key::KeySpace;
+///
+/// assert_eq!(KeySpace::new("", "user").record_key_of(&7u8), "user:007");
+/// assert_eq!(KeySpace::new("prod", "user").record_key("u1"), "prod/user:u1");
+/// assert_eq!(KeySpace::new("prod:", "user").index_prefix("email"), "prod:user.email:");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct KeySpace<'a> {
     scope: &'a str,

@@ -54,6 +54,28 @@ pub enum RawKind {
 
 /// A struct stored in KV. Implemented by `#[derive(KvModel)]`; the runtime
 /// ([`Repo`](crate::Repo)) does everything else generically over it.
+///
+/// ```
+/// use kvgen::{IndexKind, KvModel, Model};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "APP", ttl = 3600)]
+/// pub struct Member {
+///     #[kv(id)]
+///     pub id: String,
+///     #[kv(unique)]
+///     pub email: String,
+///     #[kv(index)]
+///     pub team: String,
+/// }
+///
+/// assert_eq!((Member::MODEL, Member::BINDING, Member::DEFAULT_TTL), ("member", "APP", Some(3600)));
+/// let kinds: Vec<_> = Member::INDEXES.iter().map(|i| (i.name, i.kind)).collect();
+/// assert_eq!(kinds, [("email", IndexKind::Unique), ("team", IndexKind::Secondary)]);
+/// let ada = Member { id: "m1".into(), email: "ada@example.com".into(), team: "core".into() };
+/// assert_eq!(ada.id(), "m1");
+/// ```
 pub trait Model: Serialize + DeserializeOwned {
     /// The id's type.
     type Id: KeyPart;

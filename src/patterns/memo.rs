@@ -17,6 +17,31 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::Result;
 
 /// One value and when it was loaded.
+///
+/// ```
+/// use kvgen::Memo;
+///
+/// static THEME: Memo<String> = Memo::new(30);
+///
+/// # pollster::block_on(async {
+/// let mut loads = 0;
+/// for now in [100, 110, 129, 130] {
+///     let theme = THEME
+///         .get_or_load(now, || {
+///             loads += 1; // a KV read, in a Worker
+///             async { Ok(Some("dark".to_string())) }
+///         })
+///         .await?;
+///     assert_eq!(theme.as_deref(), Some("dark"));
+/// }
+/// assert_eq!(loads, 2, "loaded at 100, kept until 130");
+/// THEME.clear();
+/// assert_eq!(THEME.get(131), None);
+/// THEME.set("light".into(), 131);
+/// assert_eq!(THEME.get(160).as_deref(), Some("light"));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct Memo<T> {
     max_age: u64,

@@ -15,6 +15,17 @@ pub const BUCKETS: u32 = 10_000;
 /// 64-bit finalizing mix (FNV-1a alone spreads its low bits poorly).
 /// Stable: a change to this function would move users between cohorts,
 /// and a test pins its values.
+///
+/// ```
+/// use kvgen::rollout::{bucket, BUCKETS};
+///
+/// let b = bucket("new-editor", "user-42");
+/// assert!(b < BUCKETS);
+/// assert_eq!(b, bucket("new-editor", "user-42"), "the same everywhere, every time");
+/// // Each flag places subjects anew: the same users are not always first.
+/// let first = |flag: &str| (0..100).filter(|i| bucket(flag, &format!("user-{i}")) < 1_000).collect::<Vec<_>>();
+/// assert_ne!(first("new-editor"), first("dark-mode"));
+/// ```
 pub fn bucket(flag: &str, subject: &str) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in flag.bytes().chain([0]).chain(subject.bytes()) {
@@ -31,6 +42,27 @@ pub fn bucket(flag: &str, subject: &str) -> u32 {
 
 /// Who a flag is on for: off for everyone while `enabled` is false; then
 /// off for `deny`, on for `allow`, and on for `percent` of everyone else.
+///
+/// ```
+/// use kvgen::rollout::Rollout;
+///
+/// let mut flag = Rollout { enabled: true, percent: 25.0, allow: vec!["ada".into()], deny: vec!["bob".into()] };
+/// assert_eq!(flag.threshold(), 2_500);
+/// assert!(flag.admits("new-editor", "ada") && !flag.admits("new-editor", "bob"));
+/// let users: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
+/// let on = |flag: &Rollout| users.iter().filter(|u| flag.admits("new-editor", u)).cloned().collect::<Vec<_>>();
+/// let quarter = on(&flag);
+/// assert!((2_300..2_700).contains(&quarter.len()), "{}", quarter.len());
+///
+/// // Raising the percentage only adds subjects.
+/// flag.percent = 50.0;
+/// let half = on(&flag);
+/// assert!(quarter.iter().all(|u| half.contains(u)) && half.len() > quarter.len());
+///
+/// // The kill switch wins over everything.
+/// flag.enabled = false;
+/// assert!(!flag.admits("new-editor", "ada"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rollout {
     /// The kill switch: false turns the flag off for everyone.

@@ -25,6 +25,17 @@ pub trait Stamped {
 
 /// How long a cached value is fresh, and how long after that it may still
 /// be served while it is fetched again, in seconds.
+///
+/// ```
+/// use kvgen::swr::{Freshness, Swr};
+///
+/// let policy = Swr { fresh: 60, stale: 300 };
+/// assert_eq!(policy.state(1_000, 1_059), Freshness::Fresh);
+/// assert_eq!(policy.state(1_000, 1_060), Freshness::Stale);
+/// assert_eq!(policy.state(1_000, 1_360), Freshness::Expired);
+/// assert_eq!(policy.ttl(), 360);
+/// assert_eq!(Swr { fresh: 10, stale: 0 }.ttl(), 60, "KV's least ttl");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Swr {
     /// Served as it is for this long after it was fetched.
@@ -119,6 +130,60 @@ impl<M: Model + Stamped, S: KvStore> Repo<'_, M, S> {
 /// stale read starts its own revalidation: KV offers nothing to elect one
 /// among concurrent readers, so a hot key revalidates once per read in the
 /// stale window, each writing the value it fetched (last writer wins).
+///
+/// ```
+/// use kvgen::swr::{get_or_fetch, Served, Stamped, Swr};
+/// use kvgen::{KvModel, ManualClock, MemoryStore};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "CACHE")]
+/// pub struct Quote {
+///     #[kv(id)]
+///     pub symbol: String,
+///     pub price: u64,
+///     pub fetched_at: u64,
+/// }
+///
+/// impl Stamped for Quote {
+///     fn stamped_at(&self) -> u64 {
+///         self.fetched_at
+///     }
+///     fn stamp(&mut self, at: u64) {
+///         self.fetched_at = at;
+///     }
+/// }
+///
+/// // What the origin answers (an HTTP call, in a Worker).
+/// fn origin(price: u64) -> impl FnOnce() -> std::future::Ready<kvgen::Result<Quote>> {
+///     move || std::future::ready(Ok(Quote { symbol: "ACME".into(), price, fetched_at: 0 }))
+/// }
+///
+/// # pollster::block_on(async {
+/// let clock = ManualClock::new(1_000);
+/// let store = MemoryStore::with_clock(clock.clone());
+/// let policy = Swr { fresh: 60, stale: 300 };
+/// let id = || "ACME".to_string();
+///
+/// let (q, served) = get_or_fetch(store.clone(), "", id(), policy, origin(1), |_| {}).await?;
+/// assert_eq!((q.price, served), (1, Served::Fetched));
+/// let (q, served) = get_or_fetch(store.clone(), "", id(), policy, origin(2), |_| panic!("fresh")).await?;
+/// assert_eq!((q.price, served), (1, Served::Fresh));
+///
+/// // Stale: the cached quote answers, and the revalidation is handed over
+/// // (to `Context::wait_until` in a Worker).
+/// clock.advance(120);
+/// let mut later = Vec::new();
+/// let (q, served) = get_or_fetch(store.clone(), "", id(), policy, origin(3), |r| later.push(r)).await?;
+/// assert_eq!((q.price, served), (1, Served::Stale));
+/// for revalidation in later {
+///     revalidation.await?;
+/// }
+/// let (q, served) = get_or_fetch(store.clone(), "", id(), policy, origin(4), |_| {}).await?;
+/// assert_eq!((q.price, served), (3, Served::Fresh));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub async fn get_or_fetch<M, S, F, Fut>(
     store: S,
     scope: &str,

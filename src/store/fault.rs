@@ -1,13 +1,35 @@
 //! `Faulty`: a store wrapper that makes chosen operations fail, to test what
 //! repositories leave behind when a Worker dies between two writes.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
 /// When an injected fault strikes.
+///
+/// ```
+/// use kvgen::{Fault, Faulty, KvStore, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let store = Faulty::new(MemoryStore::new());
+/// let none = PutOptions::default();
+/// store.fail_at(1, Fault::Before);
+/// assert!(store.put("a", b"1", &none).await.is_err());
+/// assert_eq!(store.inner().raw("a"), None, "Before: nothing was written");
+///
+/// store.fail_at(1, Fault::After);
+/// assert!(store.put("a", b"1", &none).await.is_err());
+/// assert_eq!(store.inner().raw("a").as_deref(), Some("1"), "After: written, yet reported failed");
+///
+/// store.fail_at(1, Fault::Timeout);
+/// assert!(Faulty::drive(store.put("b", b"2", &none)).is_none(), "Timeout: the call never answers");
+/// assert_eq!(store.inner().raw("b"), None);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// The operation fails before it reaches the store: nothing happens.
@@ -23,6 +45,27 @@ pub enum Fault {
 }
 
 /// Wraps a store and fails the operations it is told to, counting from 1.
+///
+/// Every operation counts (reads, writes, deletes, lists and coordinator
+/// requests), so a test can fail each step of a repository call in turn
+/// and check what it leaves behind. Here the second write fails:
+///
+/// ```
+/// use kvgen::{Error, Fault, Faulty, KvStore, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let store = Faulty::new(MemoryStore::new());
+/// store.fail_at(2, Fault::Before);
+/// let none = PutOptions::default();
+/// store.put("a", b"1", &none).await?;
+/// let err = store.put("b", b"2", &none).await.unwrap_err();
+/// assert!(matches!(err, Error::Store { op: "put", ref key, .. } if key == "b"));
+/// store.put("c", b"3", &none).await?;
+/// assert_eq!(store.operations(), 3);
+/// assert_eq!(store.inner().keys(), ["a", "c"]);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct Faulty<S> {
     inner: S,
     count: AtomicU64,
@@ -131,13 +174,11 @@ impl<S: KvStore> KvStore for Faulty<S> {
 impl<S: KvStore> Coordinate for Faulty<S> {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
-            let Some(inner) = self.inner.coordinator() else {
-                return Err(Error::NoCoordinator { model: "" });
-            };
+            let inner = inner_coordinator(&self.inner)?;
             faulty_op!(self, "coordinate", name, inner.call(name, request).await)
         })
     }
     fn now_ms(&self) -> u64 {
-        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
+        inner_now_ms(&self.inner)
     }
 }

@@ -1,5 +1,21 @@
 //! The Workers KV limits, checked by [`MemoryStore`](crate::MemoryStore) and by
 //! the repositories before the first write of an operation.
+//!
+//! A violation is the [`Error`](crate::Error) variant that names it, the same
+//! whichever backend caught it:
+//!
+//! ```
+//! use kvgen::limits::{self, MAX_KEY_BYTES};
+//! use kvgen::Error;
+//!
+//! assert!(limits::check_key(&"k".repeat(MAX_KEY_BYTES)).is_ok());
+//! let err = limits::check_key(&"k".repeat(513)).unwrap_err();
+//! assert!(matches!(err, Error::KeyTooLong { len: 513, .. }));
+//! assert!(err.is_limit());
+//! assert!(matches!(limits::check_key(".."), Err(Error::InvalidKey { .. })));
+//! assert!(matches!(limits::check_list_limit(1001), Err(Error::ListLimit { limit: 1001 })));
+//! assert!(matches!(limits::check_bulk(101), Err(Error::BulkLimit { count: 101 })));
+//! ```
 
 use crate::error::{Error, Result};
 
@@ -28,6 +44,14 @@ pub const MAX_BULK_VALUE_UNITS: usize = 25 * 1024 * 1024;
 pub const MAX_BULK_KEYS: usize = 100;
 
 /// Checks a key: 1..=512 bytes, not `.` or `..`.
+///
+/// ```
+/// use kvgen::{limits::check_key, Error};
+///
+/// assert!(check_key("user:u1").is_ok());
+/// assert!(matches!(check_key(&"é".repeat(257)), Err(Error::KeyTooLong { len: 514, .. })), "bytes, not characters");
+/// assert!(matches!(check_key(""), Err(Error::InvalidKey { .. })));
+/// ```
 pub fn check_key(key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::InvalidKey { key: key.into(), reason: "keys cannot be empty" });
@@ -53,6 +77,12 @@ pub fn check_value(key: &str, value: &[u8]) -> Result<()> {
 /// KV measures and stores: every number is a double written the shortest way
 /// (`1.0` is `1`, `1e21` is `1e+21`, `-0` is `0`), and strings are escaped as
 /// serde_json escapes them.
+///
+/// ```
+/// use serde_json::json;
+///
+/// assert_eq!(kvgen::limits::metadata_json(&json!({ "n": [1.0, 1e21, -0.0] })), r#"{"n":[1,1e+21,0]}"#);
+/// ```
 pub fn metadata_json(metadata: &serde_json::Value) -> String {
     let mut out = String::new();
     write_js_json(&mut out, metadata);
@@ -97,6 +127,12 @@ fn write_js_json(out: &mut String, v: &serde_json::Value) {
 }
 
 /// A finite double as JavaScript's `Number.prototype.toString` writes it.
+///
+/// ```
+/// use kvgen::limits::js_number;
+///
+/// assert_eq!([js_number(1.0), js_number(0.1), js_number(1e21), js_number(1e-7)], ["1", "0.1", "1e+21", "1e-7"]);
+/// ```
 pub fn js_number(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return "0".into();
@@ -147,6 +183,18 @@ pub fn check_metadata(key: &str, metadata: &serde_json::Value) -> Result<()> {
 /// (expiration first), the key (empty, `.`/`..`, then length), the ttl (which
 /// wins over an expiration given with it, whatever that one is), else the
 /// expiration, then the metadata, then the value.
+///
+/// ```
+/// use kvgen::{limits::check_put, Error, PutOptions};
+///
+/// let now = 1_000;
+/// let ttl = PutOptions { expiration_ttl: Some(60), ..PutOptions::default() };
+/// assert_eq!(check_put("k", b"v", &ttl, now)?, Some(1_060));
+/// assert_eq!(check_put("k", b"v", &PutOptions::default(), now)?, None);
+/// let soon = PutOptions { expiration: Some(now + 59), ..PutOptions::default() };
+/// assert!(matches!(check_put("k", b"v", &soon, now), Err(Error::ExpirationTooSoon { .. })));
+/// # Ok::<(), kvgen::Error>(())
+/// ```
 pub fn check_put(key: &str, value: &[u8], options: &crate::store::PutOptions, now: u64) -> Result<Option<u64>> {
     if let Some(at) = options.expiration.filter(|at| *at > MAX_EXPIRATION) {
         return Err(Error::ExpirationTooLate { key: key.into(), expiration: at });

@@ -1,6 +1,8 @@
 //! `MemoryStore`: an embedded, faithful emulator of a Workers KV namespace.
 
-use crate::coord::{apply, BoxFuture, Cell, Coordinate, Request, Response};
+use crate::coord::cell::{Cell, Request, Response};
+use crate::coord::machine::apply;
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
 use crate::store::limits;
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
@@ -30,6 +32,26 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told to; clones share the same time.
+///
+/// Give one to [`MemoryStore::with_clock`] to test expiry without waiting:
+///
+/// ```
+/// use kvgen::{KvStore, ManualClock, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let clock = ManualClock::new(1_000);
+/// let store = MemoryStore::with_clock(clock.clone());
+/// let ttl = PutOptions { expiration_ttl: Some(60), ..PutOptions::default() };
+/// store.put("otp:u1", b"123456", &ttl).await?;
+/// clock.advance(59);
+/// assert!(store.get("otp:u1").await?.is_some());
+/// clock.advance(1);
+/// assert_eq!(store.get("otp:u1").await?, None, "expired at 1060");
+/// clock.set(0);
+/// assert_eq!(store.now(), 0);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct ManualClock(Arc<AtomicU64>);
 
@@ -227,6 +249,35 @@ impl Data {
 /// Clones share the same data; [`fork`](MemoryStore::fork) copies it.
 /// [`lagging`](MemoryStore::lagging) gives a view that sees writes only once
 /// they are some seconds old, as another KV location would.
+///
+/// ```
+/// use kvgen::{KvStore, ListOptions, ManualClock, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let clock = ManualClock::new(1_000);
+/// let store = MemoryStore::with_clock(clock.clone());
+/// store.put("user:2", b"bob", &PutOptions::default()).await?;
+/// store.put("user:1", "ada".as_bytes(), &PutOptions::default()).await?;
+/// assert_eq!(store.get("user:1").await?.unwrap().as_str(), Some("ada"));
+///
+/// // Listings are in byte order.
+/// let page = store.list(&ListOptions { prefix: "user:".into(), cursor: None, limit: 10 }).await?;
+/// let names: Vec<_> = page.keys.iter().map(|k| k.name.as_str()).collect();
+/// assert_eq!(names, ["user:1", "user:2"]);
+///
+/// // KV's limits are enforced as Workers KV enforces them.
+/// let long = "k".repeat(513);
+/// assert!(matches!(store.put(&long, b"", &PutOptions::default()).await, Err(kvgen::Error::KeyTooLong { .. })));
+///
+/// // Another location sees a write about a minute later.
+/// let far = store.lagging(60);
+/// store.put("user:3", b"cy", &PutOptions::default()).await?;
+/// assert_eq!(far.get("user:3").await?, None);
+/// clock.advance(60);
+/// assert!(far.get("user:3").await?.is_some());
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct MemoryStore {
     data: Arc<Mutex<Data>>,
@@ -470,6 +521,22 @@ impl KvStore for MemoryStore {
 
 /// An in-process coordinator with the semantics of the Durable Object one:
 /// [`MemoryStore`](crate::MemoryStore) carries one, shared by its clones and views.
+///
+/// ```
+/// use kvgen::coord::{Cell, Request, Response};
+/// use kvgen::{Lock, MemoryStore};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let coord = store.coordination();
+/// assert!(Lock::new(coord, "job", "t1", 10_000).try_acquire().await?.is_some());
+/// assert_eq!(coord.names(), ["lock:job"]);
+/// assert!(matches!(coord.cell("lock:job"), Some(Cell::Lock { token, .. }) if token == "t1"));
+/// let busy = coord.apply_now("lock:job", &Request::Acquire { token: "t2".into(), lease_ms: 1 });
+/// assert!(matches!(busy, Response::Busy { .. }));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct MemoryCoordinator {
     cells: Arc<Mutex<HashMap<String, Cell>>>,

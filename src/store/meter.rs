@@ -1,12 +1,32 @@
 //! `Metered`: counts the KV operations and bytes that pass through any store.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::Result;
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Operation counts, as [`Metered::ops`] reports them.
+///
+/// ```
+/// use kvgen::{KvStore, MemoryStore, Metered, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let store = Metered::new(MemoryStore::new());
+/// store.put("a", b"12345", &PutOptions::default()).await?;
+/// let before = store.ops();
+/// let keys = ["a", "b", "c"].map(String::from);
+/// store.get_many(&keys).await?;
+/// let ops = store.ops().since(&before);
+/// assert_eq!((ops.bulk_reads, ops.bulk_keys), (1, 3));
+/// assert_eq!(ops.total(), 1, "one operation toward the 1000 per request");
+/// assert_eq!(ops.billed_reads(), 3, "billed per key");
+/// assert_eq!(ops.to_string(), "1 bulk read (3 keys in bulk); 5 B read, 0 B written");
+/// assert_eq!((before + ops).total(), 2);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ops {
     /// Single-key reads (`get`).
@@ -117,6 +137,34 @@ struct Counters {
 
 /// Wraps a store and counts every operation and byte that goes through it.
 /// Operations that the store refuses are counted too: KV bills them.
+///
+/// What one repository call costs:
+///
+/// ```
+/// use kvgen::{KvModel, MemoryStore, Metered};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "APP")]
+/// pub struct User {
+///     #[kv(id)]
+///     pub id: String,
+///     #[kv(unique)]
+///     pub email: String,
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = Metered::new(MemoryStore::new());
+/// let users = User::repo(&store);
+/// users.create(&User { id: "u1".into(), email: "ada@example.com".into() }).await?;
+/// let create = store.reset();
+/// assert_eq!(create.writes, 2, "the record and its unique entry: {create}");
+///
+/// users.find_by_email("ada@example.com").await?;
+/// assert_eq!(store.ops().reads, 2, "the unique entry, then the record");
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct Metered<S> {
     inner: S,
     n: Counters,
@@ -227,13 +275,10 @@ impl<S: KvStore> Coordinate for Metered<S> {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
             self.n.coordinations.fetch_add(1, Relaxed);
-            match self.inner.coordinator() {
-                Some(inner) => inner.call(name, request).await,
-                None => Err(crate::error::Error::NoCoordinator { model: "" }),
-            }
+            inner_coordinator(&self.inner)?.call(name, request).await
         })
     }
     fn now_ms(&self) -> u64 {
-        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
+        inner_now_ms(&self.inner)
     }
 }

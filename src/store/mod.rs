@@ -30,10 +30,19 @@ pub(crate) mod rounds;
 #[cfg(feature = "worker")]
 pub(crate) mod worker;
 
-use crate::error::Result;
+use crate::coord::Coordinate;
+use crate::error::{Error, Result};
 use serde_json::Value;
 
 /// A value read from the store, with its metadata.
+///
+/// ```
+/// use kvgen::Entry;
+///
+/// let entry = Entry::text("ada", Some(serde_json::json!({ "v": 1 })));
+/// assert_eq!(entry.as_str(), Some("ada"));
+/// assert_eq!(Entry { value: vec![b'a', 0xff], metadata: None }.into_text(), "a\u{fffd}");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The value's bytes, exactly as written (kvgen's records are JSON text;
@@ -67,6 +76,24 @@ pub(crate) fn text_of(bytes: Vec<u8>) -> String {
 }
 
 /// How long a written key lives, and what metadata it carries.
+///
+/// ```
+/// use kvgen::{KvStore, ManualClock, MemoryStore, PutOptions};
+/// use serde_json::json;
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::with_clock(ManualClock::new(1_000));
+/// let options = PutOptions { expiration_ttl: Some(3600), metadata: Some(json!({ "role": "admin" })), ..PutOptions::default() };
+/// store.put("session:s1", b"u1", &options).await?;
+/// assert_eq!(store.expiration("session:s1"), Some(4_600));
+/// assert_eq!(store.get("session:s1").await?.unwrap().metadata, Some(json!({ "role": "admin" })));
+///
+/// // KV's shortest ttl is 60 s.
+/// let short = PutOptions { expiration_ttl: Some(59), ..PutOptions::default() };
+/// assert!(matches!(store.put("k", b"v", &short).await, Err(kvgen::Error::TtlTooShort { .. })));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutOptions {
     /// Absolute expiry, seconds since the epoch (at least now + 60).
@@ -78,6 +105,29 @@ pub struct PutOptions {
 }
 
 /// One page request of a listing.
+///
+/// ```
+/// use kvgen::{KvStore, ListOptions, MemoryStore, PutOptions};
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// for key in ["user:3", "user:1", "org:1", "user:2"] {
+///     store.put(key, b"", &PutOptions::default()).await?;
+/// }
+/// let mut names = Vec::new();
+/// let mut options = ListOptions { prefix: "user:".into(), cursor: None, limit: 2 };
+/// loop {
+///     let page = store.list(&options).await?;
+///     names.extend(page.keys.into_iter().map(|k| k.name));
+///     match page.cursor {
+///         Some(cursor) => options.cursor = Some(cursor),
+///         None => break,
+///     }
+/// }
+/// assert_eq!(names, ["user:1", "user:2", "user:3"]);
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListOptions {
     /// Only keys starting with this.
@@ -89,6 +139,34 @@ pub struct ListOptions {
 }
 
 /// One page request: how many items, and where the previous page stopped.
+///
+/// A repository's listings take it and answer a cursor for the next page:
+///
+/// ```
+/// use kvgen::{KvModel, MemoryStore, Page};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KvModel, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[kv(binding = "APP")]
+/// pub struct Note {
+///     #[kv(id)]
+///     pub id: u32,
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// let notes = Note::repo(&store);
+/// for id in 1..=3 {
+///     notes.put(&Note { id }).await?;
+/// }
+/// let first = notes.list(Page::first(2)).await?;
+/// assert_eq!(first.items, [Note { id: 1 }, Note { id: 2 }]);
+/// let rest = notes.list(Page::after(first.cursor.unwrap(), 2)).await?;
+/// assert_eq!(rest.items, [Note { id: 3 }]);
+/// assert_eq!(Page::default(), Page::first(100));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     /// At most this many items (1..=1000).
@@ -137,6 +215,31 @@ pub struct ListResult {
 
 /// A Workers KV namespace, or something that behaves like one.
 ///
+/// Code generic over the store runs on Workers KV ([`WorkerKv`](crate::WorkerKv))
+/// and, in tests, on [`MemoryStore`](crate::MemoryStore):
+///
+/// ```
+/// use kvgen::{KvStore, MemoryStore, PutOptions};
+///
+/// async fn visit<S: KvStore>(store: &S, page: &str) -> kvgen::Result<u64> {
+///     let key = format!("visits:{page}");
+///     let seen = match store.get(&key).await? {
+///         Some(entry) => entry.as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
+///         None => 0,
+///     };
+///     store.put(&key, (seen + 1).to_string().as_bytes(), &PutOptions::default()).await?;
+///     Ok(seen + 1)
+/// }
+///
+/// # pollster::block_on(async {
+/// let store = MemoryStore::new();
+/// visit(&store, "home").await?;
+/// assert_eq!(visit(&store, "home").await?, 2);
+/// assert_eq!(store.raw("visits:home").as_deref(), Some("2"));
+/// # Ok::<(), kvgen::Error>(())
+/// # }).unwrap();
+/// ```
+///
 /// Futures carry no `Send` bound, since Workers futures are not `Send`.
 /// Implementations enforce the KV limits of [`limits`](crate::store::limits) and
 /// report violations with the matching [`Error`](crate::Error) variant.
@@ -170,7 +273,7 @@ pub trait KvStore {
     /// (a Durable Object on Workers), or `None` when the store has none:
     /// writes of a strict value are then refused with
     /// [`Error::NoCoordinator`](crate::Error::NoCoordinator).
-    fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+    fn coordinator(&self) -> Option<&dyn Coordinate> {
         None
     }
     /// How many operations one call may have in flight at a time:
@@ -182,6 +285,19 @@ pub trait KvStore {
     fn max_in_flight(&self) -> usize {
         crate::store::flight::DEFAULT_MAX_IN_FLIGHT
     }
+}
+
+/// What a wrapper store ([`Faulty`](crate::Faulty), [`Metered`](crate::Metered))
+/// forwards its coordinator requests to: the inner store's coordinator, or
+/// [`Error::NoCoordinator`] when it has none.
+pub(crate) fn inner_coordinator<S: KvStore + ?Sized>(inner: &S) -> Result<&dyn Coordinate> {
+    inner.coordinator().ok_or(Error::NoCoordinator { model: "" })
+}
+
+/// A wrapper store's coordinator clock: the inner coordinator's, or the
+/// inner store's clock in ms when it has none.
+pub(crate) fn inner_now_ms<S: KvStore + ?Sized>(inner: &S) -> u64 {
+    inner.coordinator().map_or(inner.now() * 1000, |c| c.now_ms())
 }
 
 /// A store behind a reference, or shared by owner (`Rc`, `Arc`: what a
@@ -208,7 +324,7 @@ macro_rules! store_behind {
             fn now(&self) -> u64 {
                 (**self).now()
             }
-            fn coordinator(&self) -> Option<&dyn crate::coord::Coordinate> {
+            fn coordinator(&self) -> Option<&dyn Coordinate> {
                 (**self).coordinator()
             }
             fn max_in_flight(&self) -> usize {

@@ -1,6 +1,7 @@
 //! `WorkerKv`: the real thing — a Workers KV binding, through the `worker` crate.
 
-use crate::coord::{BoxFuture, Coordinate, Request, Response};
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::{Error, Result};
 use crate::store::{Entry, KvStore, ListKey, ListOptions, ListResult, PutOptions};
 use serde_json::Value;
@@ -12,6 +13,18 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 ///
 /// KV's own errors are mapped to kvgen's [`Error`], limit violations
 /// included, so code sees the same variants as on [`MemoryStore`](crate::MemoryStore).
+///
+/// It runs in a Worker only (wasm32), so this example is compiled, not run:
+///
+/// ```no_run
+/// use kvgen::{KvStore, PutOptions, WorkerKv};
+///
+/// async fn greet(env: &worker::Env) -> kvgen::Result<Option<String>> {
+///     let kv = WorkerKv::from_env(env, "APP")?;
+///     kv.put("greeting", b"hello", &PutOptions::default()).await?;
+///     Ok(kv.get("greeting").await?.map(|entry| entry.into_text()))
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct WorkerKv {
     kv: worker::kv::KvStore,
@@ -316,6 +329,20 @@ impl KvStore for WorkerKv {
 /// The client of the coordinator Durable Object class
 /// ([`KvgenCoordinator`](crate::KvgenCoordinator), feature `durable`): one
 /// object per cell name, each request a `POST` of the JSON request.
+///
+/// [`WorkerKv::from_env`] attaches one when the Worker binds
+/// [`COORDINATOR_BINDING`](crate::coord::COORDINATOR_BINDING); a lock on it,
+/// compiled, not run (it needs a Worker):
+///
+/// ```no_run
+/// use kvgen::{DurableCoordinator, Lock};
+///
+/// async fn nightly(env: &worker::Env) -> worker::Result<bool> {
+///     let coord = DurableCoordinator::new(env.durable_object(kvgen::coord::COORDINATOR_BINDING)?);
+///     let lock = Lock::new(&coord, "nightly", "run-1", 60_000);
+///     Ok(lock.try_acquire().await?.is_some())
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct DurableCoordinator {
     ns: worker::ObjectNamespace,
