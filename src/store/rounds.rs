@@ -14,8 +14,8 @@
 //! the crate depends on it.
 
 use crate::coord::{BoxFuture, Coordinate, Request, Response};
-use crate::error::{Error, Result};
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::error::Result;
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -193,14 +193,9 @@ impl<S: KvStore> KvStore for Rounds<S> {
 
 impl<S: KvStore> Coordinate for Rounds<S> {
     fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
-        Box::pin(self.trip(async move {
-            match self.inner.coordinator() {
-                Some(inner) => inner.call(name, request).await,
-                None => Err(Error::NoCoordinator { model: "" }),
-            }
-        }))
+        Box::pin(self.trip(async move { inner_coordinator(&self.inner)?.call(name, request).await }))
     }
     fn now_ms(&self) -> u64 {
-        self.inner.coordinator().map_or(self.inner.now() * 1000, |c| c.now_ms())
+        inner_now_ms(&self.inner)
     }
 }
