@@ -2,7 +2,8 @@
 //! through a temp file and a rename), and comparing them with the disk.
 
 use crate::diag::{Diagnostic, Error, Result};
-use crate::project::{Origin, Project};
+use crate::project::found::Origin;
+use crate::project::Project;
 use crate::wrangler::entries::Updated;
 use crate::wrangler::read::Format;
 use crate::{env, keys, ts, wrangler};

@@ -6,7 +6,8 @@
 //! helpers build on it.
 
 use crate::ir::Model;
-use crate::project::{Origin, Project};
+use crate::project::found::Origin;
+use crate::project::Project;
 use crate::ts::spelling::{pascal, plain, uncapitalize};
 use std::collections::HashMap;
 
