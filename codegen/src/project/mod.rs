@@ -279,8 +279,9 @@ impl Project {
         }
     }
 
-    /// The names the generated `Env` gives its struct, binding fields and
-    /// accessors: each an identifier, none taken twice.
+    /// The names the generated binding struct (`KvEnv`, or `env_struct`) gives
+    /// itself, its binding fields and accessors: each an identifier, none taken
+    /// twice. The messages name the struct by the name it will have.
     fn env_names(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let env_struct = self.config.config.output.env_struct.as_deref();
@@ -307,15 +308,15 @@ impl Project {
             let at = |message: String| self.at_span(first, first.model.binding.span, &["binding"], message);
             if crate::names::binding_field(&binding).is_none() {
                 out.push(at(format!(
-                    "binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding"
+                    "binding `{binding}` gives the `{env_name}` field `{field}`, which is not a Rust identifier; rename the binding"
                 )));
             } else if crate::names::RESERVED_FIELDS.contains(&field.as_str()) {
                 out.push(at(format!(
-                    "binding `{binding}` gives the Env field `{field}`, which Env has already; rename the binding"
+                    "binding `{binding}` gives the `{env_name}` field `{field}`, which `{env_name}` has already; rename the binding"
                 )));
             } else if let Some((_, other)) = fields.iter().find(|(f, _)| *f == field) {
                 out.push(at(format!(
-                    "bindings `{other}` and `{binding}` both give the Env field `{field}`; rename one"
+                    "bindings `{other}` and `{binding}` both give the `{env_name}` field `{field}`; rename one"
                 )));
             }
             fields.push((field, models[0].model.binding.value.as_str()));
@@ -331,7 +332,7 @@ impl Project {
                 out.push(self.at_model(
                     f,
                     format!(
-                        "model `{}` gives the Env accessor `{name}`, a method Env has already; rename the model",
+                        "model `{}` gives the `{env_name}` accessor `{name}`, a method `{env_name}` has already; rename the model",
                         f.model.ident
                     ),
                 ));
@@ -339,7 +340,7 @@ impl Project {
                 out.push(self.at_model(
                     f,
                     format!(
-                        "models `{}` ({}) and `{}` both give the Env accessor `{name}`; rename one",
+                        "models `{}` ({}) and `{}` both give the `{env_name}` accessor `{name}`; rename one",
                         other.model.ident,
                         self.describe(other),
                         f.model.ident

@@ -183,6 +183,45 @@ pub(super) fn toml_model(
     let input: syn::DeriveInput = item.clone().into();
     match attr::lower(&input) {
         Ok(model) => Ok(Found { model, origin: Origin::Toml { item: Box::new(item) } }),
-        Err(e) => Err(e.into_iter().map(|e| here(&[], format!("model `{name}`: {e}"))).collect()),
+        Err(e) => Err(e
+            .into_iter()
+            .map(|e| here(&[], format!("model `{name}`: {}", in_toml_words(&e.to_string()))))
+            .collect()),
+    }
+}
+
+/// The derive's spellings of what a `[models.NAME]` table says with keys, and how kvgen.toml says it.
+const TOML_WORDS: [(&str, &str); 5] = [
+    ("`#[kv(id)]`", "`id = true`"),
+    ("`#[kv(raw)]`", "`raw = true`"),
+    ("`#[kv(unique, strict)]`", "`unique = true, strict = true`"),
+    ("`unique(a, b)`", "`unique = [[\"a\", \"b\"]]`"),
+    ("`index(a, b)`", "`index = [[\"a\", \"b\"]]`"),
+];
+
+/// A lowering error about a kvgen.toml model, in the words of kvgen.toml: the
+/// derive's messages name its attributes (`#[kv(id)]`), which the table does not have.
+fn in_toml_words(message: &str) -> String {
+    TOML_WORDS.iter().fold(message.to_string(), |m, (attr, key)| m.replace(attr, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_toml_words;
+
+    #[test]
+    fn lowering_errors_name_the_kvgen_toml_keys() {
+        assert_eq!(
+            in_toml_words("`generate` fills the id: put it on the `#[kv(id)]` field"),
+            "`generate` fills the id: put it on the `id = true` field"
+        );
+        assert_eq!(
+            in_toml_words("`strict` applies to a unique field: `#[kv(unique, strict)]`"),
+            "`strict` applies to a unique field: `unique = true, strict = true`"
+        );
+        assert_eq!(
+            in_toml_words("an index needs at least one field: `index(a, b)`"),
+            "an index needs at least one field: `index = [[\"a\", \"b\"]]`"
+        );
     }
 }
