@@ -240,6 +240,8 @@ fn index_consts(model: &Model) -> Vec<TokenStream> {
     out
 }
 
+/// Compile-time checks that a foreign key's type matches its parent's id,
+/// reported at the field's type.
 fn relation_checks(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let same_binding = |target: &syn::Path| {

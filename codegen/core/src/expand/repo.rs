@@ -302,9 +302,6 @@ fn param_names(model: &Model) -> (syn::Ident, syn::Ident) {
     param_idents(model).unwrap_or_else(|| (format_ident!("record"), format_ident!("records")))
 }
 
-/// Compile-time checks that a foreign key's type matches its parent's id,
-/// reported at the field's type.
-
 /// `tokens` with every span replaced by `span`.
 fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
     tokens
