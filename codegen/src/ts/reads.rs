@@ -116,22 +116,7 @@ pub(super) fn record_reads(s: &mut String, m: &Model, n: &ModelNames, id: &IdKey
     let (name, lower, record_meta) = (&n.name, &n.lower, &n.record_meta);
     let (id_param, id_ty) = (&id.param, &id.ty);
     if let Some(r) = m.raw {
-        // The id as the record's JSON holds it: an integer is a `number` there, whatever the caller passed.
-        let id_value = match id.kind {
-            KeyKind::Uint { .. } | KeyKind::Int { .. } => format!("Number(kvBig({id_param}))"),
-            _ => id_param.clone(),
-        };
-        let field = plain(&m.fields[r.field].ident);
-        raw_reads(
-            s,
-            name,
-            lower,
-            (id_param, id_ty, &id.field, &id_value),
-            record_meta,
-            &field,
-            r.kind == RawKind::Text,
-        );
-        return;
+        return raw_reads(s, n, id, &plain(&m.fields[r.field].ident), r.kind == RawKind::Text);
     }
 
     let _ = writeln!(s, "\n/** The `{name}` with this id (1 read), or `null`. */");
@@ -153,18 +138,16 @@ pub(super) fn record_reads(s: &mut String, m: &Model, n: &ModelNames, id: &IdKey
 
 /// The reads of a raw model: the value read as text or bytes, the other
 /// fields from its metadata, the id from the key.
-fn raw_reads(
-    s: &mut String,
-    name: &str,
-    lower: &str,
-    id: (&str, &str, &str, &str),
-    meta: &str,
-    field: &str,
-    text: bool,
-) {
-    let (id_param, id_ty, id_field, id_value) = id;
+fn raw_reads(s: &mut String, n: &ModelNames, id: &IdKey, field: &str, text: bool) {
+    let (name, lower, meta) = (&n.name, &n.lower, &n.record_meta);
+    let (id_param, id_ty) = (&id.param, &id.ty);
+    // The id as the record's JSON holds it: an integer is a `number` there, whatever the caller passed.
+    let id_value = match id.kind {
+        KeyKind::Uint { .. } | KeyKind::Int { .. } => format!("Number(kvBig({id_param}))"),
+        _ => id_param.clone(),
+    };
     let (kind, value_ty) = if text { ("text", "string") } else { ("arrayBuffer", "ArrayBuffer") };
-    let id_prop = prop(id_field);
+    let id_prop = prop(&id.field);
     let field_prop = prop(field);
     let _ = writeln!(s, "\n/** The `{name}` with this id (1 read, the value as `{kind}`), or `null`. */");
     let _ = writeln!(

@@ -6,8 +6,8 @@
 //! Builds on [`super::keys`]. Only [`super`] (lowering) uses it.
 
 use crate::attr::keys::{
-    empty_parens, key_name, once, parse_order, BINDING, BY, CONTAINER_KEYS, HAS_MANY, HAS_ONE, INDEX, KV, NAME, PREFIX,
-    STRICT, TTL, UNIQUE,
+    key_name, once, parse_order, refuse_empty_parens, BINDING, BY, CONTAINER_KEYS, HAS_MANY, HAS_ONE, INDEX, KV, NAME,
+    PREFIX, STRICT, TTL, UNIQUE,
 };
 use crate::ctxt::Ctxt;
 use crate::ir::{HasKind, IndexKind, Spanned};
@@ -82,9 +82,7 @@ pub(super) fn parse(cx: &Ctxt, input: &syn::DeriveInput) -> Container {
                     span,
                     malformed: false,
                 };
-                if empty_parens(&meta) {
-                    cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
-                    let _ = meta.input.parse::<proc_macro2::Group>();
+                if refuse_empty_parens(cx, &meta, "an index needs at least one field: `{key}(a, b)`") {
                     return Ok(());
                 }
                 meta.parse_nested_meta(|inner| {
@@ -113,15 +111,11 @@ pub(super) fn parse(cx: &Ctxt, input: &syn::DeriveInput) -> Container {
                 // #[kv(has_many(Post, by = author_id, name = "posts"))]   #[kv(has_one(Profile, by = user_id))]
                 let kind = if meta.path.is_ident(HAS_MANY) { HasKind::Many } else { HasKind::One };
                 let mut raw = RawHas { kind, target: None, by: None, name: None, span };
-                if empty_parens(&meta) {
-                    cx.error(
-                        span,
-                        format!(
-                            "name the child model and its foreign key: `{}(Post, by = author_id)`",
-                            key_name(&meta.path)
-                        ),
-                    );
-                    let _ = meta.input.parse::<proc_macro2::Group>();
+                if refuse_empty_parens(
+                    cx,
+                    &meta,
+                    "name the child model and its foreign key: `{key}(Post, by = author_id)`",
+                ) {
                     return Ok(());
                 }
                 meta.parse_nested_meta(|inner| {

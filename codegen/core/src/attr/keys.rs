@@ -7,6 +7,7 @@
 
 use crate::ctxt::Ctxt;
 use proc_macro2::{Ident, Span};
+use syn::spanned::Spanned as _;
 
 /// The attribute's name: `#[kv(...)]`.
 pub const KV: &str = "kv";
@@ -42,12 +43,19 @@ pub(super) fn once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, key: &str, span
     }
 }
 
-/// `true` for `key()`, which syn's nested-meta parser would reject with a vaguer message.
-pub(super) fn empty_parens(meta: &syn::meta::ParseNestedMeta) -> bool {
-    match meta.input.fork().parse::<proc_macro2::Group>() {
+/// `true` for `key()`, which syn's nested-meta parser would reject with a
+/// vaguer message: `example` (how to write `key(..)`) is reported at the
+/// key instead, and the empty parentheses are skipped.
+pub(super) fn refuse_empty_parens(cx: &Ctxt, meta: &syn::meta::ParseNestedMeta, example: &str) -> bool {
+    let empty = match meta.input.fork().parse::<proc_macro2::Group>() {
         Ok(g) => g.delimiter() == proc_macro2::Delimiter::Parenthesis && g.stream().is_empty(),
         Err(_) => false,
+    };
+    if empty {
+        cx.error(meta.path.span(), example.replace("{key}", &key_name(&meta.path)));
+        let _ = meta.input.parse::<proc_macro2::Group>();
     }
+    empty
 }
 
 pub(super) fn key_name(path: &syn::Path) -> String {
