@@ -5,13 +5,12 @@
 use assert_cmd::Command;
 use std::fs;
 use std::path::{Path, PathBuf};
+use support::{copy_dir, repo};
+
+mod support;
 
 fn kvgen() -> Command {
     Command::cargo_bin("kvgen").expect("the kvgen binary is built")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn stdout(cmd: &mut Command) -> String {
@@ -24,19 +23,6 @@ fn copy_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples").join(name), dir.path());
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 /// Every file under `dir` with its contents, to show nothing was written.
