@@ -107,7 +107,7 @@ fn checked_listing(
     let (name, lower, meta_ty) = (&n.name, &n.lower, &n.entry_meta);
     let _ = writeln!(
         s,
-        "export async function list{name}{suffix}(kv: KVNamespace, {params}, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const prefix = {prefix};\n  const listed = await kv.list<{meta_ty}>({{ prefix, limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n{read}    const rec = await kvGetChecked<{name}>(kv, {lower}Prefix(scope) + {id}, (exact) => {check});\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}"
+        "export async function list{name}{suffix}(kv: KVNamespace, {params}, page: KvPage = {{}}, scope?: string): Promise<KvListPage<{name}>> {{\n  const prefix = {prefix};\n  const listed = await kv.list<{meta_ty}>({{ prefix, limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n{read}    const rec = await kvGetChecked<{name}>(kv, {lower}Prefix(scope) + {id}, (exact) => {check});\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}"
     );
 }
 
@@ -132,7 +132,7 @@ pub(super) fn record_reads(s: &mut String, m: &Model, n: &ModelNames, id: &IdKey
     let _ = writeln!(s, "\n/** One page of `{name}` records, in key order (1 list, 1 read per record). */");
     let _ = writeln!(
         s,
-        "export async function list{name}(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvList<{name}>> {{\n  const listed = await kv.list<{record_meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    const rec = await kv.get<{name}>(k.name, \"json\");\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}"
+        "export async function list{name}(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvListPage<{name}>> {{\n  const listed = await kv.list<{record_meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  const items: {name}[] = [];\n  for (const k of listed.keys) {{\n    const rec = await kv.get<{name}>(k.name, \"json\");\n    if (rec !== null) items.push(rec);\n  }}\n  return {{ items, cursor: listed.list_complete ? null : listed.cursor }};\n}}"
     );
 }
 
@@ -165,6 +165,6 @@ fn raw_reads(s: &mut String, n: &ModelNames, id: &IdKey, field: &str, text: bool
     );
     let _ = writeln!(
         s,
-        "export async function list{name}Meta(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvList<{{ key: string; metadata: {meta} | null }}>> {{\n  const listed = await kv.list<{meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  return {{ items: listed.keys.map((k) => ({{ key: k.name, metadata: k.metadata ?? null }})), cursor: listed.list_complete ? null : listed.cursor }};\n}}"
+        "export async function list{name}Meta(kv: KVNamespace, page: KvPage = {{}}, scope?: string): Promise<KvListPage<{{ key: string; metadata: {meta} | null }}>> {{\n  const listed = await kv.list<{meta}>({{ prefix: {lower}Prefix(scope), limit: page.limit, cursor: page.cursor }});\n  return {{ items: listed.keys.map((k) => ({{ key: k.name, metadata: k.metadata ?? null }})), cursor: listed.list_complete ? null : listed.cursor }};\n}}"
     );
 }

@@ -1,6 +1,6 @@
 //! The codec in TypeScript, printed at the top of every generated file:
 //! the same key bytes as the Rust codec (`kvgen::key`), and the types and
-//! small reads the generated helpers share (`KvPage`, `KvList`, `KvExpiry`,
+//! small reads the generated helpers share (`KvPage`, `KvListPage`, `KvExpiry`,
 //! `kvGetChecked`, `kvHead`).
 //!
 //! Builds on nothing. The key builders ([`super::keys`]) and read helpers
@@ -11,17 +11,20 @@
 pub(super) const RUNTIME: &str = r#"/** An integer key component: a `bigint`, a safe-integer `number`, or a decimal string. */
 export type KvInt = bigint | number | string;
 
-/** A page of a listing: at most `limit` keys (KV's default 1000), after `cursor`. */
+/** A page of a listing (`kvgen::Page`): at most `limit` keys (KV's default 1000), after `cursor`. */
 export interface KvPage {
   limit?: number;
   cursor?: string;
 }
 
-/** One page of records; `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
-export interface KvList<T> {
+/** One page of records (`kvgen::ListPage`); `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
+export interface KvListPage<T> {
   items: T[];
   cursor: string | null;
 }
+
+/** @deprecated The older name of `KvListPage`. */
+export type KvList<T> = KvListPage<T>;
 
 /** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
