@@ -2,8 +2,8 @@
 //! [`Origin`] (a Rust source, or a `[models]` table of kvgen.toml), with the
 //! paths generated code names its type and repository by.
 //!
-//! Builds on the IR alone. The other parts of `project`, and the emitters,
-//! build on it.
+//! Builds on the IR and [`crate::names`] alone. The other parts of
+//! `project`, and the emitters, build on it, so it must not depend on them.
 
 use crate::ir::Model;
 use proc_macro2::TokenStream;

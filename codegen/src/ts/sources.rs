@@ -2,8 +2,9 @@
 //! (with their serde attributes), the unit enums with their variants' serde
 //! names, and a model's fields as the JSON names them.
 //!
-//! Builds on [`super::spelling`] alone. The types, key builders and read
-//! helpers build on it.
+//! Builds on [`super::spelling`] alone within `ts` (and on the crate's Rust
+//! parsing, [`crate::parse_file`]). The types, key builders and read
+//! helpers build on it, so it must not depend on them.
 
 use crate::ir::Model;
 use crate::project::found::Origin;

@@ -2,8 +2,9 @@
 //! the ids it already gives a binding ([`existing`]), which `kvgen init`
 //! keeps rather than writing placeholders over them.
 //!
-//! Builds on no other part of `wrangler`; the editors and the crate's
-//! output use [`Format`], so this module must not depend on them.
+//! Builds on no other part of `wrangler`. The dispatch in [`super`] and
+//! the crate's output use [`Format`], so this module must not depend on
+//! them or on the editors.
 
 use crate::diag::{Diagnostic, Result};
 use std::path::Path;
