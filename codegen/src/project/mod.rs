@@ -3,9 +3,9 @@
 //!
 //! The parts, each building only on those listed before it:
 //!
-//! - [`found`]: one model and where it came from ([`Found`], [`Origin`]).
-//! - [`scan`]: the Rust sources and the `#[derive(KvModel)]` structs in them.
-//! - [`toml_model`]: the `[models.NAME]` tables of kvgen.toml, as structs.
+//! - `found`: one model and where it came from ([`Found`], [`Origin`]).
+//! - `scan`: the Rust sources and the `#[derive(KvModel)]` structs in them.
+//! - `toml_model`: the `[models.NAME]` tables of kvgen.toml, as structs.
 //!
 //! This file holds [`Project`]: loading (sources and kvgen.toml together),
 //! the checks that need every model at once (keys that collide, the names

@@ -13,12 +13,12 @@
 //!
 //! The parts, each building only on those listed before it:
 //!
-//! - [`runtime`]: the codec and shared helpers, in TypeScript, printed first.
-//! - [`spelling`]: identifiers, property and parameter names, doc comments, a model's names.
-//! - [`sources`]: what the Rust sources say of serde (renames, skips, unit enums).
-//! - [`types`]: TypeScript types, the unit enums' unions, the record and metadata interfaces.
-//! - [`keys`]: key components ([`keys::KeyKind`]) and the key builders.
-//! - [`reads`]: the read helpers, on top of the key builders.
+//! - `runtime`: the codec and shared helpers, in TypeScript, printed first.
+//! - `spelling`: identifiers, property and parameter names, doc comments, a model's names.
+//! - `sources`: what the Rust sources say of serde (renames, skips, unit enums).
+//! - `types`: TypeScript types, the unit enums' unions, the record and metadata interfaces.
+//! - `keys`: key components (`keys::KeyKind`) and the key builders.
+//! - `reads`: the read helpers, on top of the key builders.
 //!
 //! This file holds the public surface ([`typescript`], [`TS_HEADER`]) and
 //! puts one model's parts in their order. Nothing in the parts depends on

@@ -5,12 +5,12 @@
 //!
 //! The parts, each building only on those listed before it:
 //!
-//! - [`read`]: a config's [`Format`], and the ids it gives a binding already ([`existing`]).
-//! - [`coordinator`]: the coordinator's binding, class and migration.
-//! - [`entries`]: the entries kvgen writes per environment, and what it says of them.
-//! - [`fragment`]: the fragments `kvgen wrangler` prints.
-//! - [`toml_shape`], then [`toml`]: the check and the in-place edit of a wrangler.toml.
-//! - [`jsonc_shape`], then [`jsonc`]: the same for a wrangler.json or wrangler.jsonc.
+//! - `read`: a config's [`Format`], and the ids it gives a binding already ([`existing`]).
+//! - `coordinator`: the coordinator's binding, class and migration.
+//! - `entries`: the entries kvgen writes per environment, and what it says of them.
+//! - `fragment`: the fragments `kvgen wrangler` prints.
+//! - `toml_shape`, then `toml`: the check and the in-place edit of a wrangler.toml.
+//! - `jsonc_shape`, then `jsonc`: the same for a wrangler.json or wrangler.jsonc.
 //!
 //! This file holds the public surface: [`update`] and [`update_noting`]
 //! choose the editor by the file's format. Nothing in the parts depends on

@@ -3,8 +3,8 @@
 //! The CLI and build.rs read models with this same code, so a model means the
 //! same thing in every front end.
 //!
-//! Its parts, each building only on those listed before it: [`keys`] (the
-//! attribute's keys and parsing helpers), [`container`] and [`field`] (the
+//! Its parts, each building only on those listed before it: `keys` (the
+//! attribute's keys and parsing helpers), `container` and `field` (the
 //! two kinds of attribute, read as written). This file checks what they read
 //! against each other and builds the [`Model`]; [`crate::valid`] holds the
 //! checks that need the whole model. The derive, the CLI and build.rs call

@@ -4,11 +4,11 @@
 //!
 //! Its parts: this file holds the `Model` impl, the metadata struct, the
 //! raw model's value, the index constants and the compile-time checks of
-//! relations; [`repo`] the repository's methods, and must not depend on
+//! relations; `repo` the repository's methods, and must not depend on
 //! this file. The derive ([`crate::derive_model`]) and its fallback
 //! ([`crate::fallback`]) build on it; it builds on the IR and
 //! [`crate::names`] only, so neither lowering nor validation may depend on it
-//! ([`crate::valid`] uses [`repo::param_idents`] alone).
+//! ([`crate::valid`] uses `repo::param_idents` alone).
 
 pub(crate) mod repo;
 
