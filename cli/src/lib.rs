@@ -50,7 +50,11 @@ pub enum Command {
         format: KeysFormat,
     },
     /// Print the TypeScript output: interfaces, key builders, bindings and read helpers for TypeScript Workers.
-    Ts,
+    ///
+    /// Named after `[output] typescript`, as `wrangler` and `keys` are after theirs; `ts` is its
+    /// older name, kept as an alias.
+    #[command(visible_alias = "ts")]
+    Typescript,
     /// Print the JSON Schema of kvgen.toml, for editors.
     Schema,
     /// Print the code #[derive(KvModel)] generates for the models of a Rust file.
@@ -197,7 +201,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome> {
             out.write_all(text.as_bytes()).map_err(io)?;
             Ok(Outcome::Clean)
         }
-        Command::Ts => {
+        Command::Typescript => {
             let project = load(cli)?;
             out.write_all(ts::typescript(&project).as_bytes()).map_err(io)?;
             Ok(Outcome::Clean)

@@ -3,26 +3,9 @@
 
 use assert_cmd::Command;
 use std::fs;
-use std::path::{Path, PathBuf};
+use support::{copy_dir, repo};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != "target" {
-                copy_dir(&e.path(), &target);
-            }
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+mod support;
 
 /// Copies an example as a crate of its own (no workspace, no dependencies:
 /// `cargo fmt` needs neither), runs `cargo fmt` there with `rustfmt_toml`

@@ -105,6 +105,15 @@ impl Error {
         Error::Invalid(vec![d])
     }
 
+    /// `Ok` when there are no `problems`; else all of them, in the order of where they are.
+    pub fn if_any(mut problems: Vec<Diagnostic>) -> Result<()> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        problems.sort_by_key(|d| d.pos);
+        Err(Error::Invalid(problems))
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io { path: path.to_path_buf(), source }

@@ -2,7 +2,10 @@
 //! through a temp file and a rename), and comparing them with the disk.
 
 use crate::diag::{Diagnostic, Error, Result};
-use crate::project::{Origin, Project};
+use crate::project::found::Origin;
+use crate::project::Project;
+use crate::wrangler::entries::Updated;
+use crate::wrangler::read::Format;
 use crate::{env, keys, ts, wrangler};
 use quote::quote;
 use std::path::{Path, PathBuf};
@@ -69,7 +72,7 @@ pub fn outputs(project: &Project) -> Result<Vec<Output>> {
 
 /// The wrangler config at `path` with its KV entries brought up to date, and
 /// whether the file exists: a missing one is made from [`wrangler::starter`].
-pub fn wrangler_output(project: &Project, path: &Path) -> Result<(wrangler::Updated, bool)> {
+pub fn wrangler_output(project: &Project, path: &Path) -> Result<(Updated, bool)> {
     let (text, exists) = match std::fs::read_to_string(path) {
         Ok(text) => (text, true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (wrangler::starter(path).to_string(), false),
@@ -145,7 +148,7 @@ pub fn check_paths(project: &Project) -> Result<()> {
                 continue;
             }
         };
-        let problem = if key == "wrangler" && wrangler::Format::of(&path).is_none() {
+        let problem = if key == "wrangler" && Format::of(&path).is_none() {
             Some("is not a wrangler config: name a .toml, .json or .jsonc file".to_string())
         } else if key == "typescript" && path.extension().is_none_or(|e| e != "ts" && e != "mts") {
             Some("is not a TypeScript file: name a .ts file (it holds functions, so not a .d.ts)".to_string())
@@ -244,7 +247,7 @@ pub fn check_wrangler_write(project: &Project, path: &Path) -> Result<()> {
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| ["wrangler.toml", "wrangler.json", "wrangler.jsonc"].contains(&n));
-    let problem = if wrangler::Format::of(path).is_none() {
+    let problem = if Format::of(path).is_none() {
         "is not a wrangler config: name a .toml, .json or .jsonc file".to_string()
     } else if !resolved.starts_with(&root) {
         format!("is outside the folder of {config_name}; kvgen writes only inside it")

@@ -7,17 +7,20 @@
 /** An integer key component: a `bigint`, a safe-integer `number`, or a decimal string. */
 export type KvInt = bigint | number | string;
 
-/** A page of a listing: at most `limit` keys (KV's default 1000), after `cursor`. */
+/** A page of a listing (`kvgen::Page`): at most `limit` keys (KV's default 1000), after `cursor`. */
 export interface KvPage {
   limit?: number;
   cursor?: string;
 }
 
-/** One page of records; `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
-export interface KvList<T> {
+/** One page of records (`kvgen::ListPage`); `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
+export interface KvListPage<T> {
   items: T[];
   cursor: string | null;
 }
+
+/** @deprecated The older name of `KvListPage`. */
+export type KvList<T> = KvListPage<T>;
 
 /** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
@@ -186,7 +189,7 @@ export function warehouseByCityPrefixOf(rec: Warehouse, scope?: string): string 
 }
 
 /** One page of the `Warehouse` records with these values, through index `city` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listWarehouseByCity(kv: KVNamespace, city: string, page: KvPage = {}, scope?: string): Promise<KvList<Warehouse>> {
+export async function listWarehouseByCity(kv: KVNamespace, city: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Warehouse>> {
   const prefix = warehouseByCityPrefix(city, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Warehouse[] = [];
@@ -209,7 +212,7 @@ export async function getWarehouseWithMeta(kv: KVNamespace, code: string, scope?
 }
 
 /** One page of `Warehouse` records, in key order (1 list, 1 read per record). */
-export async function listWarehouse(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Warehouse>> {
+export async function listWarehouse(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Warehouse>> {
   const listed = await kv.list<WarehouseRecordMeta>({ prefix: warehousePrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Warehouse[] = [];
   for (const k of listed.keys) {
@@ -268,7 +271,7 @@ export function itemByWarehouseIdPrefixOf(rec: Item, scope?: string): string | n
 }
 
 /** One page of the `Item` records with these values, through index `warehouse_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listItemByWarehouseId(kv: KVNamespace, warehouseId: string, page: KvPage = {}, scope?: string): Promise<KvList<Item>> {
+export async function listItemByWarehouseId(kv: KVNamespace, warehouseId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Item>> {
   const prefix = itemByWarehouseIdPrefix(warehouseId, scope);
   const listed = await kv.list<ItemMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Item[] = [];
@@ -298,7 +301,7 @@ export async function findItemByWarehouseIdAndSku(kv: KVNamespace, warehouseId: 
 }
 
 /** One page of the `Item` records with these values of `warehouse_id`, in the order of index `warehouse_id_sku` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
-export async function listItemByWarehouseIdInWarehouseIdAndSku(kv: KVNamespace, warehouseId: string, page: KvPage = {}, scope?: string): Promise<KvList<Item>> {
+export async function listItemByWarehouseIdInWarehouseIdAndSku(kv: KVNamespace, warehouseId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Item>> {
   const prefix = kvHead("item", scope) + ".warehouse_id_sku:" + kvEncodeStr(warehouseId) + ":";
   const listed = await kv.list<ItemMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Item[] = [];
@@ -323,7 +326,7 @@ export async function getItemWithMeta(kv: KVNamespace, id: KvInt, scope?: string
 }
 
 /** One page of `Item` records, in key order (1 list, 1 read per record). */
-export async function listItem(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Item>> {
+export async function listItem(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Item>> {
   const listed = await kv.list<ItemRecordMeta>({ prefix: itemPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Item[] = [];
   for (const k of listed.keys) {

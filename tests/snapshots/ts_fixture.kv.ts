@@ -7,17 +7,20 @@
 /** An integer key component: a `bigint`, a safe-integer `number`, or a decimal string. */
 export type KvInt = bigint | number | string;
 
-/** A page of a listing: at most `limit` keys (KV's default 1000), after `cursor`. */
+/** A page of a listing (`kvgen::Page`): at most `limit` keys (KV's default 1000), after `cursor`. */
 export interface KvPage {
   limit?: number;
   cursor?: string;
 }
 
-/** One page of records; `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
-export interface KvList<T> {
+/** One page of records (`kvgen::ListPage`); `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
+export interface KvListPage<T> {
   items: T[];
   cursor: string | null;
 }
+
+/** @deprecated The older name of `KvListPage`. */
+export type KvList<T> = KvListPage<T>;
 
 /** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
@@ -258,7 +261,7 @@ export function trickyBySignedCountPrefixOf(rec: Tricky, scope?: string): string
 }
 
 /** One page of the `Tricky` records with these values, through index `signed_count` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyBySignedCount(kv: KVNamespace, signedCount: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyBySignedCount(kv: KVNamespace, signedCount: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = trickyBySignedCountPrefix(signedCount, scope);
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -303,7 +306,7 @@ export function trickyByHugePrefixOf(rec: Tricky, scope?: string): string | null
 }
 
 /** One page of the `Tricky` records with these values, through index `huge` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByHuge(kv: KVNamespace, huge: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByHuge(kv: KVNamespace, huge: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = trickyByHugePrefix(huge, scope);
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -348,7 +351,7 @@ export function trickyBySmallAndTinyAndWidePrefixOf(rec: Tricky, scope?: string)
 }
 
 /** One page of the `Tricky` records with these values, through index `small_tiny_wide` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyBySmallAndTinyAndWide(kv: KVNamespace, small: KvInt, tiny: KvInt, wide: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyBySmallAndTinyAndWide(kv: KVNamespace, small: KvInt, tiny: KvInt, wide: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = trickyBySmallAndTinyAndWidePrefix(small, tiny, wide, scope);
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -375,7 +378,7 @@ export function trickyByMidAndUmidAndShortAndBytePrefixOf(rec: Tricky, scope?: s
 }
 
 /** One page of the `Tricky` records with these values, through index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByMidAndUmidAndShortAndByte(kv: KVNamespace, mid: KvInt, umid: KvInt, short: KvInt, byte: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByMidAndUmidAndShortAndByte(kv: KVNamespace, mid: KvInt, umid: KvInt, short: KvInt, byte: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = trickyByMidAndUmidAndShortAndBytePrefix(mid, umid, short, byte, scope);
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -387,7 +390,7 @@ export async function listTrickyByMidAndUmidAndShortAndByte(kv: KVNamespace, mid
 }
 
 /** One page of the `Tricky` records with these values of `flag`, in the order of index `trait` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByFlag(kv: KVNamespace, flag: boolean, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByFlag(kv: KVNamespace, flag: boolean, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".trait:" + kvEncodeBool(flag) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -401,7 +404,7 @@ export async function listTrickyByFlag(kv: KVNamespace, flag: boolean, page: KvP
 }
 
 /** One page of the `Tricky` records with these values of `flag`, `letter`, in the order of index `trait` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByFlagAndLetter(kv: KVNamespace, flag: boolean, letter: string, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByFlagAndLetter(kv: KVNamespace, flag: boolean, letter: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".trait:" + kvEncodeBool(flag) + ":" + kvEncodeChar(letter) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -415,7 +418,7 @@ export async function listTrickyByFlagAndLetter(kv: KVNamespace, flag: boolean, 
 }
 
 /** One page of the `Tricky` records with these values of `small`, in the order of index `small_tiny_wide` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyBySmall(kv: KVNamespace, small: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyBySmall(kv: KVNamespace, small: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".small_tiny_wide:" + kvEncodeInt(small, 8, 3) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -428,7 +431,7 @@ export async function listTrickyBySmall(kv: KVNamespace, small: KvInt, page: KvP
 }
 
 /** One page of the `Tricky` records with these values of `small`, `tiny`, in the order of index `small_tiny_wide` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyBySmallAndTiny(kv: KVNamespace, small: KvInt, tiny: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyBySmallAndTiny(kv: KVNamespace, small: KvInt, tiny: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".small_tiny_wide:" + kvEncodeInt(small, 8, 3) + ":" + kvEncodeUint(tiny, 16, 5) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -441,7 +444,7 @@ export async function listTrickyBySmallAndTiny(kv: KVNamespace, small: KvInt, ti
 }
 
 /** One page of the `Tricky` records with these values of `mid`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByMid(kv: KVNamespace, mid: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByMid(kv: KVNamespace, mid: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -454,7 +457,7 @@ export async function listTrickyByMid(kv: KVNamespace, mid: KvInt, page: KvPage 
 }
 
 /** One page of the `Tricky` records with these values of `mid`, `umid`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByMidAndUmid(kv: KVNamespace, mid: KvInt, umid: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByMidAndUmid(kv: KVNamespace, mid: KvInt, umid: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":" + kvEncodeUint(umid, 32, 10) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -467,7 +470,7 @@ export async function listTrickyByMidAndUmid(kv: KVNamespace, mid: KvInt, umid: 
 }
 
 /** One page of the `Tricky` records with these values of `mid`, `umid`, `short`, in the order of index `mid_umid_short_byte` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listTrickyByMidAndUmidAndShort(kv: KVNamespace, mid: KvInt, umid: KvInt, short: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTrickyByMidAndUmidAndShort(kv: KVNamespace, mid: KvInt, umid: KvInt, short: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const prefix = kvHead("tricky", scope) + ".mid_umid_short_byte:" + kvEncodeInt(mid, 32, 10) + ":" + kvEncodeUint(umid, 32, 10) + ":" + kvEncodeInt(short, 16, 5) + ":";
   const listed = await kv.list<TrickyMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
@@ -491,7 +494,7 @@ export async function getTrickyWithMeta(kv: KVNamespace, id: string, scope?: str
 }
 
 /** One page of `Tricky` records, in key order (1 list, 1 read per record). */
-export async function listTricky(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Tricky>> {
+export async function listTricky(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Tricky>> {
   const listed = await kv.list<TrickyRecordMeta>({ prefix: trickyPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Tricky[] = [];
   for (const k of listed.keys) {
@@ -544,7 +547,7 @@ export function signedByOwnerPrefixOf(rec: Signed, scope?: string): string | nul
 }
 
 /** One page of the `Signed` records with these values, through index `owner` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listSignedByOwner(kv: KVNamespace, owner: string, page: KvPage = {}, scope?: string): Promise<KvList<Signed>> {
+export async function listSignedByOwner(kv: KVNamespace, owner: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Signed>> {
   const prefix = signedByOwnerPrefix(owner, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Signed[] = [];
@@ -567,7 +570,7 @@ export async function getSignedWithMeta(kv: KVNamespace, id: KvInt, scope?: stri
 }
 
 /** One page of `Signed` records, in key order (1 list, 1 read per record). */
-export async function listSigned(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Signed>> {
+export async function listSigned(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Signed>> {
   const listed = await kv.list<SignedRecordMeta>({ prefix: signedPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Signed[] = [];
   for (const k of listed.keys) {
@@ -617,7 +620,7 @@ export function letteredByOnPrefixOf(rec: Lettered, scope?: string): string | nu
 }
 
 /** One page of the `Lettered` records with these values, through index `on` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listLetteredByOn(kv: KVNamespace, on: boolean, page: KvPage = {}, scope?: string): Promise<KvList<Lettered>> {
+export async function listLetteredByOn(kv: KVNamespace, on: boolean, page: KvPage = {}, scope?: string): Promise<KvListPage<Lettered>> {
   const prefix = letteredByOnPrefix(on, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Lettered[] = [];
@@ -640,7 +643,7 @@ export async function getLetteredWithMeta(kv: KVNamespace, id: string, scope?: s
 }
 
 /** One page of `Lettered` records, in key order (1 list, 1 read per record). */
-export async function listLettered(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Lettered>> {
+export async function listLettered(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Lettered>> {
   const listed = await kv.list<LetteredRecordMeta>({ prefix: letteredPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Lettered[] = [];
   for (const k of listed.keys) {
@@ -693,7 +696,7 @@ export function shadedByCountPrefixOf(rec: Shaded, scope?: string): string | nul
 }
 
 /** One page of the `Shaded` records with these values, through index `count` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listShadedByCount(kv: KVNamespace, count: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Shaded>> {
+export async function listShadedByCount(kv: KVNamespace, count: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Shaded>> {
   const prefix = shadedByCountPrefix(count, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Shaded[] = [];
@@ -716,7 +719,7 @@ export async function getShadedWithMeta(kv: KVNamespace, id: Shade, scope?: stri
 }
 
 /** One page of `Shaded` records, in key order (1 list, 1 read per record). */
-export async function listShaded(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Shaded>> {
+export async function listShaded(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Shaded>> {
   const listed = await kv.list<ShadedRecordMeta>({ prefix: shadedPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Shaded[] = [];
   for (const k of listed.keys) {
@@ -800,7 +803,7 @@ export function loggedByOwnerAndAtAndTickPrefixOf(rec: Logged, scope?: string): 
 }
 
 /** One page of the `Logged` records with these values, through index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listLoggedByOwnerAndAtAndTick(kv: KVNamespace, owner: string, at: KvInt, tick: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+export async function listLoggedByOwnerAndAtAndTick(kv: KVNamespace, owner: string, at: KvInt, tick: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Logged>> {
   const prefix = loggedByOwnerAndAtAndTickPrefix(owner, at, tick, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Logged[] = [];
@@ -812,7 +815,7 @@ export async function listLoggedByOwnerAndAtAndTick(kv: KVNamespace, owner: stri
 }
 
 /** One page of the `Logged` records with these values of `owner`, in the order of index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listLoggedByOwner(kv: KVNamespace, owner: string, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+export async function listLoggedByOwner(kv: KVNamespace, owner: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Logged>> {
   const prefix = kvHead("logged", scope) + ".owner_at_tick:" + kvEncodeStr(owner) + ":";
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Logged[] = [];
@@ -825,7 +828,7 @@ export async function listLoggedByOwner(kv: KVNamespace, owner: string, page: Kv
 }
 
 /** One page of the `Logged` records with these values of `owner`, `at`, in the order of index `owner_at_tick` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listLoggedByOwnerAndAt(kv: KVNamespace, owner: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+export async function listLoggedByOwnerAndAt(kv: KVNamespace, owner: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Logged>> {
   const prefix = kvHead("logged", scope) + ".owner_at_tick:" + kvEncodeStr(owner) + ":" + kvEncodeIntDesc(at, 64, 20) + ":";
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Logged[] = [];
@@ -849,7 +852,7 @@ export async function getLoggedWithMeta(kv: KVNamespace, id: KvInt, scope?: stri
 }
 
 /** One page of `Logged` records, in key order (1 list, 1 read per record). */
-export async function listLogged(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Logged>> {
+export async function listLogged(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Logged>> {
   const listed = await kv.list<LoggedRecordMeta>({ prefix: loggedPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Logged[] = [];
   for (const k of listed.keys) {
@@ -910,7 +913,7 @@ export async function getRawNoteWithMeta(kv: KVNamespace, slug: string, scope?: 
 }
 
 /** One page of `RawNote` ids and metadata, in key order (1 list; read a record with `getRawNote`). */
-export async function listRawNoteMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<{ key: string; metadata: RawNoteRecordMeta | null }>> {
+export async function listRawNoteMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<{ key: string; metadata: RawNoteRecordMeta | null }>> {
   const listed = await kv.list<RawNoteRecordMeta>({ prefix: rawNotePrefix(scope), limit: page.limit, cursor: page.cursor });
   return { items: listed.keys.map((k) => ({ key: k.name, metadata: k.metadata ?? null })), cursor: listed.list_complete ? null : listed.cursor };
 }
@@ -959,7 +962,7 @@ export async function getRawBlobWithMeta(kv: KVNamespace, id: KvInt, scope?: str
 }
 
 /** One page of `RawBlob` ids and metadata, in key order (1 list; read a record with `getRawBlob`). */
-export async function listRawBlobMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<{ key: string; metadata: RawBlobRecordMeta | null }>> {
+export async function listRawBlobMeta(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<{ key: string; metadata: RawBlobRecordMeta | null }>> {
   const listed = await kv.list<RawBlobRecordMeta>({ prefix: rawBlobPrefix(scope), limit: page.limit, cursor: page.cursor });
   return { items: listed.keys.map((k) => ({ key: k.name, metadata: k.metadata ?? null })), cursor: listed.list_complete ? null : listed.cursor };
 }

@@ -4,7 +4,7 @@
 //! related to it, and code calling its repository, compile as far as they can
 //! without it. The program never runs: the errors stop the build.
 
-use crate::attr::KV;
+use crate::attr::keys::KV;
 use crate::names;
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -115,7 +115,7 @@ pub fn check_ttl(cx: &Ctxt, model: &Model) {
 
 /// Loader parameters and the `Env` accessor are named after the model in snake_case.
 pub fn check_model_name(cx: &Ctxt, model: &Model) {
-    if crate::expand::param_idents(model).is_none() {
+    if crate::expand::repo::param_idents(model).is_none() {
         cx.error(
             model.ident.span(),
             format!(

@@ -7,17 +7,20 @@
 /** An integer key component: a `bigint`, a safe-integer `number`, or a decimal string. */
 export type KvInt = bigint | number | string;
 
-/** A page of a listing: at most `limit` keys (KV's default 1000), after `cursor`. */
+/** A page of a listing (`kvgen::Page`): at most `limit` keys (KV's default 1000), after `cursor`. */
 export interface KvPage {
   limit?: number;
   cursor?: string;
 }
 
-/** One page of records; `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
-export interface KvList<T> {
+/** One page of records (`kvgen::ListPage`); `cursor` is `null` on the last page. Pages may be short: loop until `cursor` is `null`. */
+export interface KvListPage<T> {
   items: T[];
   cursor: string | null;
 }
+
+/** @deprecated The older name of `KvListPage`. */
+export type KvList<T> = KvListPage<T>;
 
 /** The expiration kvgen stores in every record's metadata (seconds since the epoch, `null` for none), and its free metadata. */
 export interface KvExpiry {
@@ -222,7 +225,7 @@ export function userByOrgIdPrefixOf(rec: User, scope?: string): string | null {
 }
 
 /** One page of the `User` records with these values, through index `org_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listUserByOrgId(kv: KVNamespace, orgId: string, page: KvPage = {}, scope?: string): Promise<KvList<User>> {
+export async function listUserByOrgId(kv: KVNamespace, orgId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<User>> {
   const prefix = userByOrgIdPrefix(orgId, scope);
   const listed = await kv.list<UserMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: User[] = [];
@@ -252,7 +255,7 @@ export async function findUserByOrgIdAndHandle(kv: KVNamespace, orgId: string, h
 }
 
 /** One page of the `User` records with these values of `org_id`, in the order of index `org_id_handle` (1 list, 2 reads per entry); entries whose record no longer carries the values are skipped. */
-export async function listUserByOrgIdInOrgIdAndHandle(kv: KVNamespace, orgId: string, page: KvPage = {}, scope?: string): Promise<KvList<User>> {
+export async function listUserByOrgIdInOrgIdAndHandle(kv: KVNamespace, orgId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<User>> {
   const prefix = kvHead("user", scope) + ".org_id_handle:" + kvEncodeStr(orgId) + ":";
   const listed = await kv.list<UserMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: User[] = [];
@@ -277,7 +280,7 @@ export async function getUserWithMeta(kv: KVNamespace, id: string, scope?: strin
 }
 
 /** One page of `User` records, in key order (1 list, 1 read per record). */
-export async function listUser(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<User>> {
+export async function listUser(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<User>> {
   const listed = await kv.list<UserRecordMeta>({ prefix: userPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: User[] = [];
   for (const k of listed.keys) {
@@ -343,7 +346,7 @@ export async function getProfileWithMeta(kv: KVNamespace, id: string, scope?: st
 }
 
 /** One page of `Profile` records, in key order (1 list, 1 read per record). */
-export async function listProfile(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Profile>> {
+export async function listProfile(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Profile>> {
   const listed = await kv.list<ProfileRecordMeta>({ prefix: profilePrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Profile[] = [];
   for (const k of listed.keys) {
@@ -408,7 +411,7 @@ export function postByAuthorIdPrefixOf(rec: Post, scope?: string): string | null
 }
 
 /** One page of the `Post` records with these values, through index `author_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listPostByAuthorId(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvList<Post>> {
+export async function listPostByAuthorId(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Post>> {
   const prefix = postByAuthorIdPrefix(authorId, scope);
   const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
@@ -435,7 +438,7 @@ export function postByAuthorIdAndStatusPrefixOf(rec: Post, scope?: string): stri
 }
 
 /** One page of the `Post` records with these values, through index `author_id_status` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listPostByAuthorIdAndStatus(kv: KVNamespace, authorId: string, status: PostStatus, page: KvPage = {}, scope?: string): Promise<KvList<Post>> {
+export async function listPostByAuthorIdAndStatus(kv: KVNamespace, authorId: string, status: PostStatus, page: KvPage = {}, scope?: string): Promise<KvListPage<Post>> {
   const prefix = postByAuthorIdAndStatusPrefix(authorId, status, scope);
   const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
@@ -447,7 +450,7 @@ export async function listPostByAuthorIdAndStatus(kv: KVNamespace, authorId: str
 }
 
 /** One page of the `Post` records with these values of `author_id`, in the order of index `author_id_status` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listPostByAuthorIdInAuthorIdAndStatus(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvList<Post>> {
+export async function listPostByAuthorIdInAuthorIdAndStatus(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Post>> {
   const prefix = kvHead("post", scope) + ".author_id_status:" + kvEncodeStr(authorId) + ":";
   const listed = await kv.list<PostMeta>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
@@ -471,7 +474,7 @@ export async function getPostWithMeta(kv: KVNamespace, id: KvInt, scope?: string
 }
 
 /** One page of `Post` records, in key order (1 list, 1 read per record). */
-export async function listPost(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Post>> {
+export async function listPost(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Post>> {
   const listed = await kv.list<PostRecordMeta>({ prefix: postPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Post[] = [];
   for (const k of listed.keys) {
@@ -528,7 +531,7 @@ export function commentByPostIdPrefixOf(rec: Comment, scope?: string): string | 
 }
 
 /** One page of the `Comment` records with these values, through index `post_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listCommentByPostId(kv: KVNamespace, postId: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Comment>> {
+export async function listCommentByPostId(kv: KVNamespace, postId: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Comment>> {
   const prefix = commentByPostIdPrefix(postId, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Comment[] = [];
@@ -555,7 +558,7 @@ export function commentByAuthorIdPrefixOf(rec: Comment, scope?: string): string 
 }
 
 /** One page of the `Comment` records with these values, through index `author_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listCommentByAuthorId(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvList<Comment>> {
+export async function listCommentByAuthorId(kv: KVNamespace, authorId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Comment>> {
   const prefix = commentByAuthorIdPrefix(authorId, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Comment[] = [];
@@ -578,7 +581,7 @@ export async function getCommentWithMeta(kv: KVNamespace, id: string, scope?: st
 }
 
 /** One page of `Comment` records, in key order (1 list, 1 read per record). */
-export async function listComment(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Comment>> {
+export async function listComment(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Comment>> {
   const listed = await kv.list<CommentRecordMeta>({ prefix: commentPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Comment[] = [];
   for (const k of listed.keys) {
@@ -628,7 +631,7 @@ export function sessionByUserIdPrefixOf(rec: Session, scope?: string): string | 
 }
 
 /** One page of the `Session` records with these values, through index `user_id` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listSessionByUserId(kv: KVNamespace, userId: string, page: KvPage = {}, scope?: string): Promise<KvList<Session>> {
+export async function listSessionByUserId(kv: KVNamespace, userId: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Session>> {
   const prefix = sessionByUserIdPrefix(userId, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Session[] = [];
@@ -651,7 +654,7 @@ export async function getSessionWithMeta(kv: KVNamespace, token: string, scope?:
 }
 
 /** One page of `Session` records, in key order (1 list, 1 read per record). */
-export async function listSession(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Session>> {
+export async function listSession(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Session>> {
   const listed = await kv.list<SessionRecordMeta>({ prefix: sessionPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Session[] = [];
   for (const k of listed.keys) {
@@ -714,7 +717,7 @@ export function activityBySeqPrefixOf(rec: Activity, scope?: string): string | n
 }
 
 /** One page of the `Activity` records with these values, through index `seq` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listActivityBySeq(kv: KVNamespace, seq: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+export async function listActivityBySeq(kv: KVNamespace, seq: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Activity>> {
   const prefix = activityBySeqPrefix(seq, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Activity[] = [];
@@ -741,7 +744,7 @@ export function activityByActorAndAtPrefixOf(rec: Activity, scope?: string): str
 }
 
 /** One page of the `Activity` records with these values, through index `actor_at` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listActivityByActorAndAt(kv: KVNamespace, actor: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+export async function listActivityByActorAndAt(kv: KVNamespace, actor: string, at: KvInt, page: KvPage = {}, scope?: string): Promise<KvListPage<Activity>> {
   const prefix = activityByActorAndAtPrefix(actor, at, scope);
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Activity[] = [];
@@ -753,7 +756,7 @@ export async function listActivityByActorAndAt(kv: KVNamespace, actor: string, a
 }
 
 /** One page of the `Activity` records with these values of `actor`, in the order of index `actor_at` (1 list, 1 read per entry); entries whose record no longer carries the values are skipped. */
-export async function listActivityByActor(kv: KVNamespace, actor: string, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+export async function listActivityByActor(kv: KVNamespace, actor: string, page: KvPage = {}, scope?: string): Promise<KvListPage<Activity>> {
   const prefix = kvHead("activity", scope) + ".actor_at:" + kvEncodeStr(actor) + ":";
   const listed = await kv.list<unknown>({ prefix, limit: page.limit, cursor: page.cursor });
   const items: Activity[] = [];
@@ -777,7 +780,7 @@ export async function getActivityWithMeta(kv: KVNamespace, id: KvInt, scope?: st
 }
 
 /** One page of `Activity` records, in key order (1 list, 1 read per record). */
-export async function listActivity(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvList<Activity>> {
+export async function listActivity(kv: KVNamespace, page: KvPage = {}, scope?: string): Promise<KvListPage<Activity>> {
   const listed = await kv.list<ActivityRecordMeta>({ prefix: activityPrefix(scope), limit: page.limit, cursor: page.cursor });
   const items: Activity[] = [];
   for (const k of listed.keys) {

@@ -2,118 +2,32 @@
 //!
 //! The CLI and build.rs read models with this same code, so a model means the
 //! same thing in every front end.
+//!
+//! Its parts, each building only on those listed before it: `keys` (the
+//! attribute's keys and parsing helpers), `container` and `field` (the
+//! two kinds of attribute, read as written). This file checks what they read
+//! against each other and builds the [`Model`]; [`crate::valid`] holds the
+//! checks that need the whole model. The derive, the CLI and build.rs call
+//! [`lower`]; nothing in `attr` depends on this file.
 
+mod container;
+mod field;
+pub(crate) mod keys;
+
+pub use keys::KV;
+
+use crate::attr::container::Container;
+use crate::attr::field::RawField;
+use crate::attr::keys::{INDEX, META, UNIQUE};
 use crate::ctxt::Ctxt;
 use crate::ir::{BelongsTo, Field, Has, HasKind, IdGen, Index, IndexKind, Model, Spanned};
 use crate::names;
 use crate::valid;
 use proc_macro2::{Ident, Span};
 use syn::spanned::Spanned as _;
-use syn::{LitInt, LitStr};
-
-/// The attribute's name: `#[kv(...)]`.
-pub const KV: &str = "kv";
-
-// Container keys.
-const BINDING: &str = "binding";
-const PREFIX: &str = "prefix";
-const TTL: &str = "ttl";
-const UNIQUE: &str = "unique";
-const INDEX: &str = "index";
-const HAS_MANY: &str = "has_many";
-const HAS_ONE: &str = "has_one";
-const NAME: &str = "name";
-const BY: &str = "by";
-const STRICT: &str = "strict";
-const CONTAINER_KEYS: &str = "binding, prefix, ttl, strict, unique, index, has_many, has_one";
-
-// Field keys.
-const ID: &str = "id";
-const BELONGS_TO: &str = "belongs_to";
-const META: &str = "meta";
-const GENERATE: &str = "generate";
-const DESC: &str = "desc";
-const RAW: &str = "raw";
-const FIELD_KEYS: &str = "id, generate, unique, strict, index, desc, belongs_to, meta, raw";
 
 /// The binding a model lives in when it names none.
 pub const DEFAULT_BINDING: &str = "KV";
-
-struct RawIndex {
-    kind: IndexKind,
-    fields: Vec<Ident>,
-    /// Per field: the span of its `desc` marker, if it has one.
-    desc: Vec<Option<Span>>,
-    name: Option<LitStr>,
-    strict: Option<Span>,
-    span: Span,
-    /// An entry that was no field name was reported: an empty index is not reported again.
-    malformed: bool,
-}
-
-struct RawHas {
-    kind: HasKind,
-    target: Option<syn::Path>,
-    by: Option<Ident>,
-    name: Option<LitStr>,
-    span: Span,
-}
-
-#[derive(Default)]
-struct RawField {
-    id: Option<Span>,
-    unique: Option<Span>,
-    index: Option<Span>,
-    strict: Option<Span>,
-    belongs_to: Option<syn::Path>,
-    meta: bool,
-    /// An unknown key was reported (a typo of `unique`, say): what it may have meant is not reported again.
-    unknown: bool,
-    generate: Option<LitStr>,
-    desc: Option<Span>,
-    raw: Option<Span>,
-}
-
-/// A key seen once already is reported as a duplicate.
-fn once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, key: &str, span: Span) {
-    if slot.is_some() {
-        cx.error(span, format!("duplicate kvgen attribute `{key}`"));
-    } else {
-        *slot = Some(value);
-    }
-}
-
-/// `true` for `key()`, which syn's nested-meta parser would reject with a vaguer message.
-fn empty_parens(meta: &syn::meta::ParseNestedMeta) -> bool {
-    match meta.input.fork().parse::<proc_macro2::Group>() {
-        Ok(g) => g.delimiter() == proc_macro2::Delimiter::Parenthesis && g.stream().is_empty(),
-        Err(_) => false,
-    }
-}
-
-fn key_name(path: &syn::Path) -> String {
-    quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
-}
-
-/// The order written after a field of a compound index: `desc` (its span),
-/// `asc` or nothing (`None`).
-fn parse_order(cx: &Ctxt, inner: &syn::meta::ParseNestedMeta) -> syn::Result<Option<Span>> {
-    if !inner.input.peek(syn::Ident) {
-        return Ok(None);
-    }
-    let order: Ident = inner.input.parse()?;
-    if order == DESC {
-        Ok(Some(order.span()))
-    } else {
-        if order != "asc" {
-            cx.error(
-                order.span(),
-                format!("unknown order `{order}` after `{}`; expected `desc` or `asc`", key_name(&inner.path)),
-            );
-        }
-        Ok(None)
-    }
-}
 
 /// Lowers a derive input into a model, reporting every mistake at once.
 pub fn lower(input: &syn::DeriveInput) -> syn::Result<Model> {
@@ -148,191 +62,14 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         cx.error_spanned(&input.generics, "KvModel does not support generic structs");
     }
 
-    // Container attributes.
-    let mut binding: Option<Spanned<String>> = None;
-    let mut prefix: Option<Spanned<String>> = None;
-    let mut ttl: Option<Spanned<u64>> = None;
-    let mut strict: Option<Span> = None;
-    let mut compounds: Vec<RawIndex> = Vec::new();
-    let mut has: Vec<RawHas> = Vec::new();
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident(KV)) {
-        let parsed = attr.parse_nested_meta(|meta| {
-            let span = meta.path.span();
-            if meta.path.is_ident(BINDING) {
-                // #[kv(binding = "APP")]
-                let lit: LitStr = meta.value()?.parse()?;
-                once(cx, &mut binding, Spanned::new(lit.value(), lit.span()), BINDING, span);
-            } else if meta.path.is_ident(PREFIX) {
-                // #[kv(prefix = "user")]
-                let lit: LitStr = meta.value()?.parse()?;
-                once(cx, &mut prefix, Spanned::new(lit.value(), lit.span()), PREFIX, span);
-            } else if meta.path.is_ident(TTL) {
-                // #[kv(ttl = 3600)]
-                let lit: LitInt = meta.value()?.parse()?;
-                once(cx, &mut ttl, Spanned::new(lit.base10_parse()?, lit.span()), TTL, span);
-            } else if meta.path.is_ident(STRICT) {
-                // #[kv(strict)]: every unique index of the model is strict.
-                once(cx, &mut strict, span, STRICT, span);
-            } else if meta.path.is_ident(UNIQUE) || meta.path.is_ident(INDEX) {
-                // #[kv(unique(a, b, name = "x"))]   #[kv(index(a, b, name = "x"))]
-                let kind = if meta.path.is_ident(UNIQUE) { IndexKind::Unique } else { IndexKind::Secondary };
-                let mut raw = RawIndex {
-                    kind,
-                    fields: Vec::new(),
-                    desc: Vec::new(),
-                    name: None,
-                    strict: None,
-                    span,
-                    malformed: false,
-                };
-                if empty_parens(&meta) {
-                    cx.error(span, format!("an index needs at least one field: `{}(a, b)`", key_name(&meta.path)));
-                    let _ = meta.input.parse::<proc_macro2::Group>();
-                    return Ok(());
-                }
-                meta.parse_nested_meta(|inner| {
-                    if inner.path.is_ident(NAME) {
-                        let lit: LitStr = inner.value()?.parse()?;
-                        once(cx, &mut raw.name, lit, NAME, inner.path.span());
-                    } else if inner.path.is_ident(STRICT) {
-                        // `unique(a, b, strict)`: a flag, not a field.
-                        let span = inner.path.span();
-                        if kind == IndexKind::Secondary {
-                            cx.error(span, "only a unique index can be `strict`");
-                        }
-                        once(cx, &mut raw.strict, span, STRICT, span);
-                    } else if let Some(ident) = inner.path.get_ident() {
-                        raw.fields.push(ident.clone());
-                        // `index(aggregate, at desc)`: an order after the field.
-                        raw.desc.push(parse_order(cx, &inner)?);
-                    } else {
-                        cx.error_spanned(&inner.path, "expected a field name");
-                        raw.malformed = true;
-                    }
-                    Ok(())
-                })?;
-                compounds.push(raw);
-            } else if meta.path.is_ident(HAS_MANY) || meta.path.is_ident(HAS_ONE) {
-                // #[kv(has_many(Post, by = author_id, name = "posts"))]   #[kv(has_one(Profile, by = user_id))]
-                let kind = if meta.path.is_ident(HAS_MANY) { HasKind::Many } else { HasKind::One };
-                let mut raw = RawHas { kind, target: None, by: None, name: None, span };
-                if empty_parens(&meta) {
-                    cx.error(
-                        span,
-                        format!(
-                            "name the child model and its foreign key: `{}(Post, by = author_id)`",
-                            key_name(&meta.path)
-                        ),
-                    );
-                    let _ = meta.input.parse::<proc_macro2::Group>();
-                    return Ok(());
-                }
-                meta.parse_nested_meta(|inner| {
-                    if inner.path.is_ident(BY) {
-                        let by: Ident = inner.value()?.parse()?;
-                        once(cx, &mut raw.by, by, BY, inner.path.span());
-                    } else if inner.path.is_ident(NAME) {
-                        let lit: LitStr = inner.value()?.parse()?;
-                        once(cx, &mut raw.name, lit, NAME, inner.path.span());
-                    } else if inner.input.peek(syn::Token![=]) {
-                        cx.error_spanned(
-                            &inner.path,
-                            format!("unknown kvgen relation key `{}`; expected `by` or `name`", key_name(&inner.path)),
-                        );
-                        let _: syn::Expr = inner.value()?.parse()?;
-                    } else if raw.target.is_some() {
-                        cx.error_spanned(&inner.path, "a relation names one model");
-                    } else {
-                        raw.target = Some(inner.path.clone());
-                    }
-                    Ok(())
-                })?;
-                has.push(raw);
-            } else {
-                cx.error(
-                    span,
-                    format!(
-                        "unknown kvgen container attribute `{}`; expected one of: {CONTAINER_KEYS}",
-                        key_name(&meta.path)
-                    ),
-                );
-                // Skip the value so parsing goes on to the next key.
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    let _ = meta.parse_nested_meta(|m| {
-                        let _ = m.input.parse::<proc_macro2::TokenStream>();
-                        Ok(())
-                    });
-                }
-            }
-            Ok(())
-        });
-        if let Err(e) = parsed {
-            cx.push(e);
-        }
-    }
+    let Container { binding, prefix, ttl, strict, compounds, has } = container::parse(cx, input);
 
     // Field attributes.
     let mut ir_fields = Vec::new();
     let mut raws = Vec::new();
     for field in fields.into_iter().flatten() {
         let Some(ident) = field.ident.clone() else { continue };
-        let mut raw = RawField::default();
-        for attr in field.attrs.iter().filter(|a| a.path().is_ident(KV)) {
-            let parsed = attr.parse_nested_meta(|meta| {
-                let span = meta.path.span();
-                if meta.path.is_ident(ID) {
-                    // #[kv(id)]
-                    once(cx, &mut raw.id, span, ID, span);
-                } else if meta.path.is_ident(UNIQUE) {
-                    // #[kv(unique)]
-                    once(cx, &mut raw.unique, span, UNIQUE, span);
-                } else if meta.path.is_ident(INDEX) {
-                    // #[kv(index)]
-                    once(cx, &mut raw.index, span, INDEX, span);
-                } else if meta.path.is_ident(STRICT) {
-                    // #[kv(unique, strict)]
-                    once(cx, &mut raw.strict, span, STRICT, span);
-                } else if meta.path.is_ident(BELONGS_TO) {
-                    // #[kv(belongs_to = User)]
-                    let path: syn::Path = meta.value()?.parse()?;
-                    once(cx, &mut raw.belongs_to, path, BELONGS_TO, span);
-                } else if meta.path.is_ident(GENERATE) {
-                    // #[kv(id, generate = "ulid")]
-                    let lit: LitStr = meta.value()?.parse()?;
-                    once(cx, &mut raw.generate, lit, GENERATE, span);
-                } else if meta.path.is_ident(DESC) {
-                    // #[kv(index, desc)]
-                    once(cx, &mut raw.desc, span, DESC, span);
-                } else if meta.path.is_ident(RAW) {
-                    // #[kv(raw)]
-                    once(cx, &mut raw.raw, span, RAW, span);
-                } else if meta.path.is_ident(META) {
-                    // #[kv(meta)]
-                    if raw.meta {
-                        cx.error(span, format!("duplicate kvgen attribute `{META}`"));
-                    }
-                    raw.meta = true;
-                } else {
-                    raw.unknown = true;
-                    cx.error(
-                        span,
-                        format!(
-                            "unknown kvgen field attribute `{}`; expected one of: {FIELD_KEYS}",
-                            key_name(&meta.path)
-                        ),
-                    );
-                    if meta.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = meta.value()?.parse()?;
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = parsed {
-                cx.push(e);
-            }
-        }
+        let raw = field::parse(cx, field);
         ir_fields.push(Field { ident, ty: field.ty.clone(), meta: raw.meta });
         raws.push(raw);
     }

@@ -1,63 +1,34 @@
 //! A crate's models, from its Rust sources and its `kvgen.toml`, lowered by
 //! the same code the derive uses and checked against each other.
+//!
+//! The parts, each building only on those listed before it:
+//!
+//! - `found`: one model and where it came from ([`Found`], [`Origin`]).
+//! - `scan`: the Rust sources and the `#[derive(KvModel)]` structs in them.
+//! - `toml_model`: the `[models.NAME]` tables of kvgen.toml, as structs.
+//!
+//! This file holds [`Project`]: loading (sources and kvgen.toml together),
+//! the checks that need every model at once (keys that collide, the names
+//! the binding struct takes), and what the emitters ask of a project. It
+//! builds on [`crate::config`] and [`crate::diag`]; the emitters
+//! ([`crate::env`], [`crate::keys`], [`crate::ts`], [`crate::wrangler`],
+//! [`crate::output`]) build on it, so it must not depend on any of them.
 
-use crate::attr;
-use crate::config::{ConfigFile, IndexSpec, ModelSpec};
+pub(crate) mod found;
+mod scan;
+mod toml_model;
+
+pub use found::{Found, Origin};
+pub use scan::module_path;
+
+use crate::config::ConfigFile;
 use crate::diag::{Diagnostic, Error, Result};
 use crate::ir::Model;
+use crate::project::scan::{collect_rs, scan_items};
+use crate::project::toml_model::toml_model;
 use crate::valid;
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Where a model came from.
-#[derive(Debug, Clone)]
-pub enum Origin {
-    /// A `#[derive(KvModel)]` struct in a Rust source file.
-    Rust {
-        /// The file.
-        file: PathBuf,
-        /// Line and column of the struct's name.
-        pos: (usize, usize),
-        /// The module path of the struct within its crate (`crate::models`).
-        module: syn::Path,
-    },
-    /// A `[models.NAME]` table of `kvgen.toml`; kvgen generates the struct.
-    Toml {
-        /// The struct kvgen generates.
-        item: Box<syn::ItemStruct>,
-    },
-}
-
-/// One model and where it came from.
-#[derive(Debug, Clone)]
-pub struct Found {
-    /// The model.
-    pub model: Model,
-    /// Its origin.
-    pub origin: Origin,
-}
-
-impl Found {
-    /// The path generated code uses to name the model's type.
-    pub fn type_path(&self) -> TokenStream {
-        let ident = &self.model.ident;
-        match &self.origin {
-            Origin::Rust { module, .. } => quote!(#module::#ident),
-            Origin::Toml { .. } => quote!(#ident),
-        }
-    }
-
-    /// The path of the model's generated repository type.
-    pub fn repo_path(&self) -> TokenStream {
-        let repo = crate::names::repo_ident(&self.model);
-        match &self.origin {
-            Origin::Rust { module, .. } => quote!(#module::#repo),
-            Origin::Toml { .. } => quote!(#repo),
-        }
-    }
-}
 
 /// The coordinator's binding name (the runtime's `kvgen::coord::COORDINATOR_BINDING`).
 pub const COORDINATOR_BINDING: &str = "KVGEN_COORDINATOR";
@@ -308,8 +279,9 @@ impl Project {
         }
     }
 
-    /// The names the generated `Env` gives its struct, binding fields and
-    /// accessors: each an identifier, none taken twice.
+    /// The names the generated binding struct (`KvEnv`, or `env_struct`) gives
+    /// itself, its binding fields and accessors: each an identifier, none taken
+    /// twice. The messages name the struct by the name it will have.
     fn env_names(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let env_struct = self.config.config.output.env_struct.as_deref();
@@ -336,15 +308,15 @@ impl Project {
             let at = |message: String| self.at_span(first, first.model.binding.span, &["binding"], message);
             if crate::names::binding_field(&binding).is_none() {
                 out.push(at(format!(
-                    "binding `{binding}` gives the Env field `{field}`, which is not a Rust identifier; rename the binding"
+                    "binding `{binding}` gives the `{env_name}` field `{field}`, which is not a Rust identifier; rename the binding"
                 )));
             } else if crate::names::RESERVED_FIELDS.contains(&field.as_str()) {
                 out.push(at(format!(
-                    "binding `{binding}` gives the Env field `{field}`, which Env has already; rename the binding"
+                    "binding `{binding}` gives the `{env_name}` field `{field}`, which `{env_name}` has already; rename the binding"
                 )));
             } else if let Some((_, other)) = fields.iter().find(|(f, _)| *f == field) {
                 out.push(at(format!(
-                    "bindings `{other}` and `{binding}` both give the Env field `{field}`; rename one"
+                    "bindings `{other}` and `{binding}` both give the `{env_name}` field `{field}`; rename one"
                 )));
             }
             fields.push((field, models[0].model.binding.value.as_str()));
@@ -360,7 +332,7 @@ impl Project {
                 out.push(self.at_model(
                     f,
                     format!(
-                        "model `{}` gives the Env accessor `{name}`, a method Env has already; rename the model",
+                        "model `{}` gives the `{env_name}` accessor `{name}`, a method `{env_name}` has already; rename the model",
                         f.model.ident
                     ),
                 ));
@@ -368,7 +340,7 @@ impl Project {
                 out.push(self.at_model(
                     f,
                     format!(
-                        "models `{}` ({}) and `{}` both give the Env accessor `{name}`; rename one",
+                        "models `{}` ({}) and `{}` both give the `{env_name}` accessor `{name}`; rename one",
                         other.model.ident,
                         self.describe(other),
                         f.model.ident
@@ -391,254 +363,5 @@ impl Project {
                 }
             }
         }
-    }
-}
-
-/// Adds `path` (a file) or every `.rs` file under it (a folder), sorted.
-fn collect_rs(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-        entries.sort();
-        for e in entries {
-            if e.is_dir() || e.extension().is_some_and(|x| x == "rs") {
-                collect_rs(&e, out)?;
-            }
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-/// `crate::a::b` for `{crate_src}/a/b.rs` or `{crate_src}/a/b/mod.rs`;
-/// `crate` for `lib.rs`, `main.rs` and files outside `crate_src`.
-pub fn module_path(crate_src: &Path, file: &Path) -> syn::Path {
-    let mut path: syn::Path = syn::parse_quote!(crate);
-    let rel = match (std::path::absolute(file), std::path::absolute(crate_src)) {
-        (Ok(f), Ok(c)) => f.strip_prefix(&c).map(Path::to_path_buf).ok(),
-        _ => None,
-    };
-    let Some(rel) = rel else { return path };
-    let parts: Vec<String> = rel.with_extension("").iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let n = parts.len();
-    for (i, part) in parts.into_iter().enumerate() {
-        let last = i + 1 == n;
-        if last && (part == "mod" || (n == 1 && (part == "lib" || part == "main"))) {
-            break;
-        }
-        if let Ok(ident) = syn::parse_str::<syn::Ident>(&part) {
-            path.segments.push(ident.into());
-        }
-    }
-    path
-}
-
-fn scan_items(
-    items: &[syn::Item],
-    file: &Path,
-    module: &syn::Path,
-    models: &mut Vec<Found>,
-    problems: &mut Vec<Diagnostic>,
-    broken: &mut Vec<String>,
-) {
-    for item in items {
-        match item {
-            syn::Item::Struct(s) if crate::derives_kv_model(&s.attrs) => {
-                let input: syn::DeriveInput = s.clone().into();
-                match attr::lower(&input) {
-                    Ok(model) => {
-                        let start = s.ident.span().start();
-                        let pos = (start.line, start.column + 1);
-                        models.push(Found {
-                            model,
-                            origin: Origin::Rust { file: file.to_path_buf(), pos, module: module.clone() },
-                        });
-                    }
-                    Err(e) => {
-                        broken.push(s.ident.to_string());
-                        problems.extend(e.into_iter().map(|e| Diagnostic::at_span(file, e.span(), e.to_string())))
-                    }
-                }
-            }
-            syn::Item::Mod(m) => {
-                if let Some((_, inner)) = &m.content {
-                    let mut sub = module.clone();
-                    sub.segments.push(m.ident.clone().into());
-                    scan_items(inner, file, &sub, models, problems, broken);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Whether a kvgen.toml field type is an integer (or `Option` of one), as `desc` needs.
-fn toml_integer(ty: &str) -> bool {
-    syn::parse_str::<syn::Type>(ty).is_ok_and(|t| crate::ir::is_integer(&t))
-}
-
-fn desc_not_integer(field: &str, ty: &str) -> String {
-    format!("`desc` takes an integer field (a timestamp, a sequence number); `{field}` is `{ty}`, whose key has no form in reverse order")
-}
-
-/// The struct a `[models.NAME]` table stands for, lowered like a derive input.
-fn toml_model(config: &ConfigFile, name: &str, spec: &ModelSpec) -> std::result::Result<Found, Vec<Diagnostic>> {
-    let here = |path: &[&str], msg: String| {
-        let mut p = vec!["models", name];
-        p.extend_from_slice(path);
-        config.diag(&p, msg)
-    };
-    let ident: syn::Ident =
-        syn::parse_str(name).map_err(|_| vec![here(&[], format!("`{name}` is not a Rust type name"))])?;
-    let mut problems = Vec::new();
-    let mut container: Vec<TokenStream> = Vec::new();
-    if let Some(b) = &spec.binding {
-        container.push(quote!(binding = #b));
-    }
-    if let Some(p) = &spec.prefix {
-        container.push(quote!(prefix = #p));
-    }
-    if let Some(t) = spec.ttl {
-        container.push(quote!(ttl = #t));
-    }
-    if spec.strict {
-        container.push(quote!(strict));
-    }
-    let field_ident = |f: &str, at: &[&str], problems: &mut Vec<Diagnostic>| match syn::parse_str::<syn::Ident>(f) {
-        Ok(i) => Some(i),
-        Err(_) => {
-            problems.push(here(at, format!("`{f}` is not a field name")));
-            None
-        }
-    };
-    for (key, list) in [("unique", &spec.unique), ("index", &spec.index)] {
-        let kw = format_ident!("{key}");
-        for (n, ix) in list.iter().enumerate() {
-            let (fields, ixname, strict) = ix.parts();
-            let n = n.to_string();
-            let fields: Vec<_> = fields
-                .iter()
-                .enumerate()
-                .filter_map(|(p, f)| {
-                    // `"at desc"`: the field, then its order.
-                    let mut words = f.split_whitespace();
-                    let (name, order) = (words.next().unwrap_or_default(), words.next());
-                    let i = field_ident(name, &[key], &mut problems)?;
-                    let p = p.to_string();
-                    let at: &[&str] = match ix {
-                        IndexSpec::Fields(_) => &[key, &n, &p],
-                        IndexSpec::Named(_) => &[key, &n, "fields", &p],
-                    };
-                    match (order, words.next()) {
-                        (None, _) => Some(quote!(#i)),
-                        (Some("asc"), None) => Some(quote!(#i)),
-                        (Some("desc"), None) => {
-                            let ty = spec.fields.get(name).map(|f| f.options().ty);
-                            if let Some(ty) = ty.filter(|t| !toml_integer(t)) {
-                                problems.push(here(at, desc_not_integer(name, &ty)));
-                            }
-                            Some(quote!(#i desc))
-                        }
-                        _ => {
-                            problems.push(here(at, format!("`{f}`: a field name, then `desc` or `asc` (\"at desc\")")));
-                            None
-                        }
-                    }
-                })
-                .collect();
-            let named = ixname.map(|n| quote!(, name = #n));
-            let strict = strict.then(|| quote!(, strict));
-            container.push(quote!(#kw(#(#fields),* #named #strict)));
-        }
-    }
-    for (key, list) in [("has_many", &spec.has_many), ("has_one", &spec.has_one)] {
-        let kw = format_ident!("{key}");
-        for rel in list {
-            let target = field_ident(&rel.model, &[key], &mut problems);
-            let by = field_ident(&rel.by, &[key], &mut problems);
-            let named = rel.name.as_ref().map(|n| quote!(, name = #n));
-            if let (Some(t), Some(b)) = (target, by) {
-                container.push(quote!(#kw(#t, by = #b #named)));
-            }
-        }
-    }
-    let mut fields = Vec::new();
-    for (fname, fspec) in &spec.fields {
-        let o = fspec.options();
-        let Some(fi) = field_ident(fname, &["fields", fname], &mut problems) else { continue };
-        let ty: syn::Type = match syn::parse_str(&o.ty) {
-            Ok(t) => t,
-            Err(_) => {
-                problems.push(here(&["fields", fname], format!("`{}` is not a Rust type", o.ty)));
-                continue;
-            }
-        };
-        let mut kv: Vec<TokenStream> = Vec::new();
-        if o.id {
-            kv.push(quote!(id));
-        }
-        if let Some(generator) = &o.generate {
-            kv.push(quote!(generate = #generator));
-        }
-        if o.unique {
-            kv.push(quote!(unique));
-        }
-        if o.strict {
-            kv.push(quote!(strict));
-        }
-        if o.index {
-            kv.push(quote!(index));
-        }
-        if o.desc {
-            if !o.index && !o.unique {
-                problems.push(here(
-                    &["fields", fname, "desc"],
-                    "`desc` orders an index: add `index = true` or `unique = true`".into(),
-                ));
-            } else if !toml_integer(&o.ty) {
-                problems.push(here(&["fields", fname, "desc"], desc_not_integer(fname, &o.ty)));
-            }
-            kv.push(quote!(desc));
-        }
-        if let Some(parent) = &o.belongs_to {
-            match syn::parse_str::<syn::Path>(parent) {
-                Ok(p) => kv.push(quote!(belongs_to = #p)),
-                Err(_) => problems.push(here(&["fields", fname], format!("`{parent}` is not a model name"))),
-            }
-        }
-        if o.meta {
-            kv.push(quote!(meta));
-        }
-        if o.raw {
-            // Its type is checked here, to point at the field; the rest of `raw`'s rules by the derive's.
-            if crate::attr::raw_kind(&o.ty.replace(' ', "")).is_none() {
-                let msg = format!("a `raw` field is a `String` or a `Vec<u8>`; this one is `{}`", o.ty);
-                problems.push(here(&["fields", fname], msg));
-            }
-            kv.push(quote!(raw));
-        }
-        let kv = (!kv.is_empty()).then(|| quote!(#[kv(#(#kv),*)]));
-        let doc = o.doc.as_ref().map(|d| quote!(#[doc = #d]));
-        fields.push(quote!(#doc #kv pub #fi: #ty));
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let doc = spec.doc.as_ref().map(|d| quote!(#[doc = #d]));
-    let kv = (!container.is_empty()).then(|| quote!(#[kv(#(#container),*)]));
-    let item: syn::ItemStruct = syn::parse_quote! {
-        #doc
-        #[derive(::kvgen::KvModel, ::kvgen::__private::serde::Serialize, ::kvgen::__private::serde::Deserialize, ::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
-        #[serde(crate = "::kvgen::__private::serde")]
-        #kv
-        pub struct #ident {
-            #(#fields),*
-        }
-    };
-    let input: syn::DeriveInput = item.clone().into();
-    match attr::lower(&input) {
-        Ok(model) => Ok(Found { model, origin: Origin::Toml { item: Box::new(item) } }),
-        Err(e) => Err(e.into_iter().map(|e| here(&[], format!("model `{name}`: {e}"))).collect()),
     }
 }
