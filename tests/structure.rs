@@ -184,7 +184,6 @@ fn every_folder_of_the_runtime_and_the_generator_opens_with_a_module_doc() {
 const MAX_LINES: usize = 700;
 
 #[test]
-#[ignore = "until repo, coord, protocol, ts and wrangler are split"]
 fn no_file_of_the_runtime_or_the_generator_is_over_700_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut long = Vec::new();
