@@ -318,8 +318,6 @@ fn kind_of(message: &str, options: Option<&PutOptions>) -> String {
         "InvalidKey"
     } else if m.contains("expiration_ttl") {
         "TtlTooShort"
-    } else if m.contains("invalid expiration") {
-        "ExpirationTooSoon"
     } else if m.contains("metadata length") {
         "MetadataTooLarge"
     } else if m.contains("value length") {
