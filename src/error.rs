@@ -235,6 +235,21 @@ pub enum Error {
         /// Where: `before writing` or `after writing`.
         stage: &'static str,
     },
+    /// Workers KV refused a write (`put` or `delete`) of a key written less
+    /// than a second before: KV takes one write per second per key, and
+    /// answers a faster one with 429 (`KV PUT failed: 429 Too Many
+    /// Requests`). Each write of a call is retried a few times with a
+    /// jittered backoff before the call ends in this error (see
+    /// docs/workers.md); a call that ends in it leaves what any failed write
+    /// leaves (RELIABILITY.md).
+    #[error("Workers KV takes one write per second per key: the write of `{key}` was refused (retry after {retry_after} ms)")]
+    RateLimited {
+        /// The key whose write was refused.
+        key: String,
+        /// Milliseconds until the key takes a write again, as far as the
+        /// store knows (Workers KV does not say: a second).
+        retry_after: u64,
+    },
 }
 
 impl Error {
@@ -266,6 +281,7 @@ impl Error {
             Error::Store { .. } => "Store",
             Error::NoCoordinator { .. } => "NoCoordinator",
             Error::LeaseExpired { .. } => "LeaseExpired",
+            Error::RateLimited { .. } => "RateLimited",
         }
     }
 

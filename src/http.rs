@@ -14,6 +14,7 @@ impl Error {
     /// | `ValueTooLarge`, `MetadataTooLarge` | 413 |
     /// | `KeyTooLong` | 414 |
     /// | other limit and input errors (`InvalidKey`, ttl and expiration, `ListLimit`, `BulkLimit`, `InvalidCursor`, `InvalidScope`) | 400 |
+    /// | `RateLimited`: KV refused a write of a key written under a second before | 429 |
     /// | `Store`: KV rate-limited the call (429) | 503 |
     /// | `Store`: the binding or the var is missing | 500 |
     /// | `Store`: any other failure of the backend | 502 |
@@ -45,13 +46,14 @@ impl Error {
             }
             Error::Serialization { .. } | Error::NoCoordinator { .. } => 500,
             Error::LeaseExpired { .. } => 503,
+            Error::RateLimited { .. } => 429,
             _ => 400,
         }
     }
 
     /// The JSON body that answers this error: `{"kind": "NotFound", "message": "..."}`,
     /// with `"retry_after"` (seconds) for a `UniqueViolation` whose claim has
-    /// not settled yet.
+    /// not settled yet, and `"retry_after_ms"` (milliseconds) for a `RateLimited`.
     ///
     /// ```
     /// use kvgen::Error;
@@ -71,10 +73,22 @@ impl Error {
     /// ```
     pub fn to_json(&self) -> serde_json::Value {
         let mut body = serde_json::json!({ "kind": self.kind(), "message": self.to_string() });
-        if let Error::UniqueViolation { retry_after: Some(secs), .. } = self {
-            body["retry_after"] = serde_json::json!(secs);
+        match self {
+            Error::UniqueViolation { retry_after: Some(secs), .. } => body["retry_after"] = serde_json::json!(secs),
+            Error::RateLimited { retry_after, .. } => body["retry_after_ms"] = serde_json::json!(retry_after),
+            _ => {}
         }
         body
+    }
+
+    /// The seconds of the HTTP `Retry-After` header that answers this error:
+    /// a `RateLimited`'s milliseconds rounded up (at least 1); `None` for the
+    /// other kinds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after, .. } => Some(retry_after.div_ceil(1000).max(1)),
+            _ => None,
+        }
     }
 }
 
@@ -82,7 +96,8 @@ impl Error {
 impl Error {
     /// This error as a Worker's HTTP answer: the status of
     /// [`http_status`](Error::http_status) and the [`to_json`](Error::to_json)
-    /// body, as `application/json`. For a handler of `#[event(fetch)]`, where
+    /// body, as `application/json`, with a `Retry-After` header when
+    /// [`retry_after_secs`](Error::retry_after_secs) gives one. For a handler of `#[event(fetch)]`, where
     /// `?` would answer every kvgen error with a 500:
     ///
     /// ```no_run
@@ -109,7 +124,11 @@ impl Error {
     ///
     /// (Compiled, not run: it builds a JavaScript `Response`.)
     pub fn to_response(&self) -> worker::Result<worker::Response> {
-        Ok(worker::Response::from_json(&self.to_json())?.with_status(self.http_status()))
+        let mut response = worker::Response::from_json(&self.to_json())?.with_status(self.http_status());
+        if let Some(secs) = self.retry_after_secs() {
+            response.headers_mut().set("Retry-After", &secs.to_string())?;
+        }
+        Ok(response)
     }
 }
 
@@ -141,7 +160,8 @@ impl From<Error> for worker::Error {
 }
 
 /// An axum handler may return `Result<_, kvgen::Error>`: the error answers
-/// with [`Error::http_status`] and the [`Error::to_json`] body.
+/// with [`Error::http_status`] and the [`Error::to_json`] body, and a
+/// `Retry-After` header when [`Error::retry_after_secs`] gives one.
 ///
 /// ```
 /// use axum_core::response::IntoResponse;
@@ -155,7 +175,11 @@ impl axum_core::response::IntoResponse for Error {
     fn into_response(self) -> axum_core::response::Response {
         let status = http::StatusCode::from_u16(self.http_status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let body = self.to_json().to_string();
-        (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        let mut response = (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let Some(secs) = self.retry_after_secs() {
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -193,6 +217,7 @@ mod tests {
             (Error::InvalidCursor { cursor: "x".into() }, 400),
             (Error::InvalidScope { scope: "a b".into(), reason: "r" }, 400),
             (store("put", "KV PUT failed: 429 Too Many Requests"), 503),
+            (Error::RateLimited { key: "k".into(), retry_after: 1000 }, 429),
             (store("get", "network connection lost"), 502),
             (store("bind", "no binding"), 500),
             (Error::Serialization { key: "k".into(), message: "eof".into(), source: None }, 500),
@@ -219,6 +244,17 @@ mod tests {
             body["message"],
             "unique index link.slug already holds `s` (record `l1`); the claim settles in 80 s"
         );
+        let e = Error::RateLimited { key: "user:u1".into(), retry_after: 1200 };
+        let body = e.to_json();
+        assert_eq!(body["kind"], "RateLimited");
+        assert_eq!(body["retry_after_ms"], 1200);
+        assert_eq!(
+            body["message"],
+            "Workers KV takes one write per second per key: the write of `user:u1` was refused (retry after 1200 ms)"
+        );
+        assert_eq!(e.retry_after_secs(), Some(2));
+        assert_eq!(Error::RateLimited { key: "k".into(), retry_after: 0 }.retry_after_secs(), Some(1));
+        assert_eq!(Error::NotFound { model: "user", key: "user:u9".into() }.retry_after_secs(), None);
     }
 
     #[cfg(feature = "axum")]
@@ -228,5 +264,9 @@ mod tests {
         let r = taken().into_response();
         assert_eq!(r.status(), 409);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
+        assert!(r.headers().get(http::header::RETRY_AFTER).is_none());
+        let r = Error::RateLimited { key: "k".into(), retry_after: 1500 }.into_response();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()[http::header::RETRY_AFTER], "2");
     }
 }

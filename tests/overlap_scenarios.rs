@@ -55,6 +55,9 @@ impl<S: KvStore> KvStore for OneAtATime<'_, S> {
     fn max_in_flight(&self) -> usize {
         1
     }
+    async fn pause(&self, ms: u64) {
+        self.0.pause(ms).await
+    }
 }
 
 fn tick(i: usize) -> Tick {

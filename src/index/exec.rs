@@ -18,6 +18,7 @@ use crate::index::strict::Claims;
 use crate::model::{IndexDef, IndexKind};
 use crate::store::bulk::{read_entries, read_keys};
 use crate::store::flight::{first_error, together, Bounded};
+use crate::store::retry::Retrying;
 use crate::store::{Entry, KvStore};
 use std::collections::HashSet;
 
@@ -40,6 +41,11 @@ pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Resul
 /// 2. the record, once every entry of step 1 is written;
 /// 3. kept entries whose expiry shrinks, and removal of old entries the
 ///    record no longer needs (only those pointing to it).
+///
+/// Each put and delete refused by KV's rate limit of one write per second
+/// per key ([`Error::RateLimited`](crate::Error::RateLimited)) is tried
+/// again after a jittered backoff (`store::retry`), in its place in this
+/// order; a write still refused after the last try fails as any write does.
 ///
 /// Nothing is deleted or undone when a write fails: a write that reports
 /// failure may have landed, and this location may not yet see a record
@@ -215,15 +221,20 @@ async fn execute<S: KvStore>(store: &S, steps: Steps, claims: Option<&Claims<'_>
     }
     let check = || claims.map_or(Ok(()), |c| c.check());
     check()?;
+    // Each write refused by KV's rate limit is tried again after a wait (the
+    // lease checked again after it); `after`, once the record is committed,
+    // without the check.
+    let writes = &Retrying::new(store, Some(&check));
+    let after = &Retrying::new(store, None);
     // The entries the record needs, together; beside them, the read of the
     // dropped unique entries, whose answer only the last step uses.
-    let puts = together(steps.before.iter().map(|p| store.put(&p.key, &p.value, &p.opts)));
+    let puts = together(steps.before.iter().map(|p| writes.put(&p.key, &p.value, &p.opts)));
     let (put, ours) =
         futures_util::future::join(puts, entries_pointing_to(store, steps.indexes, steps.dropped.clone(), &steps.id))
             .await;
     first_error(put)?;
     check()?;
-    store.put(&steps.record.key, &steps.record.value, &steps.record.opts).await?;
+    writes.put(&steps.record.key, &steps.record.value, &steps.record.opts).await?;
     let committed = match claims {
         Some(c) => c.commit().await,
         None => Ok(()),
@@ -233,8 +244,8 @@ async fn execute<S: KvStore>(store: &S, steps: Steps, claims: Option<&Claims<'_>
         c.release_dropped(&steps.dropped).await;
     }
     let ours = ours.unwrap_or_default();
-    let puts = steps.after.iter().map(|p| futures_util::future::Either::Left(store.put(&p.key, &p.value, &p.opts)));
-    let deletes = ours.iter().map(|e| futures_util::future::Either::Right(store.delete(&e.key)));
+    let puts = steps.after.iter().map(|p| futures_util::future::Either::Left(after.put(&p.key, &p.value, &p.opts)));
+    let deletes = ours.iter().map(|e| futures_util::future::Either::Right(after.delete(&e.key)));
     let _ = together(puts.chain(deletes)).await;
     committed
 }
@@ -255,7 +266,7 @@ pub(crate) async fn delete<S: KvStore>(
     entries: Option<Vec<IndexEntry>>,
 ) -> Result<()> {
     let Some(entries) = entries else {
-        return store.delete(rec_key).await;
+        return Retrying::new(store, None).delete(rec_key).await;
     };
     let store = &Bounded::new(store, store.max_in_flight());
     let strict = strict_entries(indexes, &entries);
@@ -299,7 +310,7 @@ pub(crate) async fn delete_many<S: KvStore>(
             });
             async move {
                 match entries {
-                    None => store.delete(&d.rec_key).await,
+                    None => Retrying::new(store, None).delete(&d.rec_key).await,
                     Some((strict, ours)) => {
                         delete_then(store, binding, indexes, &d.rec_key, &d.id, &strict, ours).await
                     }
@@ -324,12 +335,14 @@ async fn delete_then<S: KvStore>(
     // When the delete began: a release after it frees a value whose
     // writers all stopped before then.
     let since = store.coordinator().filter(|_| !strict.is_empty()).map(|c| c.now_ms());
-    store.delete(rec_key).await?;
+    // Each delete refused by KV's rate limit is tried again after a wait.
+    let deletes = &Retrying::new(store, None);
+    deletes.delete(rec_key).await?;
     if let (Some(coord), Some(since)) = (store.coordinator(), since) {
         crate::index::strict::release_all(coord, binding, indexes, id, strict, since).await;
     }
     // The entries, together.
-    first_error(together(ours.iter().map(|e| store.delete(&e.key))).await)
+    first_error(together(ours.iter().map(|e| deletes.delete(&e.key))).await)
 }
 
 /// Of `entries`, those that point to the record with encoded id `id`: every

@@ -8,6 +8,7 @@ use crate::model::key::KeySpace;
 use crate::model::{IndexKind, Model, RawKind};
 use crate::repo::Repo;
 use crate::store::limits::{MAX_BULK_KEYS, MIN_TTL_SECS};
+use crate::store::retry::retried;
 use crate::store::{Entry, KvStore, ListKey, PutOptions};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -313,7 +314,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             let Some(i) = index else {
                 state.report.add(FindingKind::UnknownIndex, &k.name);
                 if state.fix.is_some_and(|o| o.drop_unknown_indexes) {
-                    self.store().delete(&k.name).await?;
+                    retried(self.store(), None, || self.store().delete(&k.name)).await?;
                 }
                 continue;
             };
@@ -329,7 +330,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             if !carried {
                 state.report.add(FindingKind::Dangling, &k.name);
                 if state.fix.is_some() {
-                    self.store().delete(&k.name).await?;
+                    retried(self.store(), None, || self.store().delete(&k.name)).await?;
                 }
                 continue;
             }
@@ -385,7 +386,7 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
             return Ok(());
         }
         let opts = PutOptions { expiration, expiration_ttl: None, metadata: Some(want) };
-        self.store().put(key, &exact.value, &opts).await
+        retried(self.store(), None, || self.store().put(key, &exact.value, &opts)).await
     }
 
     /// The record's projection as KV stores it (numbers as JavaScript writes them).
@@ -406,13 +407,14 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
         crate::model::key::encode(rec.id())
     }
 
-    /// A repair write. An entry of a record that expires within a minute
+    /// A repair write (tried again when KV's rate limit refuses it, as every
+    /// write is). An entry of a record that expires within a minute
     /// gets an expiry a minute from now, the soonest KV accepts: a little
     /// longer than its record, never shorter.
     async fn fix_put(&self, key: &str, value: &str, mut opts: PutOptions) -> Result<()> {
         let soonest = self.store().now() + MIN_TTL_SECS;
         opts.expiration = opts.expiration.map(|at| at.max(soonest));
-        self.store().put(key, value.as_bytes(), &opts).await
+        retried(self.store(), None, || self.store().put(key, value.as_bytes(), &opts)).await
     }
 }
 

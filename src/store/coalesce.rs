@@ -186,6 +186,9 @@ impl<S: KvStore> KvStore for Coalesced<S> {
     fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight()
     }
+    async fn pause(&self, ms: u64) {
+        self.inner.pause(ms).await
+    }
     fn coordinator(&self) -> Option<&dyn Coordinate> {
         self.inner.coordinator()
     }

@@ -42,6 +42,10 @@ pub enum Fault {
     /// (see [`Faulty::drive`]) to model the Worker dying between two writes:
     /// nothing after that point runs, cleanup included.
     Timeout,
+    /// The operation is refused with [`Error::RateLimited`] (a `retry_after`
+    /// of a second) before it reaches the store: nothing happens, as when
+    /// Workers KV refuses a second write of a key within a second.
+    RateLimited,
 }
 
 /// Wraps a store and fails the operations it is told to, counting from 1.
@@ -136,6 +140,9 @@ macro_rules! faulty_op {
                 Err(injected($op, $key))
             }
             Some(Fault::Timeout) => std::future::pending().await,
+            Some(Fault::RateLimited) => {
+                Err(Error::RateLimited { key: $key.to_string(), retry_after: crate::store::limits::WRITE_INTERVAL_MS })
+            }
         }
     }};
 }
@@ -161,6 +168,10 @@ impl<S: KvStore> KvStore for Faulty<S> {
         self.inner.now()
     }
 
+    /// The inner store's pause, never failed (it is no operation).
+    async fn pause(&self, ms: u64) {
+        self.inner.pause(ms).await
+    }
     fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight()
     }

@@ -87,6 +87,11 @@ impl<S: KvStore + ?Sized> KvStore for Bounded<'_, S> {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+    /// The inner store's pause, holding no place in flight: a write that
+    /// waits to be tried again lets the call's other operations run.
+    async fn pause(&self, ms: u64) {
+        self.inner.pause(ms).await
+    }
     fn max_in_flight(&self) -> usize {
         self.limit
     }

@@ -42,6 +42,10 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 pub const MAX_BULK_VALUE_UNITS: usize = 25 * 1024 * 1024;
 /// Most keys one bulk read takes.
 pub const MAX_BULK_KEYS: usize = 100;
+/// The least time between two writes (`put` or `delete`) of one key, in
+/// milliseconds: Workers KV takes one write per second per key and refuses a
+/// faster one with 429 ([`Error::RateLimited`](crate::Error::RateLimited)).
+pub const WRITE_INTERVAL_MS: u64 = 1000;
 
 /// Checks a key: 1..=512 bytes, not `.` or `..`.
 ///

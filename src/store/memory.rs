@@ -19,6 +19,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub trait Clock: Send + Sync {
     /// The current time in seconds since the epoch.
     fn now(&self) -> u64;
+    /// The current time in milliseconds since the epoch (by default
+    /// [`now`](Clock::now) in milliseconds): what
+    /// [`MemoryStore::with_write_rate_limit`] measures a key's writes with.
+    fn now_ms(&self) -> u64 {
+        self.now().saturating_mul(1000)
+    }
+    /// Waits `ms` milliseconds, or makes them pass: what
+    /// [`MemoryStore`]'s [`KvStore::pause`] does. By default it returns at
+    /// once.
+    fn pause(&self, ms: u64) {
+        let _ = ms;
+    }
 }
 
 /// The system clock.
@@ -29,9 +41,25 @@ impl Clock for SystemClock {
     fn now(&self) -> u64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     }
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+    /// Sleeps the thread for `ms` (natively; on wasm32, which cannot block,
+    /// it returns at once).
+    fn pause(&self, ms: u64) {
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        #[cfg(target_arch = "wasm32")]
+        let _ = ms;
+    }
 }
 
 /// A clock that moves only when told to; clones share the same time.
+///
+/// It keeps milliseconds: [`advance`](ManualClock::advance) and
+/// [`set`](ManualClock::set) move it by whole seconds, a
+/// [`pause`](Clock::pause) by the milliseconds asked, and
+/// [`now`](Clock::now) gives the whole seconds passed.
 ///
 /// Give one to [`MemoryStore::with_clock`] to test expiry without waiting:
 ///
@@ -58,21 +86,32 @@ pub struct ManualClock(Arc<AtomicU64>);
 impl ManualClock {
     /// A clock standing at `now`.
     pub fn new(now: u64) -> Self {
-        ManualClock(Arc::new(AtomicU64::new(now)))
+        ManualClock(Arc::new(AtomicU64::new(now.saturating_mul(1000))))
     }
     /// Moves the clock forward by `secs`.
     pub fn advance(&self, secs: u64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
+        self.advance_ms(secs.saturating_mul(1000));
+    }
+    /// Moves the clock forward by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: u64) {
+        let _ = self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| Some(t.saturating_add(ms)));
     }
     /// Sets the clock.
     pub fn set(&self, now: u64) {
-        self.0.store(now, Ordering::SeqCst);
+        self.0.store(now.saturating_mul(1000), Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst) / 1000
+    }
+    fn now_ms(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
+    }
+    /// Moves the clock forward by `ms`, at once.
+    fn pause(&self, ms: u64) {
+        self.advance_ms(ms);
     }
 }
 
@@ -106,6 +145,11 @@ struct Data {
     history: bool,
     /// The namespace's cursor secret and how many cursors it issued.
     cursors: CursorKey,
+    /// Whether writes of one key are held to one a second
+    /// ([`MemoryStore::with_write_rate_limit`]), and when (ms) each key
+    /// recently written was last written.
+    rate_limit: bool,
+    last_write: HashMap<String, u64>,
 }
 
 /// Cursors are opaque and bound to the prefix they were issued for: the last
@@ -215,6 +259,29 @@ impl Data {
         v.and_then(|v| v.item.as_ref())
     }
 
+    /// Refuses a write of `key` at `now_ms` under a second after its last
+    /// write, when the rate limit is on; otherwise notes the write.
+    fn admit(&mut self, key: &str, now_ms: u64) -> Result<()> {
+        if !self.rate_limit {
+            return Ok(());
+        }
+        if let Some(&last) = self.last_write.get(key) {
+            let since = now_ms.saturating_sub(last);
+            if now_ms >= last && since < limits::WRITE_INTERVAL_MS {
+                return Err(Error::RateLimited {
+                    key: key.to_string(),
+                    retry_after: limits::WRITE_INTERVAL_MS - since,
+                });
+            }
+        }
+        // Forget the writes that can no longer refuse one, now and then.
+        if self.last_write.len() >= 1024 {
+            self.last_write.retain(|_, at| now_ms.saturating_sub(*at) < limits::WRITE_INTERVAL_MS);
+        }
+        self.last_write.insert(key.to_string(), now_ms);
+        Ok(())
+    }
+
     fn write(&mut self, key: &str, at: u64, item: Option<Item>) {
         if !self.history {
             match item {
@@ -322,7 +389,13 @@ impl MemoryStore {
     pub fn fork(&self) -> MemoryStore {
         let data = self.data();
         // A fresh cursor secret: the copy is another namespace.
-        let copy = Data { keys: data.keys.clone(), history: data.history, cursors: CursorKey::default() };
+        let copy = Data {
+            keys: data.keys.clone(),
+            history: data.history,
+            cursors: CursorKey::default(),
+            rate_limit: data.rate_limit,
+            last_write: HashMap::new(),
+        };
         let coord = self.coord.fork();
         MemoryStore {
             data: Arc::new(Mutex::new(copy)),
@@ -359,6 +432,34 @@ impl MemoryStore {
     /// ```
     pub fn with_max_in_flight(mut self, n: usize) -> Self {
         self.in_flight = n.max(1);
+        self
+    }
+
+    /// This namespace with Workers KV's rate limit of one write per second
+    /// per key: a `put` or `delete` of a key less than
+    /// [`WRITE_INTERVAL_MS`](limits::WRITE_INTERVAL_MS) after the key's last
+    /// write, by the store's [`Clock`] (in milliseconds), is refused with
+    /// [`Error::RateLimited`] and changes nothing. A refused write does not
+    /// count as a write. Off by default. The limit is the namespace's: every
+    /// clone and view of it shares it, and a [`fork`](MemoryStore::fork)
+    /// keeps it.
+    ///
+    /// ```
+    /// use kvgen::{Error, KvStore, ManualClock, MemoryStore, PutOptions};
+    /// # pollster::block_on(async {
+    /// let clock = ManualClock::new(1_000);
+    /// let store = MemoryStore::with_clock(clock.clone()).with_write_rate_limit();
+    /// store.put("k", b"1", &PutOptions::default()).await?;
+    /// let again = store.put("k", b"2", &PutOptions::default()).await;
+    /// assert!(matches!(again, Err(Error::RateLimited { retry_after: 1000, .. })));
+    /// clock.advance(1);
+    /// store.put("k", b"2", &PutOptions::default()).await?;
+    /// assert_eq!(store.raw("k").as_deref(), Some("2"));
+    /// # Ok::<(), Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_write_rate_limit(self) -> Self {
+        self.data().rate_limit = true;
         self
     }
 
@@ -456,14 +557,18 @@ impl KvStore for MemoryStore {
         // (`null` is no metadata).
         let metadata = options.metadata.as_ref().map(limits::metadata_as_stored).filter(|m| !m.is_null());
         let item = Item { value: value.to_vec(), metadata, expiration };
-        self.data().write(key, now, Some(item));
+        let mut data = self.data();
+        data.admit(key, self.clock.now_ms())?;
+        data.write(key, now, Some(item));
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
         limits::check_key(key)?;
         let now = self.now();
-        self.data().write(key, now, None);
+        let mut data = self.data();
+        data.admit(key, self.clock.now_ms())?;
+        data.write(key, now, None);
         Ok(())
     }
 
@@ -516,6 +621,12 @@ impl KvStore for MemoryStore {
 
     fn max_in_flight(&self) -> usize {
         self.in_flight
+    }
+
+    /// Asks the store's [`Clock`] to [`pause`](Clock::pause): a
+    /// [`ManualClock`] moves forward by `ms`, the [`SystemClock`] sleeps.
+    async fn pause(&self, ms: u64) {
+        self.clock.pause(ms);
     }
 }
 

@@ -262,6 +262,10 @@ impl<S: KvStore> KvStore for Metered<S> {
         self.inner.now()
     }
 
+    /// The inner store's pause, counted as no operation.
+    async fn pause(&self, ms: u64) {
+        self.inner.pause(ms).await
+    }
     fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight()
     }

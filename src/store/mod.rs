@@ -11,7 +11,9 @@
 //! - `meter`: [`Metered`](crate::Metered), a wrapper that counts operations;
 //! - `rounds`: [`Rounds`](crate::Rounds), a wrapper that counts the round trips a call waits for;
 //! - `flight`: how many operations of one call may be in flight at a time;
-//! - `coalesce`: [`Coalesced`](crate::Coalesced), a wrapper that makes bulk reads issued together as one.
+//! - `coalesce`: [`Coalesced`](crate::Coalesced), a wrapper that makes bulk reads issued together as one;
+//! - `retry`: writes refused by KV's rate limit of one write per second per
+//!   key, retried with a jittered backoff.
 //!
 //! Builds on the model layer's errors and on the coordinator's request types
 //! (a store may carry a coordinator). The index protocol and the repository
@@ -26,6 +28,7 @@ pub(crate) mod flight;
 pub mod limits;
 pub(crate) mod memory;
 pub(crate) mod meter;
+pub(crate) mod retry;
 pub(crate) mod rounds;
 #[cfg(feature = "worker")]
 pub(crate) mod worker;
@@ -285,6 +288,17 @@ pub trait KvStore {
     fn max_in_flight(&self) -> usize {
         crate::store::flight::DEFAULT_MAX_IN_FLIGHT
     }
+    /// Waits `ms` milliseconds: how a write refused with
+    /// [`Error::RateLimited`](crate::Error::RateLimited) waits before it is
+    /// tried again (the runtime crate has no timer of its own).
+    /// [`WorkerKv`](crate::WorkerKv) waits on the Workers timer and
+    /// [`MemoryStore`](crate::MemoryStore) asks its [`Clock`](crate::Clock)
+    /// (a [`ManualClock`](crate::ManualClock) moves forward by `ms`). The
+    /// default does not wait: a store that never answers `RateLimited` never
+    /// pauses, and one that does should implement this.
+    async fn pause(&self, ms: u64) {
+        let _ = ms;
+    }
 }
 
 /// What a wrapper store ([`Faulty`](crate::Faulty), [`Metered`](crate::Metered))
@@ -329,6 +343,9 @@ macro_rules! store_behind {
             }
             fn max_in_flight(&self) -> usize {
                 (**self).max_in_flight()
+            }
+            async fn pause(&self, ms: u64) {
+                (**self).pause(ms).await
             }
         }
     };

@@ -183,6 +183,10 @@ impl<S: KvStore> KvStore for Rounds<S> {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+    /// The inner store's pause, counted as no round trip.
+    async fn pause(&self, ms: u64) {
+        self.inner.pause(ms).await
+    }
     fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight()
     }

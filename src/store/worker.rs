@@ -12,7 +12,9 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 /// A Workers KV namespace binding as a kvgen [`KvStore`].
 ///
 /// KV's own errors are mapped to kvgen's [`Error`], limit violations
-/// included, so code sees the same variants as on [`MemoryStore`](crate::MemoryStore).
+/// included, so code sees the same variants as on [`MemoryStore`](crate::MemoryStore):
+/// a `put` or `delete` KV answers with 429 (a second write of the key within
+/// a second) is [`Error::RateLimited`].
 ///
 /// It runs in a Worker only (wasm32), so this example is compiled, not run:
 ///
@@ -206,6 +208,12 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
     let msg = message(&e);
     let lower = msg.to_ascii_lowercase();
     let has = |s: &str| lower.contains(s);
+    // A second write of a key within a second: `KV PUT failed: 429 Too Many
+    // Requests` (`KV DELETE failed: ..` for a delete). KV does not say when
+    // the key takes a write again: a second after the last one, at most.
+    if matches!(op, "put" | "delete") && (has("429") || has("too many requests")) {
+        return Error::RateLimited { key: key.to_string(), retry_after: crate::store::limits::WRITE_INTERVAL_MS };
+    }
     // The binding takes ttl and expiration as 32-bit integers and checks
     // them before anything else, in a message naming neither.
     if has("out of range") {
@@ -323,6 +331,12 @@ impl KvStore for WorkerKv {
 
     fn coordinator(&self) -> Option<&dyn Coordinate> {
         self.coord.as_ref().map(|c| c as &dyn Coordinate)
+    }
+
+    /// Waits on the Workers timer (`setTimeout`, through `worker::Delay`):
+    /// wall time, which a Worker's CPU limit does not count.
+    async fn pause(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await
     }
 }
 
