@@ -62,10 +62,11 @@ pub use model::{IndexDef, IndexKind, Model, RawKind};
 pub use patterns::memo::Memo;
 pub use repo::audit::{Finding, FindingKind, IndexReport, RepairOptions};
 pub use repo::{all_pages, check_scope, ListPage, Listed, Repo, WriteOptions};
+pub use store::clock::{Clock, ManualClock, SystemClock};
 pub use store::coalesce::Coalesced;
 pub use store::fault::{Fault, Faulty};
 pub use store::flight::DEFAULT_MAX_IN_FLIGHT;
-pub use store::memory::{Clock, ManualClock, MemoryCoordinator, MemoryStore, SystemClock};
+pub use store::memory::{MemoryCoordinator, MemoryStore};
 pub use store::meter::{Metered, Ops};
 pub use store::rounds::{RoundTrips, Rounds};
 #[cfg(feature = "worker")]

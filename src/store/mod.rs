@@ -4,6 +4,7 @@
 //! - this file: the contract ([`KvStore`], [`PutOptions`], [`ListOptions`], ...);
 //! - `bulk`: bulk reads of any number of keys, split into reads KV accepts;
 //! - [`limits`]: Workers KV's limits, which every backend enforces the same way;
+//! - `clock`: the clocks stores read the time from ([`ManualClock`](crate::ManualClock) for tests);
 //! - `memory`: [`MemoryStore`](crate::MemoryStore), a faithful in-process KV
 //!   emulator (and [`MemoryCoordinator`](crate::MemoryCoordinator));
 //! - `worker`: [`WorkerKv`](crate::WorkerKv) on a Workers KV binding (feature `worker`);
@@ -22,6 +23,7 @@
 //! The storage contract: the only thing a backend implements.
 
 pub(crate) mod bulk;
+pub(crate) mod clock;
 pub(crate) mod coalesce;
 pub(crate) mod fault;
 pub(crate) mod flight;

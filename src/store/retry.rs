@@ -123,7 +123,8 @@ impl<S: KvStore + ?Sized> KvStore for Retrying<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory::{Clock, ManualClock, MemoryStore};
+    use crate::store::clock::{Clock, ManualClock};
+    use crate::store::memory::MemoryStore;
 
     #[test]
     fn the_backoff_doubles_and_its_jitter_stays_within_half_of_the_wait() {
