@@ -19,6 +19,7 @@
 use crate::coord::Coordinate;
 use crate::error::{Error, Result};
 use crate::store::bulk::read_entries;
+use crate::store::limits;
 use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -54,9 +55,9 @@ struct State {
     at: HashMap<String, usize>,
     /// The number of the batch now filling.
     batch: u64,
-    /// Answers of batches read, shared by their requests until the last has taken its part.
+    /// Batches filled, until the last of their requests has taken its part.
     answers: HashMap<u64, Answer>,
-    /// Requests of a batch being read, waiting for its answer.
+    /// Requests waiting for a batch's read.
     waiting: Vec<Waker>,
 }
 
@@ -64,17 +65,59 @@ struct State {
 /// the error as text (an error is answered to each request of the batch).
 type Read = std::result::Result<Rc<Vec<Option<Entry>>>, (String, String)>;
 
+#[derive(Default)]
 struct Answer {
+    /// The batch's distinct keys, once it is filled.
+    keys: Vec<String>,
     /// `None` until the batch is read.
     got: Option<Read>,
+    /// Whether one of its requests is reading it now.
+    reading: bool,
     /// Requests that have not taken their part yet.
     left: usize,
 }
 
-/// Where a request is: its batch, and the place of each of its keys.
-struct Ticket {
+/// A request's place in its batch; given back when dropped, answered or not,
+/// so a batch whose requests all went away leaves nothing behind.
+struct Ticket<'c, S> {
+    of: &'c Coalesced<S>,
     batch: u64,
     places: Vec<usize>,
+}
+
+impl<S> Drop for Ticket<'_, S> {
+    fn drop(&mut self) {
+        let mut s = self.of.state.borrow_mut();
+        if let Some(answer) = s.answers.get_mut(&self.batch) {
+            answer.left -= 1;
+            if answer.left == 0 {
+                s.answers.remove(&self.batch);
+            }
+        }
+    }
+}
+
+/// The request reading a batch: if it is dropped before the read answers,
+/// another request of the batch reads it instead.
+struct Reading<'c, S> {
+    of: &'c Coalesced<S>,
+    batch: u64,
+}
+
+impl<S> Drop for Reading<'_, S> {
+    fn drop(&mut self) {
+        let mut s = self.of.state.borrow_mut();
+        if let Some(answer) = s.answers.get_mut(&self.batch) {
+            answer.reading = false;
+        }
+        std::mem::take(&mut s.waiting).into_iter().for_each(Waker::wake);
+    }
+}
+
+/// What a request does next: take its part of the read, or read the batch.
+enum Turn {
+    Answered,
+    Read(Vec<String>),
 }
 
 impl<S: KvStore> Coalesced<S> {
@@ -88,7 +131,7 @@ impl<S: KvStore> Coalesced<S> {
         &self.inner
     }
 
-    fn enqueue(&self, keys: &[String]) -> Ticket {
+    fn enqueue(&self, keys: &[String]) -> Ticket<'_, S> {
         let mut s = self.state.borrow_mut();
         let State { keys: batch_keys, at, .. } = &mut *s;
         let places = keys
@@ -101,11 +144,19 @@ impl<S: KvStore> Coalesced<S> {
             })
             .collect();
         let batch = s.batch;
-        s.answers.entry(batch).or_insert(Answer { got: None, left: 0 }).left += 1;
-        Ticket { batch, places }
+        s.answers.entry(batch).or_default().left += 1;
+        Ticket { of: self, batch, places }
     }
 
     async fn read(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        // A request KV would refuse is answered alone, so that its error is
+        // its own and fails no other request.
+        if keys.is_empty()
+            || limits::check_bulk(keys.len()).is_err()
+            || keys.iter().any(|k| limits::check_key(k).is_err())
+        {
+            return self.inner.get_many(keys).await;
+        }
         let ticket = self.enqueue(keys);
         // Let every read issued in this turn join the batch.
         let mut yielded = false;
@@ -119,15 +170,33 @@ impl<S: KvStore> Coalesced<S> {
             }
         })
         .await;
-        let filling = self.state.borrow().batch == ticket.batch;
-        if filling {
-            // The first request back reads the whole batch; later requests go to the next one.
-            let keys = {
-                let mut s = self.state.borrow_mut();
+        {
+            // The first request back closes the batch; later requests go to the next one.
+            let mut s = self.state.borrow_mut();
+            if s.batch == ticket.batch {
                 s.batch += 1;
                 s.at.clear();
-                std::mem::take(&mut s.keys)
-            };
+                let keys = std::mem::take(&mut s.keys);
+                s.answers.get_mut(&ticket.batch).expect("a filled batch has its answer").keys = keys;
+            }
+        }
+        loop {
+            let turn = poll_fn(|cx| {
+                let mut s = self.state.borrow_mut();
+                let answer = s.answers.get_mut(&ticket.batch).expect("a batch with a request has its answer");
+                if answer.got.is_some() {
+                    Poll::Ready(Turn::Answered)
+                } else if !answer.reading {
+                    answer.reading = true;
+                    Poll::Ready(Turn::Read(answer.keys.clone()))
+                } else {
+                    s.waiting.push(cx.waker().clone());
+                    Poll::Pending
+                }
+            })
+            .await;
+            let Turn::Read(keys) = turn else { break };
+            let reading = Reading { of: self, batch: ticket.batch };
             let got = read_entries(&self.inner, &keys).await;
             let mut s = self.state.borrow_mut();
             let answer = s.answers.get_mut(&ticket.batch).expect("a batch being read has its answer");
@@ -135,32 +204,18 @@ impl<S: KvStore> Coalesced<S> {
                 Ok(entries) => Ok(Rc::new(entries)),
                 Err(e) => Err((keys.first().cloned().unwrap_or_default(), e.to_string())),
             });
-            std::mem::take(&mut s.waiting).into_iter().for_each(Waker::wake);
-        } else {
-            poll_fn(|cx| {
-                let mut s = self.state.borrow_mut();
-                if s.answers.get(&ticket.batch).is_some_and(|a| a.got.is_some()) {
-                    Poll::Ready(())
-                } else {
-                    s.waiting.push(cx.waker().clone());
-                    Poll::Pending
-                }
-            })
-            .await;
+            drop(s);
+            drop(reading);
+            break;
         }
-        let mut s = self.state.borrow_mut();
-        let answer = s.answers.get_mut(&ticket.batch).expect("a batch read has its answer");
-        let out = match answer.got.as_ref().expect("the batch was read") {
+        let s = self.state.borrow();
+        let answer = s.answers.get(&ticket.batch).expect("a batch read has its answer");
+        match answer.got.as_ref().expect("the batch was read") {
             Ok(entries) => Ok(ticket.places.iter().map(|&i| entries[i].clone()).collect()),
             Err((key, message)) => {
                 Err(Error::Store { op: "get_many", key: key.clone(), message: message.clone(), source: None })
             }
-        };
-        answer.left -= 1;
-        if answer.left == 0 {
-            s.answers.remove(&ticket.batch);
         }
-        out
     }
 }
 

@@ -10,9 +10,10 @@
 //!
 //! Builds on the store contract only.
 
-use crate::coord::Coordinate;
+use crate::coord::cell::{Request, Response};
+use crate::coord::{BoxFuture, Coordinate};
 use crate::error::Result;
-use crate::store::{Entry, KvStore, ListOptions, ListResult, PutOptions};
+use crate::store::{inner_coordinator, inner_now_ms, Entry, KvStore, ListOptions, ListResult, PutOptions};
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::task::{Poll, Waker};
@@ -95,8 +96,20 @@ impl<S: KvStore + ?Sized> KvStore for Bounded<'_, S> {
     fn max_in_flight(&self) -> usize {
         self.limit
     }
+    /// The inner store's coordinator, its requests holding a place in
+    /// flight as KV operations do (a Durable Object request is a connection
+    /// too).
     fn coordinator(&self) -> Option<&dyn Coordinate> {
-        self.inner.coordinator()
+        self.inner.coordinator().map(|_| self as &dyn Coordinate)
+    }
+}
+
+impl<S: KvStore + ?Sized> Coordinate for Bounded<'_, S> {
+    fn call<'a>(&'a self, name: &'a str, request: &'a Request) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move { self.within(inner_coordinator(self.inner)?.call(name, request)).await })
+    }
+    fn now_ms(&self) -> u64 {
+        inner_now_ms(self.inner)
     }
 }
 

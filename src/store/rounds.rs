@@ -150,6 +150,18 @@ impl<S: KvStore> Rounds<S> {
             s.waiting += 1;
             s.round
         };
+        // An operation dropped before its round ends (its call gave up on
+        // it) no longer waits: it is not counted.
+        struct Waiting<'a>(&'a RefCell<State>, u64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                let mut s = self.0.borrow_mut();
+                if s.round == self.1 {
+                    s.waiting -= 1;
+                }
+            }
+        }
+        let _waiting = Waiting(&self.state, round);
         poll_fn(|cx| {
             let mut s = self.state.borrow_mut();
             if s.round > round {
