@@ -1,0 +1,284 @@
+//! Attacks on the overlap of a call's operations (`Bounded`, the waves of
+//! `write_many`, `together`), on `Rounds` and on `Coalesced`: each test
+//! asserts a promise of RELIABILITY.md (rows 15 and 16), docs/costs.md
+//! ("Round trips") or the doc comments of `store/flight.rs`,
+//! `store/rounds.rs`, `store/coalesce.rs` and `index/exec.rs`. Tests marked
+//! `#[ignore = "defect: ..."]` reproduce a defect found.
+
+use blog::User;
+use kvgen::{Coalesced, Error, Fault, Faulty, KvModel, KvStore, MemoryStore, Metered, PutOptions, Rounds};
+use pollster::block_on;
+use std::collections::BTreeMap;
+
+mod support;
+use support::{member, Member};
+
+fn u(id: &str, email: &str, org: &str, handle: &str) -> User {
+    User { id: id.into(), email: email.into(), org_id: org.into(), handle: handle.into(), name: format!("n-{id}") }
+}
+
+/// Every key of the store with its value and expiration.
+fn dump(s: &MemoryStore) -> BTreeMap<String, (Option<String>, Option<u64>)> {
+    s.keys().into_iter().map(|k| (k.clone(), (s.raw(&k), s.expiration(&k)))).collect()
+}
+
+/// An outcome, comparable: `Ok`, or the error's variant name.
+fn kind<T: std::fmt::Debug>(r: &kvgen::Result<T>) -> String {
+    match r {
+        Ok(v) => format!("Ok({v:?})"),
+        Err(e) => format!("{e:?}").split([' ', '{', '(']).next().unwrap_or_default().to_string(),
+    }
+}
+
+/// A tiny deterministic generator (no dependency).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn pick(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Put,
+    Create,
+}
+
+/// Runs `batch` as one batch on `base`, and one call after the other on a
+/// fork of it: the outcomes and every stored key must be the same.
+fn batch_equals_sequence(base: &MemoryStore, batch: &[User], mode: Mode, ctx: &str) {
+    let seq = base.fork();
+    let seq_out: Vec<String> = batch
+        .iter()
+        .map(|r| {
+            let repo = User::repo(&seq);
+            kind(&block_on(async {
+                match mode {
+                    Mode::Put => repo.put(r).await,
+                    Mode::Create => repo.create(r).await,
+                }
+            }))
+        })
+        .collect();
+    let one = base.fork();
+    let repo = User::repo(&one);
+    let out = block_on(async {
+        match mode {
+            Mode::Put => repo.put_many(batch).await,
+            Mode::Create => repo.create_many(batch).await,
+        }
+    })
+    .unwrap();
+    let batch_out: Vec<String> = out.iter().map(kind).collect();
+    assert_eq!(batch_out, seq_out, "{ctx}: outcomes differ\nbatch {batch:?}");
+    assert_eq!(dump(&one), dump(&seq), "{ctx}: stored keys differ\nbatch {batch:?}\noutcomes {batch_out:?}");
+}
+
+/// The named interactions the brief lists, each checked against the sequence.
+#[test]
+fn batches_whose_records_interact_end_as_one_call_after_the_other() {
+    let base = MemoryStore::new();
+    let users = User::repo(&base);
+    block_on(users.create(&u("a", "x@x", "o1", "ha"))).unwrap();
+    block_on(users.create(&u("b", "y@x", "o1", "hb"))).unwrap();
+    let cases: Vec<(&str, Vec<User>)> = vec![
+        ("swap two emails", vec![u("a", "y@x", "o1", "ha"), u("b", "x@x", "o1", "hb")]),
+        ("b gives up y, then a takes it", vec![u("b", "z@x", "o1", "hb"), u("a", "y@x", "o1", "ha")]),
+        ("a takes y, then b gives it up", vec![u("a", "y@x", "o1", "ha"), u("b", "z@x", "o1", "hb")]),
+        ("the same id twice", vec![u("a", "p@x", "o1", "ha"), u("a", "q@x", "o2", "ha")]),
+        ("same id twice, back to its value", vec![u("a", "p@x", "o1", "ha"), u("a", "x@x", "o1", "ha")]),
+        ("a new record takes a's email after a moves", vec![u("a", "p@x", "o1", "ha"), u("c", "x@x", "o1", "hc")]),
+        ("a new record takes a's email before a moves", vec![u("c", "x@x", "o1", "hc"), u("a", "p@x", "o1", "ha")]),
+        ("a chain of moves", vec![u("b", "z@x", "o1", "hb"), u("a", "y@x", "o1", "ha"), u("c", "x@x", "o1", "hc")]),
+        (
+            "a chain in the other order",
+            vec![u("c", "x@x", "o1", "hc"), u("a", "y@x", "o1", "ha"), u("b", "z@x", "o1", "hb")],
+        ),
+        ("handles swap in one org", vec![u("a", "x@x", "o1", "hb"), u("b", "y@x", "o1", "ha")]),
+        ("a leaves the org, c takes its handle", vec![u("a", "x@x", "o2", "ha"), u("c", "c@x", "o1", "ha")]),
+        ("two new records, one email", vec![u("c", "n@x", "o1", "hc"), u("d", "n@x", "o1", "hd")]),
+    ];
+    for (name, batch) in &cases {
+        batch_equals_sequence(&base, batch, Mode::Put, name);
+        batch_equals_sequence(&base, batch, Mode::Create, name);
+    }
+}
+
+/// A store holding a few users and corruption: a record that is not a
+/// `User`, an entry naming a record that does not carry its value, and an
+/// entry naming no record.
+fn corrupted() -> MemoryStore {
+    let s = MemoryStore::new();
+    let users = User::repo(&s);
+    block_on(users.create(&u("a", "e0@x", "o1", "h0"))).unwrap();
+    block_on(users.create(&u("b", "e1@x", "o1", "h1"))).unwrap();
+    support::raw_put(&s, "user:c", "not a user");
+    support::raw_put(&s, "user.email:e2@x", "a"); // a does not carry e2
+    support::raw_put(&s, "user.email:e3@x", "ghost"); // no such record
+    support::raw_put(&s, "user.email:e4@x", "c"); // held by the unreadable record
+    s
+}
+
+/// Random batches of 2 to 6 users over 4 ids, 5 emails, 2 orgs and 3
+/// handles, on a store with corruption, as `put_many` and `create_many`.
+#[test]
+fn random_batches_end_as_one_call_after_the_other() {
+    let mut g = Lcg(0x5eed);
+    for base in [MemoryStore::new(), corrupted()] {
+        for round in 0..1500 {
+            let n = 2 + g.pick(5) as usize;
+            let batch: Vec<User> = (0..n)
+                .map(|_| {
+                    let id = ["a", "b", "c", "d"][g.pick(4) as usize];
+                    u(
+                        id,
+                        &format!("e{}@x", g.pick(5)),
+                        ["o1", "o2"][g.pick(2) as usize],
+                        &format!("h{}", g.pick(3)),
+                    )
+                })
+                .collect();
+            let mode = if g.pick(2) == 0 { Mode::Put } else { Mode::Create };
+            batch_equals_sequence(&base, &batch, mode, &format!("round {round} {mode:?}"));
+        }
+    }
+}
+
+/// Random batches applied on top of each other (the store evolves), each
+/// checked against the sequence.
+#[test]
+fn random_batches_on_an_evolving_store_end_as_one_call_after_the_other() {
+    let mut g = Lcg(42);
+    let store = corrupted();
+    for round in 0..800 {
+        let n = 1 + g.pick(7) as usize;
+        let batch: Vec<User> = (0..n)
+            .map(|_| {
+                let id = ["a", "b", "c", "d", "e"][g.pick(5) as usize];
+                u(id, &format!("e{}@x", g.pick(5)), ["o1", "o2"][g.pick(2) as usize], &format!("h{}", g.pick(3)))
+            })
+            .collect();
+        batch_equals_sequence(&store, &batch, Mode::Put, &format!("round {round}"));
+        let _ = block_on(User::repo(&store).put_many(&batch)).unwrap();
+        if g.pick(4) == 0 {
+            let ids: Vec<String> = (0..1 + g.pick(3)).map(|_| ["a", "b", "c", "d", "e"][g.pick(5) as usize].into()).collect();
+            // delete_many against deletes one after the other.
+            let seq = store.fork();
+            let seq_out: Vec<String> = ids.iter().map(|id| kind(&block_on(User::repo(&seq).delete(id)))).collect();
+            let out = block_on(User::repo(&store).delete_many(&ids)).unwrap();
+            let out: Vec<String> = out.iter().map(kind).collect();
+            assert_eq!(out, seq_out, "round {round}: delete_many {ids:?}");
+            assert_eq!(dump(&store), dump(&seq), "round {round}: delete_many {ids:?}");
+        }
+    }
+}
+
+/// The most in flight in one round of `call`, on a store allowing `limit`.
+fn most_in_flight<T>(s: &Rounds<MemoryStore>, call: impl std::future::Future<Output = T>) -> (T, kvgen::RoundTrips) {
+    s.reset();
+    let out = s.run(call);
+    (out, s.trips())
+}
+
+#[test]
+fn big_batches_keep_at_most_six_in_flight() {
+    let s = Rounds::new(MemoryStore::new());
+    let users: Vec<User> = (0..300).map(|i| u(&format!("u{i}"), &format!("{i}@x"), "o1", &format!("h{i}"))).collect();
+    let (out, t) = most_in_flight(&s, User::repo(&s).create_many(&users));
+    assert!(out.unwrap().iter().all(Result::is_ok));
+    assert!(t.most_in_flight <= 6 && t.most_in_flight >= 5, "{t:?}");
+    let moved: Vec<User> = users.iter().map(|x| User { email: format!("m{}", x.email), ..x.clone() }).collect();
+    let (out, t) = most_in_flight(&s, User::repo(&s).put_many(&moved));
+    assert!(out.unwrap().iter().all(Result::is_ok));
+    assert!(t.most_in_flight <= 6, "{t:?}");
+    let ids: Vec<String> = users.iter().map(|x| x.id.clone()).collect();
+    let (out, t) = most_in_flight(&s, User::repo(&s).get_many(&ids));
+    assert_eq!(out.unwrap().len(), 300);
+    assert!(t.most_in_flight <= 6, "{t:?}");
+    let (out, t) = most_in_flight(&s, User::repo(&s).delete_many(&ids));
+    assert!(out.unwrap().iter().all(|r| matches!(r, Ok(true))));
+    assert!(t.most_in_flight <= 6, "{t:?}");
+    assert!(s.inner().keys().is_empty(), "{:?}", s.inner().keys());
+}
+
+#[test]
+fn a_store_allowing_two_keeps_every_batch_at_two() {
+    let s = Rounds::new(MemoryStore::new().with_max_in_flight(2));
+    let users: Vec<User> = (0..40).map(|i| u(&format!("u{i}"), &format!("{i}@x"), "o1", &format!("h{i}"))).collect();
+    let (_, t) = most_in_flight(&s, User::repo(&s).create_many(&users));
+    assert_eq!(t.most_in_flight, 2, "{t:?}");
+    let ids: Vec<String> = users.iter().map(|x| x.id.clone()).collect();
+    let (_, t) = most_in_flight(&s, User::repo(&s).delete_many(&ids));
+    assert_eq!(t.most_in_flight, 2, "{t:?}");
+}
+
+/// A strict model's batch: each write claims its value on the coordinator,
+/// and `Rounds` counts coordinator requests as round trips (a Durable Object
+/// request on Workers, which takes one of the six connections).
+#[test]
+#[ignore = "defect: a strict batch's coordinator claims are not bounded: 30 in flight in one round (Bounded passes the coordinator through)"]
+fn a_strict_batch_keeps_at_most_six_in_flight() {
+    let s = Rounds::new(MemoryStore::new());
+    let members: Vec<Member> = (0..30).map(|i| member(&format!("m{i}"), &format!("{i}@x"), "t")).collect();
+    let (out, t) = most_in_flight(&s, Member::repo(&s).create_many(&members));
+    assert!(out.unwrap().iter().all(Result::is_ok));
+    assert!(t.most_in_flight <= 6, "create_many of 30 strict members: {t:?}");
+}
+
+#[test]
+#[ignore = "defect: delete_many of a strict model releases its values on the coordinator outside the bound: 12 in flight"]
+fn a_strict_delete_many_keeps_at_most_six_in_flight() {
+    let s = Rounds::new(MemoryStore::new());
+    let members: Vec<Member> = (0..30).map(|i| member(&format!("m{i}"), &format!("{i}@x"), "t")).collect();
+    for m in &members {
+        block_on(Member::repo(&s).create(m)).unwrap();
+    }
+    let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+    let (out, t) = most_in_flight(&s, Member::repo(&s).delete_many(&ids));
+    assert!(out.unwrap().iter().all(|r| matches!(r, Ok(true))));
+    assert!(t.most_in_flight <= 6, "delete_many of 30 strict members: {t:?}");
+}
+
+/// Two repository calls joined on one store: each is a call with its own
+/// bound, and both end (no deadlock between their places).
+#[test]
+fn joined_calls_on_one_store_both_end() {
+    let s = Rounds::new(MemoryStore::new().with_max_in_flight(1));
+    let a: Vec<User> = (0..20).map(|i| u(&format!("a{i}"), &format!("a{i}@x"), "o1", &format!("ha{i}"))).collect();
+    let b: Vec<User> = (0..20).map(|i| u(&format!("b{i}"), &format!("b{i}@x"), "o1", &format!("hb{i}"))).collect();
+    let (ra, rb) = s.run(futures_util::future::join(User::repo(&s).create_many(&a), User::repo(&s).create_many(&b)));
+    assert!(ra.unwrap().iter().chain(rb.unwrap().iter()).all(Result::is_ok));
+    assert_eq!(block_on(User::repo(&s).verify()).unwrap().is_clean(), true);
+    // Joined calls are separate calls: each bounded to one, two together.
+    assert_eq!(s.trips().most_in_flight, 2, "{:?}", s.trips());
+}
+
+/// Has-many of many parents: their listings run together, six at most.
+#[test]
+fn has_many_of_many_parents_keeps_at_most_six_in_flight() {
+    use blog::{Post, PostStatus};
+    let s = Rounds::new(MemoryStore::new());
+    let users: Vec<User> = (0..40).map(|i| u(&format!("u{i:02}"), &format!("{i}@x"), "o1", &format!("h{i}"))).collect();
+    block_on(User::repo(&s).create_many(&users)).unwrap();
+    let posts: Vec<Post> = (0..200u64)
+        .map(|i| Post {
+            id: i,
+            author_id: format!("u{:02}", i % 40),
+            status: PostStatus::Published,
+            title: format!("t{i}"),
+            body: "b".into(),
+        })
+        .collect();
+    block_on(Post::repo(&s).create_many(&posts)).unwrap();
+    let (out, t) = most_in_flight(&s, User::repo(&s).load_posts(&users));
+    let out = out.unwrap();
+    assert_eq!(out.len(), 40);
+    assert!(out.iter().all(|ps| ps.len() == 5), "{:?}", out.iter().map(Vec::len).collect::<Vec<_>>());
+    assert!(t.most_in_flight <= 6, "{t:?}");
+    // ceil(40/6) = 7 rounds of lists, then 200 children: 2 bulk reads together.
+    assert_eq!(t.rounds, 8, "{t:?}");
+}
