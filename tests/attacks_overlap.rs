@@ -6,7 +6,7 @@
 //! `#[ignore = "defect: ..."]` reproduce a defect found.
 
 use blog::User;
-use kvgen::{Coalesced, Error, Fault, Faulty, KvModel, KvStore, MemoryStore, Metered, PutOptions, Rounds};
+use kvgen::{Coalesced, Error, Fault, Faulty, KvStore, MemoryStore, Metered, PutOptions, Rounds};
 use pollster::block_on;
 use std::collections::BTreeMap;
 
@@ -281,4 +281,271 @@ fn has_many_of_many_parents_keeps_at_most_six_in_flight() {
     assert!(t.most_in_flight <= 6, "{t:?}");
     // ceil(40/6) = 7 rounds of lists, then 200 children: 2 bulk reads together.
     assert_eq!(t.rounds, 8, "{t:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Faults inside the groups of a batch whose records interact.
+
+/// The users the store holds, by id, from their raw values (unreadable ones skipped).
+fn users_of(s: &MemoryStore) -> BTreeMap<String, User> {
+    s.keys()
+        .into_iter()
+        .filter(|k| k.starts_with("user:"))
+        .filter_map(|k| serde_json::from_str::<User>(&s.raw(&k)?).ok())
+        .map(|r| (r.id.clone(), r))
+        .collect()
+}
+
+/// What RELIABILITY.md promises after any failed call: every record is
+/// either as it was or as some write of the batch made it; every live
+/// record is found by each of its unique values and holds them against an
+/// intruder; each of its entries lasts at least as long as it; repair
+/// leaves verify clean.
+fn check_after_fault(s: &MemoryStore, before: &BTreeMap<String, User>, batch: &[User], case: &str) {
+    let live = users_of(s);
+    for (id, r) in &live {
+        let allowed = before.get(id) == Some(r) || batch.iter().any(|b| b == r);
+        assert!(allowed, "{case}: {id} is {r:?}");
+    }
+    for (id, r) in before {
+        if !batch.iter().any(|b| &b.id == id) {
+            assert_eq!(live.get(id), Some(r), "{case}: {id} lost or changed");
+        }
+    }
+    let repo = kvgen::Repo::<User, _>::new(s);
+    for r in live.values() {
+        assert_eq!(block_on(User::repo(s).find_by_email(&r.email)).unwrap().as_ref(), Some(r), "{case}: by email");
+        assert_eq!(
+            block_on(User::repo(s).find_by_org_id_and_handle(&r.org_id, &r.handle)).unwrap().as_ref(),
+            Some(r),
+            "{case}: by org and handle"
+        );
+        let intruder = u("intruder", &r.email, "oi", "hi");
+        let fork = s.fork();
+        assert!(
+            matches!(block_on(User::repo(&fork).create(&intruder)), Err(Error::UniqueViolation { .. })),
+            "{case}: {}'s email not held",
+            r.id
+        );
+        let rec_exp = s.expiration(&format!("user:{}", r.id));
+        for i in 0..3 {
+            let key = repo.index_key(r, i).unwrap();
+            assert!(s.raw(&key).is_some(), "{case}: {key} of {} missing", r.id);
+            let ok = match (s.expiration(&key), rec_exp) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(e), Some(r)) => e >= r,
+            };
+            assert!(ok, "{case}: {key} expires {:?}, before its record ({rec_exp:?})", s.expiration(&key));
+        }
+    }
+    let report = block_on(repo.repair()).unwrap();
+    assert_eq!(report.conflicts + report.unreadable, 0, "{case}: {report}");
+    assert!(block_on(repo.verify()).unwrap().is_clean(), "{case}: not clean after repair");
+}
+
+#[test]
+fn faults_in_the_groups_of_interacting_batches_keep_the_invariants() {
+    let (base, _clock) = support::clocked();
+    let users = User::repo(&base);
+    block_on(users.create(&u("a", "x@x", "o1", "ha"))).unwrap();
+    block_on(users.create_with(&u("b", "y@x", "o1", "hb"), kvgen::WriteOptions::ttl(7200))).unwrap();
+    block_on(users.create(&u("d", "w@x", "o2", "hd"))).unwrap();
+    let batches: Vec<Vec<User>> = vec![
+        vec![u("b", "z@x", "o1", "hb"), u("a", "y@x", "o1", "ha"), u("c", "x@x", "o1", "hc")],
+        vec![u("a", "p@x", "o2", "ha"), u("a", "x@x", "o1", "hz"), u("d", "p@x", "o2", "hd")],
+        vec![u("a", "y@x", "o1", "hb"), u("b", "x@x", "o1", "ha"), u("e", "e@x", "o1", "he"), u("d", "q@x", "o1", "hd")],
+    ];
+    let mut runs = 0;
+    for batch in &batches {
+        for opts in [kvgen::WriteOptions::default(), kvgen::WriteOptions::ttl(3600), kvgen::WriteOptions::ttl(100_000)] {
+            let probe = Faulty::new(base.fork());
+            block_on(User::repo(&probe).put_many_with(batch, opts.clone())).unwrap();
+            let n = probe.operations();
+            for at in 1..=n {
+                for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+                    runs += 1;
+                    let s = base.fork();
+                    let before = users_of(&s);
+                    let faulty = Faulty::new(s.clone());
+                    faulty.fail_at(at, fault);
+                    let _ = Faulty::drive(User::repo(&faulty).put_many_with(batch, opts.clone()));
+                    let case = format!("{batch:?} {opts:?}: {fault:?} at {at} of {n}");
+                    check_after_fault(&s, &before, batch, &case);
+                }
+            }
+        }
+    }
+    assert!(runs > 300, "{runs}");
+}
+
+// ---------------------------------------------------------------------------
+// Coalesced.
+
+fn text(e: &Option<kvgen::Entry>) -> Option<String> {
+    e.as_ref().map(|e| String::from_utf8_lossy(&e.value).into_owned())
+}
+
+fn keys(ks: &[&str]) -> Vec<String> {
+    ks.iter().map(|k| k.to_string()).collect()
+}
+
+#[test]
+fn coalesced_answers_each_request_its_own_keys_in_order() {
+    let s = Coalesced::new(Metered::new(MemoryStore::new()));
+    for i in 0..150 {
+        block_on(s.put(&format!("k{i}"), format!("v{i}").as_bytes(), &PutOptions::default())).unwrap();
+    }
+    let a: Vec<String> = (0..120).rev().map(|i| format!("k{i}")).collect(); // 120 keys, reversed
+    let b = keys(&["k5", "k5", "missing", "k149", "k5"]); // duplicates and a missing key
+    let c: Vec<String> = Vec::new(); // empty
+    let d: Vec<String> = (30..150).map(|i| format!("k{i}")).collect();
+    let (ra, rb, rc, rd) =
+        block_on(futures_util::future::join4(s.get_many(&a), s.get_many(&b), s.get_many(&c), s.get_many(&d)));
+    let ra: Vec<Option<String>> = ra.unwrap().iter().map(text).collect();
+    assert_eq!(ra, (0..120).rev().map(|i| Some(format!("v{i}"))).collect::<Vec<_>>());
+    let rb: Vec<Option<String>> = rb.unwrap().iter().map(text).collect();
+    assert_eq!(rb, vec![Some("v5".into()), Some("v5".into()), None, Some("v149".into()), Some("v5".into())]);
+    assert!(rc.unwrap().is_empty());
+    let rd: Vec<Option<String>> = rd.unwrap().iter().map(text).collect();
+    assert_eq!(rd, (30..150).map(|i| Some(format!("v{i}"))).collect::<Vec<_>>());
+    // 151 distinct keys: 2 bulk reads.
+    assert_eq!((s.inner().ops().bulk_reads, s.inner().ops().bulk_keys), (2, 151), "{:?}", s.inner().ops());
+    // An empty request alone.
+    assert!(block_on(s.get_many(&[])).unwrap().is_empty());
+}
+
+/// A read issued after a write, while an earlier batch is being read, sees
+/// the write: it is not answered by the earlier batch.
+#[test]
+fn coalesced_a_read_after_a_write_is_never_answered_by_an_earlier_read() {
+    let s = Coalesced::new(Rounds::new(MemoryStore::new()));
+    block_on(s.put("k", b"old", &PutOptions::default())).unwrap();
+    let (first, second) = s.inner().run(async {
+        let ks = keys(&["k"]);
+        futures_util::future::join(s.get_many(&ks), async {
+            s.put("k", b"new", &PutOptions::default()).await.unwrap();
+            s.get_many(&ks).await
+        })
+        .await
+    });
+    // The first read overlaps the write: either answer is right.
+    assert!(matches!(text(&first.unwrap()[0]).as_deref(), Some("old" | "new")));
+    // The second was issued after the write answered: it must see it.
+    assert_eq!(text(&second.unwrap()[0]).as_deref(), Some("new"));
+}
+
+/// Repository calls nested in a join through `Coalesced`: a batch write and
+/// reads joined end and answer as they do alone.
+#[test]
+fn coalesced_joined_repository_calls_answer_as_alone() {
+    let base = MemoryStore::new();
+    let users: Vec<User> = (0..50).map(|i| u(&format!("u{i}"), &format!("{i}@x"), "o1", &format!("h{i}"))).collect();
+    block_on(User::repo(&base).create_many(&users[..25])).unwrap();
+    let ids: Vec<String> = users.iter().map(|x| x.id.clone()).collect();
+    let alone = block_on(User::repo(&base.fork()).get_many(&ids)).unwrap();
+    let s = Coalesced::new(Rounds::new(base.clone()));
+    let (w, r1, r2) = s.inner().run(async {
+        futures_util::future::join3(
+            User::repo(&s).create_many(&users[25..]),
+            User::repo(&s).get_many(&ids),
+            User::repo(&s).get_many(&ids[..10]),
+        )
+        .await
+    });
+    assert!(w.unwrap().iter().all(Result::is_ok));
+    // The reads were issued before any write of the batch: they see the 25 first.
+    assert_eq!(r1.unwrap(), alone);
+    assert_eq!(r2.unwrap(), alone[..10].to_vec());
+    assert!(block_on(User::repo(&base).verify()).unwrap().is_clean());
+    assert_eq!(block_on(User::repo(&base).get_many(&ids)).unwrap().iter().flatten().count(), 50);
+}
+
+/// "joined loaders answer what they answer alone": a request whose keys are
+/// all valid, joined with one holding a key KV refuses (over 512 bytes).
+#[test]
+#[ignore = "defect: Coalesced fails a valid request joined with one holding an over-long key, and turns KeyTooLong into Error::Store"]
+fn coalesced_an_invalid_key_of_one_request_does_not_fail_another() {
+    let store = MemoryStore::new();
+    block_on(store.put("k", b"v", &PutOptions::default())).unwrap();
+    let long = "x".repeat(600);
+    let alone_good = block_on(store.get_many(&keys(&["k"])));
+    let alone_bad = block_on(store.get_many(&[long.clone()]));
+    assert!(alone_good.is_ok());
+    assert!(matches!(alone_bad, Err(Error::KeyTooLong { .. })), "{alone_bad:?}");
+    let s = Coalesced::new(store);
+    let (good, bad) = block_on(futures_util::future::join(s.get_many(&keys(&["k"])), s.get_many(&[long.clone()])));
+    assert!(matches!(bad, Err(Error::KeyTooLong { .. })), "the refused request: {bad:?}");
+    assert_eq!(text(&good.expect("the valid request, joined")[0]).as_deref(), Some("v"));
+}
+
+/// A request of a batch dropped while it reads the batch (a `select` with a
+/// timeout, a race against a cache) must not strand the other requests of
+/// its batch.
+#[test]
+#[ignore = "defect: Coalesced: when the request reading a batch is dropped mid-read, the other requests of the batch wait forever"]
+fn coalesced_a_dropped_request_does_not_strand_its_batch() {
+    use futures_util::future::{select, Either};
+    let rounds = Rounds::new(MemoryStore::new());
+    block_on(rounds.put("k", b"v", &PutOptions::default())).unwrap();
+    let s = Coalesced::new(rounds);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.inner().run(async {
+            let ks = keys(&["k"]);
+            let o = PutOptions::default();
+            // The first request, raced against a write that answers first.
+            let raced = async {
+                let read = std::pin::pin!(s.get_many(&ks));
+                let write = std::pin::pin!(s.put("other", b"1", &o));
+                match select(read, write).await {
+                    Either::Left(_) => "read",
+                    Either::Right(_) => "write",
+                }
+            };
+            futures_util::future::join(raced, s.get_many(&ks)).await
+        })
+    }));
+    let (winner, other) = out.expect("the joined request stalled");
+    assert_eq!(winner, "write");
+    assert_eq!(text(&other.unwrap()[0]).as_deref(), Some("v"));
+}
+
+// ---------------------------------------------------------------------------
+// Rounds.
+
+#[test]
+fn rounds_counts_overlapped_groups_and_sequences() {
+    let s = Rounds::new(MemoryStore::new());
+    let o = PutOptions::default();
+    s.run(async {
+        let (a, b) = futures_util::future::join(s.put("a", b"1", &o), async {
+            s.put("b", b"1", &o).await.unwrap();
+            s.put("c", b"1", &o).await
+        })
+        .await;
+        a.and(b).unwrap();
+    });
+    assert_eq!(s.trips(), kvgen::RoundTrips { rounds: 2, ops: 3, most_in_flight: 2 });
+}
+
+/// A call that ends while one of its operations waits for its round (a
+/// `select` whose other branch answers): the next call's count must not
+/// include it.
+#[test]
+#[ignore = "defect: Rounds: an operation dropped while waiting for its round stays counted, and the next run (even after reset) counts it"]
+fn rounds_does_not_count_an_operation_dropped_by_an_earlier_call() {
+    use futures_util::future::select;
+    let s = Rounds::new(MemoryStore::new());
+    let o = PutOptions::default();
+    s.run(async {
+        let long = std::pin::pin!(async {
+            s.put("a", b"1", &o).await.unwrap();
+            s.put("b", b"1", &o).await.unwrap();
+        });
+        let short = std::pin::pin!(s.put("c", b"1", &o));
+        let _ = select(long, short).await;
+    });
+    s.reset();
+    s.run(async { s.put("d", b"1", &o).await.unwrap() });
+    assert_eq!(s.trips(), kvgen::RoundTrips { rounds: 1, ops: 1, most_in_flight: 1 });
 }
