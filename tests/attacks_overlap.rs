@@ -134,12 +134,7 @@ fn random_batches_end_as_one_call_after_the_other() {
             let batch: Vec<User> = (0..n)
                 .map(|_| {
                     let id = ["a", "b", "c", "d"][g.pick(4) as usize];
-                    u(
-                        id,
-                        &format!("e{}@x", g.pick(5)),
-                        ["o1", "o2"][g.pick(2) as usize],
-                        &format!("h{}", g.pick(3)),
-                    )
+                    u(id, &format!("e{}@x", g.pick(5)), ["o1", "o2"][g.pick(2) as usize], &format!("h{}", g.pick(3)))
                 })
                 .collect();
             let mode = if g.pick(2) == 0 { Mode::Put } else { Mode::Create };
@@ -165,7 +160,8 @@ fn random_batches_on_an_evolving_store_end_as_one_call_after_the_other() {
         batch_equals_sequence(&store, &batch, Mode::Put, &format!("round {round}"));
         let _ = block_on(User::repo(&store).put_many(&batch)).unwrap();
         if g.pick(4) == 0 {
-            let ids: Vec<String> = (0..1 + g.pick(3)).map(|_| ["a", "b", "c", "d", "e"][g.pick(5) as usize].into()).collect();
+            let ids: Vec<String> =
+                (0..1 + g.pick(3)).map(|_| ["a", "b", "c", "d", "e"][g.pick(5) as usize].into()).collect();
             // delete_many against deletes one after the other.
             let seq = store.fork();
             let seq_out: Vec<String> = ids.iter().map(|id| kind(&block_on(User::repo(&seq).delete(id)))).collect();
@@ -354,11 +350,17 @@ fn faults_in_the_groups_of_interacting_batches_keep_the_invariants() {
     let batches: Vec<Vec<User>> = vec![
         vec![u("b", "z@x", "o1", "hb"), u("a", "y@x", "o1", "ha"), u("c", "x@x", "o1", "hc")],
         vec![u("a", "p@x", "o2", "ha"), u("a", "x@x", "o1", "hz"), u("d", "p@x", "o2", "hd")],
-        vec![u("a", "y@x", "o1", "hb"), u("b", "x@x", "o1", "ha"), u("e", "e@x", "o1", "he"), u("d", "q@x", "o1", "hd")],
+        vec![
+            u("a", "y@x", "o1", "hb"),
+            u("b", "x@x", "o1", "ha"),
+            u("e", "e@x", "o1", "he"),
+            u("d", "q@x", "o1", "hd"),
+        ],
     ];
     let mut runs = 0;
     for batch in &batches {
-        for opts in [kvgen::WriteOptions::default(), kvgen::WriteOptions::ttl(3600), kvgen::WriteOptions::ttl(100_000)] {
+        for opts in [kvgen::WriteOptions::default(), kvgen::WriteOptions::ttl(3600), kvgen::WriteOptions::ttl(100_000)]
+        {
             let probe = Faulty::new(base.fork());
             block_on(User::repo(&probe).put_many_with(batch, opts.clone())).unwrap();
             let n = probe.operations();
@@ -548,4 +550,161 @@ fn rounds_does_not_count_an_operation_dropped_by_an_earlier_call() {
     s.reset();
     s.run(async { s.put("d", b"1", &o).await.unwrap() });
     assert_eq!(s.trips(), kvgen::RoundTrips { rounds: 1, ops: 1, most_in_flight: 1 });
+}
+
+// ---------------------------------------------------------------------------
+// More batches against the sequence: with a ttl (expirations compared), and
+// a strict model (claims on the coordinator compared).
+
+#[test]
+fn random_batches_with_expiries_end_as_one_call_after_the_other() {
+    let mut g = Lcg(7);
+    let (store, clock) = support::clocked();
+    let opts = [
+        kvgen::WriteOptions::default(),
+        kvgen::WriteOptions::ttl(3600),
+        kvgen::WriteOptions::ttl(100),
+        kvgen::WriteOptions { permanent: true, ..Default::default() },
+    ];
+    let mut refused = 0;
+    for round in 0..600 {
+        let n = 1 + g.pick(6) as usize;
+        let batch: Vec<User> = (0..n)
+            .map(|_| {
+                let id = ["a", "b", "c", "d"][g.pick(4) as usize];
+                u(id, &format!("e{}@x", g.pick(4)), ["o1", "o2"][g.pick(2) as usize], &format!("h{}", g.pick(3)))
+            })
+            .collect();
+        let o = opts[g.pick(4) as usize].clone();
+        let seq = store.fork();
+        let seq_out: Vec<String> =
+            batch.iter().map(|r| kind(&block_on(User::repo(&seq).put_with(r, o.clone())))).collect();
+        let out: Vec<String> =
+            block_on(User::repo(&store).put_many_with(&batch, o.clone())).unwrap().iter().map(kind).collect();
+        assert_eq!(out, seq_out, "round {round} {o:?} {batch:?}");
+        refused += out.iter().filter(|o| o.starts_with("UniqueViolation")).count();
+        assert_eq!(dump(&store), dump(&seq), "round {round} {o:?} {batch:?}");
+        clock.advance(g.pick(50));
+    }
+    assert!(refused > 50, "the batches must conflict: {refused}");
+}
+
+#[test]
+fn random_strict_batches_end_as_one_call_after_the_other() {
+    let mut g = Lcg(99);
+    let (store, clock) = support::clocked();
+    let emails: Vec<String> = (0..4).map(|i| format!("s{i}@x")).collect();
+    let mut refused = 0;
+    for round in 0..500 {
+        let n = 1 + g.pick(6) as usize;
+        let batch: Vec<Member> = (0..n)
+            .map(|_| {
+                member(
+                    ["m1", "m2", "m3", "m4"][g.pick(4) as usize],
+                    &emails[g.pick(4) as usize],
+                    ["t1", "t2"][g.pick(2) as usize],
+                )
+            })
+            .collect();
+        let create = g.pick(3) == 0;
+        let seq = store.fork();
+        let seq_out: Vec<String> = batch
+            .iter()
+            .map(|r| {
+                let repo = Member::repo(&seq);
+                kind(&block_on(async {
+                    if create {
+                        repo.create(r).await
+                    } else {
+                        repo.put(r).await
+                    }
+                }))
+            })
+            .collect();
+        let repo = Member::repo(&store);
+        let out = block_on(async {
+            if create {
+                repo.create_many(&batch).await
+            } else {
+                repo.put_many(&batch).await
+            }
+        });
+        let out: Vec<String> = out.unwrap().iter().map(kind).collect();
+        let ctx = format!("round {round} create={create} {batch:?}");
+        assert_eq!(out, seq_out, "{ctx}");
+        refused += out.iter().filter(|o| o.starts_with("UniqueViolation")).count();
+        assert_eq!(dump(&store), dump(&seq), "{ctx}");
+        for e in &emails {
+            assert_eq!(support::holder(&store, e), support::holder(&seq, e), "{ctx}: claim of {e}");
+        }
+        if g.pick(5) == 0 {
+            let ids: Vec<String> = (0..1 + g.pick(3)).map(|_| format!("m{}", 1 + g.pick(4))).collect();
+            let seq = store.fork();
+            let seq_out: Vec<String> = ids.iter().map(|id| kind(&block_on(Member::repo(&seq).delete(id)))).collect();
+            let out: Vec<String> = block_on(Member::repo(&store).delete_many(&ids)).unwrap().iter().map(kind).collect();
+            assert_eq!(out, seq_out, "round {round}: delete_many {ids:?}");
+            assert_eq!(dump(&store), dump(&seq), "round {round}: delete_many {ids:?}");
+        }
+        clock.advance(g.pick(30));
+    }
+    assert!(refused > 50, "the batches must conflict: {refused}");
+}
+
+/// The strict batch's fault matrix: every KV operation and coordinator
+/// request of a batch of moves failed in turn.
+#[test]
+fn faults_in_a_strict_batch_keep_every_live_value_held() {
+    let (base, _clock) = support::clocked();
+    block_on(Member::repo(&base).create(&member("m1", "s0@x", "t1"))).unwrap();
+    block_on(Member::repo(&base).create(&member("m2", "s1@x", "t1"))).unwrap();
+    let batches = [
+        // A strict value just given up is held until its claim settles: the two takers are refused, as in a sequence.
+        (
+            vec![member("m2", "s2@x", "t2"), member("m1", "s1@x", "t1"), member("m3", "s0@x", "t1")],
+            ["Ok(())", "UniqueViolation", "UniqueViolation"],
+        ),
+        // Three writes of one wave, all taking fresh values.
+        (
+            vec![member("m2", "s2@x", "t2"), member("m1", "s3@x", "t1"), member("m3", "s4@x", "t2")],
+            ["Ok(())", "Ok(())", "Ok(())"],
+        ),
+    ];
+    let mut runs = 0;
+    for (batch, expected) in &batches {
+        let probe = Faulty::new(base.fork());
+        let seq = base.fork();
+        let seq_out: Vec<String> = batch.iter().map(|m| kind(&block_on(Member::repo(&seq).put(m)))).collect();
+        let out: Vec<String> = block_on(Member::repo(&probe).put_many(batch)).unwrap().iter().map(kind).collect();
+        assert_eq!(out, seq_out);
+        assert_eq!(&out, expected);
+        let n = probe.operations();
+        for at in 1..=n {
+            for fault in [Fault::Before, Fault::After, Fault::Timeout] {
+                runs += 1;
+                let s = base.fork();
+                let before = support::member_records(&s);
+                let faulty = Faulty::new(s.clone());
+                faulty.fail_at(at, fault);
+                let _ = Faulty::drive(Member::repo(&faulty).put_many(batch));
+                let case = format!("{fault:?} at {at} of {n}");
+                let live = support::member_records(&s);
+                for (id, m) in &live {
+                    assert!(before.get(id) == Some(m) || batch.contains(m), "{case}: {id} is {m:?}");
+                    assert_eq!(block_on(Member::repo(&s).find_by_email(&m.email)).unwrap().as_ref(), Some(m), "{case}");
+                    let fork = s.fork();
+                    let intruder = member("intruder", &m.email, "t9");
+                    let r = block_on(Member::repo(&fork).create(&intruder));
+                    assert!(
+                        matches!(r, Err(Error::UniqueViolation { .. })),
+                        "{case}: {id}'s {} not held: {r:?}",
+                        m.email
+                    );
+                }
+                let repo = kvgen::Repo::<Member, _>::new(&s);
+                block_on(repo.repair()).unwrap();
+                assert!(block_on(repo.verify()).unwrap().is_clean(), "{case}");
+            }
+        }
+    }
+    assert!(runs > 60, "{runs}");
 }
