@@ -61,13 +61,15 @@ pub(crate) async fn listed_expiration<S: KvStore>(store: &S, key: &str) -> Resul
 /// write, each group first checks the claims' lease, the claims are
 /// committed once the record is written, and values the record dropped are
 /// released at the end.
+///
+/// `store` bounds the operations in flight: the caller gives a
+/// [`Bounded`] store, whose coordinator the claims are made on too.
 pub(crate) async fn write<S: KvStore>(
     store: &S,
     plan: Plan,
     stored: &dyn Stored,
     claims: Option<&Claims<'_>>,
 ) -> Result<()> {
-    let store = &Bounded::new(store, store.max_in_flight());
     let prepared = prepare(store.now(), plan)?;
     let got = read_entries(store, prepared.keys()).await?;
     apply(store, prepared, got, stored, claims).await
@@ -92,13 +94,15 @@ pub(crate) async fn write<S: KvStore>(
 ///
 /// `claims` holds each write's strict claims (see [`write`]), in the order
 /// of `plans`.
+///
+/// `store` bounds the operations in flight: the caller gives a
+/// [`Bounded`] store, whose coordinator the claims are made on too.
 pub(crate) async fn write_many<S: KvStore>(
     store: &S,
     plans: Vec<Plan>,
     stored: &dyn Stored,
     claims: Vec<Option<Claims<'_>>>,
 ) -> Result<Vec<Result<()>>> {
-    let store = &Bounded::new(store, store.max_in_flight());
     let now = store.now();
     let prepared: Vec<Result<Prepared>> = plans.into_iter().map(|p| prepare(now, p)).collect();
     let mut touched: HashSet<&str> = HashSet::new();

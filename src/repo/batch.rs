@@ -7,17 +7,21 @@ use crate::index::plan::Mode;
 use crate::model::key;
 use crate::model::Model;
 use crate::repo::{Repo, WriteOptions};
+use crate::store::flight::Bounded;
 use crate::store::limits;
 use crate::store::{bulk, KvStore};
 use std::collections::HashMap;
 
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     pub(super) async fn write_many(&self, recs: &[M], mode: Mode, opts: &WriteOptions) -> Result<Vec<Result<()>>> {
+        // The batch's operations, coordinator requests included, at most
+        // `max_in_flight` at a time.
+        let store = &Bounded::new(self.store, self.store.max_in_flight());
         let mut plans = Vec::with_capacity(recs.len());
         let mut refused: Vec<Option<Error>> = Vec::with_capacity(recs.len());
         let mut claims = Vec::with_capacity(recs.len());
         for rec in recs {
-            match self.plan(rec, mode, opts).and_then(|plan| Ok((self.claims(&plan)?, plan))) {
+            match self.plan(rec, mode, opts).and_then(|plan| Ok((self.claims(store.coordinator(), &plan)?, plan))) {
                 Ok((claim, plan)) => {
                     plans.push(plan);
                     claims.push(claim);
@@ -26,7 +30,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
                 Err(e) => refused.push(Some(e)),
             }
         }
-        let mut written = exec::write_many(self.store, plans, self, claims).await?.into_iter();
+        let mut written = exec::write_many(store, plans, self, claims).await?.into_iter();
         Ok(refused.into_iter().map(|r| r.map_or_else(|| written.next().unwrap_or(Ok(())), Err)).collect())
     }
 

@@ -3,6 +3,7 @@
 //! [`Plan`](crate::index::plan::Plan) with every key, entry and claim
 //! decided, which the index protocol applies.
 
+use crate::coord::Coordinate;
 use crate::error::{Error, Result};
 use crate::index::exec;
 use crate::index::plan::{self, Mode};
@@ -11,6 +12,7 @@ use crate::model::key::{self, IdArg};
 use crate::model::{IndexKind, Model, RawKind};
 use crate::repo::codec::{check_finite, raw_projection, reads_back, stored_projection, to_json};
 use crate::repo::{Repo, WriteOptions};
+use crate::store::flight::Bounded;
 use crate::store::limits;
 use crate::store::KvStore;
 use serde_json::Value;
@@ -186,14 +188,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         })
     }
 
-    /// The strict claims of the write of `plan`: `None` for a model without
-    /// strict indexes; refused when the store has no coordinator and the
-    /// record has a strict value.
-    pub(super) fn claims(&self, plan: &plan::Plan) -> Result<Option<Claims<'a>>> {
+    /// The strict claims of the write of `plan`, made on `coord` (the
+    /// coordinator of the call's bounded store): `None` for a model without
+    /// strict indexes; refused when there is no coordinator and the record
+    /// has a strict value.
+    pub(super) fn claims<'c>(
+        &self,
+        coord: Option<&'c dyn Coordinate>,
+        plan: &plan::Plan,
+    ) -> Result<Option<Claims<'c>>> {
         if !M::INDEXES.iter().any(|d| d.strict) {
             return Ok(None);
         }
-        match self.store.coordinator() {
+        match coord {
             Some(coord) => Ok(Some(Claims::new(
                 coord,
                 M::BINDING,
@@ -222,7 +229,10 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         extra: Option<Value>,
     ) -> Result<()> {
         let plan = self.plan_with_extra(rec, mode, opts, extra)?;
-        let claims = self.claims(&plan)?;
-        exec::write(self.store, plan, self, claims.as_ref()).await
+        // The call's operations, coordinator requests included, at most
+        // `max_in_flight` at a time.
+        let store = &Bounded::new(self.store, self.store.max_in_flight());
+        let claims = self.claims(store.coordinator(), &plan)?;
+        exec::write(store, plan, self, claims.as_ref()).await
     }
 }
