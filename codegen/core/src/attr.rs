@@ -18,6 +18,7 @@ pub const KV: &str = "kv";
 const BINDING: &str = "binding";
 const PREFIX: &str = "prefix";
 const TTL: &str = "ttl";
+const CACHE_TTL: &str = "cache_ttl";
 const UNIQUE: &str = "unique";
 const INDEX: &str = "index";
 const HAS_MANY: &str = "has_many";
@@ -25,7 +26,7 @@ const HAS_ONE: &str = "has_one";
 const NAME: &str = "name";
 const BY: &str = "by";
 const STRICT: &str = "strict";
-const CONTAINER_KEYS: &str = "binding, prefix, ttl, strict, unique, index, has_many, has_one";
+const CONTAINER_KEYS: &str = "binding, prefix, ttl, cache_ttl, strict, unique, index, has_many, has_one";
 
 // Field keys.
 const ID: &str = "id";
@@ -152,6 +153,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     let mut binding: Option<Spanned<String>> = None;
     let mut prefix: Option<Spanned<String>> = None;
     let mut ttl: Option<Spanned<u64>> = None;
+    let mut cache_ttl: Option<Spanned<u64>> = None;
     let mut strict: Option<Span> = None;
     let mut compounds: Vec<RawIndex> = Vec::new();
     let mut has: Vec<RawHas> = Vec::new();
@@ -170,6 +172,10 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 // #[kv(ttl = 3600)]
                 let lit: LitInt = meta.value()?.parse()?;
                 once(cx, &mut ttl, Spanned::new(lit.base10_parse()?, lit.span()), TTL, span);
+            } else if meta.path.is_ident(CACHE_TTL) {
+                // #[kv(cache_ttl = 300)]
+                let lit: LitInt = meta.value()?.parse()?;
+                once(cx, &mut cache_ttl, Spanned::new(lit.base10_parse()?, lit.span()), CACHE_TTL, span);
             } else if meta.path.is_ident(STRICT) {
                 // #[kv(strict)]: every unique index of the model is strict.
                 once(cx, &mut strict, span, STRICT, span);
@@ -520,6 +526,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         prefix,
         binding,
         ttl,
+        cache_ttl,
         fields: ir_fields,
         id: ids.first().map_or(0, |(i, _)| *i),
         indexes,
