@@ -4,8 +4,8 @@
 //! A recording store logs every operation and whether a read asked for a
 //! cache ttl; the tests run each call through it and look at the log.
 
-use kvgen::{Error, Faulty, KvModel, KvStore, MemoryStore, Metered, Model, Page, Rounds};
 use kvgen::{Entry, ListOptions, ListResult, PutOptions};
+use kvgen::{Error, Faulty, KvModel, KvStore, MemoryStore, Metered, Model, Page, Rounds};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 
@@ -166,7 +166,10 @@ fn stale_accepting_reads_are_cached() {
             ("list", (assert_eq!(authors.list(Page::first(10)).await.unwrap().items.len(), 1), store.take()).1, 300),
             (
                 "list_by_city",
-                (assert_eq!(authors.list_by_city("london", Page::first(10)).await.unwrap().items.len(), 1), store.take())
+                (
+                    assert_eq!(authors.list_by_city("london", Page::first(10)).await.unwrap().items.len(), 1),
+                    store.take(),
+                )
                     .1,
                 300,
             ),

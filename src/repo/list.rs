@@ -143,7 +143,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// [`list_index`](Self::list_index), reading through this repository's store.
-    pub(super) async fn list_index_impl(&self, index: usize, values: &[&dyn KeyPart], page: Page) -> Result<ListPage<M>> {
+    pub(super) async fn list_index_impl(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        page: Page,
+    ) -> Result<ListPage<M>> {
         let Some(prefix) = self.lookup_key(index, values) else {
             return Ok(ListPage::empty());
         };

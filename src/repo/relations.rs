@@ -173,7 +173,11 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     }
 
     /// [`load_ones`](Self::load_ones), reading through this repository's store.
-    async fn load_ones_impl<'k, K>(&self, index: usize, parents: impl IntoIterator<Item = &'k K>) -> Result<Vec<Option<M>>>
+    async fn load_ones_impl<'k, K>(
+        &self,
+        index: usize,
+        parents: impl IntoIterator<Item = &'k K>,
+    ) -> Result<Vec<Option<M>>>
     where
         K: KeyPart + ?Sized + 'k,
     {

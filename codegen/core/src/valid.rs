@@ -125,7 +125,10 @@ pub fn check_cache_ttl(cx: &Ctxt, model: &Model) {
         if ttl.value < MIN_CACHE_TTL {
             cx.error(
                 ttl.span,
-                format!("cache_ttl must be at least {MIN_CACHE_TTL} seconds (the Workers KV minimum), not {}", ttl.value),
+                format!(
+                    "cache_ttl must be at least {MIN_CACHE_TTL} seconds (the Workers KV minimum), not {}",
+                    ttl.value
+                ),
             );
         }
     }
