@@ -90,7 +90,6 @@ impl<'a, S> ::core::ops::Deref for UserRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {
@@ -310,7 +309,6 @@ impl<'a, S> ::core::ops::Deref for ProfileRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> ProfileRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {
@@ -464,7 +462,6 @@ impl<'a, S> ::core::ops::Deref for PostRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {
@@ -689,7 +686,6 @@ impl<'a, S> ::core::ops::Deref for CommentRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {
@@ -890,7 +886,6 @@ impl<'a, S> ::core::ops::Deref for SessionRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> SessionRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {
@@ -1009,7 +1004,6 @@ impl<'a, S> ::core::ops::Deref for ActivityRepo<'a, S> {
         &self.0
     }
 }
-#[automatically_derived]
 impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
     /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
     pub fn cached(&self, secs: u64) -> Self {

@@ -601,7 +601,6 @@ pub(crate) fn repo_type(vis: &syn::Visibility, repo: &syn::Ident, ident: &syn::I
             }
         }
 
-        #[automatically_derived]
         impl<'a, S: ::kvgen::KvStore> #repo<'a, S> {
             /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
             #vis fn cached(&self, secs: u64) -> Self {
