@@ -158,6 +158,15 @@ pub enum Error {
         /// The limit asked for.
         limit: u32,
     },
+    /// A cached read's `cacheTtl` under the Workers KV minimum (30 s), refused
+    /// before any KV operation.
+    #[error("cacheTtl {cache_ttl}s is under the {min} s minimum of Workers KV")]
+    InvalidCacheTtl {
+        /// The cache ttl asked for, in seconds.
+        cache_ttl: u64,
+        /// The least Workers KV accepts, in seconds.
+        min: u64,
+    },
     /// A bulk read of more than 100 keys (or of none).
     #[error("bulk read of {count} keys is outside 1..=100")]
     BulkLimit {
@@ -273,6 +282,7 @@ impl Error {
             Error::TtlTooLong { .. } => "TtlTooLong",
             Error::ExpirationTooLate { .. } => "ExpirationTooLate",
             Error::ListLimit { .. } => "ListLimit",
+            Error::InvalidCacheTtl { .. } => "InvalidCacheTtl",
             Error::BulkLimit { .. } => "BulkLimit",
             Error::BulkTooLarge { .. } => "BulkTooLarge",
             Error::InvalidCursor { .. } => "InvalidCursor",
@@ -304,6 +314,7 @@ impl Error {
                 | Error::TtlTooLong { .. }
                 | Error::ExpirationTooLate { .. }
                 | Error::ListLimit { .. }
+                | Error::InvalidCacheTtl { .. }
                 | Error::BulkLimit { .. }
                 | Error::BulkTooLarge { .. }
         )

@@ -13,7 +13,7 @@ impl Error {
     /// | `AlreadyExists`, `UniqueViolation` | 409 |
     /// | `ValueTooLarge`, `MetadataTooLarge` | 413 |
     /// | `KeyTooLong` | 414 |
-    /// | other limit and input errors (`InvalidKey`, ttl and expiration, `ListLimit`, `BulkLimit`, `InvalidCursor`, `InvalidScope`) | 400 |
+    /// | other limit and input errors (`InvalidKey`, ttl and expiration, `InvalidCacheTtl`, `ListLimit`, `BulkLimit`, `InvalidCursor`, `InvalidScope`) | 400 |
     /// | `RateLimited`: KV refused a write of a key written under a second before | 429 |
     /// | `Store`: KV rate-limited the call (429) | 503 |
     /// | `Store`: the binding or the var is missing | 500 |
@@ -213,6 +213,7 @@ mod tests {
             (Error::KeyTooLong { key: "k".into(), len: 513 }, 414),
             (Error::TtlTooShort { key: "k".into(), ttl: 1 }, 400),
             (Error::ListLimit { limit: 1001 }, 400),
+            (Error::InvalidCacheTtl { cache_ttl: 29, min: 30 }, 400),
             (Error::BulkLimit { count: 101 }, 400),
             (Error::InvalidCursor { cursor: "x".into() }, 400),
             (Error::InvalidScope { scope: "a b".into(), reason: "r" }, 400),

@@ -61,6 +61,7 @@ pub const NAMES: &[&str] = &[
     "overlap_posts_4",
     "overlap_reads",
     "overlap_loaders",
+    "cache_ttl_read",
 ];
 
 /// Runs the scenario called `name`.
@@ -102,6 +103,7 @@ pub async fn run<S: KvStore>(name: &str, store: &S, ctx: &Ctx) -> Outcome {
         "overlap_posts_4" => overlap::posts(store, &ctx.scope("overlap"), 3).await,
         "overlap_reads" => overlap::reads(store, &ctx.scope("overlap")).await,
         "overlap_loaders" => overlap::loaders(store, scope).await,
+        "cache_ttl_read" => cache_ttl_read(store, scope).await,
         other => Err(format!("no scenario called `{other}`")),
     }
 }
@@ -898,6 +900,45 @@ async fn raw_values<S: KvStore>(s: &S, scope: &str) -> Outcome {
 struct Version {
     version: u32,
     by: String,
+}
+
+/// Reads with KV's `cacheTtl`: what a cached read answers after a write in
+/// the same location (the record), the least cache ttl KV takes (30 s), and
+/// a smaller one refused before any KV operation.
+async fn cache_ttl_read<S: KvStore>(s: &S, scope: &str) -> Outcome {
+    let users = ok!(User::repo_scoped(s, scope));
+    let posts = users.related::<Post>();
+    let ada = user(1, "acme");
+    ok!(users.create(&ada).await);
+    ok!(posts.create(&post(1, &ada.id, PostStatus::Published)).await);
+    let cached = users.cached(30);
+    check!(ok!(cached.get(&ada.id).await) == Some(ada.clone()), "cached get (30 s)");
+    check!(ok!(cached.exists(&ada.id).await), "cached exists");
+    let many = ok!(users.cached(300).get_many(&[ada.id.clone(), "nobody".into()]).await);
+    check!(many == vec![Some(ada.clone()), None], "cached get_many: {many:?}");
+    check!(ok!(cached.find_by_email(&ada.email).await) == Some(ada.clone()), "cached finder");
+    let listed = ok!(cached.list_by_org_id("acme", Page::first(10)).await);
+    check!(listed.items == vec![ada.clone()], "cached listing: {listed:?}");
+    let loaded = ok!(cached.load_posts(std::slice::from_ref(&ada)).await);
+    check!(loaded.len() == 1 && loaded[0].len() == 1, "cached has_many: {loaded:?}");
+    // The store's own cached reads, at the least ttl and at a large one.
+    let key = users.record_key(&ada.id);
+    let entry = ok!(s.get_cached(&key, 30).await);
+    check!(entry.as_ref().and_then(|e| e.as_str()).is_some_and(|t| t.contains("u00001")), "get_cached: {entry:?}");
+    let both = ok!(s.get_many_cached(&[key.clone(), format!("{key}-missing")], 86_400).await);
+    check!(both.len() == 2 && both[0].is_some() && both[1].is_none(), "get_many_cached: {both:?}");
+    // Under 30 s: refused, and no KV operation made.
+    let metered = kvgen::Metered::new(s);
+    let refused = ok!(User::repo_scoped(&metered, scope)).cached(29).get(&ada.id).await;
+    check!(matches!(refused, Err(Error::InvalidCacheTtl { cache_ttl: 29, min: 30 })), "cache ttl 29: {refused:?}");
+    let refused = ok!(User::repo_scoped(&metered, scope)).cached(29).list_by_org_id("acme", Page::first(10)).await;
+    check!(matches!(refused, Err(Error::InvalidCacheTtl { .. })), "listing with cache ttl 29: {refused:?}");
+    check!(metered.ops().total() == 0, "no KV operation before the refusal: {}", metered.ops());
+    let refused = s.get_cached(&key, 29).await;
+    check!(matches!(refused, Err(Error::InvalidCacheTtl { cache_ttl: 29, .. })), "store get_cached 29: {refused:?}");
+    let refused = s.get_many_cached(std::slice::from_ref(&key), 1).await;
+    check!(matches!(refused, Err(Error::InvalidCacheTtl { cache_ttl: 1, .. })), "store get_many_cached 1: {refused:?}");
+    Ok(())
 }
 
 async fn free_metadata<S: KvStore>(s: &S, scope: &str) -> Outcome {

@@ -89,6 +89,12 @@ pub trait Model: Serialize + DeserializeOwned {
     const BINDING: &'static str;
     /// The default time to live of every write, in seconds.
     const DEFAULT_TTL: Option<u64>;
+    /// The cache ttl of the model's stale-accepting reads, in seconds
+    /// (`#[kv(cache_ttl = 300)]`, at least 30): get, get_many, exists,
+    /// finders, listings and relation loaders may then be answered from
+    /// KV's edge cache up to this old. `None` (the default) reads uncached.
+    /// Writes, their reads and `verify`/`repair` never read cached.
+    const CACHE_TTL: Option<u64> = None;
     /// The indexes, unique and secondary.
     const INDEXES: &'static [IndexDef];
 

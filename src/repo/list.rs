@@ -15,6 +15,12 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// reads. Records that cannot be read are listed by key in
     /// [`ListPage::unreadable`]; the page may be short (see [`ListPage`]).
     pub async fn list(&self, page: Page) -> Result<ListPage<M>> {
+        let view = self.stale_reads()?;
+        self.over(&view).list_impl(page).await
+    }
+
+    /// [`list`](Self::list), reading through this repository's store.
+    async fn list_impl(&self, page: Page) -> Result<ListPage<M>> {
         let prefix = self.space().record_prefix();
         if M::RAW.is_some() {
             return self.list_raw(prefix, page).await;
@@ -87,11 +93,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// Costs 2 reads.
     #[doc(hidden)]
     pub async fn find_unique(&self, index: usize, values: &[&dyn KeyPart]) -> Result<Option<M>> {
+        let view = self.stale_reads()?;
+        self.over(&view).find_unique_impl(index, values).await
+    }
+
+    /// [`find_unique`](Self::find_unique), reading through this repository's store.
+    pub(super) async fn find_unique_impl(&self, index: usize, values: &[&dyn KeyPart]) -> Result<Option<M>> {
         let Some(key) = self.lookup_key(index, values) else { return Ok(None) };
         self.follow(index, &key).await
     }
 
-    /// The record the unique entry `key` of index `index` names, if it still carries it.
+    /// The record the unique entry `key` of index `index` names, if it still
+    /// carries it. Reads through this repository's store: uncached for
+    /// `upsert_unique`, which writes on what it finds.
     pub(super) async fn follow(&self, index: usize, key: &str) -> Result<Option<M>> {
         let Some((rec_key, json)) = listing::follow_unique(self.store, key, self).await? else { return Ok(None) };
         let rec: M = self.parse_record(&rec_key, &json)?;
@@ -124,6 +138,17 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// The page may be short (see [`ListPage`]).
     #[doc(hidden)]
     pub async fn list_index(&self, index: usize, values: &[&dyn KeyPart], page: Page) -> Result<ListPage<M>> {
+        let view = self.stale_reads()?;
+        self.over(&view).list_index_impl(index, values, page).await
+    }
+
+    /// [`list_index`](Self::list_index), reading through this repository's store.
+    pub(super) async fn list_index_impl(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        page: Page,
+    ) -> Result<ListPage<M>> {
         let Some(prefix) = self.lookup_key(index, values) else {
             return Ok(ListPage::empty());
         };
@@ -196,6 +221,18 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// generated code offers it for those.
     #[doc(hidden)]
     pub async fn list_group(
+        &self,
+        index: usize,
+        values: &[&dyn KeyPart],
+        start: Option<(&dyn KeyPart, bool)>,
+        page: Page,
+    ) -> Result<ListPage<M>> {
+        let view = self.stale_reads()?;
+        self.over(&view).list_group_impl(index, values, start, page).await
+    }
+
+    /// [`list_group`](Self::list_group), reading through this repository's store.
+    async fn list_group_impl(
         &self,
         index: usize,
         values: &[&dyn KeyPart],

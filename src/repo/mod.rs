@@ -34,6 +34,7 @@ use crate::index::entry::{IndexEntry, Stored};
 use crate::index::plan::Expiry;
 use crate::model::key::{KeyPart, KeySpace};
 use crate::model::{IndexKind, Model};
+use crate::store::cached::CachedReads;
 use crate::store::{KvStore, Page};
 use std::marker::PhantomData;
 
@@ -142,6 +143,9 @@ impl WriteOptions {
 pub struct Repo<'a, M, S> {
     store: &'a S,
     scope: &'a str,
+    /// The per-call cache ttl of stale-accepting reads: `None` for the
+    /// model's (`M::CACHE_TTL`), `Some(None)` for none, `Some(Some(s))`.
+    cache: Option<Option<u64>>,
     model: PhantomData<fn() -> M>,
 }
 
@@ -154,7 +158,11 @@ impl<M, S> Copy for Repo<'_, M, S> {}
 
 impl<M, S> std::fmt::Debug for Repo<'_, M, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Repo").field("model", &std::any::type_name::<M>()).field("scope", &self.scope).finish()
+        f.debug_struct("Repo")
+            .field("model", &std::any::type_name::<M>())
+            .field("scope", &self.scope)
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 
@@ -182,7 +190,7 @@ pub fn check_scope(scope: &str) -> Result<()> {
 impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// The repository of `M` in `store`, unscoped.
     pub fn new(store: &'a S) -> Self {
-        Repo { store, scope: "", model: PhantomData }
+        Repo { store, scope: "", cache: None, model: PhantomData }
     }
 
     /// The repository of `M` in `store`, every key under `{scope}/` (a
@@ -190,7 +198,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// `{scope}` for a scope ending in `:` (see [`check_scope`]).
     pub fn scoped(store: &'a S, scope: &'a str) -> Result<Self> {
         check_scope(scope)?;
-        Ok(Repo { store, scope, model: PhantomData })
+        Ok(Repo { store, scope, cache: None, model: PhantomData })
     }
 
     /// A repository under a scope that was checked with [`check_scope`]
@@ -198,7 +206,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     #[doc(hidden)]
     pub fn with_checked_scope(store: &'a S, scope: &'a str) -> Self {
         debug_assert!(scope.is_empty() || check_scope(scope).is_ok());
-        Repo { store, scope, model: PhantomData }
+        Repo { store, scope, cache: None, model: PhantomData }
     }
 
     /// The store this repository reads and writes.
@@ -211,9 +219,61 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         self.scope
     }
 
-    /// The repository of another model in the same store and scope.
+    /// The repository of another model in the same store and scope, with
+    /// this one's per-call cache setting ([`cached`](Self::cached),
+    /// [`uncached`](Self::uncached)) if it has one, else `C`'s own.
     pub fn related<C: Model>(&self) -> Repo<'a, C, S> {
-        Repo { store: self.store, scope: self.scope, model: PhantomData }
+        Repo { store: self.store, scope: self.scope, cache: self.cache, model: PhantomData }
+    }
+
+    /// This repository with its stale-accepting reads served from KV's edge
+    /// cache up to `secs` seconds old (`get(key, {cacheTtl})`): `get`,
+    /// `get_many`, `exists`, the finders, the listings' record reads and the
+    /// relation loaders. Writes, the reads they make, and `verify`/`repair`
+    /// never read cached. At least 30 s: a read through a repository with
+    /// less is refused ([`Error::InvalidCacheTtl`]) before any KV operation.
+    ///
+    /// ```
+    /// # use kvgen::{KvModel, MemoryStore};
+    /// # #[derive(KvModel, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    /// # pub struct Note { #[kv(id)] pub id: String }
+    /// # pollster::block_on(async {
+    /// let store = MemoryStore::new();
+    /// let notes = Note::repo(&store);
+    /// assert_eq!(notes.cached(300).get("n1").await?, None);
+    /// assert!(matches!(notes.cached(10).get("n1").await, Err(kvgen::Error::InvalidCacheTtl { cache_ttl: 10, min: 30 })));
+    /// # Ok::<(), kvgen::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn cached(&self, secs: u64) -> Self {
+        Repo { cache: Some(Some(secs)), ..*self }
+    }
+
+    /// This repository with every read uncached, whatever the model's
+    /// `#[kv(cache_ttl = ..)]`.
+    pub fn uncached(&self) -> Self {
+        Repo { cache: Some(None), ..*self }
+    }
+
+    /// The cache ttl of this repository's stale-accepting reads, in seconds:
+    /// the per-call one, else the model's; `None` when they read uncached.
+    pub fn cache_ttl(&self) -> Option<u64> {
+        self.cache.unwrap_or(M::CACHE_TTL)
+    }
+
+    /// The store view the stale-accepting reads go through, its cache ttl
+    /// checked (refused before any KV operation when under 30 s). The write
+    /// protocol and `verify`/`repair` read `self.store`, never this view.
+    fn stale_reads(&self) -> Result<CachedReads<'a, S>> {
+        CachedReads::new(self.store, self.cache_ttl())
+    }
+
+    /// This repository over `store` (a [`CachedReads`] view of its own store).
+    fn over<'v, T: KvStore>(&self, store: &'v T) -> Repo<'v, M, T>
+    where
+        'a: 'v,
+    {
+        Repo { store, scope: self.scope, cache: self.cache, model: PhantomData }
     }
 
     fn space(&self) -> KeySpace<'a> {

@@ -68,12 +68,13 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         Ok(keys.iter().zip(entries).map(|(k, v)| v.and_then(|v| self.decode(k, v).ok())).collect())
     }
 
-    /// The record with this id. Costs 1 read. A record that cannot be read
+    /// The record with this id. Costs 1 read (cached with the repository's
+    /// [`cache_ttl`](Repo::cache_ttl), as every read here but `expiration`). A record that cannot be read
     /// as the model is [`Error::Serialization`]. Like every call that takes
     /// one id, it takes a `&str` for a `String` id (see [`IdArg`]).
     pub async fn get<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<Option<M>> {
         let key = self.space().record_key_of(id);
-        match self.store.get(&key).await? {
+        match self.stale_reads()?.get(&key).await? {
             None => Ok(None),
             Some(e) => Ok(Some(self.decode(&key, e)?)),
         }
@@ -82,7 +83,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// The record with this id and its stored metadata. Costs 1 read.
     pub async fn get_with_meta<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<Option<(M, Option<M::Meta>)>> {
         let key = self.space().record_key_of(id);
-        match self.store.get(&key).await? {
+        match self.stale_reads()?.get(&key).await? {
             None => Ok(None),
             Some(e) => {
                 let meta = parse_meta::<M>(&key, e.metadata.clone())?;
@@ -107,12 +108,13 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// The records with these ids, in the same order. Costs ceil(n/100) bulk reads.
     pub async fn get_many(&self, ids: &[M::Id]) -> Result<Vec<Option<M>>> {
         let keys: Vec<String> = ids.iter().map(|id| self.record_key(id)).collect();
-        self.read_records(&keys).await
+        let view = self.stale_reads()?;
+        self.over(&view).read_records(&keys).await
     }
 
     /// Whether a record with this id exists. Costs 1 read.
     pub async fn exists<Q: IdArg<M::Id> + ?Sized>(&self, id: &Q) -> Result<bool> {
-        Ok(self.store.get(&self.space().record_key_of(id)).await?.is_some())
+        Ok(self.stale_reads()?.get(&self.space().record_key_of(id)).await?.is_some())
     }
 
     pub(crate) async fn read_distinct_entries(&self, keys: &[String]) -> Result<Vec<Option<crate::store::Entry>>> {
@@ -134,7 +136,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         id: &(impl IdArg<M::Id> + ?Sized),
     ) -> Result<Option<(M, Option<T>)>> {
         let key = self.space().record_key_of(id);
-        let Some(e) = self.store.get(&key).await? else { return Ok(None) };
+        let Some(e) = self.stale_reads()?.get(&key).await? else { return Ok(None) };
         let extra = plan::stored_extra(e.metadata.as_ref())
             .map(|m| serde_json::from_value(m.clone()).map_err(|err| Error::serialization(&key, err)))
             .transpose()?;

@@ -34,7 +34,8 @@ impl<M: Model, S: KvStore> Repo<'_, M, S> {
 
     /// [`modify`](Repo::modify) with a ttl or expiration for the write.
     pub async fn modify_with(&self, id: &M::Id, opts: WriteOptions, change: impl FnOnce(&mut M)) -> Result<Option<M>> {
-        let Some(mut rec) = self.get(id).await? else { return Ok(None) };
+        // A read the write builds on: never from the cache.
+        let Some(mut rec) = self.uncached().get(id).await? else { return Ok(None) };
         let key = self.record_key(id);
         change(&mut rec);
         if self.record_key(rec.id()) != key {

@@ -19,6 +19,15 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     where
         K: KeyPart + ?Sized + 'k,
     {
+        let view = self.stale_reads()?;
+        self.over(&view).load_by_ids_impl(fks).await
+    }
+
+    /// [`load_by_ids`](Self::load_by_ids), reading through this repository's store.
+    async fn load_by_ids_impl<'k, K>(&self, fks: impl IntoIterator<Item = &'k K>) -> Result<Vec<Option<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+    {
         let mut slots: Vec<Option<usize>> = Vec::new();
         let mut distinct: Vec<String> = Vec::new();
         let fks = fks.into_iter();
@@ -59,7 +68,7 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
         }
         let key = self.space().record_key_of(fk);
         limits::check_key(&key)?;
-        match self.store.get(&key).await? {
+        match self.stale_reads()?.get(&key).await? {
             Some(e) => Ok(Some(self.decode(&key, e)?)),
             None => Ok(None),
         }
@@ -71,6 +80,19 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// listings run together, then the bulk reads together.
     #[doc(hidden)]
     pub async fn load_groups<'k, K>(
+        &self,
+        index: usize,
+        parents: impl IntoIterator<Item = &'k K>,
+    ) -> Result<Vec<Vec<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+    {
+        let view = self.stale_reads()?;
+        self.over(&view).load_groups_impl(index, parents).await
+    }
+
+    /// [`load_groups`](Self::load_groups), reading through this repository's store.
+    async fn load_groups_impl<'k, K>(
         &self,
         index: usize,
         parents: impl IntoIterator<Item = &'k K>,
@@ -115,12 +137,18 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     /// (stale entries are passed over).
     #[doc(hidden)]
     pub async fn load_one<K: KeyPart + ?Sized>(&self, index: usize, parent: &K) -> Result<Option<M>> {
+        let view = self.stale_reads()?;
+        self.over(&view).load_one_impl(index, parent).await
+    }
+
+    /// [`load_one`](Self::load_one), reading through this repository's store.
+    async fn load_one_impl<K: KeyPart + ?Sized>(&self, index: usize, parent: &K) -> Result<Option<M>> {
         if M::INDEXES[index].kind == IndexKind::Unique {
-            return self.find_unique(index, &[&parent]).await;
+            return self.find_unique_impl(index, &[&parent]).await;
         }
         let mut page = Page::first(10);
         loop {
-            let mut found = self.list_index(index, &[&parent], page).await?;
+            let mut found = self.list_index_impl(index, &[&parent], page).await?;
             if !found.items.is_empty() {
                 return Ok(Some(found.items.swap_remove(0)));
             }
@@ -142,10 +170,23 @@ impl<'a, M: Model, S: KvStore> Repo<'a, M, S> {
     where
         K: KeyPart + ?Sized + 'k,
     {
+        let view = self.stale_reads()?;
+        self.over(&view).load_ones_impl(index, parents).await
+    }
+
+    /// [`load_ones`](Self::load_ones), reading through this repository's store.
+    async fn load_ones_impl<'k, K>(
+        &self,
+        index: usize,
+        parents: impl IntoIterator<Item = &'k K>,
+    ) -> Result<Vec<Option<M>>>
+    where
+        K: KeyPart + ?Sized + 'k,
+    {
         if M::INDEXES[index].kind == IndexKind::Secondary {
             let mut out = Vec::new();
             for p in parents {
-                out.push(self.load_one(index, p).await?);
+                out.push(self.load_one_impl(index, p).await?);
             }
             return Ok(out);
         }

@@ -226,6 +226,12 @@ impl<S: KvStore> KvStore for Coalesced<S> {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         self.read(keys).await
     }
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        self.inner.get_cached(key, cache_ttl).await
+    }
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        self.inner.get_many_cached(keys, cache_ttl).await
+    }
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         self.inner.put(key, value, options).await
     }

@@ -155,6 +155,13 @@ impl<S: KvStore> KvStore for Faulty<S> {
         let first = keys.first().map(String::as_str).unwrap_or("");
         faulty_op!(self, "get_many", first, self.inner.get_many(keys).await)
     }
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        faulty_op!(self, "get", key, self.inner.get_cached(key, cache_ttl).await)
+    }
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        let first = keys.first().map(String::as_str).unwrap_or("");
+        faulty_op!(self, "get_many", first, self.inner.get_many_cached(keys, cache_ttl).await)
+    }
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         faulty_op!(self, "put", key, self.inner.put(key, value, options).await)
     }

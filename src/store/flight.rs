@@ -76,6 +76,12 @@ impl<S: KvStore + ?Sized> KvStore for Bounded<'_, S> {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
         self.within(self.inner.get_many(keys)).await
     }
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        self.within(self.inner.get_cached(key, cache_ttl)).await
+    }
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        self.within(self.inner.get_many_cached(keys, cache_ttl)).await
+    }
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         self.within(self.inner.put(key, value, options)).await
     }

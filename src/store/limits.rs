@@ -36,6 +36,12 @@ pub const MAX_TTL_SECS: u64 = i32::MAX as u64;
 /// Latest absolute `expiration` Workers KV accepts, seconds since the epoch:
 /// also a 32-bit signed integer (2038-01-19T03:14:07Z).
 pub const MAX_EXPIRATION: u64 = i32::MAX as u64;
+/// Shortest `cacheTtl` of a cached read, in seconds: Workers KV lowered it from
+/// 60 to 30 in January 2026 (Cloudflare's changelog "KV reduced minimum
+/// cacheTtl"); local workerd (Miniflare's `MIN_CACHE_TTL_SECONDS`) refuses less
+/// with "Invalid cache_ttl of N. Cache TTL must be at least 30.". KV sets no
+/// maximum.
+pub const MIN_CACHE_TTL_SECS: u64 = 30;
 /// Most keys one list page returns.
 pub const MAX_LIST_LIMIT: u32 = 1000;
 /// Most a bulk read may return: the values' total length in UTF-16 code units.
@@ -267,6 +273,14 @@ pub fn ttl_to_expiration(key: &str, ttl: u64, now: u64) -> Result<u64> {
         return Err(Error::TtlTooLong { key: key.into(), ttl });
     }
     Ok(at)
+}
+
+/// Checks a cached read's `cacheTtl`: at least [`MIN_CACHE_TTL_SECS`].
+pub fn check_cache_ttl(cache_ttl: u64) -> Result<()> {
+    if cache_ttl < MIN_CACHE_TTL_SECS {
+        return Err(Error::InvalidCacheTtl { cache_ttl, min: MIN_CACHE_TTL_SECS });
+    }
+    Ok(())
 }
 
 /// Checks a list page size.

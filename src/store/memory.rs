@@ -450,6 +450,26 @@ impl KvStore for MemoryStore {
         Ok(found)
     }
 
+    /// [`get`](KvStore::get), after checking the cache ttl as Workers KV
+    /// does (at least 30 s). One location has no edge cache to serve from:
+    /// the read is the latest this view sees.
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        limits::check_key(key)?;
+        limits::check_cache_ttl(cache_ttl)?;
+        Ok(self.read(key))
+    }
+
+    /// [`get_many`](KvStore::get_many), after checking the cache ttl as
+    /// [`get_cached`](KvStore::get_cached) does.
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        limits::check_bulk(keys.len())?;
+        for key in keys {
+            limits::check_key(key)?;
+        }
+        limits::check_cache_ttl(cache_ttl)?;
+        self.get_many(keys).await
+    }
+
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         let now = self.now();
         let expiration = limits::check_put(key, value, options, now)?;

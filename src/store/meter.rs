@@ -238,6 +238,21 @@ impl<S: KvStore> KvStore for Metered<S> {
         Ok(got)
     }
 
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        self.n.reads.fetch_add(1, Relaxed);
+        let got = self.inner.get_cached(key, cache_ttl).await?;
+        self.n.bytes_read.fetch_add(entry_bytes(&got), Relaxed);
+        Ok(got)
+    }
+
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        self.n.bulk_reads.fetch_add(1, Relaxed);
+        self.n.bulk_keys.fetch_add(keys.len() as u64, Relaxed);
+        let got = self.inner.get_many_cached(keys, cache_ttl).await?;
+        self.n.bytes_read.fetch_add(got.iter().map(entry_bytes).sum(), Relaxed);
+        Ok(got)
+    }
+
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
         self.n.writes.fetch_add(1, Relaxed);
         let meta = options.metadata.as_ref().map_or(0, |m| m.to_string().len());

@@ -2,6 +2,8 @@
 //! and the test doubles that wrap them, side by side.
 //!
 //! - this file: the contract ([`KvStore`], [`PutOptions`], [`ListOptions`], ...);
+//! - `cached`: the view stale-accepting repository reads go through, which
+//!   reads with a cache ttl ([`KvStore::get_cached`]);
 //! - `bulk`: bulk reads of any number of keys, split into reads KV accepts;
 //! - [`limits`]: Workers KV's limits, which every backend enforces the same way;
 //! - `clock`: the clocks stores read the time from ([`ManualClock`](crate::ManualClock) for tests);
@@ -23,6 +25,7 @@
 //! The storage contract: the only thing a backend implements.
 
 pub(crate) mod bulk;
+pub(crate) mod cached;
 pub(crate) mod clock;
 pub(crate) mod coalesce;
 pub(crate) mod fault;
@@ -262,6 +265,23 @@ pub trait KvStore {
     /// and a leading byte-order mark is dropped.
     /// Read such values with [`get`](KvStore::get), which gives exact bytes.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>>;
+    /// [`get`](KvStore::get), which the store may answer from a cache up to
+    /// `cache_ttl` seconds old (Workers KV's `get(key, {cacheTtl})`: at least
+    /// [`MIN_CACHE_TTL_SECS`](crate::store::limits::MIN_CACHE_TTL_SECS),
+    /// refused below with [`Error::InvalidCacheTtl`](crate::Error::InvalidCacheTtl)).
+    /// Only reads that accept a stale answer call it; the write protocol and
+    /// `verify`/`repair` never do. The default reads uncached.
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        let _ = cache_ttl;
+        self.get(key).await
+    }
+    /// [`get_many`](KvStore::get_many) with a cache ttl, as
+    /// [`get_cached`](KvStore::get_cached) is `get` with one. The default
+    /// reads uncached.
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        let _ = cache_ttl;
+        self.get_many(keys).await
+    }
     /// Writes one key: `value` is stored as these exact bytes (a `&str`'s
     /// bytes are its UTF-8, as Workers KV stores a string).
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()>;
@@ -327,6 +347,12 @@ macro_rules! store_behind {
             }
             async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
                 (**self).get_many(keys).await
+            }
+            async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+                (**self).get_cached(key, cache_ttl).await
+            }
+            async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+                (**self).get_many_cached(keys, cache_ttl).await
             }
             async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {
                 (**self).put(key, value, options).await

@@ -88,9 +88,10 @@ impl WorkerKv {
         self
     }
 
-    /// One bulk read with metadata (two without the namespace object).
-    async fn bulk_get(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
-        let Some(ns) = &self.ns else { return self.bulk_get_held(keys).await };
+    /// One bulk read with metadata (two without the namespace object), with
+    /// KV's `cacheTtl` when `cache_ttl` is given.
+    async fn bulk_get(&self, keys: &[String], cache_ttl: Option<u64>) -> Result<Vec<Option<Entry>>> {
+        let Some(ns) = &self.ns else { return self.bulk_get_held(keys, cache_ttl).await };
         let fail = |e: JsValue| bulk_error(keys, KvError::JavaScript(e));
         // `getWithMetadata(keys, {type: "text"})` answers with a Map whose
         // missing keys hold `null`. The `worker` crate's `text_with_metadata`
@@ -101,6 +102,9 @@ impl WorkerKv {
         }
         let options = js_sys::Object::new();
         Reflect::set(&options, &JsValue::from_str("type"), &JsValue::from_str("text")).map_err(fail)?;
+        if let Some(ttl) = cache_ttl {
+            Reflect::set(&options, &JsValue::from_str("cacheTtl"), &JsValue::from_f64(ttl as f64)).map_err(fail)?;
+        }
         let function: js_sys::Function =
             Reflect::get(ns, &JsValue::from_str("getWithMetadata")).map_err(fail)?.dyn_into().map_err(fail)?;
         let promise: js_sys::Promise = function.call2(ns, &array, &options).map_err(fail)?.dyn_into().map_err(fail)?;
@@ -127,17 +131,25 @@ impl WorkerKv {
     /// that exist, a second reads those with their metadata. A key deleted
     /// between the two makes the second throw; the pair is tried again, three
     /// times at most.
-    async fn bulk_get_held(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    async fn bulk_get_held(&self, keys: &[String], cache_ttl: Option<u64>) -> Result<Vec<Option<Entry>>> {
         let fail = |e| bulk_error(keys, e);
+        let bulk = |keys: &[&String]| {
+            let b = self.kv.get_bulk(keys);
+            match cache_ttl {
+                Some(ttl) => b.cache_ttl(ttl),
+                None => b,
+            }
+        };
+        let keys_ref: Vec<&String> = keys.iter().collect();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let values = self.kv.get_bulk(keys).text().await.map_err(fail)?;
+            let values = bulk(&keys_ref).text().await.map_err(fail)?;
             let present: Vec<&String> = keys.iter().filter(|k| matches!(values.get(*k), Some(Some(_)))).collect();
             if present.is_empty() {
                 return Ok(vec![None; keys.len()]);
             }
-            match self.kv.get_bulk(&present).text_with_metadata::<Value>().await {
+            match bulk(&present).text_with_metadata::<Value>().await {
                 Ok(found) => {
                     return Ok(keys
                         .iter()
@@ -248,29 +260,56 @@ fn map_error(op: &'static str, key: &str, opts: Option<&PutOptions>, e: KvError)
     Error::Store { op, key: key.to_string(), message: msg, source: None }
 }
 
-impl KvStore for WorkerKv {
-    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+impl WorkerKv {
+    /// One read of `key`, with KV's `cacheTtl` when `cache_ttl` is given.
+    async fn read_one(&self, key: &str, cache_ttl: Option<u64>) -> Result<Option<Entry>> {
+        let mut get = self.kv.get(key);
+        if let Some(ttl) = cache_ttl {
+            get = get.cache_ttl(ttl);
+        }
         // The exact bytes (`arrayBuffer`): a raw value need not be UTF-8.
-        let (value, metadata) =
-            self.kv.get(key).bytes_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
+        let (value, metadata) = get.bytes_with_metadata::<Value>().await.map_err(|e| map_error("get", key, None, e))?;
         Ok(value.map(|value| Entry { value, metadata }))
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+    /// The bulk read of `keys`, with KV's `cacheTtl` when `cache_ttl` is given.
+    async fn read_many(&self, keys: &[String], cache_ttl: Option<u64>) -> Result<Vec<Option<Entry>>> {
         // KV's bulk read leaves keys that are array indices ("0", "1", not
         // "01") out of the map it answers with, as if missing: those are read
         // one by one, the others in one bulk read.
         if !keys.iter().any(|k| is_array_index(k)) {
-            return self.bulk_get(keys).await;
+            return self.bulk_get(keys, cache_ttl).await;
         }
         crate::store::limits::check_bulk(keys.len())?;
         let rest: Vec<String> = keys.iter().filter(|k| !is_array_index(k)).cloned().collect();
-        let mut bulk = if rest.is_empty() { Vec::new() } else { self.bulk_get(&rest).await? }.into_iter();
+        let mut bulk = if rest.is_empty() { Vec::new() } else { self.bulk_get(&rest, cache_ttl).await? }.into_iter();
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
-            out.push(if is_array_index(k) { self.get(k).await? } else { bulk.next().flatten() });
+            out.push(if is_array_index(k) { self.read_one(k, cache_ttl).await? } else { bulk.next().flatten() });
         }
         Ok(out)
+    }
+}
+
+impl KvStore for WorkerKv {
+    async fn get(&self, key: &str) -> Result<Option<Entry>> {
+        self.read_one(key, None).await
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>> {
+        self.read_many(keys, None).await
+    }
+
+    /// `get(key, {cacheTtl})`; a cache ttl under 30 s is refused before the read.
+    async fn get_cached(&self, key: &str, cache_ttl: u64) -> Result<Option<Entry>> {
+        crate::store::limits::check_cache_ttl(cache_ttl)?;
+        self.read_one(key, Some(cache_ttl)).await
+    }
+
+    /// `getWithMetadata(keys, {type: "text", cacheTtl})`; a cache ttl under 30 s is refused before the read.
+    async fn get_many_cached(&self, keys: &[String], cache_ttl: u64) -> Result<Vec<Option<Entry>>> {
+        crate::store::limits::check_cache_ttl(cache_ttl)?;
+        self.read_many(keys, Some(cache_ttl)).await
     }
 
     async fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<()> {

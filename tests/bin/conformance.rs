@@ -369,7 +369,8 @@ fn pattern_routes(w: &Worker, run: &str) -> Outcome {
 
 /// The scenarios run again through `WorkerKv::from(worker::kv::KvStore)`: those
 /// whose reads go through bulk reads with metadata (records, listings, relations).
-const HELD: &[&str] = &["crud", "bulk_reads", "relations", "ttl_and_metadata", "record_listing", "free_metadata"];
+const HELD: &[&str] =
+    &["crud", "bulk_reads", "relations", "ttl_and_metadata", "record_listing", "free_metadata", "cache_ttl_read"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -91,6 +91,16 @@ impl<'a, S> ::core::ops::Deref for UserRepo<'a, S> {
     }
 }
 impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        UserRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        UserRepo(self.0.uncached())
+    }
+}
+impl<'a, S: ::kvgen::KvStore> UserRepo<'a, S> {
     ///The [`User`] with this `email`, verified against the record. Costs 2 reads.
     pub async fn find_by_email(
         &self,
@@ -300,6 +310,16 @@ impl<'a, S> ::core::ops::Deref for ProfileRepo<'a, S> {
     }
 }
 impl<'a, S: ::kvgen::KvStore> ProfileRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        ProfileRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        ProfileRepo(self.0.uncached())
+    }
+}
+impl<'a, S: ::kvgen::KvStore> ProfileRepo<'a, S> {
     ///The [`Profile`] with this `user_id`, verified against the record. Costs 2 reads.
     pub async fn find_by_user_id(
         &self,
@@ -440,6 +460,16 @@ impl<'a, S> ::core::ops::Deref for PostRepo<'a, S> {
     type Target = ::kvgen::Repo<'a, Post, S>;
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        PostRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        PostRepo(self.0.uncached())
     }
 }
 impl<'a, S: ::kvgen::KvStore> PostRepo<'a, S> {
@@ -657,6 +687,16 @@ impl<'a, S> ::core::ops::Deref for CommentRepo<'a, S> {
     }
 }
 impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        CommentRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        CommentRepo(self.0.uncached())
+    }
+}
+impl<'a, S: ::kvgen::KvStore> CommentRepo<'a, S> {
     ///One page of the [`Comment`] records with this `post_id`. Costs 1 list + 1 bulk read per 100 records.
     pub async fn list_by_post_id(
         &self,
@@ -847,6 +887,16 @@ impl<'a, S> ::core::ops::Deref for SessionRepo<'a, S> {
     }
 }
 impl<'a, S: ::kvgen::KvStore> SessionRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        SessionRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        SessionRepo(self.0.uncached())
+    }
+}
+impl<'a, S: ::kvgen::KvStore> SessionRepo<'a, S> {
     ///One page of the [`Session`] records with this `user_id`. Costs 1 list + 1 bulk read per 100 records.
     pub async fn list_by_user_id(
         &self,
@@ -952,6 +1002,16 @@ impl<'a, S> ::core::ops::Deref for ActivityRepo<'a, S> {
     type Target = ::kvgen::Repo<'a, Activity, S>;
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {
+    /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+    pub fn cached(&self, secs: u64) -> Self {
+        ActivityRepo(self.0.cached(secs))
+    }
+    /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+    pub fn uncached(&self) -> Self {
+        ActivityRepo(self.0.uncached())
     }
 }
 impl<'a, S: ::kvgen::KvStore> ActivityRepo<'a, S> {

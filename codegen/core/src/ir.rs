@@ -34,6 +34,8 @@ pub struct Model {
     pub binding: Spanned<String>,
     /// Default ttl of every write, seconds.
     pub ttl: Option<Spanned<u64>>,
+    /// Cache ttl of the model's stale-accepting reads, seconds (`cache_ttl = ..`).
+    pub cache_ttl: Option<Spanned<u64>>,
     /// Every named field, in order.
     pub fields: Vec<Field>,
     /// Position of the id field in `fields`.

@@ -19,6 +19,11 @@ pub const MIN_TTL: u64 = 60;
 /// runtime crate keeps an equal copy in its limits (a test checks).
 pub const MAX_TTL_SECS: u64 = 2_147_483_647;
 
+/// The least `cacheTtl` Workers KV accepts, in seconds (30 since January
+/// 2026; local workerd refuses less). The runtime crate keeps an equal copy
+/// in its limits (`MIN_CACHE_TTL_SECS`).
+pub const MIN_CACHE_TTL: u64 = 30;
+
 /// Whether `s` is a valid key prefix: `[a-z0-9_-]+`.
 pub fn valid_prefix(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
@@ -63,6 +68,7 @@ pub fn check_container(cx: &Ctxt, model: &Model) {
     check_prefix(cx, model);
     check_binding(cx, model);
     check_ttl(cx, model);
+    check_cache_ttl(cx, model);
     check_model_name(cx, model);
 }
 
@@ -109,6 +115,21 @@ pub fn check_ttl(cx: &Ctxt, model: &Model) {
             );
         } else if ttl.value > MAX_TTL_SECS {
             cx.error(ttl.span, format!("ttl must be at most {MAX_TTL_SECS} seconds, not {}", ttl.value));
+        }
+    }
+}
+
+/// KV refuses a read's cacheTtl under 30 seconds.
+pub fn check_cache_ttl(cx: &Ctxt, model: &Model) {
+    if let Some(ttl) = &model.cache_ttl {
+        if ttl.value < MIN_CACHE_TTL {
+            cx.error(
+                ttl.span,
+                format!(
+                    "cache_ttl must be at least {MIN_CACHE_TTL} seconds (the Workers KV minimum), not {}",
+                    ttl.value
+                ),
+            );
         }
     }
 }

@@ -6,8 +6,8 @@
 //! Builds on [`super::keys`]. Only [`super`] (lowering) uses it.
 
 use crate::attr::keys::{
-    key_name, once, parse_order, refuse_empty_parens, BINDING, BY, CONTAINER_KEYS, HAS_MANY, HAS_ONE, INDEX, KV, NAME,
-    PREFIX, STRICT, TTL, UNIQUE,
+    key_name, once, parse_order, refuse_empty_parens, BINDING, BY, CACHE_TTL, CONTAINER_KEYS, HAS_MANY, HAS_ONE, INDEX,
+    KV, NAME, PREFIX, STRICT, TTL, UNIQUE,
 };
 use crate::ctxt::Ctxt;
 use crate::ir::{HasKind, IndexKind, Spanned};
@@ -41,6 +41,8 @@ pub(super) struct Container {
     pub(super) binding: Option<Spanned<String>>,
     pub(super) prefix: Option<Spanned<String>>,
     pub(super) ttl: Option<Spanned<u64>>,
+    /// `#[kv(cache_ttl = 300)]`: the cache ttl of the model's stale-accepting reads.
+    pub(super) cache_ttl: Option<Spanned<u64>>,
     /// `#[kv(strict)]`: every unique index of the model is strict.
     pub(super) strict: Option<Span>,
     /// `unique(..)` and `index(..)`.
@@ -51,7 +53,8 @@ pub(super) struct Container {
 
 /// Reads the container attributes of `input`, reporting every mistake on `cx`.
 pub(super) fn parse(cx: &Ctxt, input: &syn::DeriveInput) -> Container {
-    let Container { mut binding, mut prefix, mut ttl, mut strict, mut compounds, mut has } = Container::default();
+    let Container { mut binding, mut prefix, mut ttl, mut cache_ttl, mut strict, mut compounds, mut has } =
+        Container::default();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident(KV)) {
         let parsed = attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -67,6 +70,10 @@ pub(super) fn parse(cx: &Ctxt, input: &syn::DeriveInput) -> Container {
                 // #[kv(ttl = 3600)]
                 let lit: LitInt = meta.value()?.parse()?;
                 once(cx, &mut ttl, Spanned::new(lit.base10_parse()?, lit.span()), TTL, span);
+            } else if meta.path.is_ident(CACHE_TTL) {
+                // #[kv(cache_ttl = 300)]
+                let lit: LitInt = meta.value()?.parse()?;
+                once(cx, &mut cache_ttl, Spanned::new(lit.base10_parse()?, lit.span()), CACHE_TTL, span);
             } else if meta.path.is_ident(STRICT) {
                 // #[kv(strict)]: every unique index of the model is strict.
                 once(cx, &mut strict, span, STRICT, span);
@@ -163,5 +170,5 @@ pub(super) fn parse(cx: &Ctxt, input: &syn::DeriveInput) -> Container {
             cx.push(e);
         }
     }
-    Container { binding, prefix, ttl, strict, compounds, has }
+    Container { binding, prefix, ttl, cache_ttl, strict, compounds, has }
 }

@@ -16,6 +16,7 @@ pub const KV: &str = "kv";
 pub(super) const BINDING: &str = "binding";
 pub(super) const PREFIX: &str = "prefix";
 pub(super) const TTL: &str = "ttl";
+pub(super) const CACHE_TTL: &str = "cache_ttl";
 pub(super) const UNIQUE: &str = "unique";
 pub(super) const INDEX: &str = "index";
 pub(super) const HAS_MANY: &str = "has_many";
@@ -23,7 +24,7 @@ pub(super) const HAS_ONE: &str = "has_one";
 pub(super) const NAME: &str = "name";
 pub(super) const BY: &str = "by";
 pub(super) const STRICT: &str = "strict";
-pub(super) const CONTAINER_KEYS: &str = "binding, prefix, ttl, strict, unique, index, has_many, has_one";
+pub(super) const CONTAINER_KEYS: &str = "binding, prefix, ttl, cache_ttl, strict, unique, index, has_many, has_one";
 
 // Field keys.
 pub(super) const ID: &str = "id";

@@ -62,7 +62,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         cx.error_spanned(&input.generics, "KvModel does not support generic structs");
     }
 
-    let Container { binding, prefix, ttl, strict, compounds, has } = container::parse(cx, input);
+    let Container { binding, prefix, ttl, cache_ttl, strict, compounds, has } = container::parse(cx, input);
 
     // Field attributes.
     let mut ir_fields = Vec::new();
@@ -257,6 +257,7 @@ fn lower_with(cx: &Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         prefix,
         binding,
         ttl,
+        cache_ttl,
         fields: ir_fields,
         id: ids.first().map_or(0, |(i, _)| *i),
         indexes,

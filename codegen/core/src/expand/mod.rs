@@ -38,6 +38,12 @@ pub fn model(model: &Model) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    // Emitted only when set: the trait's default is `None`.
+    let cache_ttl = model.cache_ttl.as_ref().map(|t| {
+        let v = t.value;
+        quote!(const CACHE_TTL: ::core::option::Option<u64> = ::core::option::Option::Some(#v);)
+    });
+
     let index_defs = model.indexes.iter().map(|index| {
         let name = &index.name.value;
         let kind = match index.kind {
@@ -80,6 +86,7 @@ pub fn model(model: &Model) -> TokenStream {
             const MODEL: &'static str = #prefix;
             const BINDING: &'static str = #binding;
             const DEFAULT_TTL: ::core::option::Option<u64> = #ttl;
+            #cache_ttl
             const INDEXES: &'static [::kvgen::IndexDef] = &[#(#index_defs),*];
             fn id(&self) -> &#id_ty {
                 &self.#id
@@ -296,6 +303,17 @@ pub(crate) fn repo_type(vis: &syn::Visibility, repo: &syn::Ident, ident: &syn::I
             type Target = ::kvgen::Repo<'a, #ident, S>;
             fn deref(&self) -> &Self::Target {
                 &self.0
+            }
+        }
+
+        impl<'a, S: ::kvgen::KvStore> #repo<'a, S> {
+            /// This repository with its stale-accepting reads (get, finders, listings, loaders) cached up to `secs` seconds: see [`kvgen::Repo::cached`].
+            #vis fn cached(&self, secs: u64) -> Self {
+                #repo(self.0.cached(secs))
+            }
+            /// This repository with every read uncached: see [`kvgen::Repo::uncached`].
+            #vis fn uncached(&self) -> Self {
+                #repo(self.0.uncached())
             }
         }
     }
