@@ -246,7 +246,7 @@ fn joined_calls_on_one_store_both_end() {
     let b: Vec<User> = (0..20).map(|i| u(&format!("b{i}"), &format!("b{i}@x"), "o1", &format!("hb{i}"))).collect();
     let (ra, rb) = s.run(futures_util::future::join(User::repo(&s).create_many(&a), User::repo(&s).create_many(&b)));
     assert!(ra.unwrap().iter().chain(rb.unwrap().iter()).all(Result::is_ok));
-    assert_eq!(block_on(User::repo(&s).verify()).unwrap().is_clean(), true);
+    assert!(block_on(User::repo(&s).verify()).unwrap().is_clean());
     // Joined calls are separate calls: each bounded to one, two together.
     assert_eq!(s.trips().most_in_flight, 2, "{:?}", s.trips());
 }
@@ -360,7 +360,7 @@ fn faults_in_the_groups_of_interacting_batches_keep_the_invariants() {
         for opts in [kvgen::WriteOptions::default(), kvgen::WriteOptions::ttl(3600), kvgen::WriteOptions::ttl(100_000)]
         {
             let probe = Faulty::new(base.fork());
-            block_on(User::repo(&probe).put_many_with(batch, opts.clone())).unwrap();
+            block_on(User::repo(&probe).put_many_with(batch, opts)).unwrap();
             let n = probe.operations();
             for at in 1..=n {
                 for fault in [Fault::Before, Fault::After, Fault::Timeout] {
@@ -369,7 +369,7 @@ fn faults_in_the_groups_of_interacting_batches_keep_the_invariants() {
                     let before = users_of(&s);
                     let faulty = Faulty::new(s.clone());
                     faulty.fail_at(at, fault);
-                    let _ = Faulty::drive(User::repo(&faulty).put_many_with(batch, opts.clone()));
+                    let _ = Faulty::drive(User::repo(&faulty).put_many_with(batch, opts));
                     let case = format!("{batch:?} {opts:?}: {fault:?} at {at} of {n}");
                     check_after_fault(&s, &before, batch, &case);
                 }
@@ -471,11 +471,12 @@ fn coalesced_an_invalid_key_of_one_request_does_not_fail_another() {
     block_on(store.put("k", b"v", &PutOptions::default())).unwrap();
     let long = "x".repeat(600);
     let alone_good = block_on(store.get_many(&keys(&["k"])));
-    let alone_bad = block_on(store.get_many(&[long.clone()]));
+    let alone_bad = block_on(store.get_many(std::slice::from_ref(&long)));
     assert!(alone_good.is_ok());
     assert!(matches!(alone_bad, Err(Error::KeyTooLong { .. })), "{alone_bad:?}");
     let s = Coalesced::new(store);
-    let (good, bad) = block_on(futures_util::future::join(s.get_many(&keys(&["k"])), s.get_many(&[long.clone()])));
+    let (good, bad) =
+        block_on(futures_util::future::join(s.get_many(&keys(&["k"])), s.get_many(std::slice::from_ref(&long))));
     assert!(matches!(bad, Err(Error::KeyTooLong { .. })), "the refused request: {bad:?}");
     assert_eq!(text(&good.expect("the valid request, joined")[0]).as_deref(), Some("v"));
 }
@@ -572,12 +573,11 @@ fn random_batches_with_expiries_end_as_one_call_after_the_other() {
                 u(id, &format!("e{}@x", g.pick(4)), ["o1", "o2"][g.pick(2) as usize], &format!("h{}", g.pick(3)))
             })
             .collect();
-        let o = opts[g.pick(4) as usize].clone();
+        let o = opts[g.pick(4) as usize];
         let seq = store.fork();
-        let seq_out: Vec<String> =
-            batch.iter().map(|r| kind(&block_on(User::repo(&seq).put_with(r, o.clone())))).collect();
+        let seq_out: Vec<String> = batch.iter().map(|r| kind(&block_on(User::repo(&seq).put_with(r, o)))).collect();
         let out: Vec<String> =
-            block_on(User::repo(&store).put_many_with(&batch, o.clone())).unwrap().iter().map(kind).collect();
+            block_on(User::repo(&store).put_many_with(&batch, o)).unwrap().iter().map(kind).collect();
         assert_eq!(out, seq_out, "round {round} {o:?} {batch:?}");
         refused += out.iter().filter(|o| o.starts_with("UniqueViolation")).count();
         assert_eq!(dump(&store), dump(&seq), "round {round} {o:?} {batch:?}");

@@ -180,7 +180,7 @@ impl<S: KvStore> Coalesced<S> {
                 s.answers.get_mut(&ticket.batch).expect("a filled batch has its answer").keys = keys;
             }
         }
-        loop {
+        {
             let turn = poll_fn(|cx| {
                 let mut s = self.state.borrow_mut();
                 let answer = s.answers.get_mut(&ticket.batch).expect("a batch with a request has its answer");
@@ -195,18 +195,18 @@ impl<S: KvStore> Coalesced<S> {
                 }
             })
             .await;
-            let Turn::Read(keys) = turn else { break };
-            let reading = Reading { of: self, batch: ticket.batch };
-            let got = read_entries(&self.inner, &keys).await;
-            let mut s = self.state.borrow_mut();
-            let answer = s.answers.get_mut(&ticket.batch).expect("a batch being read has its answer");
-            answer.got = Some(match got {
-                Ok(entries) => Ok(Rc::new(entries)),
-                Err(e) => Err((keys.first().cloned().unwrap_or_default(), e.to_string())),
-            });
-            drop(s);
-            drop(reading);
-            break;
+            if let Turn::Read(keys) = turn {
+                let reading = Reading { of: self, batch: ticket.batch };
+                let got = read_entries(&self.inner, &keys).await;
+                let mut s = self.state.borrow_mut();
+                let answer = s.answers.get_mut(&ticket.batch).expect("a batch being read has its answer");
+                answer.got = Some(match got {
+                    Ok(entries) => Ok(Rc::new(entries)),
+                    Err(e) => Err((keys.first().cloned().unwrap_or_default(), e.to_string())),
+                });
+                drop(s);
+                drop(reading);
+            }
         }
         let s = self.state.borrow();
         let answer = s.answers.get(&ticket.batch).expect("a batch read has its answer");
