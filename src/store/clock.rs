@@ -13,12 +13,12 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> u64;
     /// The current time in milliseconds since the epoch (by default
     /// [`now`](Clock::now) in milliseconds): what
-    /// [`MemoryStore::with_write_rate_limit`] measures a key's writes with.
+    /// [`MemoryStore::with_write_rate_limit`](crate::MemoryStore::with_write_rate_limit) measures a key's writes with.
     fn now_ms(&self) -> u64 {
         self.now().saturating_mul(1000)
     }
     /// Waits `ms` milliseconds, or makes them pass: what
-    /// [`MemoryStore`]'s [`KvStore::pause`] does. By default it returns at
+    /// [`MemoryStore`](crate::MemoryStore)'s [`KvStore::pause`](crate::KvStore::pause) does. By default it returns at
     /// once.
     fn pause(&self, ms: u64) {
         let _ = ms;
@@ -53,7 +53,7 @@ impl Clock for SystemClock {
 /// [`pause`](Clock::pause) by the milliseconds asked, and
 /// [`now`](Clock::now) gives the whole seconds passed.
 ///
-/// Give one to [`MemoryStore::with_clock`] to test expiry without waiting:
+/// Give one to [`MemoryStore::with_clock`](crate::MemoryStore::with_clock) to test expiry without waiting:
 ///
 /// ```
 /// use kvgen::{KvStore, ManualClock, MemoryStore, PutOptions};

@@ -544,7 +544,7 @@ impl KvStore for MemoryStore {
     }
 
     /// Asks the store's [`Clock`] to [`pause`](Clock::pause): a
-    /// [`ManualClock`] moves forward by `ms`, the [`SystemClock`] sleeps.
+    /// [`ManualClock`](crate::ManualClock) moves forward by `ms`, the [`SystemClock`](crate::SystemClock) sleeps.
     async fn pause(&self, ms: u64) {
         self.clock.pause(ms);
     }
