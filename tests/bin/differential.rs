@@ -305,8 +305,11 @@ fn kind_of(message: &str, options: Option<&PutOptions>) -> String {
             Some(o) if o.expiration.is_some_and(|e| e > MAX) => "ExpirationTooLate",
             _ => "TtlTooLong",
         }
+    } else if m.contains("expiration_ttl") {
+        // Before "invalid expiration": KV words a short ttl as an invalid
+        // `expiration_ttl`.
+        "TtlTooShort"
     } else if m.contains("invalid expiration") {
-        // Before the status check: the expiration's digits may hold "414".
         "ExpirationTooSoon"
     } else if m.contains("failed: 414") {
         "KeyTooLong"
@@ -316,8 +319,6 @@ fn kind_of(message: &str, options: Option<&PutOptions>) -> String {
         || m.contains("illegal key")
     {
         "InvalidKey"
-    } else if m.contains("expiration_ttl") {
-        "TtlTooShort"
     } else if m.contains("metadata length") {
         "MetadataTooLarge"
     } else if m.contains("value length") {
