@@ -6,14 +6,18 @@
 //! 2. native CPU time per call on MemoryStore, kvgen against the hand-written
 //!    baseline in `handwritten.rs`;
 //! 3. `kvgen generate` on a schema of 1,000 models: time and peak memory;
-//! 4. the build-time cost of `#[derive(KvModel)]` on 100 models.
+//! 4. the build-time cost of `#[derive(KvModel)]` on 100 models;
+//! 5. round trips per call on `Rounds`, and the wall time they cost at 50 ms
+//!    per KV operation, against a hand-written Worker that overlaps its
+//!    operations (`rounds.rs`).
 //!
-//! `kvgen-bench ops cpu codegen derive` picks sections (default: all).
+//! `kvgen-bench ops cpu codegen derive rounds` picks sections (default: all).
 //! `kvgen-bench smoke` runs every section at a small size, in seconds, with
 //! no timing worth reading: `scripts/test` runs it so that a change breaking
 //! the benchmarks fails there.
 
 mod handwritten;
+mod rounds;
 
 use blog::{Post, PostStatus, User};
 use kvgen::{MemoryStore, Metered, Ops, Page};
@@ -525,6 +529,9 @@ fn main() {
     }
     if want("cpu") {
         cpu_section();
+    }
+    if want("rounds") {
+        rounds::section();
     }
     if want("codegen") {
         codegen_section();
