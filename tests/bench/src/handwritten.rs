@@ -12,11 +12,11 @@ fn parse<T: DeserializeOwned>(v: &[u8]) -> T {
     serde_json::from_slice(v).expect("stored JSON")
 }
 
-fn text(v: &[u8]) -> &str {
+pub(crate) fn text(v: &[u8]) -> &str {
     std::str::from_utf8(v).unwrap_or_default()
 }
 
-fn meta_name(u: &User) -> Option<serde_json::Value> {
+pub(crate) fn meta_name(u: &User) -> Option<serde_json::Value> {
     Some(serde_json::json!({ "name": u.name }))
 }
 
